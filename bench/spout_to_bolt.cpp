@@ -1,0 +1,91 @@
+// spout -> bolt throughput, 1 spout executor and 1 bolt executor, the shape of Storm's
+// ConstSpoutNullBoltTopo: the spout emits a constant string, the bolt acks and drops it.
+//
+//   bench_spout_to_bolt [--ackers N] [--seconds S] [--batch B] [--max-pending P]
+// Prints tuples/s executed by the bolt, measured after a warm-up.
+
+#include <squall/squall.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+using namespace squall;
+
+namespace {
+
+std::atomic<uint64_t> executed{0};
+
+class ConstSpout : public BaseRichSpout {
+ public:
+  explicit ConstSpout(bool reliable) : reliable_(reliable) {}
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
+  void nextTuple() override {
+    if (reliable_) {
+      collector_->emit(Values{"some data"}, Value(++id_));
+    } else {
+      collector_->emit(Values{"some data"});
+    }
+  }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"str"}); }
+
+ private:
+  bool reliable_;
+  SpoutOutputCollector* collector_ = nullptr;
+  int64_t id_ = 0;
+};
+
+class DevNullBolt : public BaseRichBolt {
+ public:
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { collector_ = &c; }
+  void execute(const Tuple& t) override {
+    collector_->ack(t);
+    // One shared counter update per 1024 tuples keeps the measurement out of the way.
+    if (++local_ == 1024) {
+      executed.fetch_add(local_, std::memory_order_relaxed);
+      local_ = 0;
+    }
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  OutputCollector* collector_ = nullptr;
+  uint64_t local_ = 0;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int ackers = 0, seconds = 10, batch = 1;
+  int64_t maxPending = 0;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--ackers")) ackers = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--seconds")) seconds = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--max-pending")) maxPending = std::atoll(argv[i + 1]);
+  }
+  TopologyBuilder builder;
+  builder.setSpout("spout", ConstSpout(ackers > 0), 1);
+  builder.setBolt("bolt", DevNullBolt(), 1).localOrShuffleGrouping("spout");
+  Config conf;
+  conf.setNumAckers(ackers);
+  conf.set(Config::TOPOLOGY_PRODUCER_BATCH_SIZE, batch);
+  if (maxPending) conf.setMaxSpoutPending(maxPending);
+
+  LocalCluster cluster;
+  cluster.submitTopology("bench", conf, builder.createTopology());
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
+  uint64_t before = executed.load();
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  uint64_t after = executed.load();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  cluster.killTopologyWithOpts("bench", KillOptions{0});
+  double rate = static_cast<double>(after - before) / secs;
+  std::printf("spout->bolt ackers=%d batch=%d max_pending=%lld: %.2f M tuples/s\n", ackers, batch,
+              static_cast<long long>(maxPending), rate / 1e6);
+  return 0;
+}

@@ -1,0 +1,62 @@
+#pragma once
+// TopologyContext: what a task knows about itself and the topology (Storm's TopologyContext).
+// Immutable; valid for the life of the task.
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "squall/config.h"
+#include "squall/fields.h"
+#include "squall/topology_def.h"
+
+namespace squall {
+
+namespace internal {
+class TopologyPlan;
+}
+
+// (component, stream), Storm's GlobalStreamId.
+using GlobalStreamId = std::pair<std::string, std::string>;
+
+class TopologyContext {
+ public:
+  TopologyContext(std::shared_ptr<const internal::TopologyPlan> plan, int taskId);
+
+  int getThisTaskId() const { return taskId_; }
+  const std::string& getThisComponentId() const;
+  // Index of this task among its component's tasks, from 0.
+  int getThisTaskIndex() const;
+  std::vector<std::string> getThisStreams() const;
+  const Fields& getThisOutputFields(const std::string& stream) const;
+  std::map<GlobalStreamId, GroupingDef> getThisSources() const;
+  std::map<std::string, std::map<std::string, GroupingDef>> getThisTargets() const;
+
+  const std::string& getStormId() const;
+  // "__system" for -1; IllegalArgumentException for an unknown task.
+  const std::string& getComponentId(int taskId) const;
+  // Sorted ascending; empty for an unknown component.
+  const std::vector<int>& getComponentTasks(const std::string& componentId) const;
+  std::vector<std::string> getComponentStreams(const std::string& componentId) const;
+  const Fields& getComponentOutputFields(const std::string& componentId,
+                                         const std::string& stream) const;
+  std::map<GlobalStreamId, GroupingDef> getSources(const std::string& componentId) const;
+  std::map<std::string, std::map<std::string, GroupingDef>> getTargets(
+      const std::string& componentId) const;
+  std::map<int, std::string> getTaskToComponent() const;
+  std::vector<std::string> getComponentIds() const;
+  // The topology configuration merged with this component's own.
+  const Config& getConfig() const;
+  const std::string& getPIDDir() const;
+  const std::string& getCodeDir() const;
+
+  const internal::TopologyPlan& plan() const { return *plan_; }
+
+ private:
+  std::shared_ptr<const internal::TopologyPlan> plan_;
+  int taskId_;
+};
+
+}  // namespace squall

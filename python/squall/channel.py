@@ -1,0 +1,134 @@
+"""The pipe pair to the engine, shared by every thread of a component."""
+
+import threading
+from collections import deque
+
+from .errors import ProtocolError, StormWentAwayError
+
+
+class _TaskIdSlot:
+    """Where the reply to one ``need_task_ids`` emit is delivered."""
+
+    __slots__ = ("task_ids",)
+
+    def __init__(self):
+        self.task_ids = None
+
+
+class Channel:
+    """Sends and receives multilang messages; safe to use from any thread.
+
+    Writes: one lock makes each message atomic on the pipe.
+
+    Reads: the engine interleaves two kinds of message on one pipe: objects (tuples,
+    spout commands) and bare arrays (task ids answering an earlier emit).  Whichever
+    thread needs a message and finds none queued becomes the single reader; it routes
+    what it reads - objects to the command queue, arrays to the oldest waiting emit -
+    and wakes the others.  Task-id replies come back in emit order, so an emit joins
+    the waiting line under the write lock, in the same step as it is sent; concurrent
+    emits therefore each get their own reply (pystorm issues #101, #239).
+
+    Lifetime: built once the handshake streams are known; never closed explicitly -
+    EOF from the engine makes every blocked and future read raise StormWentAwayError.
+    """
+
+    def __init__(self, serializer):
+        self.serializer = serializer
+        self._write_lock = threading.RLock()
+        self._state = threading.Condition(threading.Lock())
+        self._commands = deque()
+        self._task_id_slots = deque()
+        self._reader_active = False
+        self._broken = None  # the exception that ended reading, re-raised to everyone
+        # Task-id lists no emit waits for: storm.py-style code reads them with
+        # read_task_ids(); bounded so a chatty engine cannot grow it forever.
+        self._unclaimed_task_ids = deque(maxlen=1024)
+
+    def send(self, message):
+        with self._write_lock:
+            self.serializer.write_message(message)
+
+    def send_expecting_task_ids(self, message):
+        """Send an emit and block until the engine answers it with a list of task ids."""
+        slot = _TaskIdSlot()
+        with self._write_lock:
+            with self._state:
+                self._task_id_slots.append(slot)
+            try:
+                self.serializer.write_message(message)
+            except BaseException:
+                with self._state:
+                    self._task_id_slots.remove(slot)
+                raise
+        return self._wait_for(lambda: slot.task_ids is not None, lambda: slot.task_ids)
+
+    def read_command(self):
+        """Next tuple or command (a dict), in arrival order."""
+        return self._wait_for(lambda: bool(self._commands), self._commands.popleft)
+
+    def read_task_ids(self):
+        """Next task-id list that no registered emit claimed (storm.py's ``readTaskIds``)."""
+        unclaimed = self._unclaimed_task_ids
+        return self._wait_for(lambda: bool(unclaimed), unclaimed.popleft)
+
+    def read_raw(self):
+        """Next message of any kind, bypassing the routing (storm.py's ``readMsg``)."""
+        with self._state:
+            while not self._commands and self._reader_active and self._broken is None:
+                self._state.wait()
+            if self._commands:
+                return self._commands.popleft()
+            if self._broken is not None:
+                raise self._broken
+            self._reader_active = True
+        message = self._read_one()
+        with self._state:
+            self._reader_active = False
+            self._state.notify_all()
+        return message
+
+    def _wait_for(self, ready, take):
+        while True:
+            with self._state:
+                while not ready() and self._reader_active and self._broken is None:
+                    self._state.wait()
+                if ready():
+                    return take()
+                if self._broken is not None:
+                    raise self._broken
+                self._reader_active = True  # nobody is reading: this thread reads
+            message = self._read_one()
+            with self._state:
+                self._reader_active = False
+                self._route(message)
+                self._state.notify_all()
+
+    def _read_one(self):
+        try:
+            return self.serializer.read_message()
+        except (StormWentAwayError, ProtocolError) as exc:
+            # The stream is gone or out of step: every waiter must learn it.
+            with self._state:
+                self._reader_active = False
+                self._broken = exc
+                self._state.notify_all()
+            raise
+        except BaseException:
+            # e.g. an exception raised by a signal handler: reading may resume later.
+            with self._state:
+                self._reader_active = False
+                self._state.notify_all()
+            raise
+
+    def _route(self, message):
+        if isinstance(message, list):
+            if self._task_id_slots:
+                self._task_id_slots.popleft().task_ids = message
+            else:
+                self._unclaimed_task_ids.append(message)
+        elif isinstance(message, dict):
+            self._commands.append(message)
+        else:
+            self._broken = ProtocolError(
+                "expected a JSON object or array from the engine, got {!r}".format(message)
+            )

@@ -1,0 +1,88 @@
+"""Storm's default multilang framing: a JSON document, a newline, then a line ``end``."""
+
+import json
+
+from ..errors import ProtocolError, StormWentAwayError
+
+_END = b"end"
+_TRAILER = b"\nend\n"
+
+
+class JsonSerializer:
+    """Reads and writes Storm's JSON framing over binary streams.
+
+    Reading accepts what Storm's own reader accepts: a document spread over several
+    lines (pretty-printed), CRLF line ends, and blank lines between messages (pystorm
+    tolerates those too).  Writing always produces one compact line plus ``end``.
+    """
+
+    name = "json"
+
+    def __init__(self, input_stream, output_stream):
+        self._input = input_stream
+        self._output = output_stream
+        self._first_read = True
+
+    def read_message(self):
+        if self._first_read:
+            self._first_read = False
+            self._reject_binary_peer()
+        lines = []
+        while True:
+            line = self._input.readline()
+            if not line:
+                partial = b"\n".join(lines)[:200]
+                detail = "EOF while reading a message from the engine"
+                if partial:
+                    detail += " (partial message: {!r})".format(partial)
+                raise StormWentAwayError(detail)
+            line = line.rstrip(b"\r\n")
+            if line == _END:
+                break
+            if line.strip():
+                lines.append(line)
+        return _decode(b"\n".join(lines))
+
+    def write_message(self, message):
+        data = _encode(message) + _TRAILER
+        try:
+            self._output.write(data)
+            self._output.flush()
+        except (OSError, ValueError) as exc:
+            raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
+
+    def _reject_binary_peer(self):
+        # An engine speaking msgpack would leave us waiting forever for an "end"
+        # line; a map header byte (>= 0x80) can never start a JSON document.
+        peek = getattr(self._input, "peek", None)
+        if peek is None:
+            return
+        try:
+            head = peek(1)[:1]
+        except (OSError, ValueError):
+            return
+        if head and head[0] >= 0x80:
+            raise ProtocolError(
+                "the engine sent binary data but this component speaks JSON; "
+                "the engine probably uses msgpack (check topology.multilang.serializer "
+                "and SQUALL_SERIALIZER)"
+            )
+
+
+def _encode(message):
+    try:
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate cannot be UTF-8 encoded; ASCII escapes keep the JSON valid.
+        return json.dumps(message, separators=(",", ":")).encode("ascii")
+
+
+def _decode(data):
+    if not data:
+        raise ProtocolError("empty multilang message (an 'end' line with no JSON before it)")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError(
+            "malformed JSON from the engine: {} in {!r}".format(exc, data[:200])
+        ) from exc

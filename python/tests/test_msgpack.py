@@ -1,0 +1,79 @@
+"""The msgpack wire format: back-to-back msgpack objects, no "end" lines."""
+
+import pytest
+
+from fake_engine import CHILD_PYTHON, child_has_msgpack, heartbeat_message, tuple_message
+
+msgpack = pytest.importorskip("msgpack", reason="python3-msgpack is not installed")
+if not child_has_msgpack():
+    pytest.skip("the child interpreter {} has no msgpack".format(CHILD_PYTHON),
+                allow_module_level=True)
+
+BOLT_USING_ENV = """
+    from squall import Bolt
+
+    class Echo(Bolt):
+        def process(self, tup):
+            if tup.values[0] == "ids":
+                self.emit(["got", self.emit(["x"], need_task_ids=True)])
+            else:
+                self.emit([tup.values[0], "ünïcode", b"\\x00\\xff"])
+
+    Echo().run()
+"""
+
+
+def exercise(engine):
+    engine.handshake()
+    engine.send(tuple_message("1", ["hi"]))
+    assert engine.expect() == {"command": "emit", "tuple": ["hi", "ünïcode", b"\x00\xff"],
+                               "anchors": ["1"], "need_task_ids": False}
+    assert engine.expect() == {"command": "ack", "id": "1"}
+    engine.send(tuple_message("2", ["ids"]))
+    assert engine.expect() == {"command": "emit", "tuple": ["x"], "anchors": ["2"]}
+    engine.send(heartbeat_message())
+    engine.send([3])
+    assert engine.expect()["tuple"] == ["got", [3]]
+    assert engine.expect() == {"command": "ack", "id": "2"}
+    assert engine.expect() == {"command": "sync"}
+
+
+def test_env_var_selects_msgpack(spawn):
+    engine = spawn(BOLT_USING_ENV, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"})
+    exercise(engine)
+
+
+def with_class_serializer(name):
+    return BOLT_USING_ENV.replace(
+        "class Echo(Bolt):", "class Echo(Bolt):\n        serializer = {!r}".format(name)
+    )
+
+
+def test_class_attribute_selects_msgpack(spawn):
+    exercise(spawn(with_class_serializer("msgpack"), serializer="msgpack"))
+
+
+def test_env_var_overrides_class_attribute_and_warns(spawn):
+    engine = spawn(with_class_serializer("json"), serializer="msgpack",
+                   env={"SQUALL_SERIALIZER": "msgpack"})
+    engine.handshake()
+    warning = engine.expect_log()
+    assert warning["level"] == 3 and "SQUALL_SERIALIZER" in warning["msg"]
+
+
+def test_messages_split_across_writes_and_packed_together(spawn):
+    engine = spawn(BOLT_USING_ENV, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"})
+    engine.handshake()
+    data = b"".join(msgpack.packb(tuple_message(str(n), [str(n)])) for n in range(3))
+    engine.send_raw(data[:7])
+    engine.send_raw(data[7:])
+    for n in range(3):
+        assert engine.expect()["tuple"][0] == str(n)
+        assert engine.expect() == {"command": "ack", "id": str(n)}
+
+
+def test_json_engine_against_msgpack_component_fails_clearly(spawn):
+    engine = spawn(BOLT_USING_ENV, serializer="json", env={"SQUALL_SERIALIZER": "msgpack"})
+    engine.send({"conf": {}, "pidDir": engine.pid_dir, "context": {}})
+    assert engine.wait() == 1
+    assert "same serializer" in engine.stderr()

@@ -1,0 +1,142 @@
+#include "runtime/executor.h"
+
+#include <sched.h>
+
+#include <algorithm>
+
+namespace squall::internal {
+
+Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t executorCount)
+    : rt_(rt),
+      plan_(std::move(plan)),
+      index_(index),
+      queue_(
+          static_cast<size_t>(rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))),
+      pool_(rt.pools.at(index).get()),
+      batches_(executorCount),
+      batchSize_(static_cast<size_t>(std::max(1, rt.producerBatchSize))) {}
+
+Executor::~Executor() {
+  join();
+  for (auto& b : batches_) {
+    for (auto* d : b.items) detail::release(d);
+  }
+  for (auto& [dest, d] : overflow_) detail::release(d);
+}
+
+void Executor::start() {
+  thread_ = std::thread([this] {
+    threadId_ = std::this_thread::get_id();
+    TuplePool::enableThreadCache();
+    run();
+    TuplePool::flushThreadCache();
+  });
+}
+
+void Executor::requestStop() {
+  stop_.store(true);
+  queue_.wake();
+}
+
+void Executor::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+uint64_t Executor::randomEdgeId() {
+  if (rt_.edgeIdRange) return 1 + rng_.next() % rt_.edgeIdRange;
+  uint64_t id;
+  do {
+    id = rng_.next();
+  } while (id == 0);
+  return id;
+}
+
+void Executor::transfer(detail::TupleData* d, int destTask) {
+  d->destTask = destTask;
+  Executor* dest = rt_.executorOfTask[destTask];
+  if (!onExecutorThread()) {
+    blockingPush(dest, d);
+    return;
+  }
+  OutBatch& b = batches_[dest->index_];
+  if (b.items.empty()) {
+    b.dest = dest;
+    dirty_.push_back(dest->index_);
+  }
+  b.items.push_back(d);
+  if (b.items.size() >= batchSize_) publish(b);
+}
+
+void Executor::publish(OutBatch& b) {
+  if (b.items.empty()) return;
+  size_t pushed = 0;
+  // Once anything waits in the overflow, everything queues behind it to keep order.
+  if (overflow_.empty()) pushed = b.dest->queue_.tryPushBatch(b.items.data(), b.items.size());
+  for (size_t i = pushed; i < b.items.size(); ++i) overflow_.emplace_back(b.dest, b.items[i]);
+  b.items.clear();
+}
+
+void Executor::flushOutputs() {
+  for (size_t i : dirty_) publish(batches_[i]);
+  dirty_.clear();
+}
+
+bool Executor::drainOverflow() {
+  while (!overflow_.empty()) {
+    auto [dest, d] = overflow_.front();
+    if (!dest->queue_.tryPush(d)) return false;
+    overflow_.pop_front();
+  }
+  return true;
+}
+
+void Executor::blockingPush(Executor* dest, detail::TupleData* d) {
+  // A thread other than the executor's (a bolt's helper thread): blocking is its
+  // backpressure. Give up only when the topology is being torn down.
+  for (uint32_t spins = 0; !dest->queue_.tryPush(d); ++spins) {
+    if (rt_.stopping.load(std::memory_order_relaxed)) {
+      detail::release(d);
+      return;
+    }
+    if (spins < 100) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+}
+
+void Executor::idle(int64_t maxSleepNs) {
+  ++idleCount_;
+  if (idleCount_ < 64) {
+    __builtin_ia32_pause();
+  } else if (idleCount_ < 128) {
+    sched_yield();
+  } else {
+    TuplePool::flushThreadCache();
+    queue_.sleep(maxSleepNs);
+  }
+}
+
+void Executor::reportError(const std::string& component, int task, const std::string& message) {
+  rt_.errors.add(component, task, message);
+}
+
+void Executor::reportCrash(const std::string& component, int task, const char* where,
+                           const std::string& what) {
+  spdlog::error("topology '{}': component '{}' task {} threw in {}: {}; restarting the task",
+                rt_.plan->name, component, task, where, what);
+  reportError(component, task, fmt::format("{} threw: {}", where, what));
+  int64_t now = nowNs();
+  consecutiveCrashes_ = (now - lastCrashNs_ < 30'000'000'000LL) ? consecutiveCrashes_ + 1 : 1;
+  lastCrashNs_ = now;
+  // 0.1 s doubling to 5 s, so a component that always throws does not spin the CPU.
+  int64_t backoffNs =
+      std::min<int64_t>(5'000'000'000LL, 100'000'000LL << std::min(consecutiveCrashes_ - 1, 6));
+  int64_t until = now + backoffNs;
+  while (!stopRequested() && nowNs() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+}  // namespace squall::internal

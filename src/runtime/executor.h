@@ -1,0 +1,165 @@
+#pragma once
+// Executor: one thread running a contiguous range of tasks of one component (Storm's
+// executor). Owns its receive queue and its output side: per-destination batches and an
+// ordered overflow list for tuples a full queue refused (Storm's pendingEmits). While the
+// overflow is non-empty the executor takes no new input (bolts) or calls no nextTuple
+// (spouts): that is how backpressure reaches the spouts. Started by the running topology with
+// start(); stop() asks the loop to end and joins the thread.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "runtime/fast_random.h"
+#include "runtime/receive_queue.h"
+#include "runtime/task_routing.h"
+#include "runtime/topology_runtime.h"
+#include "runtime/tuple_pool.h"
+#include "squall/collectors.h"
+#include "squall/errors.h"
+#include "squall/topology_context.h"
+#include "stats/task_stats.h"
+
+namespace squall::internal {
+
+// A regular (grouped) emit, as opposed to emitDirect to a task.
+inline constexpr int kNoDirectTask = -2147483647 - 1;
+
+inline int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+class Executor {
+ public:
+  Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t executorCount);
+  virtual ~Executor();
+  Executor(const Executor&) = delete;
+  Executor& operator=(const Executor&) = delete;
+
+  void start();
+  void requestStop();
+  void join();
+
+  ReceiveQueue& queue() { return queue_; }
+  const ExecutorPlan& plan() const { return plan_; }
+  size_t index() const { return index_; }
+  // Stats of every task of this executor; stable once started.
+  virtual std::vector<std::pair<int, const TaskStats*>> taskStats() const = 0;
+  // Set once the thread has prepared its tasks (or failed to).
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+  // Routes one emit of `sourceTask` on `route` and sends a tuple to each chosen task.
+  // `makeId(TupleData&)` fills in each copy's message id. Appends the tasks to `out`.
+  template <class MakeId>
+  void emit(int sourceTask, StreamRoute& route, Values&& values, int directTask, MakeId&& makeId,
+            TaskIds& out);
+
+  // Executor thread: batched, never blocks. Any other thread: blocks while the queue is full.
+  void transfer(detail::TupleData* d, int destTask);
+  void flushOutputs();
+  uint64_t randomEdgeId();
+
+ protected:
+  virtual void run() = 0;
+  bool onExecutorThread() const { return std::this_thread::get_id() == threadId_; }
+  bool stopRequested() const { return stop_.load(std::memory_order_relaxed); }
+  // Publishes the overflow in order; true once it is empty.
+  bool drainOverflow();
+  bool hasOverflow() const { return !overflow_.empty(); }
+  // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
+  void idle(int64_t maxSleepNs);
+  void resetIdle() { idleCount_ = 0; }
+  // Reports an exception caught from user code, and waits a growing backoff before the
+  // caller rebuilds the component (Storm restarts the worker; we restart the task).
+  void reportCrash(const std::string& component, int task, const char* where,
+                   const std::string& what);
+  void reportError(const std::string& component, int task, const std::string& message);
+
+  TopologyRuntime& rt_;
+  ExecutorPlan plan_;
+  size_t index_;
+  ReceiveQueue queue_;
+  std::atomic<bool> ready_{false};
+  FastRandom rng_;
+  TuplePool* pool_;
+
+ private:
+  struct OutBatch {
+    Executor* dest = nullptr;
+    std::vector<detail::TupleData*> items;
+  };
+  void publish(OutBatch& b);
+  void blockingPush(Executor* dest, detail::TupleData* d);
+
+  std::thread thread_;
+  std::thread::id threadId_;
+  std::atomic<bool> stop_{false};
+  std::vector<OutBatch> batches_;  // index = destination executor index
+  std::vector<size_t> dirty_;
+  std::deque<std::pair<Executor*, detail::TupleData*>> overflow_;
+  size_t batchSize_;
+  uint32_t idleCount_ = 0;
+  int consecutiveCrashes_ = 0;
+  int64_t lastCrashNs_ = 0;
+};
+
+template <class MakeId>
+void Executor::emit(int sourceTask, StreamRoute& route, Values&& values, int directTask,
+                    MakeId&& makeId, TaskIds& out) {
+  size_t first = out.size();
+  if (values.size() != route.meta->fields.size()) {
+    throw IllegalArgumentException(fmt::format(
+        "{} emitted {} values on stream '{}', which declares {} fields {}", route.meta->componentId,
+        values.size(), route.id, route.meta->fields.size(), route.meta->fields.toString()));
+  }
+  if (directTask != kNoDirectTask) {
+    if (!route.direct) {
+      throw IllegalArgumentException(
+          fmt::format("{}: emitDirect on stream '{}', which is not declared direct",
+                      route.meta->componentId, route.id));
+    }
+    if (directTask < 0 || directTask >= static_cast<int>(route.consumerKind.size()) ||
+        route.consumerKind[directTask] != 1) {
+      throw IllegalArgumentException(
+          fmt::format("{}: emitDirect to task {}, which does not subscribe to stream '{}'",
+                      route.meta->componentId, directTask, route.id));
+    }
+    out.push_back(directTask);
+  } else {
+    if (route.direct) {
+      throw IllegalArgumentException(
+          fmt::format("{}: cannot do a regular emit to direct stream '{}'; use emitDirect",
+                      route.meta->componentId, route.id));
+    }
+    for (auto& c : route.consumers) c.grouper->choose(sourceTask, values, out);
+  }
+  size_t n = out.size() - first;
+  route.stats->emitted.add();
+  route.stats->transferred.add(n);
+  for (size_t i = 0; i < n; ++i) {
+    detail::TupleData* d = pool_->acquire();
+    d->sourceTask = sourceTask;
+    d->meta = route.meta;
+    // Element-wise, so a recycled body keeps its buffer.
+    if (i + 1 == n) {
+      d->values.assign(std::make_move_iterator(values.begin()),
+                       std::make_move_iterator(values.end()));
+    } else {
+      d->values.assign(values.begin(), values.end());
+    }
+    makeId(*d);
+    transfer(d, out[first + i]);
+  }
+}
+
+}  // namespace squall::internal

@@ -1,0 +1,46 @@
+#pragma once
+// RunningTopology: one submitted topology in this process: its plan, its executors (one
+// thread each) and its tick timer. The composition root of a topology: start() builds and
+// starts everything in order, kill() drains and stops it in reverse.
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "runtime/tick_timer.h"
+#include "runtime/topology_runtime.h"
+#include "squall/local_cluster.h"
+
+namespace squall::internal {
+
+class RunningTopology {
+ public:
+  // Validates and plans; throws InvalidTopologyException / ConfigError, starting nothing.
+  RunningTopology(const std::string& name, const std::string& id, const Config& conf,
+                  const StormTopology& topology);
+  ~RunningTopology();
+
+  void start();
+  void activate();
+  void deactivate();
+  // Deactivates, lets in-flight tuples drain for `waitSecs`, then stops every thread.
+  void kill(int waitSecs);
+
+  TopologySummary summary() const;
+  std::vector<ReportedError> errors() const { return rt_.errors.all(); }
+  const TopologyPlan& plan() const { return *rt_.plan; }
+  const std::vector<std::unique_ptr<Executor>>& executors() const { return executors_; }
+  // True once every executor has prepared/opened its tasks.
+  bool ready() const;
+
+ private:
+  TopologyRuntime rt_;
+  std::vector<std::unique_ptr<Executor>> executors_;
+  TickTimer timer_;
+  bool killed_ = false;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace squall::internal

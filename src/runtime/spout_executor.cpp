@@ -1,0 +1,277 @@
+#include "runtime/spout_executor.h"
+
+#include "squall/component_registry.h"
+
+namespace squall::internal {
+
+namespace {
+constexpr int kBurst = 64;
+thread_local TaskIds userTaskIds;
+thread_local TaskIds systemTaskIds;
+}  // namespace
+
+struct SpoutExecutor::Task {
+  int id = 0;
+  std::unique_ptr<IRichSpout> spout;
+  std::unique_ptr<TopologyContext> context;
+  TaskStats stats;
+  std::unique_ptr<TaskRouting> routing;
+  std::unique_ptr<SpoutOutputCollector> collector;
+  RotatingMap<uint64_t, PendingTree> pending{2};
+  StreamRoute* ackInit = nullptr;
+  bool opened = false;
+};
+
+// The spout side of Storm's acking protocol: each reliable emit roots a tuple tree with a
+// random id, gives each copy a random edge id, and tells the acker the XOR of the edges.
+class SpoutCollectorImpl : public SpoutOutputCollector {
+ public:
+  SpoutCollectorImpl(SpoutExecutor& ex, SpoutExecutor::Task& task) : ex_(ex), task_(task) {}
+
+  const TaskIds& emit(std::string_view stream, Values values, Value messageId) override {
+    userTaskIds.clear();
+    send(route(stream), std::move(values), std::move(messageId), kNoDirectTask);
+    return userTaskIds;
+  }
+  void emitDirect(int taskId, std::string_view stream, Values values, Value messageId) override {
+    userTaskIds.clear();
+    send(route(stream), std::move(values), std::move(messageId), taskId);
+  }
+  int64_t getPendingCount() const override { return static_cast<int64_t>(task_.pending.size()); }
+  void flush() override { ex_.flushOutputs(); }
+  void reportError(const std::string& message) override {
+    ex_.reportError(ex_.plan().componentId, task_.id, message);
+  }
+
+ private:
+  StreamRoute& route(std::string_view stream) {
+    StreamRoute* r = task_.routing->find(stream);
+    if (!r) {
+      throw IllegalArgumentException(fmt::format("spout '{}' emitted on undeclared stream '{}'",
+                                                 ex_.plan().componentId, stream));
+    }
+    return *r;
+  }
+
+  void send(StreamRoute& r, Values values, Value messageId, int directTask) {
+    ++ex_.emits_;
+    if (messageId.isNull() || !task_.ackInit) {
+      ex_.emit(
+          task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, userTaskIds);
+      if (!messageId.isNull()) {
+        // Acking disabled: Storm acks a reliable emit at once, inside emit().
+        auto& s = task_.stats.spoutStreams[r.id];
+        s.acked.add();
+        task_.spout->ack(messageId);
+      }
+      return;
+    }
+    uint64_t root = ex_.randomEdgeId();
+    uint64_t xorOfEdges = 0;
+    ex_.emit(
+        task_.id, r, std::move(values), directTask,
+        [&](detail::TupleData& d) {
+          uint64_t edge = ex_.randomEdgeId();
+          d.messageId.xorInto(root, edge);
+          xorOfEdges ^= edge;
+        },
+        userTaskIds);
+    SpoutExecutor::PendingTree tree;
+    tree.messageId = std::move(messageId);
+    tree.stats = &task_.stats.spoutStreams[r.id];
+    if ((++sampleCounter_ & 15) == 0) tree.emitNs = nowNs();
+    task_.pending.insertNew(root, std::move(tree));
+    systemTaskIds.clear();
+    ex_.emit(
+        task_.id, *task_.ackInit,
+        Values{Value(static_cast<int64_t>(root)), Value(static_cast<int64_t>(xorOfEdges)),
+               Value(task_.id)},
+        kNoDirectTask, [](detail::TupleData&) {}, systemTaskIds);
+  }
+
+  SpoutExecutor& ex_;
+  SpoutExecutor::Task& task_;
+  uint32_t sampleCounter_ = 0;
+};
+
+SpoutExecutor::SpoutExecutor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t count)
+    : Executor(rt, std::move(plan), index, count) {}
+
+SpoutExecutor::~SpoutExecutor() {
+  join();
+}
+
+std::vector<std::pair<int, const TaskStats*>> SpoutExecutor::taskStats() const {
+  std::vector<std::pair<int, const TaskStats*>> out;
+  for (const auto& t : tasks_) out.emplace_back(t->id, &t->stats);
+  return out;
+}
+
+template <class F>
+bool SpoutExecutor::guarded(Task& t, const char* where, F&& f) {
+  try {
+    f();
+    return true;
+  } catch (const std::exception& e) {
+    reportCrash(plan_.componentId, t.id, where, e.what());
+  } catch (...) {
+    reportCrash(plan_.componentId, t.id, where, "unknown exception");
+  }
+  restart(t);
+  return false;
+}
+
+bool SpoutExecutor::openTask(Task& t) {
+  const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
+  try {
+    auto inst = cp.factory(cp.args);
+    t.spout = std::move(std::get<std::unique_ptr<IRichSpout>>(inst));
+    t.spout->open(cp.conf, *t.context, *t.collector);
+    t.opened = true;
+    return true;
+  } catch (const std::exception& e) {
+    reportCrash(plan_.componentId, t.id, "open", e.what());
+  }
+  t.opened = false;
+  return false;
+}
+
+void SpoutExecutor::restart(Task& t) {
+  // Like a worker restart: the trees in flight are forgotten (their late acks are ignored).
+  t.pending.clear();
+  if (openTask(t) && wasActive_) {
+    try {
+      t.spout->activate();
+    } catch (const std::exception& e) {
+      reportCrash(plan_.componentId, t.id, "activate", e.what());
+    }
+  }
+}
+
+bool SpoutExecutor::setUp() {
+  const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
+  if (auto mp = cp.conf.getOptionalInt(Config::TOPOLOGY_MAX_SPOUT_PENDING)) {
+    maxPending_ = *mp * (plan_.endTask - plan_.startTask + 1);
+  }
+  for (int id = plan_.startTask; id <= plan_.endTask; ++id) {
+    auto t = std::make_unique<Task>();
+    t->id = id;
+    t->context = std::make_unique<TopologyContext>(rt_.plan, id);
+    t->routing = std::make_unique<TaskRouting>(rt_, *t->context, t->stats);
+    t->ackInit = rt_.plan->ackingEnabled() ? t->routing->find(kAckInitStream) : nullptr;
+    t->collector = std::make_unique<SpoutCollectorImpl>(*this, *t);
+    tasks_.push_back(std::move(t));
+  }
+  for (auto& t : tasks_) {
+    while (!t->opened && !stopRequested()) openTask(*t);
+  }
+  return !stopRequested();
+}
+
+void SpoutExecutor::rotatePending(Task& t) {
+  for (auto& [root, tree] : t.pending.rotate()) {
+    tree.stats->failed.add();
+    guarded(t, "fail", [&] { t.spout->fail(tree.messageId); });
+  }
+}
+
+void SpoutExecutor::handleInput(detail::TupleData* d) {
+  Tuple tuple(d);
+  const std::string& stream = d->meta->streamId;
+  auto forTask = [&](auto&& f) {
+    for (auto& t : tasks_) {
+      if (d->destTask == kSystemTaskId || d->destTask == t->id) f(*t);
+    }
+  };
+  if (tuple.isTick()) {
+    forTask([&](Task& t) { rotatePending(t); });
+    return;
+  }
+  uint64_t root = static_cast<uint64_t>(d->values.at(0).asInt());
+  forTask([&](Task& t) {
+    if (stream == kAckResetTimeoutStream) {
+      t.pending.touch(root);
+      return;
+    }
+    PendingTree tree;
+    if (!t.pending.remove(root, &tree)) return;  // timed out already, or from before a restart
+    if (stream == kAckAckStream) {
+      tree.stats->acked.add();
+      if (tree.emitNs) tree.stats->completeLatency.record(nowNs() - tree.emitNs);
+      guarded(t, "ack", [&] { t.spout->ack(tree.messageId); });
+    } else if (stream == kAckFailStream) {
+      tree.stats->failed.add();
+      guarded(t, "fail", [&] { t.spout->fail(tree.messageId); });
+    }
+  });
+}
+
+void SpoutExecutor::run() {
+  try {
+    if (!setUp()) {
+      ready_.store(true);
+      return;
+    }
+  } catch (const std::exception& e) {
+    reportError(plan_.componentId, plan_.startTask, e.what());
+    spdlog::error("topology '{}': spout '{}' could not start: {}", rt_.plan->name,
+                  plan_.componentId, e.what());
+    ready_.store(true);
+    return;
+  }
+  ready_.store(true);
+  const int64_t spoutSleepNs =
+      rt_.plan->component(plan_.componentId)
+          .conf.getInt(Config::TOPOLOGY_SPOUT_WAIT_PROGRESSIVE_LEVEL3_SLEEP_MILLIS) *
+      1'000'000;
+  while (!stopRequested()) {
+    size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 4096);
+    if (hasOverflow()) drainOverflow();
+    bool active = rt_.active.load(std::memory_order_relaxed);
+    uint64_t emitsBefore = emits_;
+    if (active) {
+      if (!wasActive_) {
+        wasActive_ = true;
+        for (auto& t : tasks_) guarded(*t, "activate", [&] { t->spout->activate(); });
+      }
+      if (!hasOverflow()) {
+        int64_t pending = 0;
+        if (maxPending_) {
+          for (auto& t : tasks_) pending += static_cast<int64_t>(t->pending.size());
+        }
+        // A burst of nextTuple rounds per loop, so outputs leave in batches; it ends early
+        // when the spouts go quiet, hit max pending or meet backpressure.
+        for (int round = 0;
+             round < kBurst && (!maxPending_ || pending < maxPending_) && !hasOverflow(); ++round) {
+          uint64_t before = emits_;
+          for (auto& t : tasks_) guarded(*t, "nextTuple", [&] { t->spout->nextTuple(); });
+          if (emits_ == before) break;
+          if (maxPending_) {
+            pending = 0;
+            for (auto& t : tasks_) pending += static_cast<int64_t>(t->pending.size());
+          }
+        }
+      }
+    } else if (wasActive_) {
+      wasActive_ = false;
+      for (auto& t : tasks_) guarded(*t, "deactivate", [&] { t->spout->deactivate(); });
+    }
+    flushOutputs();
+    if (received || emits_ != emitsBefore) {
+      resetIdle();
+    } else {
+      idle(active ? spoutSleepNs : 100'000'000);
+    }
+  }
+  flushOutputs();
+  for (auto& t : tasks_) {
+    if (!t->opened) continue;
+    try {
+      t->spout->close();
+    } catch (const std::exception& e) {
+      reportError(plan_.componentId, t->id, fmt::format("close threw: {}", e.what()));
+    }
+  }
+}
+
+}  // namespace squall::internal
