@@ -108,9 +108,9 @@ void Executor::blockingPush(Executor* dest, detail::TupleData* d) {
 
 void Executor::idle(int64_t maxSleepNs) {
   ++idleCount_;
-  if (idleCount_ < 64) {
+  if (idleCount_ < 256) {
     __builtin_ia32_pause();
-  } else if (idleCount_ < 128) {
+  } else if (idleCount_ < 512) {
     sched_yield();
   } else {
     TuplePool::flushThreadCache();

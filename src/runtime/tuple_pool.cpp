@@ -29,13 +29,6 @@ struct ThreadCache {
 
 thread_local ThreadCache cache;
 
-void resetBody(detail::TupleData* d) {
-  d->values.clear();
-  d->messageId.clear();
-  d->ackVal = 0;
-  d->executeStartNs = 0;
-}
-
 }  // namespace
 
 TuplePool::~TuplePool() {
@@ -59,7 +52,6 @@ void TuplePool::pushChain(detail::TupleData* first, detail::TupleData* last) {
 }
 
 void TuplePool::recycle(detail::TupleData* d) {
-  resetBody(d);
   d->nextFree = nullptr;
   if (!cache.enabled) {
     pushChain(d, d);

@@ -36,18 +36,20 @@ class TupleRecycler {
 };
 
 struct TupleData {
+  // First cache line: what producer and consumer both touch. A recycling consumer writes
+  // only `nextFree`, so the lines it merely read need no transfer back to the producer.
   std::atomic<int32_t> refs{1};
   int32_t sourceTask = 0;
   int32_t destTask = 0;  // -1: every task of the receiving executor (ticks)
   const StreamMeta* meta = nullptr;
+  TupleData* nextFree = nullptr;
+  TupleRecycler* pool = nullptr;
   Values values;
   MessageId messageId;
   // XOR of the edge ids of tuples anchored to this one (acker protocol), and when the
   // receiving bolt began executing it (process latency).
   uint64_t ackVal = 0;
   int64_t executeStartNs = 0;
-  TupleRecycler* pool = nullptr;
-  TupleData* nextFree = nullptr;
 };
 
 inline void retain(TupleData* d) {
