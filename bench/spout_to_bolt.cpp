@@ -59,7 +59,7 @@ class DevNullBolt : public BaseRichBolt {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int ackers = 0, seconds = 10, batch = 1;
+  int ackers = 0, seconds = 10, batch = 0;
   int64_t maxPending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--ackers")) ackers = std::atoi(argv[i + 1]);
@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   builder.setBolt("bolt", DevNullBolt(), 1).localOrShuffleGrouping("spout");
   Config conf;
   conf.setNumAckers(ackers);
-  conf.set(Config::TOPOLOGY_PRODUCER_BATCH_SIZE, batch);
+  if (batch) conf.set(Config::TOPOLOGY_PRODUCER_BATCH_SIZE, batch);
+  batch = static_cast<int>(conf.getInt(Config::TOPOLOGY_PRODUCER_BATCH_SIZE));
   if (maxPending) conf.setMaxSpoutPending(maxPending);
 
   LocalCluster cluster;

@@ -2,54 +2,50 @@
 // RotatingMap: a map whose entries expire after between N-1 and N rotations (Storm's
 // RotatingMap). put() goes to the newest bucket; rotate() drops the oldest bucket and returns
 // it. Used by the spout (2 buckets: a tree times out after T..2T) and the acker (3 buckets).
-// Single-threaded: owned by one executor.
+// Keys are non-zero 64-bit root ids. Single-threaded: owned by one executor.
 
+#include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <functional>
-#include <unordered_map>
+
+#include "acker/flat_u64_map.h"
 
 namespace squall::internal {
 
-template <class K, class V>
+template <class V>
 class RotatingMap {
  public:
-  using Bucket = std::unordered_map<K, V>;
+  using Bucket = FlatU64Map<V>;
 
   explicit RotatingMap(size_t buckets) : buckets_(buckets) {}
 
-  void put(const K& key, V value) {
+  void put(uint64_t key, V value) {
     for (size_t i = 1; i < buckets_.size(); ++i) buckets_[i].erase(key);
     buckets_[0].insert_or_assign(key, std::move(value));
   }
   // For a key known to be absent (a fresh random root id): skips the older buckets.
-  void insertNew(const K& key, V value) { buckets_[0].emplace(key, std::move(value)); }
-  V* find(const K& key) {
+  V& insertNew(uint64_t key, V value) { return buckets_[0].insert_or_assign(key, std::move(value)); }
+  V* find(uint64_t key) {
     for (auto& b : buckets_) {
-      auto it = b.find(key);
-      if (it != b.end()) return &it->second;
+      if (V* v = b.find(key)) return v;
     }
     return nullptr;
   }
   // Moves an entry to the newest bucket (resetTimeout); false when absent.
-  bool touch(const K& key) {
+  bool touch(uint64_t key) {
+    if (buckets_[0].find(key)) return true;
     for (size_t i = 1; i < buckets_.size(); ++i) {
-      auto node = buckets_[i].extract(key);
-      if (!node.empty()) {
-        buckets_[0].insert(std::move(node));
+      V value;
+      if (buckets_[i].erase(key, &value)) {
+        buckets_[0].insert_or_assign(key, std::move(value));
         return true;
       }
     }
-    return buckets_[0].count(key) > 0;
+    return false;
   }
-  bool remove(const K& key, V* out = nullptr) {
+  bool remove(uint64_t key, V* out = nullptr) {
     for (auto& b : buckets_) {
-      auto it = b.find(key);
-      if (it != b.end()) {
-        if (out) *out = std::move(it->second);
-        b.erase(it);
-        return true;
-      }
+      if (b.erase(key, out)) return true;
     }
     return false;
   }

@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "acker/acker_bolt.h"
 #include "runtime/basic_bolt_adapter.h"
 #include "squall/component_registry.h"
 
@@ -10,7 +9,6 @@ namespace squall::internal {
 
 namespace {
 thread_local TaskIds userTaskIds;
-thread_local TaskIds systemTaskIds;
 }  // namespace
 
 struct BoltExecutor::Task {
@@ -20,9 +18,7 @@ struct BoltExecutor::Task {
   TaskStats stats;
   std::unique_ptr<TaskRouting> routing;
   std::unique_ptr<OutputCollector> collector;
-  StreamRoute* ackAck = nullptr;
-  StreamRoute* ackFail = nullptr;
-  StreamRoute* ackReset = nullptr;
+  bool acking = false;
   bool prepared = false;
   // Input stats by stream identity; linear search beats hashing for a handful of inputs.
   std::vector<std::pair<const StreamMeta*, BoltInputStats*>> inputCache;
@@ -64,28 +60,27 @@ class BoltCollectorImpl : public OutputCollector {
       s->acked.add();
       if (d->executeStartNs) s->processLatency.record(nowNs() - d->executeStartNs);
     }
-    if (!task_.ackAck || d->messageId.empty()) return;
+    if (!task_.acking || d->messageId.empty()) return;
     std::lock_guard lock(ex_.collectorMutex_);
     for (auto [root, edge] : d->messageId.anchors()) {
-      sendSystem(*task_.ackAck, Values{Value(static_cast<int64_t>(root)),
-                                       Value(static_cast<int64_t>(edge ^ d->ackVal))});
+      ex_.sendAck(AckRecord{root, edge ^ d->ackVal, 0, ex_.ackerTaskFor(root), AckKind::Ack});
     }
   }
   void fail(const Tuple& input) override {
     auto* d = input.data();
     if (BoltInputStats* s = task_.inputStats(d->meta)) s->failed.add();
-    if (!task_.ackFail || d->messageId.empty()) return;
+    if (!task_.acking || d->messageId.empty()) return;
     std::lock_guard lock(ex_.collectorMutex_);
     for (auto [root, edge] : d->messageId.anchors()) {
-      sendSystem(*task_.ackFail, Values{Value(static_cast<int64_t>(root))});
+      ex_.sendAck(AckRecord{root, 0, 0, ex_.ackerTaskFor(root), AckKind::Fail});
     }
   }
   void resetTimeout(const Tuple& input) override {
     auto* d = input.data();
-    if (!task_.ackReset || d->messageId.empty()) return;
+    if (!task_.acking || d->messageId.empty()) return;
     std::lock_guard lock(ex_.collectorMutex_);
     for (auto [root, edge] : d->messageId.anchors()) {
-      sendSystem(*task_.ackReset, Values{Value(static_cast<int64_t>(root))});
+      ex_.sendAck(AckRecord{root, 0, 0, ex_.ackerTaskFor(root), AckKind::ResetTimeout});
     }
   }
   void reportError(const std::string& message) override {
@@ -108,7 +103,7 @@ class BoltCollectorImpl : public OutputCollector {
   }
   void send(StreamRoute& r, std::span<const Tuple> anchors, Values values, int directTask) {
     bool anchored = false;
-    if (task_.ackAck) {
+    if (task_.acking) {
       for (const auto& a : anchors) anchored |= !a.data()->messageId.empty();
     }
     if (!anchored) {
@@ -128,11 +123,6 @@ class BoltCollectorImpl : public OutputCollector {
           }
         },
         userTaskIds);
-  }
-  void sendSystem(StreamRoute& r, Values values) {
-    systemTaskIds.clear();
-    ex_.emit(
-        task_.id, r, std::move(values), kNoDirectTask, [](detail::TupleData&) {}, systemTaskIds);
   }
 
   BoltExecutor& ex_;
@@ -160,15 +150,11 @@ BoltExecutor::Task* BoltExecutor::taskFor(int taskId) {
 bool BoltExecutor::prepareTask(Task& t) {
   const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
   try {
-    if (cp.system) {
-      t.bolt = std::make_unique<AckerBolt>();
+    auto inst = cp.factory(cp.args);
+    if (auto* basic = std::get_if<std::unique_ptr<IBasicBolt>>(&inst)) {
+      t.bolt = std::make_unique<BasicBoltAdapter>(std::move(*basic));
     } else {
-      auto inst = cp.factory(cp.args);
-      if (auto* basic = std::get_if<std::unique_ptr<IBasicBolt>>(&inst)) {
-        t.bolt = std::make_unique<BasicBoltAdapter>(std::move(*basic));
-      } else {
-        t.bolt = std::move(std::get<std::unique_ptr<IRichBolt>>(inst));
-      }
+      t.bolt = std::move(std::get<std::unique_ptr<IRichBolt>>(inst));
     }
     t.bolt->prepare(cp.conf, *t.context, *t.collector);
     t.prepared = true;
@@ -234,11 +220,7 @@ void BoltExecutor::run() {
       for (const auto& in : cp.inputs) t->stats.inputs[{in.component, in.stream}];
       t->stats.inputs[{kSystemComponent, kTickStream}];
       t->routing = std::make_unique<TaskRouting>(rt_, *t->context, t->stats);
-      if (rt_.plan->ackingEnabled() && !cp.system) {
-        t->ackAck = t->routing->find(kAckAckStream);
-        t->ackFail = t->routing->find(kAckFailStream);
-        t->ackReset = t->routing->find(kAckResetTimeoutStream);
-      }
+      t->acking = rt_.plan->ackingEnabled();
       t->collector = std::make_unique<BoltCollectorImpl>(*this, *t);
       tasks_.push_back(std::move(t));
     }

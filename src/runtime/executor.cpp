@@ -1,5 +1,6 @@
 #include "runtime/executor.h"
 
+#include <pthread.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -10,11 +11,22 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
     : rt_(rt),
       plan_(std::move(plan)),
       index_(index),
-      queue_(
-          static_cast<size_t>(rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))),
+      queue_(static_cast<size_t>(
+                 rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE)),
+             // Only ackers and spouts receive acking records.
+             rt.plan->ackingEnabled() &&
+                     (plan_.componentId == kAckerComponent ||
+                      rt.plan->component(plan_.componentId).kind == ComponentKind::Spout)
+                 ? static_cast<size_t>(
+                       rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))
+                 : 2),
       pool_(rt.pools.at(index).get()),
       batches_(executorCount),
-      batchSize_(static_cast<size_t>(std::max(1, rt.producerBatchSize))) {}
+      ackBatches_(executorCount),
+      batchSize_(static_cast<size_t>(std::max(1, rt.producerBatchSize))),
+      // Spinning only pays when every executor has a core of its own; otherwise it takes
+      // the core from the thread we are waiting for, so go straight to yielding.
+      spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0) {}
 
 Executor::~Executor() {
   join();
@@ -27,6 +39,9 @@ Executor::~Executor() {
 void Executor::start() {
   thread_ = std::thread([this] {
     threadId_ = std::this_thread::get_id();
+    // Named for top, perf and gdb: the component and the first task (15 chars at most).
+    pthread_setname_np(pthread_self(),
+                       fmt::format("{}:{}", plan_.componentId, plan_.startTask).substr(0, 15).c_str());
     TuplePool::enableThreadCache();
     run();
     TuplePool::flushThreadCache();
@@ -44,6 +59,14 @@ void Executor::join() {
 
 uint64_t Executor::randomEdgeId() {
   if (rt_.edgeIdRange) return 1 + rng_.next() % rt_.edgeIdRange;
+  uint64_t id;
+  do {
+    id = rng_.next();
+  } while (id == 0);
+  return id;
+}
+
+uint64_t Executor::randomRootId() {
   uint64_t id;
   do {
     id = rng_.next();
@@ -76,18 +99,59 @@ void Executor::publish(OutBatch& b) {
   b.items.clear();
 }
 
+void Executor::sendAck(const AckRecord& r) {
+  Executor* dest = rt_.executorOfTask[r.destTask];
+  if (!onExecutorThread()) {
+    blockingPushAck(dest, r);
+    return;
+  }
+  AckBatch& b = ackBatches_[dest->index_];
+  if (b.items.empty()) {
+    b.dest = dest;
+    dirtyAcks_.push_back(dest->index_);
+  }
+  b.items.push_back(r);
+  if (b.items.size() >= batchSize_) publishAcks(b);
+}
+
+void Executor::publishAcks(AckBatch& b) {
+  if (b.items.empty()) return;
+  size_t pushed = 0;
+  if (ackOverflow_.empty()) pushed = b.dest->queue_.tryPushAcks(b.items.data(), b.items.size());
+  for (size_t i = pushed; i < b.items.size(); ++i) ackOverflow_.emplace_back(b.dest, b.items[i]);
+  b.items.clear();
+}
+
 void Executor::flushOutputs() {
   for (size_t i : dirty_) publish(batches_[i]);
   dirty_.clear();
+  for (size_t i : dirtyAcks_) publishAcks(ackBatches_[i]);
+  dirtyAcks_.clear();
 }
 
 bool Executor::drainOverflow() {
   while (!overflow_.empty()) {
     auto [dest, d] = overflow_.front();
-    if (!dest->queue_.tryPush(d)) return false;
+    if (!dest->queue_.tryPush(d)) break;
     overflow_.pop_front();
   }
-  return true;
+  while (!ackOverflow_.empty()) {
+    auto& [dest, r] = ackOverflow_.front();
+    if (dest->queue_.tryPushAcks(&r, 1) != 1) break;
+    ackOverflow_.pop_front();
+  }
+  return !hasOverflow();
+}
+
+void Executor::blockingPushAck(Executor* dest, const AckRecord& r) {
+  for (uint32_t spins = 0; dest->queue_.tryPushAcks(&r, 1) != 1; ++spins) {
+    if (rt_.stopping.load(std::memory_order_relaxed)) return;
+    if (spins < 100) {
+      sched_yield();
+    } else {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
 }
 
 void Executor::blockingPush(Executor* dest, detail::TupleData* d) {
@@ -108,7 +172,7 @@ void Executor::blockingPush(Executor* dest, detail::TupleData* d) {
 
 void Executor::idle(int64_t maxSleepNs) {
   ++idleCount_;
-  if (idleCount_ < 256) {
+  if (idleCount_ < spinLimit_) {
     __builtin_ia32_pause();
   } else if (idleCount_ < 512) {
     sched_yield();

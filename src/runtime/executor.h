@@ -66,8 +66,17 @@ class Executor {
 
   // Executor thread: batched, never blocks. Any other thread: blocks while the queue is full.
   void transfer(detail::TupleData* d, int destTask);
+  // The same for an acking record, to the executor of `r.destTask`.
+  void sendAck(const AckRecord& r);
+  // The acker task that owns a tree (Storm: fields grouping on the root id).
+  int ackerTaskFor(uint64_t root) const {
+    const auto& ackers = rt_.ackerTasks;
+    return ackers[((root >> 32) ^ root) % ackers.size()];
+  }
   void flushOutputs();
   uint64_t randomEdgeId();
+  // Root ids are always full-width: only edge ids shrink under the collision-testing setting.
+  uint64_t randomRootId();
 
  protected:
   virtual void run() = 0;
@@ -75,7 +84,7 @@ class Executor {
   bool stopRequested() const { return stop_.load(std::memory_order_relaxed); }
   // Publishes the overflow in order; true once it is empty.
   bool drainOverflow();
-  bool hasOverflow() const { return !overflow_.empty(); }
+  bool hasOverflow() const { return !overflow_.empty() || !ackOverflow_.empty(); }
   // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
   void resetIdle() { idleCount_ = 0; }
@@ -98,8 +107,14 @@ class Executor {
     Executor* dest = nullptr;
     std::vector<detail::TupleData*> items;
   };
+  struct AckBatch {
+    Executor* dest = nullptr;
+    std::vector<AckRecord> items;
+  };
   void publish(OutBatch& b);
+  void publishAcks(AckBatch& b);
   void blockingPush(Executor* dest, detail::TupleData* d);
+  void blockingPushAck(Executor* dest, const AckRecord& r);
 
   std::thread thread_;
   std::thread::id threadId_;
@@ -107,7 +122,11 @@ class Executor {
   std::vector<OutBatch> batches_;  // index = destination executor index
   std::vector<size_t> dirty_;
   std::deque<std::pair<Executor*, detail::TupleData*>> overflow_;
+  std::vector<AckBatch> ackBatches_;  // index = destination executor index
+  std::vector<size_t> dirtyAcks_;
+  std::deque<std::pair<Executor*, AckRecord>> ackOverflow_;
   size_t batchSize_;
+  uint32_t spinLimit_;
   uint32_t idleCount_ = 0;
   int consecutiveCrashes_ = 0;
   int64_t lastCrashNs_ = 0;

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "runtime/acker_executor.h"
 #include "runtime/bolt_executor.h"
 #include "runtime/spout_executor.h"
 
@@ -29,6 +30,7 @@ void RunningTopology::start() {
   size_t count = 0;
   for (const auto& [id, cp] : plan.components) count += cp.executors.size();
   rt_.executorOfTask.assign(plan.numTasks() + 1, nullptr);
+  if (const ComponentPlan* acker = plan.findComponent(kAckerComponent)) rt_.ackerTasks = acker->tasks;
   for (size_t i = 0; i < count; ++i) rt_.pools.push_back(std::make_unique<TuplePool>());
   bool timeouts = plan.conf.getBool(Config::TOPOLOGY_ENABLE_MESSAGE_TIMEOUTS);
   int timeoutSecs = static_cast<int>(plan.conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS));
@@ -37,6 +39,8 @@ void RunningTopology::start() {
       std::unique_ptr<Executor> ex;
       if (cp.kind == ComponentKind::Spout) {
         ex = std::make_unique<SpoutExecutor>(rt_, ep, executors_.size(), count);
+      } else if (cp.system && id == kAckerComponent) {
+        ex = std::make_unique<AckerExecutor>(rt_, ep, executors_.size(), count);
       } else {
         ex = std::make_unique<BoltExecutor>(rt_, ep, executors_.size(), count);
       }

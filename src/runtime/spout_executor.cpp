@@ -7,7 +7,6 @@ namespace squall::internal {
 namespace {
 constexpr int kBurst = 64;
 thread_local TaskIds userTaskIds;
-thread_local TaskIds systemTaskIds;
 }  // namespace
 
 struct SpoutExecutor::Task {
@@ -17,8 +16,8 @@ struct SpoutExecutor::Task {
   TaskStats stats;
   std::unique_ptr<TaskRouting> routing;
   std::unique_ptr<SpoutOutputCollector> collector;
-  RotatingMap<uint64_t, PendingTree> pending{2};
-  StreamRoute* ackInit = nullptr;
+  RotatingMap<PendingTree> pending{2};
+  bool acking = false;
   bool opened = false;
 };
 
@@ -55,7 +54,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
 
   void send(StreamRoute& r, Values values, Value messageId, int directTask) {
     ++ex_.emits_;
-    if (messageId.isNull() || !task_.ackInit) {
+    if (messageId.isNull() || !task_.acking) {
       ex_.emit(
           task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, userTaskIds);
       if (!messageId.isNull()) {
@@ -66,7 +65,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
       }
       return;
     }
-    uint64_t root = ex_.randomEdgeId();
+    uint64_t root = ex_.randomRootId();
     uint64_t xorOfEdges = 0;
     ex_.emit(
         task_.id, r, std::move(values), directTask,
@@ -81,12 +80,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
     tree.stats = &task_.stats.spoutStreams[r.id];
     if ((++sampleCounter_ & 15) == 0) tree.emitNs = nowNs();
     task_.pending.insertNew(root, std::move(tree));
-    systemTaskIds.clear();
-    ex_.emit(
-        task_.id, *task_.ackInit,
-        Values{Value(static_cast<int64_t>(root)), Value(static_cast<int64_t>(xorOfEdges)),
-               Value(task_.id)},
-        kNoDirectTask, [](detail::TupleData&) {}, systemTaskIds);
+    ex_.sendAck(AckRecord{root, xorOfEdges, task_.id, ex_.ackerTaskFor(root), AckKind::Init});
   }
 
   SpoutExecutor& ex_;
@@ -158,7 +152,7 @@ bool SpoutExecutor::setUp() {
     t->id = id;
     t->context = std::make_unique<TopologyContext>(rt_.plan, id);
     t->routing = std::make_unique<TaskRouting>(rt_, *t->context, t->stats);
-    t->ackInit = rt_.plan->ackingEnabled() ? t->routing->find(kAckInitStream) : nullptr;
+    t->acking = rt_.plan->ackingEnabled();
     t->collector = std::make_unique<SpoutCollectorImpl>(*this, *t);
     tasks_.push_back(std::move(t));
   }
@@ -169,41 +163,41 @@ bool SpoutExecutor::setUp() {
 }
 
 void SpoutExecutor::rotatePending(Task& t) {
-  for (auto& [root, tree] : t.pending.rotate()) {
+  t.pending.rotate().forEach([&](uint64_t, PendingTree& tree) {
     tree.stats->failed.add();
     guarded(t, "fail", [&] { t.spout->fail(tree.messageId); });
-  }
+  });
 }
 
 void SpoutExecutor::handleInput(detail::TupleData* d) {
   Tuple tuple(d);
-  const std::string& stream = d->meta->streamId;
-  auto forTask = [&](auto&& f) {
-    for (auto& t : tasks_) {
-      if (d->destTask == kSystemTaskId || d->destTask == t->id) f(*t);
-    }
-  };
-  if (tuple.isTick()) {
-    forTask([&](Task& t) { rotatePending(t); });
+  if (!tuple.isTick()) return;  // spouts subscribe to nothing else
+  for (auto& t : tasks_) {
+    if (d->destTask == kSystemTaskId || d->destTask == t->id) rotatePending(*t);
+  }
+}
+
+void SpoutExecutor::handleAck(const AckRecord& r) {
+  Task* tp = nullptr;
+  for (auto& t : tasks_) {
+    if (t->id == r.destTask) tp = t.get();
+  }
+  if (!tp) return;
+  Task& t = *tp;
+  if (r.kind == AckKind::TreeReset) {
+    t.pending.touch(r.root);
     return;
   }
-  uint64_t root = static_cast<uint64_t>(d->values.at(0).asInt());
-  forTask([&](Task& t) {
-    if (stream == kAckResetTimeoutStream) {
-      t.pending.touch(root);
-      return;
-    }
-    PendingTree tree;
-    if (!t.pending.remove(root, &tree)) return;  // timed out already, or from before a restart
-    if (stream == kAckAckStream) {
-      tree.stats->acked.add();
-      if (tree.emitNs) tree.stats->completeLatency.record(nowNs() - tree.emitNs);
-      guarded(t, "ack", [&] { t.spout->ack(tree.messageId); });
-    } else if (stream == kAckFailStream) {
-      tree.stats->failed.add();
-      guarded(t, "fail", [&] { t.spout->fail(tree.messageId); });
-    }
-  });
+  PendingTree tree;
+  if (!t.pending.remove(r.root, &tree)) return;  // timed out already, or from before a restart
+  if (r.kind == AckKind::TreeAcked) {
+    tree.stats->acked.add();
+    if (tree.emitNs) tree.stats->completeLatency.record(nowNs() - tree.emitNs);
+    guarded(t, "ack", [&] { t.spout->ack(tree.messageId); });
+  } else if (r.kind == AckKind::TreeFailed) {
+    tree.stats->failed.add();
+    guarded(t, "fail", [&] { t.spout->fail(tree.messageId); });
+  }
 }
 
 void SpoutExecutor::run() {
@@ -225,7 +219,8 @@ void SpoutExecutor::run() {
           .conf.getInt(Config::TOPOLOGY_SPOUT_WAIT_PROGRESSIVE_LEVEL3_SLEEP_MILLIS) *
       1'000'000;
   while (!stopRequested()) {
-    size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 4096);
+    size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 64);
+    received += queue_.drainAcks([this](const AckRecord& r) { handleAck(r); }, 4096);
     if (hasOverflow()) drainOverflow();
     bool active = rt_.active.load(std::memory_order_relaxed);
     uint64_t emitsBefore = emits_;

@@ -31,6 +31,7 @@ class SpoutExecutor : public Executor {
   bool setUp();
   bool openTask(Task& t);
   void handleInput(detail::TupleData* d);
+  void handleAck(const AckRecord& r);
   void rotatePending(Task& t);
   template <class F>
   bool guarded(Task& t, const char* where, F&& f);

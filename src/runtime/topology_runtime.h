@@ -21,6 +21,7 @@ struct TopologyRuntime {
   std::shared_ptr<const TopologyPlan> plan;
   std::shared_ptr<ComponentRegistry> localRegistry;  // the builder's, for custom groupings
   std::vector<Executor*> executorOfTask;             // index = task id
+  std::vector<int> ackerTasks;                       // ascending
   std::vector<std::unique_ptr<TuplePool>> pools;     // index = executor index; outlive them
   std::atomic<bool> active{false};
   std::atomic<bool> stopping{false};

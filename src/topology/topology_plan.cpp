@@ -197,7 +197,7 @@ std::shared_ptr<TopologyPlan> TopologyPlan::build(const std::string& name,
   for (const auto& def : topology.def.components) {
     ComponentPlan& cp = plan->components[def.id];
     Map own = cp.conf.values();
-    Config view = conf.mergedWithComponent(own);
+    Config view = plan->conf.mergedWithComponent(own);  // plan->conf carries topology.name
     int tasks = def.parallelism;
     if (auto it = own.find(Config::TOPOLOGY_TASKS); it != own.end() && !it->second.isNull()) {
       tasks = static_cast<int>(it->second.asDouble());
@@ -217,7 +217,7 @@ std::shared_ptr<TopologyPlan> TopologyPlan::build(const std::string& name,
     acker.id = kAckerComponent;
     acker.kind = ComponentKind::Bolt;
     acker.system = true;
-    acker.conf = conf;
+    acker.conf = plan->conf;
     Fields replyFields{"id", "time-delta-ms"};
     acker.streams[kAckAckStream] = StreamInfo{replyFields, true};
     acker.streams[kAckFailStream] = StreamInfo{replyFields, true};
