@@ -10,6 +10,7 @@ packages=(
   libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev
   librdkafka-dev libzookeeper-mt-dev zookeeper
   python3 python3-pytest python3-msgpack python3-yaml
+  kcat
 )
 
 missing=()
