@@ -1,5 +1,7 @@
 #include "runtime/spout_executor.h"
 
+#include <cmath>
+
 #include "squall/component_registry.h"
 
 namespace squall::internal {
@@ -78,7 +80,10 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
     SpoutExecutor::PendingTree tree;
     tree.messageId = std::move(messageId);
     tree.stats = &task_.stats.spoutStreams[r.id];
-    if ((++sampleCounter_ & 15) == 0) tree.emitNs = nowNs();
+    if (++sampleCounter_ >= ex_.sampleEvery_) {
+      sampleCounter_ = 0;
+      tree.emitNs = nowNs();
+    }
     task_.pending.insertNew(root, std::move(tree));
     ex_.sendAck(AckRecord{root, xorOfEdges, task_.id, ex_.ackerTaskFor(root), AckKind::Init});
   }
@@ -144,6 +149,8 @@ void SpoutExecutor::restart(Task& t) {
 
 bool SpoutExecutor::setUp() {
   const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
+  double rate = rt_.plan->conf.getDouble(Config::TOPOLOGY_STATS_SAMPLE_RATE);
+  sampleEvery_ = rate > 0 ? static_cast<uint32_t>(std::max(1.0, std::round(1.0 / rate))) : ~0u;
   if (auto mp = cp.conf.getOptionalInt(Config::TOPOLOGY_MAX_SPOUT_PENDING)) {
     maxPending_ = *mp * (plan_.endTask - plan_.startTask + 1);
   }

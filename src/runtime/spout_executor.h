@@ -41,6 +41,7 @@ class SpoutExecutor : public Executor {
   bool wasActive_ = false;
   int64_t maxPending_ = 0;  // per executor; 0 = unlimited
   uint64_t emits_ = 0;
+  uint32_t sampleEvery_ = 20;  // topology.stats.sample.rate as "1 in N"
   friend class SpoutCollectorImpl;
 };
 
