@@ -32,6 +32,12 @@ struct BoltExecutor::Task {
     inputCache.emplace_back(meta, s);
     return s;
   }
+  // For threads other than the executor's: the map's shape is fixed, so a lookup is safe, but
+  // the cache is the executor thread's alone.
+  BoltInputStats* inputStatsUncached(const StreamMeta* meta) {
+    auto it = stats.inputs.find({meta->componentId, meta->streamId});
+    return it == stats.inputs.end() ? nullptr : &it->second;
+  }
 };
 
 // The bolt side of the acking protocol: anchored emits XOR a fresh edge id into each anchor's
@@ -56,9 +62,14 @@ class BoltCollectorImpl : public OutputCollector {
   }
   void ack(const Tuple& input) override {
     auto* d = input.data();
-    if (BoltInputStats* s = task_.inputStats(d->meta)) {
-      s->acked.add();
-      if (d->executeStartNs) s->processLatency.record(nowNs() - d->executeStartNs);
+    if (ex_.onExecutorThread()) {
+      if (BoltInputStats* s = task_.inputStats(d->meta)) {
+        s->acked.add();
+        if (d->executeStartNs) s->processLatency.record(nowNs() - d->executeStartNs);
+      }
+    } else if (BoltInputStats* s = task_.inputStatsUncached(d->meta)) {
+      s->acked.addFromOtherThread();
+      if (d->executeStartNs) s->processLatency.recordFromOtherThread(nowNs() - d->executeStartNs);
     }
     if (!task_.acking || d->messageId.empty()) return;
     std::lock_guard lock(ex_.collectorMutex_);
@@ -68,7 +79,11 @@ class BoltCollectorImpl : public OutputCollector {
   }
   void fail(const Tuple& input) override {
     auto* d = input.data();
-    if (BoltInputStats* s = task_.inputStats(d->meta)) s->failed.add();
+    if (ex_.onExecutorThread()) {
+      if (BoltInputStats* s = task_.inputStats(d->meta)) s->failed.add();
+    } else if (BoltInputStats* s = task_.inputStatsUncached(d->meta)) {
+      s->failed.addFromOtherThread();
+    }
     if (!task_.acking || d->messageId.empty()) return;
     std::lock_guard lock(ex_.collectorMutex_);
     for (auto [root, edge] : d->messageId.anchors()) {

@@ -14,17 +14,22 @@
 
 namespace squall::internal {
 
-// Single writer at a time (the executor thread, or a caller holding the collector's lock), so
-// a plain load and store suffice: no locked instruction in the hot path.
+// The executor thread is the single writer of `owned_`, so a plain load and store suffice: no
+// locked instruction in the hot path. Other threads (a bolt acking from its own worker thread)
+// add to `shared_` with an atomic add, since they may race with each other and the owner.
 class Counter {
  public:
   void add(uint64_t n = 1) {
-    v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    owned_.store(owned_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
-  uint64_t get() const { return v_.load(std::memory_order_relaxed); }
+  void addFromOtherThread(uint64_t n = 1) { shared_.fetch_add(n, std::memory_order_relaxed); }
+  uint64_t get() const {
+    return owned_.load(std::memory_order_relaxed) + shared_.load(std::memory_order_relaxed);
+  }
 
  private:
-  std::atomic<uint64_t> v_{0};
+  std::atomic<uint64_t> owned_{0};
+  std::atomic<uint64_t> shared_{0};
 };
 
 struct LatencyStat {
@@ -33,6 +38,10 @@ struct LatencyStat {
   void record(int64_t ns) {
     samples.add();
     totalNs.add(static_cast<uint64_t>(ns > 0 ? ns : 0));
+  }
+  void recordFromOtherThread(int64_t ns) {
+    samples.addFromOtherThread();
+    totalNs.addFromOtherThread(static_cast<uint64_t>(ns > 0 ? ns : 0));
   }
   double averageMs() const {
     uint64_t n = samples.get();
