@@ -67,7 +67,9 @@ class ReceiveQueue {
   // Consumer thread only: sleeps until something is pushed, wake() is called or `timeoutNs`
   // passes.
   void sleep(int64_t timeoutNs) {
-    sleeping_.store(1, std::memory_order_seq_cst);
+    // An RMW, paired with the one in wakeConsumer(): both sit in sleeping_'s modification order,
+    // so either the producer sees the 1 and wakes us, or we read from its RMW and see its slots.
+    sleeping_.exchange(1, std::memory_order_acq_rel);
     if (!empty() || interrupted_.exchange(false)) {
       sleeping_.store(0, std::memory_order_relaxed);
       return;
@@ -86,9 +88,9 @@ class ReceiveQueue {
 
  private:
   void wakeConsumer() {
-    // Orders our slot writes before reading the flag; pairs with the store in sleep().
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    if (sleeping_.load(std::memory_order_relaxed) == 1) futexWake();
+    // A read-modify-write rather than a fence (which ThreadSanitizer cannot model): it publishes
+    // our slot writes to a consumer that goes to sleep after it, and reads a sleep before it.
+    if (sleeping_.fetch_add(0, std::memory_order_acq_rel) == 1) futexWake();
   }
   void futexWake() {
     if (sleeping_.exchange(0) == 1) {
