@@ -27,6 +27,17 @@ class Bolt(Component):
         # The tuples an auto-anchored emit refers to, and an unhandled exception fails.
         self._current_tups = []
 
+    @classmethod
+    def spec(cls, name=None, inputs=None, par=None, config=None):
+        """This bolt as a component of a ``squall.dsl.Topology`` (streamparse's ``spec``).
+
+        Output streams come from the class attribute ``outputs``: field names for the
+        default stream, or ``squall.dsl.Stream`` objects. ``par`` and ``config`` default to
+        the class attributes of the same name."""
+        from .dsl.component import BOLT, python_spec
+
+        return python_spec(cls, BOLT, name=name, inputs=inputs, par=par, config=config)
+
     @staticmethod
     def is_tick(tup):
         return tup.component == "__system" and tup.stream == "__tick"

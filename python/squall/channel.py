@@ -2,6 +2,7 @@
 
 import threading
 from collections import deque
+from contextlib import contextmanager
 
 from .errors import ProtocolError, StormWentAwayError
 
@@ -28,6 +29,10 @@ class Channel:
     the waiting line under the write lock, in the same step as it is sent; concurrent
     emits therefore each get their own reply (pystorm issues #101, #239).
 
+    Batching: inside ``with channel.batch():`` messages are written without a flush each,
+    and flushed together (one write) when the outermost batch ends; an emit that waits for
+    task ids still flushes first.
+
     Lifetime: built once the handshake streams are known; never closed explicitly -
     EOF from the engine makes every blocked and future read raise StormWentAwayError.
     """
@@ -43,10 +48,26 @@ class Channel:
         # Task-id lists no emit waits for: storm.py-style code reads them with
         # read_task_ids(); bounded so a chatty engine cannot grow it forever.
         self._unclaimed_task_ids = deque(maxlen=1024)
+        self._batch_depth = 0  # guarded by _write_lock
 
     def send(self, message):
         with self._write_lock:
-            self.serializer.write_message(message)
+            if self._batch_depth:
+                self.serializer.write_message(message, flush=False)
+            else:
+                self.serializer.write_message(message)
+
+    @contextmanager
+    def batch(self):
+        """Hold the writer and flush once at the end (other threads' sends wait)."""
+        with self._write_lock:
+            self._batch_depth += 1
+            try:
+                yield self
+            finally:
+                self._batch_depth -= 1
+                if not self._batch_depth:
+                    self.serializer.flush()
 
     def send_expecting_task_ids(self, message):
         """Send an emit and block until the engine answers it with a list of task ids."""

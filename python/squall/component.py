@@ -130,16 +130,31 @@ class Component:
         return [direct_task] if need_task_ids else None
 
     def emit_many(self, tuples, tup_ids=None, **emit_kwargs):
-        """``emit`` each of ``tuples`` (spouts may pass one ``tup_ids`` entry per tuple)."""
+        """``emit`` each of ``tuples`` (spouts may pass one ``tup_ids`` entry per tuple).
+
+        Unless task ids are wanted, the messages leave in one write (see ``batch``)."""
         tuples = list(tuples)
         if tup_ids is not None and len(tup_ids) != len(tuples):
             raise ValueError("emit_many needs one tup_id per tuple")
-        results = []
-        for index, tup in enumerate(tuples):
-            if tup_ids is not None:
-                emit_kwargs["tup_id"] = tup_ids[index]
-            results.append(self.emit(tup, **emit_kwargs))
-        return results if emit_kwargs.get("need_task_ids") else None
+        if emit_kwargs.get("need_task_ids"):
+            results = []
+            for index, tup in enumerate(tuples):
+                if tup_ids is not None:
+                    emit_kwargs["tup_id"] = tup_ids[index]
+                results.append(self.emit(tup, **emit_kwargs))
+            return results
+        with self._channel.batch():
+            for index, tup in enumerate(tuples):
+                if tup_ids is not None:
+                    emit_kwargs["tup_id"] = tup_ids[index]
+                self.emit(tup, **emit_kwargs)
+        return None
+
+    def batch(self):
+        """``with self.batch():`` - messages sent inside (emits, acks, logs) are written
+        together when the block ends instead of one write each; an emit that waits for
+        task ids flushes first.  Other threads' messages wait until the block ends."""
+        return self._channel.batch()
 
     def log(self, message, level=None):
         """Send ``message`` to the engine's log, unfiltered.  ``level``: trace, debug,

@@ -14,6 +14,14 @@ class Spout(Component):
     optionally ``ack``, ``fail``, ``activate``, ``deactivate``.
     """
 
+    @classmethod
+    def spec(cls, name=None, par=None, config=None):
+        """This spout as a component of a ``squall.dsl.Topology`` (streamparse's ``spec``);
+        see ``Bolt.spec``."""
+        from .dsl.component import SPOUT, python_spec
+
+        return python_spec(cls, SPOUT, name=name, par=par, config=config)
+
     def next_tuple(self):
         raise NotImplementedError("{} must implement next_tuple()".format(type(self).__name__))
 

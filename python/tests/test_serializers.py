@@ -171,3 +171,31 @@ def test_channel_eof_reaches_every_waiter():
     assert channel.read_command() == {"id": "queued"}  # what arrived first is still served
     with pytest.raises(StormWentAwayError):
         channel.read_command()
+
+
+class _CountingWriter(io.BytesIO):
+    """Counts flushes: each one is a write(2) to the engine's pipe."""
+
+    def __init__(self):
+        super().__init__()
+        self.flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        super().flush()
+
+
+def test_channel_batch_writes_once_and_keeps_messages_whole():
+    out = _CountingWriter()
+    channel = Channel(JsonSerializer(io.BytesIO(), out))
+    with channel.batch():
+        with channel.batch():  # nested: only the outermost flushes
+            channel.send({"command": "emit", "tuple": ["a"]})
+        channel.send({"command": "ack", "id": "1"})
+        assert out.flushes == 0
+    assert out.flushes == 1
+    assert out.getvalue() == (
+        b'{"command":"emit","tuple":["a"]}\nend\n{"command":"ack","id":"1"}\nend\n'
+    )
+    channel.send({"command": "sync"})
+    assert out.flushes == 2

@@ -85,6 +85,7 @@ void RunningTopology::kill(int waitSecs) {
   deactivate();
   if (waitSecs > 0) std::this_thread::sleep_for(std::chrono::seconds(waitSecs));
   rt_.stopping.store(true);
+  rt_.plan->stopping.store(true);
   timer_.stop();
   for (auto& ex : executors_) ex->requestStop();
   for (auto& ex : executors_) ex->join();

@@ -3,6 +3,7 @@
 // executors, declared streams, who consumes what. Built once at submit, immutable after, and
 // shared by every task's TopologyContext and by the runtime. Knows nothing of threads.
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -70,6 +71,9 @@ class TopologyPlan {
   int ackerTasks = 0;
   std::string pidDir;
   std::string codeDir;
+  // Set when the topology is being killed, so a component blocked in a call (a shell bolt
+  // waiting for its in-flight window) can give up and let its executor stop.
+  mutable std::atomic<bool> stopping{false};
 };
 
 // Storm's split: `tasks` into `executors` contiguous ranges, larger ones first.

@@ -43,10 +43,17 @@ class JsonSerializer:
                 lines.append(line)
         return _decode(b"\n".join(lines))
 
-    def write_message(self, message):
+    def write_message(self, message, flush=True):
         data = _encode(message) + _TRAILER
         try:
             self._output.write(data)
+            if flush:
+                self._output.flush()
+        except (OSError, ValueError) as exc:
+            raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
+
+    def flush(self):
+        try:
             self._output.flush()
         except (OSError, ValueError) as exc:
             raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
@@ -69,12 +76,17 @@ class JsonSerializer:
             )
 
 
+# Built once: json.dumps with non-default options builds a new encoder on every call.
+_ENCODE_UTF8 = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII = json.JSONEncoder(separators=(",", ":")).encode
+
+
 def _encode(message):
     try:
-        return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return _ENCODE_UTF8(message).encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate cannot be UTF-8 encoded; ASCII escapes keep the JSON valid.
-        return json.dumps(message, separators=(",", ":")).encode("ascii")
+        return _ENCODE_ASCII(message).encode("ascii")
 
 
 def _decode(data):

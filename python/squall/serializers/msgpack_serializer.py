@@ -72,10 +72,17 @@ class MsgpackSerializer:
                 raise StormWentAwayError("EOF while reading a message from the engine")
             self._unpacker.feed(chunk)
 
-    def write_message(self, message):
+    def write_message(self, message, flush=True):
         data = self._packer.pack(message)
         try:
             self._output.write(data)
+            if flush:
+                self._output.flush()
+        except (OSError, ValueError) as exc:
+            raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
+
+    def flush(self):
+        try:
             self._output.flush()
         except (OSError, ValueError) as exc:
             raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc

@@ -1,0 +1,210 @@
+// Multilang throughput on the word-count shape: a C++ spout -> one splitter child (ShellBolt)
+// -> a C++ counter, one acker, max spout pending 2000 (the shape of the Storm 2.4 baseline in
+// docs/PERFORMANCE.md). Prints the words per second out of the splitter and the CPU used by
+// the engine (this process) and by the child over the measurement.
+//
+//   bench_multilang_word_count [--serializer json|msgpack] [--splitter squall|batch|stormpy|PATH]
+//                              [--seconds S] [--warmup S] [--max-pending N] [--python PATH]
+//                              [--threads 1]  (CPU per engine thread)
+//
+// Splitters: squall = python/examples/split_sentence_bolt.py (squall.Bolt, one emit call per
+// word); batch = bench/multilang/split_batch.py (squall.Bolt, emit_many per sentence);
+// stormpy = python/examples/storm_split_sentence.py (storm.py BasicBolt, waits for the task
+// ids after every emit); anything else is run as a Python script.
+
+#include <dirent.h>
+#include <squall/squall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+using namespace squall;
+
+namespace {
+
+std::atomic<uint64_t> counted{0};
+
+class SentenceSpout : public BaseRichSpout {
+ public:
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
+  void nextTuple() override {
+    static const char* sentences[] = {"the cow jumped over the moon",
+                                      "an apple a day keeps the doctor away",
+                                      "four score and seven years ago",
+                                      "snow white and the seven dwarfs", "i am at two with nature"};
+    collector_->emit(Values{sentences[id_ % 5]}, Value(id_));
+    ++id_;
+  }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"sentence"}); }
+
+ private:
+  SpoutOutputCollector* collector_ = nullptr;
+  int64_t id_ = 0;
+};
+
+class Counter : public BaseRichBolt {
+ public:
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { collector_ = &c; }
+  void execute(const Tuple& t) override {
+    ++counts_[t.getString(0)];
+    collector_->ack(t);
+    if (++local_ == 256) {
+      counted.fetch_add(local_, std::memory_order_relaxed);
+      local_ = 0;
+    }
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  OutputCollector* collector_ = nullptr;
+  std::unordered_map<std::string, int64_t> counts_;
+  uint64_t local_ = 0;
+};
+
+// utime + stime of a process, in seconds.
+double cpuSeconds(int pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t paren = s.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream rest(s.substr(paren + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::atof(field.c_str());
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// CPU seconds of each thread of this process, by thread name (executors are named
+// "<component>:<task>", the shell bolt's reader "ml:<component>:<task>").
+std::map<std::string, double> threadCpu() {
+  std::map<std::string, double> out;
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string base = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream comm(base + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    std::ifstream in(base + "/stat");
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = s.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(s.substr(paren + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::atof(field.c_str());
+    }
+    out[name] += ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  closedir(d);
+  return out;
+}
+
+std::vector<int> childrenOf(int parent) {
+  std::vector<int> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    int pid = std::atoi(e->d_name);
+    if (pid <= 0) continue;
+    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    size_t paren = s.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(s.substr(paren + 2));
+    std::string state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == parent) out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string serializer = "json", splitter = "squall", python = "/usr/bin/python3";
+  int seconds = 10, warmup = 3;
+  int64_t maxPending = 2000;
+  bool perThread = false;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--serializer") serializer = argv[i + 1];
+    if (a == "--splitter") splitter = argv[i + 1];
+    if (a == "--seconds") seconds = std::atoi(argv[i + 1]);
+    if (a == "--warmup") warmup = std::atoi(argv[i + 1]);
+    if (a == "--max-pending") maxPending = std::atoll(argv[i + 1]);
+    if (a == "--python") python = argv[i + 1];
+    if (a == "--threads") perThread = std::atoi(argv[i + 1]) != 0;
+  }
+  const std::string src = SQUALL_SOURCE_DIR;
+  std::string script = splitter;
+  if (splitter == "squall") script = src + "/python/examples/split_sentence_bolt.py";
+  if (splitter == "batch") script = src + "/bench/multilang/split_batch.py";
+  if (splitter == "stormpy") script = src + "/python/examples/storm_split_sentence.py";
+
+  TopologyBuilder builder;
+  builder.setSpout("spout", SentenceSpout(), 1);
+  builder
+      .setBolt("split", ShellBolt({python, script}, Fields{"word"})
+                            .setEnv({{"PYTHONPATH", src + "/python"}}),
+               1)
+      .shuffleGrouping("spout");
+  builder.setBolt("count", Counter(), 1).fieldsGrouping("split", Fields{"word"});
+  Config conf;
+  conf.setNumAckers(1);
+  conf.setMaxSpoutPending(maxPending);
+  conf.set(Config::TOPOLOGY_MULTILANG_SERIALIZER, serializer);
+
+  LocalCluster cluster;
+  cluster.submitTopology("ml-bench", conf, builder.createTopology());
+  std::this_thread::sleep_for(std::chrono::seconds(warmup));
+  std::vector<int> kids = childrenOf(getpid());
+  double childBefore = 0;
+  for (int k : kids) childBefore += cpuSeconds(k);
+  double engineBefore = cpuSeconds(getpid());
+  auto threadsBefore = threadCpu();
+  uint64_t before = counted.load();
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  uint64_t after = counted.load();
+  double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double engine = cpuSeconds(getpid()) - engineBefore;
+  auto threadsAfter = threadCpu();
+  double child = -childBefore;
+  for (int k : kids) child += cpuSeconds(k);
+  auto errors = cluster.getErrors("ml-bench");
+  cluster.killTopologyWithOpts("ml-bench", KillOptions{0});
+
+  double rate = static_cast<double>(after - before) / wall;
+  std::printf(
+      "multilang word count: splitter=%s serializer=%s max_pending=%lld: %.1f k words/s; "
+      "CPU over %.1f s: engine %.0f%%, child %.0f%% (engine share %.0f%%)%s\n",
+      splitter.c_str(), serializer.c_str(), static_cast<long long>(maxPending), rate / 1e3, wall,
+      100 * engine / wall, 100 * child / wall, 100 * engine / (engine + child),
+      errors.empty() ? "" : " ERRORS REPORTED");
+  if (perThread) {
+    for (const auto& [name, after] : threadsAfter) {
+      double used = after - (threadsBefore.count(name) ? threadsBefore[name] : 0.0);
+      if (used > 0.005 * wall) std::printf("  thread %-16s %5.1f%%\n", name.c_str(), 100 * used / wall);
+    }
+  }
+  for (const auto& e : errors) std::fprintf(stderr, "error: %s\n", e.message.c_str());
+  return errors.empty() && after > before ? 0 : 1;
+}

@@ -1,0 +1,130 @@
+#pragma once
+// MessageBuilder: turns parse events (RapidJSON's SAX reader, msgpack-cxx's visitor) into a
+// ShellMsg without a DOM. Depth 1 is the message object; containers below it are built on a
+// stack that keeps its capacity from message to message; the top-level "tuple" array goes
+// straight into ShellMsg::tuple. Used by one reader, on one thread.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "multilang/message_fields.h"
+#include "multilang/serializer.h"
+
+namespace squall::internal {
+
+class MessageBuilder {
+ public:
+  void begin(ShellMsg& m) {
+    m_ = &m;
+    m.reset();
+    depth_ = 0;
+    used_ = 0;
+    done_ = false;
+    error_.clear();
+  }
+
+  bool value(Value v) {
+    if (depth_ == 0) return notAnObject(valueTypeName(v.type()));
+    if (used_ == 0) {
+      try {
+        assignField(*m_, key_, std::move(v));
+      } catch (const ProtocolError& e) {
+        error_ = e.what();
+        return false;
+      }
+      return true;
+    }
+    Frame& f = stack_[used_ - 1];
+    if (f.intoTuple) {
+      m_->tuple.push_back(std::move(v));
+    } else if (f.isMap) {
+      f.map.insert_or_assign(std::move(f.key), std::move(v));
+      f.key.clear();
+    } else {
+      f.list.push_back(std::move(v));
+    }
+    return true;
+  }
+
+  bool startMap() {
+    if (depth_++ == 0) return true;
+    Frame& f = push();
+    f.isMap = true;
+    return true;
+  }
+  bool key(std::string_view k) {
+    if (depth_ == 1) {
+      key_.assign(k);
+    } else {
+      stack_[used_ - 1].key.assign(k);
+    }
+    return true;
+  }
+  bool endMap() {
+    if (--depth_ == 0) {
+      done_ = true;
+      return true;
+    }
+    Map m = std::move(stack_[used_ - 1].map);
+    --used_;
+    return value(Value(std::move(m)));
+  }
+  bool startArray() {
+    if (depth_ == 0) return notAnObject("an array");
+    ++depth_;
+    Frame& f = push();
+    if (depth_ == 2 && key_ == "tuple") {
+      m_->tuple.clear();
+      f.intoTuple = true;
+    }
+    return true;
+  }
+  bool endArray() {
+    --depth_;
+    Frame& f = stack_[--used_];
+    if (f.intoTuple) {
+      m_->hasTuple = true;
+      return true;
+    }
+    return value(Value(std::move(f.list)));
+  }
+
+  bool done() const { return done_; }
+  int depth() const { return depth_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  struct Frame {
+    bool isMap = false;
+    bool intoTuple = false;
+    List list;
+    Map map;
+    std::string key;
+  };
+
+  Frame& push() {
+    if (used_ == stack_.size()) stack_.emplace_back();
+    Frame& f = stack_[used_++];
+    f.isMap = false;
+    f.intoTuple = false;
+    f.list.clear();
+    f.map.clear();
+    f.key.clear();
+    return f;
+  }
+  bool notAnObject(const char* what) {
+    error_ = std::string("expected an object (a map), got ") + what;
+    return false;
+  }
+
+  ShellMsg* m_ = nullptr;
+  int depth_ = 0;
+  size_t used_ = 0;
+  bool done_ = false;
+  std::string key_;
+  std::vector<Frame> stack_;
+  std::string error_;
+};
+
+}  // namespace squall::internal

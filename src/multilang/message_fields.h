@@ -1,0 +1,23 @@
+#pragma once
+// Helpers the JSON and msgpack codecs share: checked assignment of a message's top-level
+// fields, and UTF-8 validation for the JSON writer.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include "multilang/serializer.h"
+
+namespace squall::internal {
+
+// Sets the field `key` of `m` from `v`, checking its type (ProtocolError when wrong).
+// Unknown keys are ignored. "tuple" is normally decoded straight into m.tuple by the reader.
+void assignField(ShellMsg& m, std::string_view key, Value&& v);
+
+// A tuple id sent back by the child as text (strings; integers are accepted and formatted).
+std::string tupleIdText(const Value& v);
+
+// Length (1-4) of the valid UTF-8 sequence at `p`, 0 when the bytes are not one.
+size_t validUtf8Prefix(const unsigned char* p, size_t avail);
+
+}  // namespace squall::internal

@@ -1,0 +1,106 @@
+#pragma once
+// The multilang wire formats (storm.md 1.2, 1.12): how engine messages are written and how
+// the child's messages are framed and decoded.
+// - JSON (Storm's default): one JSON document, "\n", a line "end", "\n".
+// - msgpack (pystorm's framing): complete msgpack objects back to back, no delimiter.
+// A Serializer is stateless and shared; a MessageReader holds one child's input buffer and is
+// used by one thread at a time.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "squall/collectors.h"
+#include "squall/errors.h"
+#include "squall/value.h"
+
+namespace squall::internal {
+
+// The child broke the protocol. `offending` is the message (or bytes) at fault, for the
+// error report; what() says what was wrong with it.
+class ProtocolError : public SquallError {
+ public:
+  ProtocolError(const std::string& what, std::string offending = {})
+      : SquallError(what), offending_(std::move(offending)) {}
+  const std::string& offending() const { return offending_; }
+
+ private:
+  std::string offending_;
+};
+
+enum class ShellCommandKind { Emit, Ack, Fail, Sync, Log, Error, Metrics, Other };
+
+// One message from the child, decoded. Field presence follows the protocol table
+// (storm.md 1.5); the types are already checked (a wrong type is a ProtocolError).
+struct ShellMsg {
+  ShellCommandKind kind = ShellCommandKind::Other;
+  std::string command;  // as sent; empty when the message had none
+  bool hasCommand = false;
+  Values tuple;
+  bool hasTuple = false;
+  std::string stream;  // empty = default
+  std::optional<int64_t> task;
+  std::vector<std::string> anchors;  // tuple ids, as strings
+  Value id;                          // ack/fail: tuple id; spout emit: message id (any type)
+  bool hasId = false;
+  bool needTaskIds = true;
+  std::string msg;
+  int level = 2;
+  std::string name;
+  Value params;
+  std::optional<int64_t> pid;  // the handshake reply
+
+  void reset();
+};
+
+class MessageReader {
+ public:
+  virtual ~MessageReader() = default;
+  // Room for at least `n` more bytes; fill a prefix of it, then commit() what was filled.
+  virtual std::span<char> prepare(size_t n) = 0;
+  virtual void commit(size_t n) = 0;
+  // Decodes the next complete message into `out`; false when more bytes are needed.
+  // ProtocolError on malformed input or output that is not protocol at all.
+  virtual bool next(ShellMsg& out) = 0;
+  // The most recent message, as text, for error reports (truncated to `max` bytes).
+  virtual std::string lastMessageText(size_t max) const = 0;
+  // Bytes received but not yet a complete message (for an EOF report).
+  virtual std::string pendingText(size_t max) const = 0;
+};
+
+class Serializer {
+ public:
+  virtual ~Serializer() = default;
+  // "json" or "msgpack": what the child finds in SQUALL_SERIALIZER.
+  virtual const char* name() const = 0;
+  // Appends one framed message holding `message` (the handshake, a spout command).
+  virtual void writeMessage(std::string& out, const Value& message) const = 0;
+  // Appends a bolt tuple {id, comp, stream, task, tuple}; `comp` null for heartbeats.
+  virtual void writeTuple(std::string& out, std::string_view id, const std::string* comp,
+                          std::string_view stream, int64_t task, const Values& values) const = 0;
+  virtual void writeTaskIds(std::string& out, const TaskIds& ids) const = 0;
+  // {"command": command, "id": id}
+  virtual void writeCommand(std::string& out, std::string_view command, const Value& id) const = 0;
+  virtual std::unique_ptr<MessageReader> newReader() const = 0;
+};
+
+// By topology.multilang.serializer: Storm's and pyleus' class names or "json"/"msgpack"
+// (case-insensitive). ConfigError naming the key for anything else.
+std::unique_ptr<Serializer> makeSerializer(const std::string& configured);
+std::unique_ptr<Serializer> makeJsonSerializer();
+std::unique_ptr<Serializer> makeMsgpackSerializer();
+
+// Shared by the readers: fills `out` from a message's top-level field `key`, checking types.
+// `truncatedText` produces the offending text lazily for errors.
+const char* commandKindName(ShellCommandKind k);
+ShellCommandKind commandKind(std::string_view name);
+
+// `data` made printable for an error message: UTF-8 text kept, other bytes as \xNN, at most
+// `max` bytes of input, "..." when cut.
+std::string printable(std::string_view data, size_t max);
+
+}  // namespace squall::internal

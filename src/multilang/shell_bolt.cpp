@@ -1,0 +1,670 @@
+// ShellBolt: the engine side of a multilang bolt (storm.md 1.4-1.10).
+//
+// Threads:
+// - the executor thread: execute() assigns the tuple a delivery id, records it in flight and
+//   writes it to the child (blocking only while the in-flight window is full);
+// - the reader thread (one per task): reads and decodes the child's output and acts on it
+//   through the OutputCollector (emit, ack, fail, reportError), writes task-id replies and
+//   heartbeats, finishes writes the executor left when the pipe was full, watches the
+//   subprocess timeout, and restarts the child after a failure;
+// - the child's stderr thread (ShellProcess).
+// Writes are non-blocking and go through three buffers under `mu_`: the message being
+// written, urgent ones (task ids, heartbeats: they go first, as in Storm's writer) and
+// tuples. Tuples queued while another write is pending leave in one write(2).
+
+#include "squall/shell_bolt.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "multilang/message_fields.h"
+#include "multilang/shell_child.h"
+#include "multilang/shell_context.h"
+#include "multilang/shell_setup.h"
+#include "squall/topology_context.h"
+#include "topology/topology_plan.h"
+
+namespace squall {
+
+namespace internal {
+
+namespace {
+
+constexpr int64_t kSecond = 1'000'000'000;
+constexpr size_t kMaxTicksInFlight = 1000;
+constexpr size_t kMaxExpiredIds = 100'000;
+constexpr int64_t kWindowWarnNs = 10 * kSecond;
+
+std::string idString(int64_t id) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, id);
+  return std::string(buf, r.ptr);
+}
+
+std::optional<int64_t> parseId(const std::string& text) {
+  int64_t v = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
+  return v;
+}
+
+void logFromChild(const ShellSetup& s, int64_t pid, int level, const std::string& msg) {
+  auto lvl = spdlog::level::info;
+  switch (level) {
+    case 0:
+      lvl = spdlog::level::trace;
+      break;
+    case 1:
+      lvl = spdlog::level::debug;
+      break;
+    case 3:
+      lvl = spdlog::level::warn;
+      break;
+    case 4:
+      lvl = spdlog::level::err;
+      break;
+    default:
+      break;
+  }
+  spdlog::log(lvl, "ShellLog pid:{}, name:{} task {} {}", pid, s.component, s.task, msg);
+}
+
+}  // namespace
+
+class ShellBoltCore {
+ public:
+  ShellBoltCore(const ShellCommand& spec, const Config& conf, TopologyContext& context,
+                OutputCollector& collector)
+      : setup_(makeShellSetup("ShellBolt", spec, conf, context)),
+        topologyStopping_(&context.plan().stopping),
+        collector_(collector),
+        maxPending_(static_cast<size_t>(conf.getInt(Config::TOPOLOGY_SHELLBOLT_MAX_PENDING))),
+        messageTimeoutNs_(conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS) * kSecond) {
+    std::random_device rd;
+    idBase_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    wakeFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  }
+
+  ~ShellBoltCore() {
+    stop();
+    ::close(stopFd_);
+    ::close(wakeFd_);
+  }
+
+  // Starts the first child on the calling (executor) thread, so a child that cannot start
+  // fails prepare(); later restarts happen on the reader thread.
+  void start() {
+    auto child = ShellChild::start(setup_, stopFd_);
+    install(std::move(child));
+    io_ = std::thread([this] {
+      std::string name = fmt::format("ml:{}:{}", setup_.component, setup_.task).substr(0, 15);
+      pthread_setname_np(pthread_self(), name.c_str());
+      ioLoop();
+    });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+      windowCv_.notify_all();
+    }
+    signal(stopFd_);
+    if (io_.joinable()) io_.join();
+    if (child_) {
+      child_->terminate();
+      child_.reset();
+    }
+    removePidDirIfEmpty(setup_.pidDirOwned, setup_.pidDir);
+  }
+
+  void execute(const Tuple& input) {
+    bool tick = input.isTick();
+    int64_t id = nextId();
+    thread_local std::string encoded;
+    encoded.clear();
+    setup_.serializer->writeTuple(encoded, idString(id), &input.getSourceComponent(),
+                                  input.getSourceStreamId(), input.getSourceTask(),
+                                  input.getValues());
+    std::unique_lock lock(mu_);
+    if (!tick && inFlight_ >= maxPending_) waitForWindow(lock);
+    pending_.emplace(id, Pending{input, monotonicNs(), tick});
+    if (tick) {
+      trackTick(id);
+    } else {
+      ++inFlight_;
+    }
+    normal_ += encoded;
+    if (running_ && !flushLocked()) signal(wakeFd_);
+  }
+
+  int childPid() const { return childPid_.load(); }
+
+ private:
+  struct Pending {
+    Tuple tuple;
+    int64_t sinceNs;
+    bool tick;
+  };
+
+  static void signal(int fd) {
+    uint64_t one = 1;
+    [[maybe_unused]] auto n = ::write(fd, &one, sizeof one);
+  }
+  static void drain(int fd) {
+    uint64_t v;
+    [[maybe_unused]] auto n = ::read(fd, &v, sizeof v);
+  }
+
+  // Unique per delivery for 2^64 deliveries, and as random-looking as Storm's ids.
+  int64_t nextId() {
+    return static_cast<int64_t>(idBase_ + seq_.fetch_add(1, std::memory_order_relaxed) *
+                                              0x9E3779B97F4A7C15ULL);
+  }
+
+  void install(std::unique_ptr<ShellChild> child) {
+    std::lock_guard lock(mu_);
+    childPid_.store(child->osPid());
+    stdinFd_ = child->stdinFd();
+    child_ = std::move(child);
+    running_ = true;
+    lastHeardNs_ = monotonicNs();
+    if (!flushLocked()) signal(wakeFd_);
+  }
+
+  // Writes buffered messages until done or the pipe is full. True when nothing is left.
+  bool flushLocked() {
+    if (!running_) return true;
+    while (true) {
+      if (currentOff_ == current_.size()) {
+        current_.clear();
+        currentOff_ = 0;
+        if (!urgent_.empty()) {
+          current_.swap(urgent_);
+        } else if (!normal_.empty()) {
+          current_.swap(normal_);
+        } else {
+          return true;
+        }
+      }
+      ssize_t n = ::write(stdinFd_, current_.data() + currentOff_, current_.size() - currentOff_);
+      if (n > 0) {
+        currentOff_ += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EAGAIN) return false;
+      // The child closed its stdin (it is exiting): the reader reports it when stdout ends.
+      running_ = false;
+      return true;
+    }
+  }
+
+  bool outputPending() const {
+    return running_ && (currentOff_ < current_.size() || !urgent_.empty() || !normal_.empty());
+  }
+
+  void trackTick(int64_t id) {
+    // A child that never acks ticks (storm.py's Bolt) must not grow the map forever.
+    tickIds_.push_back(id);
+    while (tickIds_.size() > kMaxTicksInFlight) {
+      int64_t old = tickIds_.front();
+      tickIds_.pop_front();
+      if (pending_.erase(old)) rememberExpired(old);
+    }
+  }
+
+  void rememberExpired(int64_t id) {
+    if (expired_.insert(id).second) expiredOrder_.push_back(id);
+    while (expiredOrder_.size() > kMaxExpiredIds) {
+      expired_.erase(expiredOrder_.front());
+      expiredOrder_.pop_front();
+    }
+  }
+
+  // The executor thread waits here while the window is full: that is the backpressure.
+  // Tuples in flight longer than topology.message.timeout.secs have timed out at their
+  // spouts already; past that they leave the window (a late ack is ignored), so a child that
+  // holds tuples (a batching bolt with a window too small) slows the topology, never stops it.
+  void waitForWindow(std::unique_lock<std::mutex>& lock) {
+    int64_t since = monotonicNs();
+    bool warned = false;
+    ++waiters_;
+    while (inFlight_ >= maxPending_ && !stopping_ && !topologyStopping()) {
+      windowCv_.wait_for(lock, std::chrono::milliseconds(100));
+      int64_t now = monotonicNs();
+      // The topology is being killed: let the executor finish its queue and stop.
+      if (inFlight_ < maxPending_ || stopping_ || topologyStopping()) break;
+      if (!warned && now - since > kWindowWarnNs) {
+        warned = true;
+        spdlog::warn(
+            "{}: {} tuples in flight to the child and none acked or failed for {} s; a child "
+            "that holds tuples until later (a batching bolt) needs "
+            "topology.shellbolt.max.pending above what it holds",
+            setup_.label(), inFlight_, (now - since) / kSecond);
+      }
+      if (now - since < messageTimeoutNs_) continue;
+      std::vector<Tuple> expired;
+      for (auto it = pending_.begin(); it != pending_.end();) {
+        if (!it->second.tick && now - it->second.sinceNs >= messageTimeoutNs_) {
+          expired.push_back(std::move(it->second.tuple));
+          rememberExpired(it->first);
+          it = pending_.erase(it);
+          --inFlight_;
+        } else {
+          ++it;
+        }
+      }
+      if (!expired.empty()) {
+        spdlog::warn("{}: {} tuples in flight for more than topology.message.timeout.secs "
+                     "left the window",
+                     setup_.label(), expired.size());
+        lock.unlock();
+        for (auto& t : expired) collector_.fail(t);
+        lock.lock();
+      }
+    }
+    --waiters_;
+  }
+
+  bool topologyStopping() const {
+    return topologyStopping_->load(std::memory_order_relaxed);
+  }
+
+  void ioLoop() {
+    while (true) {
+      if (child_) serve();
+      if (stopRequested() || !sleepBackoff()) break;
+      try {
+        install(ShellChild::start(setup_, stopFd_));
+      } catch (const ShellError& e) {
+        if (stopRequested()) break;
+        std::string report = fmt::format("{}\n  restarting the child in {:g} s", e.what(),
+                                         static_cast<double>(countCrash()) / 1e3);
+        spdlog::error("{}", report);
+        collector_.reportError(report);
+      }
+    }
+    std::lock_guard lock(mu_);
+    running_ = false;
+  }
+
+  // Counts a failure and returns the wait before the next start: 0.1 s doubling to 5 s for
+  // failures less than 30 s apart, like the executor's restart of a task that throws.
+  int64_t countCrash() {
+    int64_t now = monotonicNs();
+    crashes_ = now - lastCrashNs_ < 30 * kSecond ? crashes_ + 1 : 1;
+    lastCrashNs_ = now;
+    backoffMs_ = std::min<int64_t>(5000, int64_t{100} << std::min(crashes_ - 1, 6));
+    return backoffMs_;
+  }
+
+  // False when stopped during the wait.
+  bool sleepBackoff() {
+    int64_t deadline = monotonicNs() + backoffMs_ * 1'000'000;
+    while (true) {
+      int64_t left = deadline - monotonicNs();
+      if (left <= 0) return !stopRequested();
+      pollfd p{stopFd_, POLLIN, 0};
+      if (::poll(&p, 1, static_cast<int>((left + 999'999) / 1'000'000)) > 0) return false;
+    }
+  }
+
+  bool stopRequested() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  // Serves the current child until it fails (then it is gone) or the bolt stops.
+  void serve() {
+    ShellChild& child = *child_;
+    int64_t nextBeat = monotonicNs() + kSecond;
+    while (true) {
+      bool wantOut;
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        wantOut = outputPending();
+      }
+      // stdin is polled only while output waits: a closed pipe would report POLLERR forever.
+      pollfd fds[4] = {{child.stdoutFd(), POLLIN, 0},
+                       {wantOut ? child.stdinFd() : -1, POLLOUT, 0},
+                       {wakeFd_, POLLIN, 0},
+                       {stopFd_, POLLIN, 0}};
+      int64_t waitNs = std::max<int64_t>(0, nextBeat - monotonicNs());
+      int r = ::poll(fds, 4, static_cast<int>((waitNs + 999'999) / 1'000'000));
+      if (r < 0 && errno != EINTR) {
+        fail(fmt::format("poll failed: {}", std::strerror(errno)), "");
+        return;
+      }
+      if (fds[3].revents) return;
+      if (fds[2].revents) drain(wakeFd_);
+      if (fds[1].revents) {
+        std::lock_guard lock(mu_);
+        flushLocked();
+      }
+      try {
+        if (fds[0].revents) {
+          long n = child.readSome();
+          if (n == 0) {
+            std::string pending = child.reader().pendingText(300);
+            throw ProtocolError(pending.empty() ? "the child closed its stdout (it exited?)"
+                                                : "the child closed its stdout (it exited?) in "
+                                                  "the middle of a message",
+                                pending);
+          }
+          int64_t now = monotonicNs();
+          while (child.reader().next(msg_)) {
+            lastHeardNs_ = now;
+            dispatch(child, msg_);
+          }
+        }
+        int64_t now = monotonicNs();
+        if (now >= nextBeat) {
+          nextBeat = now + kSecond;
+          if (now - lastHeardNs_ > setup_.timeoutNs) {
+            throw ProtocolError(fmt::format(
+                "subprocess heartbeat timeout: no message from the child for {:.1f} s "
+                "(topology.subprocess.timeout.secs is {} s)",
+                static_cast<double>(now - lastHeardNs_) / 1e9, setup_.timeoutNs / kSecond));
+          }
+          sendHeartbeat();
+        }
+      } catch (const ProtocolError& e) {
+        fail(e.what(), e.offending());
+        return;
+      }
+    }
+  }
+
+  void sendHeartbeat() {
+    int64_t id = nextId();
+    std::lock_guard lock(mu_);
+    setup_.serializer->writeTuple(urgent_, idString(id), nullptr, "__heartbeat", -1, Values{});
+    flushLocked();
+  }
+
+  // The child broke the protocol, exited or went silent: stop it, report why, fail what was
+  // in flight (so spouts replay it) and leave the restart to ioLoop().
+  void fail(const std::string& problem, const std::string& offending) {
+    std::vector<Tuple> inFlight;
+    {
+      std::lock_guard lock(mu_);
+      running_ = false;
+      stdinFd_ = -1;
+      current_.clear();
+      currentOff_ = 0;
+      urgent_.clear();
+      normal_.clear();
+      for (auto& [id, p] : pending_) {
+        if (!p.tick) inFlight.push_back(std::move(p.tuple));
+      }
+      pending_.clear();
+      tickIds_.clear();
+      expired_.clear();
+      expiredOrder_.clear();
+      inFlight_ = 0;
+      windowCv_.notify_all();
+    }
+    std::string report = child_->failureReport(problem, offending);
+    child_.reset();
+    childPid_.store(0);
+    report += fmt::format("\n  {} tuple(s) in flight failed; restarting the child in {:g} s",
+                          inFlight.size(), static_cast<double>(countCrash()) / 1e3);
+    spdlog::error("{}", report);
+    collector_.reportError(report);
+    for (auto& t : inFlight) collector_.fail(t);
+  }
+
+  std::string offending(ShellChild& child) { return child.reader().lastMessageText(300); }
+
+  void dispatch(ShellChild& child, ShellMsg& m) {
+    switch (m.kind) {
+      case ShellCommandKind::Emit:
+        emit(child, m);
+        return;
+      case ShellCommandKind::Ack:
+      case ShellCommandKind::Fail:
+        ackOrFail(child, m, m.kind == ShellCommandKind::Ack);
+        return;
+      case ShellCommandKind::Sync:
+        return;  // only proves the child is alive
+      case ShellCommandKind::Log:
+        logFromChild(setup_, child.reportedPid(), m.level, m.msg);
+        return;
+      case ShellCommandKind::Error:
+        collector_.reportError("Shell Process Exception: " + m.msg);
+        return;
+      case ShellCommandKind::Metrics:
+        if (m.name.empty()) {
+          throw ProtocolError("'metrics' without a metric name", offending(child));
+        }
+        spdlog::debug("{}: metric '{}' = {}", setup_.label(), m.name, m.params.toString());
+        return;
+      case ShellCommandKind::Other:
+        break;
+    }
+    if (!m.hasCommand) throw ProtocolError("a message without 'command'", offending(child));
+    throw ProtocolError(fmt::format("unknown command '{}'", m.command), offending(child));
+  }
+
+  void emit(ShellChild& child, ShellMsg& m) {
+    if (!m.hasTuple) throw ProtocolError("'emit' without 'tuple'", offending(child));
+    anchors_.clear();
+    if (!m.anchors.empty()) {
+      std::lock_guard lock(mu_);
+      for (const auto& text : m.anchors) {
+        auto id = parseId(text);
+        auto it = id ? pending_.find(*id) : pending_.end();
+        if (it != pending_.end()) {
+          anchors_.push_back(it->second.tuple);
+        } else if (!id || !expired_.count(*id)) {
+          throw ProtocolError(fmt::format("anchored onto tuple id '{}', which is not in flight "
+                                          "(never delivered, or already acked or failed)",
+                                          text),
+                              offending(child));
+        }
+        // An anchor that timed out out of the window: its tree has failed already.
+      }
+    }
+    const std::string& stream = m.stream.empty() ? defaultStream_ : m.stream;
+    try {
+      if (m.task && *m.task != 0) {
+        if (*m.task < 0 || *m.task > INT32_MAX) {
+          throw ProtocolError(fmt::format("direct emit to task {}, which does not exist", *m.task),
+                              offending(child));
+        }
+        collector_.emitDirect(static_cast<int>(*m.task), stream, anchors_, std::move(m.tuple));
+      } else {
+        const TaskIds& ids = collector_.emit(stream, anchors_, std::move(m.tuple));
+        if (m.needTaskIds) {
+          std::lock_guard lock(mu_);
+          setup_.serializer->writeTaskIds(urgent_, ids);
+          flushLocked();
+        }
+      }
+    } catch (const ProtocolError&) {
+      throw;
+    } catch (const std::exception& e) {
+      throw ProtocolError(fmt::format("the emit was refused: {}", e.what()), offending(child));
+    }
+    anchors_.clear();
+  }
+
+  void ackOrFail(ShellChild& child, ShellMsg& m, bool ack) {
+    const char* what = ack ? "ack" : "fail";
+    if (!m.hasId) throw ProtocolError(fmt::format("'{}' without 'id'", what), offending(child));
+    std::string text = tupleIdText(m.id);
+    auto id = parseId(text);
+    Tuple t;
+    bool found = false;
+    bool expired = false;
+    if (id) {
+      std::lock_guard lock(mu_);
+      auto it = pending_.find(*id);
+      if (it != pending_.end()) {
+        found = true;
+        t = std::move(it->second.tuple);
+        if (!it->second.tick) {
+          --inFlight_;
+          if (waiters_) windowCv_.notify_one();
+        }
+        pending_.erase(it);
+      } else {
+        expired = expired_.erase(*id) > 0;
+      }
+    }
+    if (found) {
+      if (ack) {
+        collector_.ack(t);
+      } else {
+        collector_.fail(t);
+      }
+      return;
+    }
+    if (expired) return;  // timed out of the window already; its tree has failed
+    throw ProtocolError(fmt::format("{} of tuple id '{}', which is not in flight (never "
+                                    "delivered, already acked or failed, or a heartbeat)",
+                                    what, text),
+                        offending(child));
+  }
+
+  ShellSetup setup_;
+  // Read only while executing, when the topology (and its plan) certainly exists.
+  const std::atomic<bool>* topologyStopping_;
+  OutputCollector& collector_;
+  const size_t maxPending_;
+  const int64_t messageTimeoutNs_;
+  const std::string defaultStream_ = kDefaultStream;
+
+  std::mutex mu_;
+  std::condition_variable windowCv_;
+  bool stopping_ = false;
+  bool running_ = false;  // a child is past its handshake: writes may go out
+  int stdinFd_ = -1;
+  std::unordered_map<int64_t, Pending> pending_;
+  size_t inFlight_ = 0;  // entries of pending_ that are not ticks
+  int waiters_ = 0;
+  std::deque<int64_t> tickIds_;
+  std::unordered_set<int64_t> expired_;
+  std::deque<int64_t> expiredOrder_;
+  std::string current_;  // being written; currentOff_ bytes are out
+  size_t currentOff_ = 0;
+  std::string urgent_;  // task ids and heartbeats: before tuples
+  std::string normal_;  // tuples
+
+  uint64_t idBase_ = 0;
+  std::atomic<uint64_t> seq_{0};
+  std::atomic<int> childPid_{0};
+  int stopFd_ = -1;  // readable once stop() was called
+  int wakeFd_ = -1;  // the executor left output for the reader thread to finish
+
+  // Reader thread only (and start(), before it runs).
+  std::unique_ptr<ShellChild> child_;
+  std::atomic<int64_t> lastHeardNs_{0};
+  int crashes_ = 0;
+  int64_t lastCrashNs_ = 0;
+  int64_t backoffMs_ = 0;
+  ShellMsg msg_;
+  std::vector<Tuple> anchors_;
+  std::thread io_;
+};
+
+}  // namespace internal
+
+namespace {
+
+ShellCommand commandWithStreams(std::vector<std::string> command,
+                                std::map<std::string, Fields> streams) {
+  ShellCommand spec;
+  spec.command = std::move(command);
+  for (auto& [id, fields] : streams) spec.streams[id] = StreamInfo{std::move(fields), false};
+  return spec;
+}
+
+}  // namespace
+
+ShellBolt::ShellBolt(std::vector<std::string> command, Fields outputFields)
+    : ShellBolt(commandWithStreams(std::move(command), {{kDefaultStream, std::move(outputFields)}})) {}
+
+ShellBolt::ShellBolt(std::vector<std::string> command, std::map<std::string, Fields> streams)
+    : ShellBolt(commandWithStreams(std::move(command), std::move(streams))) {}
+
+ShellBolt::ShellBolt(ShellCommand spec) : spec_(std::move(spec)) {
+  if (spec_.command.empty()) throw IllegalArgumentException("ShellBolt: the command is empty");
+}
+
+ShellBolt::ShellBolt(const ShellBolt& other)
+    : IRichBolt(other), spec_(other.spec_), componentConf_(other.componentConf_) {}
+
+ShellBolt::~ShellBolt() = default;
+
+ShellBolt& ShellBolt::setCwd(std::string dir) {
+  spec_.cwd = std::move(dir);
+  return *this;
+}
+
+ShellBolt& ShellBolt::setEnv(std::map<std::string, std::string> env) {
+  spec_.env = std::move(env);
+  return *this;
+}
+
+ShellBolt& ShellBolt::declareStream(const std::string& streamId, Fields fields, bool direct) {
+  spec_.streams[streamId] = StreamInfo{std::move(fields), direct};
+  return *this;
+}
+
+ShellBolt& ShellBolt::setComponentConfiguration(Map conf) {
+  componentConf_ = std::move(conf);
+  return *this;
+}
+
+void ShellBolt::prepare(const Config& conf, TopologyContext& context, OutputCollector& collector) {
+  core_.reset();
+  auto core = std::make_unique<internal::ShellBoltCore>(spec_, conf, context, collector);
+  core->start();
+  core_ = std::move(core);
+}
+
+void ShellBolt::execute(const Tuple& input) {
+  if (!core_) throw SquallError("ShellBolt::execute before prepare");
+  core_->execute(input);
+}
+
+void ShellBolt::cleanup() {
+  core_.reset();
+}
+
+void ShellBolt::declareOutputFields(OutputFieldsDeclarer& declarer) {
+  internal::declareShellStreams(spec_, declarer);
+}
+
+int ShellBolt::childPid() const {
+  return core_ ? core_->childPid() : 0;
+}
+
+// Static libraries keep an object file only when something references it; this one holds
+// ShellBolt, so a program using ShellBolt gets the registrations too. Touching spdlog's
+// registry here also builds it before any thread exists: otherwise the first log line of an
+// executor thread may race with the main thread building it (libspdlog's own initialisation).
+static const bool registered [[maybe_unused]] =
+    (registerMultilangComponents(), spdlog::default_logger_raw(), true);
+
+}  // namespace squall

@@ -1,0 +1,208 @@
+#include "multilang/shell_child.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace squall::internal {
+
+int64_t monotonicNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string ShellSetup::label() const {
+  return fmt::format("{} '{}' task {}", kind, component, task);
+}
+
+std::string ShellSetup::commandLine() const {
+  std::string out;
+  for (const auto& a : command) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+namespace {
+
+constexpr size_t kReadChunk = 1 << 16;
+
+int pollMs(int64_t deadlineNs) {
+  int64_t left = deadlineNs - monotonicNs();
+  if (left <= 0) return 0;
+  return static_cast<int>(std::min<int64_t>((left + 999'999) / 1'000'000, 1'000'000));
+}
+
+bool interrupted(int fd) {
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
+}
+
+std::string secondsText(int64_t ns) {
+  return fmt::format("{:g} s", static_cast<double>(ns) / 1e9);
+}
+
+}  // namespace
+
+std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int interruptFd) {
+  auto child = std::unique_ptr<ShellChild>(new ShellChild(setup));
+  LaunchOptions options{setup.command, setup.cwd, setup.env, setup.label()};
+  try {
+    child->process_ = ShellProcess::launch(options);
+  } catch (const ShellLaunchError& e) {
+    throw ShellError(fmt::format("{} ({}): cannot start the child: {}", setup.label(),
+                                 setup.commandLine(), e.what()));
+  }
+  child->reader_ = setup.serializer->newReader();
+  try {
+    child->handshake(interruptFd);
+  } catch (const ProtocolError& e) {
+    throw ShellError(
+        child->failureReport(fmt::format("handshake failed: {}", e.what()), e.offending()));
+  }
+  return child;
+}
+
+ShellChild::~ShellChild() {
+  terminate();
+}
+
+void ShellChild::handshake(int interruptFd) {
+  Map hs;
+  hs["conf"] = Value(setup_.conf);
+  hs["pidDir"] = setup_.pidDir;
+  hs["context"] = Value(setup_.context);
+  std::string out;
+  setup_.serializer->writeMessage(out, Value(std::move(hs)));
+  writeAll(out, monotonicNs() + setup_.timeoutNs, interruptFd);
+  ShellMsg reply;
+  if (!readMessage(reply, setup_.timeoutNs, interruptFd)) {
+    throw ProtocolError("interrupted while waiting for the child's pid");
+  }
+  if (!reply.pid) {
+    throw ProtocolError(R"(expected {"pid": N} in reply to the handshake)",
+                        reader_->lastMessageText(300));
+  }
+  reportedPid_ = *reply.pid;
+  if (reportedPid_ == osPid()) {
+    spdlog::info("{}: launched subprocess with pid {} ({})", setup_.label(), reportedPid_,
+                 setup_.commandLine());
+  } else {
+    spdlog::info("{}: launched subprocess with pid {} (started as pid {}: {})", setup_.label(),
+                 reportedPid_, osPid(), setup_.commandLine());
+  }
+}
+
+long ShellChild::readSome() {
+  auto room = reader_->prepare(kReadChunk);
+  while (true) {
+    ssize_t n = ::read(stdoutFd(), room.data(), room.size());
+    if (n > 0) {
+      reader_->commit(static_cast<size_t>(n));
+      return n;
+    }
+    if (n == 0) return 0;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) return -1;
+    return 0;  // an error reading a pipe: treat as the child gone
+  }
+}
+
+void ShellChild::writeAll(std::string_view data, int64_t deadlineNs, int interruptFd) {
+  while (!data.empty()) {
+    ssize_t n = ::write(stdinFd(), data.data(), data.size());
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno != EAGAIN) {
+      throw ProtocolError(fmt::format("cannot write to the child: {}", std::strerror(errno)));
+    }
+    pollfd fds[2] = {{stdinFd(), POLLOUT, 0}, {interruptFd, POLLIN, 0}};
+    int r = ::poll(fds, interruptFd >= 0 ? 2 : 1, pollMs(deadlineNs));
+    if (r < 0 && errno == EINTR) continue;
+    if (r > 0 && interruptFd >= 0 && fds[1].revents) {
+      throw ProtocolError("interrupted while writing to the child");
+    }
+    if (r == 0 && monotonicNs() >= deadlineNs) {
+      throw ProtocolError(fmt::format("the child has not read its input for {}",
+                                      secondsText(setup_.timeoutNs)));
+    }
+  }
+}
+
+bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd) {
+  int64_t deadline = monotonicNs() + timeoutNs;
+  while (true) {
+    if (reader_->next(out)) return true;
+    long n = readSome();
+    if (n > 0) continue;
+    if (n == 0) {
+      std::string pending = reader_->pendingText(300);
+      throw ProtocolError(
+          pending.empty() ? "the child closed its stdout (it exited?)"
+                          : "the child closed its stdout (it exited?) in the middle of a message",
+          pending);
+    }
+    pollfd fds[2] = {{stdoutFd(), POLLIN, 0}, {interruptFd, POLLIN, 0}};
+    int r = ::poll(fds, interruptFd >= 0 ? 2 : 1, pollMs(deadline));
+    if (r < 0 && errno == EINTR) continue;
+    if (interrupted(interruptFd)) return false;
+    if (r == 0 && monotonicNs() >= deadline) {
+      throw ProtocolError(
+          fmt::format("subprocess heartbeat timeout: no message from the child for {} "
+                      "(topology.subprocess.timeout.secs)",
+                      secondsText(timeoutNs)),
+          reader_->pendingText(300));
+    }
+  }
+}
+
+std::string ShellChild::terminate() {
+  if (exit_.empty() && process_) {
+    exit_ = process_->terminate();
+    // The pid file the child made (and one named after the pid we know, in case).
+    for (int64_t pid : {reportedPid_, static_cast<int64_t>(osPid())}) {
+      if (pid > 0) ::unlink(fmt::format("{}/{}", setup_.pidDir, pid).c_str());
+    }
+  }
+  return exit_;
+}
+
+std::string ShellChild::failureReport(const std::string& problem, const std::string& offending) {
+  std::string ended = terminate();
+  std::string pid = reportedPid_ && reportedPid_ != osPid()
+                        ? fmt::format("pid {} (started as {})", reportedPid_, osPid())
+                        : fmt::format("pid {}", osPid());
+  std::string out = fmt::format("{}, {}, command [{}]: {}", setup_.label(), pid,
+                                setup_.commandLine(), problem);
+  if (!offending.empty()) out += fmt::format("\n  offending message: {}", offending);
+  out += fmt::format("\n  the child {}", ended);
+  std::string tail = process_ ? process_->stderrTail() : std::string();
+  if (tail.empty()) {
+    out += "\n  stderr: (empty)";
+  } else {
+    out += "\n  stderr (last lines):";
+    size_t start = 0;
+    while (start < tail.size()) {
+      size_t nl = tail.find('\n', start);
+      if (nl == std::string::npos) nl = tail.size();
+      out += "\n    ";
+      out.append(tail, start, nl - start);
+      start = nl + 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace squall::internal

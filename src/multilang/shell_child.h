@@ -1,0 +1,92 @@
+#pragma once
+// ShellChild: one started multilang child past its handshake, as ShellBolt and ShellSpout
+// use it: the process, the decoder of its output, blocking reads and writes with deadlines,
+// and the error report that names the component, task, pid, command, offending message, how
+// the child ended and its last stderr lines.
+// Threading: owned by one thread at a time (the bolt's reader thread, or the spout's
+// executor thread); stdinFd() may be written by others under the owner's lock.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "multilang/serializer.h"
+#include "multilang/shell_process.h"
+#include "squall/errors.h"
+#include "squall/shell_component.h"
+#include "squall/value.h"
+
+namespace squall::internal {
+
+// A multilang child failed; what() is the full report.
+class ShellError : public SquallError {
+ public:
+  using SquallError::SquallError;
+};
+
+// Everything needed to (re)start the child of one task.
+struct ShellSetup {
+  std::string kind;  // "ShellBolt" or "ShellSpout"
+  std::string component;
+  int task = 0;
+  std::vector<std::string> command;
+  std::string cwd;
+  std::vector<std::string> env;  // complete, SQUALL_SERIALIZER included
+  std::shared_ptr<const Serializer> serializer;
+  Map conf;
+  Map context;
+  std::string pidDir;
+  bool pidDirOwned = false;  // made by us (the topology has none): removed when empty
+  int64_t timeoutNs = 30'000'000'000;
+
+  // "ShellBolt 'split' task 4"
+  std::string label() const;
+  std::string commandLine() const;
+};
+
+int64_t monotonicNs();
+
+class ShellChild {
+ public:
+  // Launches the child, sends the handshake and reads the {"pid": N} reply, all within the
+  // subprocess timeout. ShellError with the full report on failure. `interruptFd` becoming
+  // readable aborts the wait (-1: none).
+  static std::unique_ptr<ShellChild> start(const ShellSetup& setup, int interruptFd);
+  ~ShellChild();
+
+  const ShellSetup& setup() const { return setup_; }
+  int osPid() const { return process_->pid(); }
+  int64_t reportedPid() const { return reportedPid_; }
+  int stdinFd() const { return process_->stdinFd(); }
+  int stdoutFd() const { return process_->stdoutFd(); }
+  MessageReader& reader() { return *reader_; }
+
+  // Reads what stdout has into the decoder: bytes read, 0 at EOF, -1 when nothing is there.
+  long readSome();
+  // Writes all of `data`, waiting for the pipe at most until `deadlineNs`; ProtocolError
+  // when the child stops reading or has gone.
+  void writeAll(std::string_view data, int64_t deadlineNs, int interruptFd);
+  // The next message, waiting at most `timeoutNs`; false when interrupted. ProtocolError on
+  // malformed output, EOF or timeout.
+  bool readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd);
+
+  // Stops the child (idempotent) and returns the report for `problem`.
+  std::string failureReport(const std::string& problem, const std::string& offending);
+  // Stops the child; "exited with status N" or similar.
+  std::string terminate();
+
+ private:
+  explicit ShellChild(const ShellSetup& setup) : setup_(setup) {}
+  void handshake(int interruptFd);
+
+  const ShellSetup& setup_;
+  std::unique_ptr<ShellProcess> process_;
+  std::unique_ptr<MessageReader> reader_;
+  int64_t reportedPid_ = 0;
+  std::string exit_;
+};
+
+}  // namespace squall::internal

@@ -1,0 +1,43 @@
+#include "multilang/shell_setup.h"
+
+#include <filesystem>
+
+#include "multilang/shell_context.h"
+#include "multilang/shell_process.h"
+
+namespace squall::internal {
+
+ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Config& conf,
+                          const TopologyContext& context) {
+  ShellSetup s;
+  s.kind = kind;
+  s.component = context.getThisComponentId();
+  s.task = context.getThisTaskId();
+  s.command = spec.command;
+  s.serializer = makeSerializer(conf.getString(Config::TOPOLOGY_MULTILANG_SERIALIZER));
+  auto timeout = conf.getOptionalInt(Config::TOPOLOGY_SUBPROCESS_TIMEOUT_SECS);
+  int64_t secs = timeout ? *timeout : conf.getInt(Config::SUPERVISOR_WORKER_TIMEOUT_SECS);
+  s.timeoutNs = secs * 1'000'000'000;
+  s.conf = confMap(conf);
+  s.context = contextMap(context);
+  s.pidDir = pidDirFor(context);
+  s.pidDirOwned = context.getPIDDir().empty();
+  s.cwd = spec.cwd;
+  if (s.cwd.empty() && !context.getCodeDir().empty()) {
+    // Storm runs children in the topology's resources directory.
+    std::error_code ec;
+    std::filesystem::path resources = std::filesystem::path(context.getCodeDir()) / "resources";
+    s.cwd = std::filesystem::is_directory(resources, ec) ? resources.string()
+                                                         : context.getCodeDir();
+  }
+  auto env = spec.env;
+  env["SQUALL_SERIALIZER"] = s.serializer->name();
+  s.env = childEnvironment(env);
+  return s;
+}
+
+void declareShellStreams(const ShellCommand& spec, OutputFieldsDeclarer& declarer) {
+  for (const auto& [id, info] : spec.streams) declarer.declareStream(id, info.direct, info.fields);
+}
+
+}  // namespace squall::internal

@@ -1,0 +1,100 @@
+"""Reports what the engine told it, by hand-written protocol (JSON or msgpack).
+
+For each regular tuple [x]: emits on the default stream [x, report] where report is a JSON
+text with the handshake (conf subset, pidDir, context), the cwd, the pid, whether the pid
+file exists, SQUALL_SERIALIZER and the env var SQUALL_TEST_ENV; emits [x] on the direct
+stream "direct" to the first task of the component "direct-sink" (found in the context,
+sent as a small integer task id); then acks.  Tick tuples: emits [comp, stream, task, secs]
+on stream "ticks" and acks.  Heartbeats: sync.
+"""
+
+import json
+import os
+import sys
+
+SER = os.environ.get("SQUALL_SERIALIZER", "json")
+out = sys.stdout.buffer
+
+if SER == "msgpack":
+    import msgpack
+
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    packer = msgpack.Packer(use_bin_type=True)
+
+    def read():
+        while True:
+            try:
+                return next(unpacker)
+            except StopIteration:
+                pass
+            chunk = os.read(0, 65536)
+            if not chunk:
+                sys.exit(2)
+            unpacker.feed(chunk)
+
+    def send(msg):
+        out.write(packer.pack(msg))
+        out.flush()
+
+else:
+
+    def read():
+        lines = []
+        while True:
+            line = sys.stdin.buffer.readline()
+            if not line:
+                sys.exit(2)
+            if line.rstrip(b"\r\n") == b"end":
+                return json.loads(b"".join(lines))
+            lines.append(line)
+
+    def send(msg):
+        out.write(json.dumps(msg).encode() + b"\nend\n")
+        out.flush()
+
+
+setup = read()
+pid = os.getpid()
+pid_path = os.path.join(setup["pidDir"], str(pid))
+open(pid_path, "w").close()
+send({"pid": pid})
+context = setup["context"]
+direct_task = None
+for task, comp in sorted(context["task->component"].items(), key=lambda kv: int(kv[0])):
+    if comp == "direct-sink":
+        direct_task = int(task)
+        break
+
+while True:
+    tup = read()
+    if tup["stream"] == "__heartbeat":
+        send({"command": "sync"})
+        continue
+    if tup["stream"] == "__tick":
+        send({"command": "emit", "stream": "ticks",
+              "tuple": [tup["comp"], tup["stream"], tup["task"], tup["tuple"][0]],
+              "need_task_ids": False})
+        send({"command": "ack", "id": tup["id"]})
+        continue
+    report = {
+        "conf": {k: setup["conf"].get(k) for k in
+                 ("topology.name", "topology.multilang.serializer",
+                  "topology.message.timeout.secs", "squall.test.key")},
+        "pidDir": setup["pidDir"],
+        "pidFileExists": os.path.exists(pid_path),
+        "context": context,
+        "cwd": os.getcwd(),
+        "pid": pid,
+        "serializer": os.environ.get("SQUALL_SERIALIZER"),
+        "env": os.environ.get("SQUALL_TEST_ENV"),
+        "tupleId": tup["id"],
+        "comp": tup["comp"],
+        "sourceStream": tup["stream"],
+        "sourceTask": tup["task"],
+    }
+    send({"command": "emit", "anchors": [tup["id"]],
+          "tuple": [tup["tuple"][0], json.dumps(report)], "need_task_ids": False})
+    if direct_task is not None:
+        send({"command": "emit", "stream": "direct", "task": direct_task,
+              "anchors": [tup["id"]], "tuple": [tup["tuple"][0]]})
+    send({"command": "ack", "id": tup["id"]})

@@ -1,0 +1,221 @@
+// The multilang codecs (storm.md 1.2, 1.12): what the engine writes, and how the child's
+// output is framed and decoded with JSON and msgpack, including messages split across reads,
+// Storm's tolerated variants (pretty-printed, CRLF, blank lines), any-size integer task ids,
+// message ids keeping their type, and clear errors for malformed or non-protocol output.
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+
+#include "multilang/serializer.h"
+
+using namespace squall;
+using namespace squall::internal;
+
+namespace {
+
+void feed(MessageReader& r, std::string_view bytes) {
+  auto room = r.prepare(bytes.size());
+  ASSERT_GE(room.size(), bytes.size());
+  std::memcpy(room.data(), bytes.data(), bytes.size());
+  r.commit(bytes.size());
+}
+
+std::string errorOf(MessageReader& r) {
+  ShellMsg m;
+  try {
+    r.next(m);
+  } catch (const ProtocolError& e) {
+    return std::string(e.what()) + " | " + e.offending();
+  }
+  return "no error";
+}
+
+TEST(MultilangJsonTest, WritesStormFraming) {
+  auto s = makeSerializer("org.apache.storm.multilang.JsonSerializer");
+  EXPECT_STREQ(s->name(), "json");
+  std::string out;
+  std::string comp = "spout";
+  s->writeTuple(out, "-42", &comp, "default", 7,
+                Values{"a\"b\n", 1, 2.0, true, Value(), Value(List{1, "x"}),
+                       Value(Map{{"k", 1.5}}), Value(Bytes{"\x01\xff"})});
+  EXPECT_EQ(out,
+            R"({"id":"-42","comp":"spout","stream":"default","task":7,"tuple":["a\"b\n",1,2.0,)"
+            R"(true,null,[1,"x"],{"k":1.5},[1,255]]})"
+            "\nend\n");
+  out.clear();
+  s->writeTuple(out, "9", nullptr, "__heartbeat", -1, Values{});
+  EXPECT_EQ(out, "{\"id\":\"9\",\"comp\":null,\"stream\":\"__heartbeat\",\"task\":-1,\"tuple\":[]}"
+                 "\nend\n");
+  out.clear();
+  s->writeTaskIds(out, TaskIds{3, 4});
+  EXPECT_EQ(out, "[3,4]\nend\n");
+  out.clear();
+  s->writeCommand(out, "ack", Value(12));
+  EXPECT_EQ(out, "{\"command\":\"ack\",\"id\":12}\nend\n");
+  out.clear();
+  s->writeCommand(out, "fail", Value("m-1"));
+  EXPECT_EQ(out, "{\"command\":\"fail\",\"id\":\"m-1\"}\nend\n");
+}
+
+TEST(MultilangJsonTest, InvalidUtf8AndControlCharactersStayValidJson) {
+  auto s = makeJsonSerializer();
+  std::string out;
+  s->writeMessage(out, Value(List{std::string("caf\xc3\xa9 \xff\x01")}));
+  EXPECT_EQ(out, "[\"caf\xc3\xa9 \\ufffd\\u0001\"]\nend\n");
+}
+
+TEST(MultilangJsonTest, DecodesEmitSplitAcrossReads) {
+  auto r = makeJsonSerializer()->newReader();
+  std::string msg =
+      R"({"command":"emit","anchors":["-5","7"],"stream":"words","task":0,)"
+      R"("tuple":["w",1,2.5,null,[1,{"a":true}]],"need_task_ids":false})"
+      "\nend\n";
+  ShellMsg m;
+  for (size_t i = 0; i < msg.size(); ++i) {
+    feed(*r, msg.substr(i, 1));
+    bool got = r->next(m);
+    EXPECT_EQ(got, i + 1 == msg.size()) << i;
+  }
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  EXPECT_EQ(m.anchors, (std::vector<std::string>{"-5", "7"}));
+  EXPECT_EQ(m.stream, "words");
+  ASSERT_TRUE(m.task.has_value());
+  EXPECT_EQ(*m.task, 0);
+  EXPECT_FALSE(m.needTaskIds);
+  ASSERT_EQ(m.tuple.size(), 5u);
+  EXPECT_EQ(m.tuple[0], Value("w"));
+  EXPECT_EQ(m.tuple[2], Value(2.5));
+  EXPECT_TRUE(m.tuple[3].isNull());
+  EXPECT_EQ(m.tuple[4].asList()[1].find("a")->asBool(), true);
+}
+
+TEST(MultilangJsonTest, AcceptsPrettyPrintedCrlfAndBlankLines) {
+  auto r = makeJsonSerializer()->newReader();
+  feed(*r, "\n\n{\n  \"command\": \"sync\"\n}\r\nend\r\n{\"command\":\"log\",\"msg\":\"end\","
+           "\"level\":3}\nend\n");
+  ShellMsg m;
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Sync);
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Log);
+  EXPECT_EQ(m.msg, "end");
+  EXPECT_EQ(m.level, 3);
+  EXPECT_FALSE(r->next(m));
+}
+
+TEST(MultilangJsonTest, TaskIdsOfAnySizeAndMessageIdTypes) {
+  auto r = makeJsonSerializer()->newReader();
+  feed(*r, R"({"command":"emit","task":9,"id":12,"tuple":[]})" "\nend\n"
+           R"({"command":"emit","task":9.0,"id":"s","tuple":[]})" "\nend\n"
+           R"({"command":"emit","task":4294967296,"id":1.5,"tuple":[]})" "\nend\n"
+           R"({"command":"emit","task":"9","tuple":[]})" "\nend\n");
+  ShellMsg m;
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(*m.task, 9);
+  EXPECT_EQ(m.id, Value(12));
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(*m.task, 9);
+  EXPECT_EQ(m.id, Value("s"));
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(*m.task, 4294967296LL);
+  EXPECT_EQ(m.id, Value(1.5));
+  EXPECT_NE(errorOf(*r).find("field 'task' must be an integer task id"), std::string::npos);
+}
+
+TEST(MultilangJsonTest, MalformedJsonNamesTheMessage) {
+  auto r = makeJsonSerializer()->newReader();
+  feed(*r, "{\"command\": \"emit\", \"tuple\": [1,\nend\n");
+  std::string e = errorOf(*r);
+  EXPECT_NE(e.find("malformed JSON"), std::string::npos) << e;
+  EXPECT_NE(e.find("{\"command\": \"emit\""), std::string::npos) << e;
+}
+
+TEST(MultilangJsonTest, StrayOutputIsNotProtocol) {
+  auto r = makeJsonSerializer()->newReader();
+  feed(*r, "hello from print()\n{\"command\":\"sync\"}\nend\n");
+  std::string e = errorOf(*r);
+  EXPECT_NE(e.find("not protocol"), std::string::npos) << e;
+  EXPECT_NE(e.find("hello from print()"), std::string::npos) << e;
+  auto r2 = makeJsonSerializer()->newReader();
+  feed(*r2, "[1,2]\nend\n");
+  EXPECT_NE(errorOf(*r2).find("expected an object"), std::string::npos);
+  auto r3 = makeJsonSerializer()->newReader();
+  feed(*r3, "end\n");
+  EXPECT_NE(errorOf(*r3).find("empty message"), std::string::npos);
+}
+
+TEST(MultilangJsonTest, WrongFieldTypesAreErrors) {
+  auto r = makeJsonSerializer()->newReader();
+  feed(*r, R"({"command":"emit","tuple":"notalist"})" "\nend\n");
+  EXPECT_NE(errorOf(*r).find("field 'tuple' must be a list"), std::string::npos);
+  auto r2 = makeJsonSerializer()->newReader();
+  feed(*r2, R"({"command":"emit","tuple":[],"need_task_ids":"yes"})" "\nend\n");
+  EXPECT_NE(errorOf(*r2).find("need_task_ids"), std::string::npos);
+}
+
+TEST(MultilangMsgpackTest, RoundTripsThroughTheReader) {
+  auto s = makeSerializer("MSGPACK");
+  EXPECT_STREQ(s->name(), "msgpack");
+  EXPECT_STREQ(makeSerializer("com.yelp.pyleus.serializer.MessagePackSerializer")->name(),
+               "msgpack");
+  // Engine-side encodings decode back (the reader accepts any map with these keys).
+  std::string bytes;
+  s->writeMessage(bytes, Value(Map{{"command", "emit"},
+                                   {"tuple", Value(List{"w", -3, 1e300, Value(Bytes{std::string("\x00\x01", 2)}),
+                                                        Value(Map{{"k", Value()}})})},
+                                   {"anchors", Value(List{"-7"})},
+                                   {"task", 5},
+                                   {"id", 123456789012LL}}));
+  auto r = s->newReader();
+  ShellMsg m;
+  // Byte by byte: msgpack has no delimiter, the unpacker finds the end.
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    feed(*r, bytes.substr(i, 1));
+    EXPECT_EQ(r->next(m), i + 1 == bytes.size()) << i;
+  }
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  ASSERT_EQ(m.tuple.size(), 5u);
+  EXPECT_EQ(m.tuple[1], Value(-3));
+  EXPECT_EQ(m.tuple[2], Value(1e300));
+  EXPECT_EQ(m.tuple[3], Value(Bytes{std::string("\x00\x01", 2)}));
+  EXPECT_EQ(m.anchors, std::vector<std::string>{"-7"});
+  EXPECT_EQ(*m.task, 5);
+  EXPECT_EQ(m.id, Value(123456789012LL));
+}
+
+TEST(MultilangMsgpackTest, AcceptsBinWhereTextIsExpected) {
+  // {"command": bin("sync")} as old msgpack-python without use_bin_type writes... as bin.
+  std::string bytes = "\x81\xc4\x07" "command" "\xc4\x04" "sync";
+  auto r = makeMsgpackSerializer()->newReader();
+  feed(*r, bytes);
+  ShellMsg m;
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Sync);
+}
+
+TEST(MultilangMsgpackTest, GarbageAndMalformedInput) {
+  auto r = makeMsgpackSerializer()->newReader();
+  feed(*r, "garbage\n");
+  std::string e = errorOf(*r);
+  EXPECT_NE(e.find("not protocol"), std::string::npos) << e;
+  EXPECT_NE(e.find("garbage"), std::string::npos) << e;
+  auto r2 = makeMsgpackSerializer()->newReader();
+  feed(*r2, "\xc1\xc1");
+  EXPECT_NE(errorOf(*r2).find("malformed msgpack"), std::string::npos);
+  auto r3 = makeMsgpackSerializer()->newReader();
+  feed(*r3, "\x92\x01\x02");  // [1, 2]
+  EXPECT_NE(errorOf(*r3).find("expected an object (a map)"), std::string::npos);
+}
+
+TEST(MultilangSerializerTest, UnknownNameIsAConfigError) {
+  try {
+    makeSerializer("protobuf");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("topology.multilang.serializer"), std::string::npos);
+  }
+}
+
+}  // namespace
