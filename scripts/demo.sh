@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds (release) and runs the word-count demo in local mode.
+# Installs what is missing, builds (release) and runs the word-count demo in local mode: the
+# Flux YAML word count whose spout, splitter and counter are Python (examples/wordcount.yaml),
+# for N seconds (default 8).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
-cmake --build build/release --target word_count
-./build/release/examples/word_count "${1:-5}"
+cmake --build build/release --target squall_cli
+squall=./build/release/src/cli/squall
+"$squall" describe examples/wordcount.yaml
+"$squall" run examples/wordcount.yaml --duration "${1:-8}"

@@ -1,0 +1,179 @@
+#include "cli/run_command.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "flux/check.h"
+#include "flux/debug_tracing.h"
+#include "squall/local_cluster.h"
+
+namespace squall::cli {
+
+namespace {
+
+std::atomic<int> g_signals{0};
+
+void onSignal(int) {
+  if (g_signals.fetch_add(1) >= 1) {
+    // A second Ctrl-C while draining: leave now.
+    static const char msg[] = "\nsquall: interrupted again, exiting without a clean shutdown\n";
+    [[maybe_unused]] auto n = write(2, msg, sizeof msg - 1);
+    _exit(130);
+  }
+}
+
+void installSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = onSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool sameError(const ReportedError& a, const ReportedError& b) {
+  return a.component == b.component && a.task == b.task && a.message == b.message &&
+         a.timeSecs == b.timeSecs;
+}
+
+// Follows LocalCluster::getErrors: prints what components report, and decides when a task
+// that keeps crashing has failed fatally.
+class ErrorWatch {
+ public:
+  ErrorWatch(int maxCrashes, std::set<std::string> spouts)
+      : maxCrashes_(maxCrashes), spouts_(std::move(spouts)) {}
+
+  // Returns a description of the fatal failure, or "".
+  std::string poll(const std::vector<ReportedError>& errors) {
+    size_t start = 0;
+    if (seen_ > 0) {
+      if (errors.size() >= seen_ && sameError(errors[seen_ - 1], last_)) {
+        start = seen_;
+      } else {
+        start = 0;
+        for (size_t i = errors.size(); i-- > 0;) {
+          if (sameError(errors[i], last_)) {
+            start = i + 1;
+            break;
+          }
+        }
+      }
+    }
+    std::string fatal;
+    for (size_t i = start; i < errors.size(); ++i) {
+      const ReportedError& e = errors[i];
+      // Crashes: a task the runtime restarted after it threw ("<where> threw: ..."), or a
+      // multilang child the shell component restarted ("... restarting the child in ...").
+      static const std::regex crash(
+          "^(open|prepare|activate|deactivate|nextTuple|execute|ack|fail) threw: ");
+      bool isCrash = std::regex_search(e.message, crash) ||
+                     e.message.find("restarting the child in") != std::string::npos;
+      if (!isCrash) {
+        // The runtime logs what bolts report; spouts' reports are shown here.
+        if (spouts_.count(e.component)) {
+          spdlog::error("component '{}' task {} reported: {}", e.component, e.task, e.message);
+        }
+        continue;
+      }
+      Crashes& c = crashes_[{e.component, e.task}];
+      c.inARow = (c.inARow > 0 && e.timeSecs - c.lastSecs <= kInARowSecs) ? c.inARow + 1 : 1;
+      c.lastSecs = e.timeSecs;
+      if (maxCrashes_ > 0 && c.inARow >= maxCrashes_ && fatal.empty()) {
+        fatal = fmt::format(
+            "component '{}' (task {}) failed fatally: it crashed {} times in a "
+            "row; the last time: {}",
+            e.component, e.task, c.inARow, e.message);
+      }
+    }
+    if (!errors.empty()) {
+      seen_ = errors.size();
+      last_ = errors.back();
+    }
+    return fatal;
+  }
+
+ private:
+  static constexpr int64_t kInARowSecs = 30;  // the runtime's window for consecutive crashes
+  struct Crashes {
+    int inARow = 0;
+    int64_t lastSecs = 0;
+  };
+  int maxCrashes_;
+  std::set<std::string> spouts_;
+  size_t seen_ = 0;
+  ReportedError last_;
+  std::map<std::pair<std::string, int>, Crashes> crashes_;
+};
+
+}  // namespace
+
+int runTopology(flux::TopologyFile file, const RunOptions& options) {
+  flux::CheckedTopology checked = flux::checkTopology(file);
+  if (!checked.runnable()) {
+    std::string ids;
+    for (const auto& id : checked.unavailable) ids += (ids.empty() ? "" : ", ") + id;
+    std::cerr << fmt::format(
+        "squall: error: {} cannot run: this squall was built without the "
+        "multilang engine, which components in other languages need\n",
+        ids);
+    return kExitInvalid;
+  }
+  if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
+  flux::enableDebugTracing(file.topology, file.conf);
+
+  g_signals.store(0);
+  installSignalHandlers();
+  LocalCluster cluster;
+  try {
+    cluster.submitTopology(file.name, file.conf, file.topology);
+  } catch (const std::exception& e) {
+    std::cerr << "squall: error: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  if (options.durationSecs > 0) {
+    spdlog::info("running topology '{}' from {} for {} s", file.name, file.path,
+                 options.durationSecs);
+  } else {
+    spdlog::info("running topology '{}' from {}; press Ctrl-C to stop", file.name, file.path);
+  }
+
+  std::set<std::string> spouts;
+  for (const auto& def : file.topology.def.components) {
+    if (def.kind == ComponentKind::Spout) spouts.insert(def.id);
+  }
+  ErrorWatch watch(options.maxCrashes, std::move(spouts));
+  auto start = std::chrono::steady_clock::now();
+  std::string fatal;
+  while (g_signals.load() == 0) {
+    if (options.durationSecs > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
+            options.durationSecs) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fatal = watch.poll(cluster.getErrors(file.name));
+    if (!fatal.empty()) break;
+  }
+  if (g_signals.load() > 0) spdlog::info("interrupted");
+  spdlog::info("stopping topology '{}': deactivating, waiting {} s, killing", file.name,
+               options.killWaitSecs);
+  KillOptions kill;
+  kill.waitSecs = fatal.empty() ? options.killWaitSecs : 0;
+  cluster.killTopologyWithOpts(file.name, kill);
+  if (!fatal.empty()) {
+    std::cerr << "squall: error: " << fatal << "\n";
+    return kExitFailed;
+  }
+  return kExitOk;
+}
+
+}  // namespace squall::cli

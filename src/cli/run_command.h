@@ -1,0 +1,24 @@
+#pragma once
+// `squall run`: a topology file in a LocalCluster until Ctrl-C, SIGTERM or --duration, then
+// deactivate, wait, kill (like `storm local --local-ttl`).
+
+#include "flux/topology_file.h"
+
+namespace squall::cli {
+
+struct RunOptions {
+  double durationSecs = 0;  // 0: until a signal
+  int killWaitSecs = 1;     // between deactivate and kill
+  int maxCrashes = 3;       // a task crashing this many times in a row is fatal; 0: never
+  bool debug = false;
+};
+
+// Exit statuses.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitInvalid = 1;  // the topology cannot be loaded, checked or started
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitFailed = 3;  // a component failed fatally while running
+
+int runTopology(flux::TopologyFile file, const RunOptions& options);
+
+}  // namespace squall::cli

@@ -1,0 +1,182 @@
+#include "flux/check.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "flux/did_you_mean.h"
+#include "flux/shell_components.h"
+#include "squall/component_registry.h"
+#include "topology/topology_plan.h"
+
+namespace squall::flux {
+
+namespace {
+
+const char* kindName(ComponentKind k) {
+  return k == ComponentKind::Spout ? "spout" : "bolt";
+}
+
+ComponentKind kindOf(const ComponentInstance& inst) {
+  return std::holds_alternative<std::unique_ptr<IRichSpout>>(inst) ? ComponentKind::Spout
+                                                                   : ComponentKind::Bolt;
+}
+
+std::string streamList(const std::map<std::string, StreamInfo>& streams) {
+  if (streams.empty()) return "no streams";
+  std::vector<std::string> parts;
+  for (const auto& [name, info] : streams) {
+    parts.push_back(fmt::format("'{}' {}", name, info.fields.toString()));
+  }
+  return fmt::format("{}", fmt::join(parts, ", "));
+}
+
+}  // namespace
+
+CheckedTopology checkTopology(const TopologyFile& file) {
+  CheckedTopology out;
+  try {
+    internal::validateTopologyName(file.name);
+  } catch (const InvalidTopologyException& e) {
+    throw FluxError(file.nameWhere, e.what());
+  }
+  const ComponentRegistry& global = ComponentRegistry::global();
+  const ComponentRegistry& local = *file.topology.local;
+  for (const auto& [key, value] : file.conf.values()) {
+    try {
+      validateConfigValue(key, value);
+    } catch (const ConfigError& e) {
+      throw FluxError(file.configWhere(key), e.what());
+    }
+  }
+  const auto& defs = file.topology.def.components;
+  for (const auto& def : defs) {
+    const ComponentSource& src = file.source(def.id);
+    std::string what = fmt::format("{} '{}'", kindName(def.kind), def.id);
+    const ComponentFactory* factory = local.findComponent(def.className);
+    if (!factory) factory = global.findComponent(def.className);
+    if (!factory) {
+      if (!isShellClass(def.className)) {
+        throw FluxError(
+            src.classWhere,
+            fmt::format("{}: unknown class '{}'{}; `squall classes` lists the "
+                        "classes this squall has",
+                        what, def.className, didYouMean(def.className, global.componentNames())));
+      }
+      auto streams = shellOutputs(def);
+      if (!streams) {
+        throw FluxError(src.classWhere, fmt::format("{}: malformed arguments for class '{}': {}",
+                                                    what, def.className, toString(def.args)));
+      }
+      out.outputs[def.id] = *streams;
+      out.unavailable.push_back(def.id);
+    } else {
+      ComponentInstance inst;
+      try {
+        inst = (*factory)(def.args);
+      } catch (const std::exception& e) {
+        throw FluxError(src.classWhere,
+                        fmt::format("{}: class '{}' rejects its arguments {}: {}", what,
+                                    def.className, toString(def.args), e.what()));
+      }
+      if (kindOf(inst) != def.kind) {
+        throw FluxError(src.classWhere,
+                        fmt::format("{}: class '{}' is a {}, but it is declared as a {}", what,
+                                    def.className, kindName(kindOf(inst)), kindName(def.kind)));
+      }
+      OutputFieldsDeclarer declarer;
+      try {
+        asComponent(inst).declareOutputFields(declarer);
+      } catch (const std::exception& e) {
+        throw FluxError(src.classWhere, fmt::format("{}: class '{}' failed to declare its "
+                                                    "outputs: {}",
+                                                    what, def.className, e.what()));
+      }
+      out.outputs[def.id] = declarer.streams();
+    }
+    for (const auto& [key, value] : def.conf) {
+      try {
+        validateConfigValue(key, value);
+      } catch (const ConfigError& e) {
+        auto it = src.configKeys.find(key);
+        throw FluxError(it != src.configKeys.end() ? it->second : src.where,
+                        fmt::format("{}: {}", what, e.what()));
+      }
+    }
+    int tasks = def.parallelism;
+    if (auto it = def.conf.find(Config::TOPOLOGY_TASKS);
+        it != def.conf.end() && it->second.isInt()) {
+      tasks = static_cast<int>(it->second.asInt());
+    }
+    out.tasks[def.id] = tasks;
+  }
+
+  std::vector<std::string> ids;
+  for (const auto& def : defs) ids.push_back(def.id);
+  for (const auto& def : defs) {
+    const ComponentSource& src = file.source(def.id);
+    for (size_t i = 0; i < def.inputs.size(); ++i) {
+      const InputDef& in = def.inputs[i];
+      SourceLocation where = i < src.inputs.size() ? src.inputs[i] : src.where;
+      std::string what = fmt::format("bolt '{}'", def.id);
+      auto from = out.outputs.find(in.component);
+      if (from == out.outputs.end()) {
+        throw FluxError(where, fmt::format("{} subscribes to unknown component '{}'{}", what,
+                                           in.component, didYouMean(in.component, ids)));
+      }
+      const auto& streams = from->second;
+      auto s = streams.find(in.stream);
+      if (s == streams.end()) {
+        std::vector<std::string> names;
+        for (const auto& [name, info] : streams) names.push_back(name);
+        std::string hint;
+        if (streams.empty()) {
+          const ComponentSource& fromSrc = file.source(in.component);
+          hint = fromSrc.language == ComponentLanguage::Native
+                     ? ""
+                     : " (declare its outputs: fields: [...] or streams: {...})";
+        }
+        throw FluxError(where,
+                        fmt::format("{} subscribes to stream '{}' of '{}', which is not "
+                                    "declared{}; '{}' declares {}{}",
+                                    what, in.stream, in.component, didYouMean(in.stream, names),
+                                    in.component, streamList(streams), hint));
+      }
+      const StreamInfo& stream = s->second;
+      const GroupingDef& g = in.grouping;
+      if (g.type == GroupingType::Fields || g.type == GroupingType::PartialKey) {
+        for (const auto& f : g.fields) {
+          if (!stream.fields.contains(f)) {
+            throw FluxError(where, fmt::format("{}: {} grouping on field '{}', which stream '{}' "
+                                               "of '{}' does not declare{} (its fields are {})",
+                                               what, groupingTypeName(g.type), f, in.stream,
+                                               in.component, didYouMean(f, stream.fields.toList()),
+                                               stream.fields.toString()));
+          }
+        }
+      }
+      if (g.type == GroupingType::Direct && !stream.direct) {
+        throw FluxError(where, fmt::format("{}: direct grouping on stream '{}' of '{}', which is "
+                                           "not declared direct",
+                                           what, in.stream, in.component));
+      }
+      if (g.type != GroupingType::Direct && stream.direct) {
+        throw FluxError(where,
+                        fmt::format("{}: {} grouping on direct stream '{}' of '{}'; a "
+                                    "direct stream needs DIRECT grouping",
+                                    what, groupingTypeName(g.type), in.stream, in.component));
+      }
+      if (g.type == GroupingType::Custom && !local.findGrouping(g.customClass) &&
+          !global.findGrouping(g.customClass)) {
+        throw FluxError(where,
+                        fmt::format("{}: unknown custom grouping class '{}'", what, g.customClass));
+      }
+    }
+  }
+  return out;
+}
+
+void planTopology(const TopologyFile& file) {
+  internal::TopologyPlan::build(file.name, file.name + "-check", file.conf, file.topology);
+}
+
+}  // namespace squall::flux

@@ -1,0 +1,70 @@
+#pragma once
+// Shell (multilang) components as a topology file declares them: Flux's FluxShellBolt /
+// FluxShellSpout, Squall's `python:` / `command:` short form, and the DSL's Python and shell
+// specs all become "squall.ShellBolt" / "squall.ShellSpout" with one Map argument
+// {command, fields | streams, cwd, env}, the form the multilang engine (src/multilang) takes.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "flux/topology_file.h"
+#include "squall/output_fields_declarer.h"
+#include "squall/topology_def.h"
+
+namespace squall::flux {
+
+inline constexpr const char* kFluxShellBolt = "org.apache.storm.flux.wrappers.bolts.FluxShellBolt";
+inline constexpr const char* kFluxShellSpout =
+    "org.apache.storm.flux.wrappers.spouts.FluxShellSpout";
+inline constexpr const char* kShellBolt = "squall.ShellBolt";
+inline constexpr const char* kShellSpout = "squall.ShellSpout";
+
+bool isShellClass(const std::string& className);
+
+// One multilang child process and what it declares.
+struct ShellArgs {
+  std::vector<std::string> command;
+  std::string cwd;  // empty: the engine's working directory
+  std::map<std::string, std::string> env;
+  std::map<std::string, StreamInfo> streams;
+
+  // [Map{"command", "fields" (only a default stream) or "streams", "cwd", "env"}]
+  Values args() const;
+};
+
+// The outputs a shell component declares, read from its constructor arguments (either class
+// family); nullopt when the arguments are not in the expected shape.
+std::optional<std::map<std::string, StreamInfo>> shellOutputs(const ComponentDef& def);
+
+// A script named in a topology file in `dir`: an absolute path, or relative to `dir`, or to
+// `dir`/resources (Storm's folder for shipped scripts). The absolute path, or nullopt.
+std::optional<std::string> findScript(const std::string& dir, const std::string& script);
+
+// True for an argument naming a script file: a known script extension, or a path with '/'.
+bool looksLikeScript(const std::string& arg);
+
+struct ResolvedCommand {
+  std::vector<std::string> command;
+  std::string cwd;            // the script's folder, else `dir`/resources or `dir`
+  std::string missingScript;  // the script argument that was not found, if any
+};
+
+// Resolves a command written in a topology file in `dir`: "python"/"python3" become the
+// configured interpreter; the first script argument becomes an absolute path.
+ResolvedCommand resolveCommand(std::vector<std::string> command, const std::string& dir,
+                               const PythonSetup& python);
+
+// PYTHONPATH for a child: `first`, then the squall package, then the inherited PYTHONPATH
+// (or `inherited` when given), without duplicates.
+std::string childPythonPath(const std::vector<std::string>& first, const PythonSetup& python,
+                            const std::string* inherited = nullptr);
+
+// The folder a file is in (absolute), and whether a path exists.
+std::string parentDir(const std::string& path);
+bool pathExists(const std::string& path);
+bool isDirectory(const std::string& path);
+std::string absolutePath(const std::string& path);
+
+}  // namespace squall::flux

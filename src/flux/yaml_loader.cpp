@@ -1,0 +1,1208 @@
+// Flux YAML -> TopologyFile. Follows Flux's schema (storm.md §8): name, config, components,
+// includes, spouts, bolts, streams; ${ENV-NAME} and properties-file substitution on the raw
+// text, line by line (so line numbers survive). Adds Squall's short form for components in
+// other languages (`python:` / `command:` with `fields:` or `streams:`).
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "flux/did_you_mean.h"
+#include "flux/shell_components.h"
+#include "flux/topology_file.h"
+#include "flux/yaml_values.h"
+
+namespace squall::flux {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Doc {
+  std::string display;  // the path as messages show it
+  std::string dir;      // its folder, absolute
+  YAML::Node root;
+};
+
+struct Entry {
+  const Doc* doc;
+  YAML::Node node;
+};
+
+struct KeyValue {
+  YAML::Node key;
+  YAML::Node value;
+};
+
+// Definitions by id, in first-definition order.
+struct DefList {
+  std::vector<std::pair<std::string, Entry>> items;
+  std::map<std::string, size_t> index;
+};
+
+struct ConfigEntry {
+  const Doc* doc;
+  YAML::Node key;
+  YAML::Node value;
+};
+
+int lineOf(const YAML::Node& n) {
+  return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
+}
+
+std::optional<KeyValue> find(const YAML::Node& map, const std::string& key) {
+  if (!map.IsMap()) return std::nullopt;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (it->first.IsScalar() && it->first.Scalar() == key) return KeyValue{it->first, it->second};
+  }
+  return std::nullopt;
+}
+
+std::string upper(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return s;
+}
+
+std::string simpleClassName(const std::string& cls) {
+  auto dot = cls.find_last_of('.');
+  return dot == std::string::npos ? cls : cls.substr(dot + 1);
+}
+
+std::string displayDir(const std::string& display) {
+  std::string d = fs::path(display).parent_path().string();
+  return d.empty() ? "./" : d + "/";
+}
+
+const char* kindName(ComponentKind k) {
+  return k == ComponentKind::Spout ? "spout" : "bolt";
+}
+
+const std::vector<std::string> kGroupingTypes = {
+    "ALL",    "CUSTOM", "DIRECT", "SHUFFLE",    "LOCAL_OR_SHUFFLE",
+    "FIELDS", "GLOBAL", "NONE",   "PARTIAL_KEY"};
+
+class Loader {
+ public:
+  Loader(std::string path, const LoadOptions& options)
+      : path_(std::move(path)), options_(options) {}
+
+  TopologyFile load();
+
+ private:
+  SourceLocation at(const Doc& d, const YAML::Node& n) const {
+    return SourceLocation{d.display, lineOf(n), {}};
+  }
+  [[noreturn]] void fail(const Doc& d, const YAML::Node& n, const std::string& message) const {
+    throw FluxError(at(d, n), message);
+  }
+  void warn(const SourceLocation& where, const std::string& message) {
+    std::string place = where.toString();
+    std::string text = place.empty() ? "warning: " + message : place + ": warning: " + message;
+    if (options_.onWarning) {
+      options_.onWarning(text);
+    } else {
+      file_.warnings.push_back(text);
+    }
+  }
+
+  void loadProperties();
+  std::string substitute(const std::string& text, const std::string& display);
+  const Doc& parse(const std::string& absPath, const std::string& display);
+
+  void checkKeys(const Doc& d, const YAML::Node& map, const std::vector<std::string>& allowed,
+                 const std::string& what);
+  std::string asString(const Doc& d, const YAML::Node& n, const std::string& what);
+  std::string needString(const Doc& d, const YAML::Node& map, const std::string& key,
+                         const std::string& what);
+  int asPositiveInt(const Doc& d, const YAML::Node& n, const std::string& what);
+  bool asBool(const Doc& d, const YAML::Node& n, const std::string& what);
+  std::vector<std::string> asStringList(const Doc& d, const YAML::Node& n, const std::string& what);
+  Fields fieldsAt(const Doc& d, const YAML::Node& n, const std::vector<std::string>& names);
+  Value plainValue(const Doc& d, const YAML::Node& n);
+  Value argValue(const Doc& d, const YAML::Node& n);
+  Value componentValue(const std::string& id, const Doc& d, const YAML::Node& ref);
+  std::map<std::string, StreamInfo> streamsOf(const Doc& d, const YAML::Node& n);
+
+  void merge(const Doc& d, bool isMain, bool override);
+  void mergeDefs(const Doc& d, const char* section, DefList& list, bool isMain, bool override);
+  void buildComponent(const Entry& e, ComponentKind kind);
+  void buildFluxShell(const Doc& d, const YAML::Node& node, const std::string& cls,
+                      ComponentDef& def, ComponentSource& src);
+  void buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& def,
+                      ComponentSource& src);
+  void buildStream(const Entry& e);
+  GroupingDef grouping(const Doc& d, const YAML::Node& n, std::string& stream);
+  std::vector<std::string> componentIds() const;
+
+  std::string path_;
+  LoadOptions options_;
+  std::map<std::string, std::string> properties_;
+  std::vector<std::unique_ptr<Doc>> docs_;
+  std::vector<std::pair<std::string, ConfigEntry>> config_;
+  DefList components_, spouts_, bolts_;
+  std::vector<Entry> streams_;
+  std::map<std::string, Value> componentValues_;
+  std::set<std::string> resolving_;
+  std::vector<ComponentDef> defs_;
+  std::map<std::string, size_t> defIndex_;
+  TopologyFile file_;
+};
+
+// ----- text
+
+void Loader::loadProperties() {
+  std::ifstream in(options_.filterFile);
+  if (!in) throw FluxError({options_.filterFile, 0, {}}, "cannot read this properties file");
+  std::string line, logical;
+  auto addLogical = [&](std::string l) {
+    size_t start = l.find_first_not_of(" \t\f");
+    if (start == std::string::npos) return;
+    l = l.substr(start);
+    if (l[0] == '#' || l[0] == '!') return;
+    size_t sep = std::string::npos;
+    for (size_t i = 0; i < l.size(); ++i) {
+      if (l[i] == '\\') {
+        ++i;
+        continue;
+      }
+      if (l[i] == '=' || l[i] == ':' || l[i] == ' ' || l[i] == '\t') {
+        sep = i;
+        break;
+      }
+    }
+    std::string key = l.substr(0, sep), value;
+    if (sep != std::string::npos) {
+      size_t v = l.find_first_not_of(" \t\f", sep);
+      if (v != std::string::npos && (l[v] == '=' || l[v] == ':') &&
+          (l[sep] == ' ' || l[sep] == '\t')) {
+        v = l.find_first_not_of(" \t\f", v + 1);
+      } else if (v == sep) {
+        v = l.find_first_not_of(" \t\f", sep + 1);
+      }
+      if (v != std::string::npos) value = l.substr(v);
+    }
+    auto unescape = [](const std::string& s) {
+      std::string out;
+      for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '\\' && i + 1 < s.size()) {
+          char c = s[++i];
+          out += c == 't' ? '\t' : c == 'n' ? '\n' : c == 'r' ? '\r' : c == 'f' ? '\f' : c;
+        } else {
+          out += s[i];
+        }
+      }
+      return out;
+    };
+    properties_[unescape(key)] = unescape(value);
+  };
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t slashes = 0;
+    for (auto it = line.rbegin(); it != line.rend() && *it == '\\'; ++it) ++slashes;
+    if (slashes % 2 == 1) {
+      line.pop_back();
+      size_t start = logical.empty() ? 0 : line.find_first_not_of(" \t\f");
+      logical += start == std::string::npos ? "" : line.substr(start);
+      continue;
+    }
+    if (!logical.empty()) {
+      size_t start = line.find_first_not_of(" \t\f");
+      logical += start == std::string::npos ? "" : line.substr(start);
+      addLogical(logical);
+      logical.clear();
+    } else {
+      addLogical(line);
+    }
+  }
+  if (!logical.empty()) addLogical(logical);
+}
+
+std::string Loader::substitute(const std::string& text, const std::string& display) {
+  static const std::regex ref("\\$\\{([^}]*)\\}");
+  static const std::regex indexed("^(.*)\\[([0-9]+)\\]$");
+  std::istringstream in(text);
+  std::string line, out;
+  int lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    size_t firstChar = line.find_first_not_of(" \t");
+    if (firstChar != std::string::npos && line[firstChar] == '#') {  // a comment line
+      out += line + '\n';
+      continue;
+    }
+    std::string result;
+    auto begin = std::sregex_iterator(line.begin(), line.end(), ref);
+    size_t last = 0;
+    for (auto it = begin; it != std::sregex_iterator(); ++it) {
+      const std::smatch& m = *it;
+      std::string key = m[1].str();
+      std::optional<std::string> replacement;
+      if (key.rfind("ENV-", 0) == 0) {
+        if (const char* v = std::getenv(key.substr(4).c_str())) {
+          replacement = v;
+        } else {
+          warn({display, lineNo, {}},
+               fmt::format("environment variable '{}' is not set; '${{{}}}' is left as it is",
+                           key.substr(4), key));
+        }
+      } else if (!options_.filterFile.empty()) {
+        std::smatch im;
+        if (auto p = properties_.find(key); p != properties_.end()) {
+          replacement = p->second;
+        } else if (std::regex_match(key, im, indexed)) {
+          auto p2 = properties_.find(im[1].str());
+          if (p2 != properties_.end()) {
+            try {
+              YAML::Node list = YAML::Load(p2->second);
+              size_t i = std::stoul(im[2].str());
+              if (list.IsSequence() && i < list.size() && list[i].IsScalar()) {
+                replacement = list[i].Scalar();
+              }
+            } catch (const std::exception&) {
+            }
+          }
+        }
+        if (!replacement) {
+          warn({display, lineNo, {}},
+               fmt::format("'{}' is not in properties file {}; '${{{}}}' is left as it is", key,
+                           options_.filterFile, key));
+        }
+      }
+      if (replacement) {
+        result += line.substr(last, m.position(0) - last) + *replacement;
+        last = m.position(0) + m.length(0);
+      }
+    }
+    result += line.substr(last);
+    out += result;
+    out += '\n';
+  }
+  return out;
+}
+
+const Doc& Loader::parse(const std::string& absPath, const std::string& display) {
+  std::ifstream in(absPath, std::ios::binary);
+  if (!in) throw FluxError({display, 0, {}}, "cannot read this file");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  auto doc = std::make_unique<Doc>();
+  doc->display = display;
+  doc->dir = parentDir(absPath);
+  try {
+    doc->root = YAML::Load(substitute(buffer.str(), display));
+  } catch (const YAML::ParserException& e) {
+    throw FluxError({display, e.mark.line >= 0 ? e.mark.line + 1 : 0, {}},
+                    "malformed YAML: " + e.msg);
+  } catch (const YAML::Exception& e) {
+    throw FluxError({display, e.mark.line >= 0 ? e.mark.line + 1 : 0, {}},
+                    std::string("malformed YAML: ") + e.what());
+  }
+  if (!doc->root.IsDefined() || doc->root.IsNull()) {
+    throw FluxError({display, 0, {}},
+                    "the file is empty: a topology needs spouts, bolts and "
+                    "streams");
+  }
+  if (!doc->root.IsMap()) {
+    throw FluxError({display, lineOf(doc->root), {}},
+                    "a topology file is a map (name, config, spouts, bolts, streams), not " +
+                        describeNode(doc->root));
+  }
+  docs_.push_back(std::move(doc));
+  return *docs_.back();
+}
+
+// ----- typed access
+
+void Loader::checkKeys(const Doc& d, const YAML::Node& map, const std::vector<std::string>& allowed,
+                       const std::string& what) {
+  std::map<std::string, int> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!it->first.IsScalar()) fail(d, it->first, fmt::format("{}: keys must be names", what));
+    const std::string& key = it->first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      fail(d, it->first,
+           fmt::format("unknown key '{}' in {}{}; expected one of: {}", key, what,
+                       didYouMean(key, allowed), fmt::join(allowed, ", ")));
+    }
+    if (auto [pos, fresh] = seen.emplace(key, lineOf(it->first)); !fresh) {
+      fail(d, it->first,
+           fmt::format("key '{}' appears twice in {} (also at line {})", key, what, pos->second));
+    }
+  }
+}
+
+std::string Loader::asString(const Doc& d, const YAML::Node& n, const std::string& what) {
+  if (!n.IsScalar() || n.Scalar().empty()) {
+    fail(d, n, fmt::format("{} must be a string, got {}", what, describeNode(n)));
+  }
+  return n.Scalar();
+}
+
+std::string Loader::needString(const Doc& d, const YAML::Node& map, const std::string& key,
+                               const std::string& what) {
+  auto kv = find(map, key);
+  if (!kv) fail(d, map, fmt::format("{} has no '{}'", what, key));
+  return asString(d, kv->value, fmt::format("'{}' of {}", key, what));
+}
+
+int Loader::asPositiveInt(const Doc& d, const YAML::Node& n, const std::string& what) {
+  Value v = n.IsScalar() ? scalarValue(n) : Value();
+  if (!v.isInt()) fail(d, n, fmt::format("{} must be an integer, got {}", what, describeNode(n)));
+  if (v.asInt() < 1 || v.asInt() > 1'000'000) {
+    fail(d, n, fmt::format("{} must be at least 1, got {}", what, v.asInt()));
+  }
+  return static_cast<int>(v.asInt());
+}
+
+bool Loader::asBool(const Doc& d, const YAML::Node& n, const std::string& what) {
+  Value v = n.IsScalar() ? scalarValue(n) : Value();
+  if (!v.isBool())
+    fail(d, n, fmt::format("{} must be true or false, got {}", what, describeNode(n)));
+  return v.asBool();
+}
+
+std::vector<std::string> Loader::asStringList(const Doc& d, const YAML::Node& n,
+                                              const std::string& what) {
+  if (!n.IsSequence()) {
+    fail(d, n, fmt::format("{} must be a list of strings, got {}", what, describeNode(n)));
+  }
+  std::vector<std::string> out;
+  for (const auto& item : n) {
+    if (!item.IsScalar() || item.Scalar().empty()) {
+      fail(d, item,
+           fmt::format("{} must be a list of strings, but holds {}", what, describeNode(item)));
+    }
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
+Fields Loader::fieldsAt(const Doc& d, const YAML::Node& n, const std::vector<std::string>& names) {
+  try {
+    return Fields(names);
+  } catch (const std::exception& e) {
+    fail(d, n, e.what());
+  }
+}
+
+Value Loader::plainValue(const Doc& d, const YAML::Node& n) {
+  return yamlValue(n, [&](const YAML::Node& key) {
+    fail(d, key, "map keys must be strings, not " + describeNode(key));
+  });
+}
+
+Value Loader::argValue(const Doc& d, const YAML::Node& n) {
+  if (n.IsMap() && n.size() == 1) {
+    if (auto ref = find(n, "ref")) {
+      return componentValue(asString(d, ref->value, "ref"), d, ref->value);
+    }
+    if (auto refs = find(n, "reflist")) {
+      List list;
+      for (const auto& id : asStringList(d, refs->value, "reflist")) {
+        list.push_back(componentValue(id, d, refs->value));
+      }
+      return Value(std::move(list));
+    }
+  }
+  if (n.IsSequence()) {
+    List list;
+    for (const auto& item : n) list.push_back(argValue(d, item));
+    return Value(std::move(list));
+  }
+  if (n.IsMap()) {
+    Map map;
+    for (auto it = n.begin(); it != n.end(); ++it) {
+      if (!it->first.IsScalar()) fail(d, it->first, "map keys must be strings");
+      map.insert_or_assign(it->first.Scalar(), argValue(d, it->second));
+    }
+    return Value(std::move(map));
+  }
+  return plainValue(d, n);
+}
+
+// A `components:` entry as data: {className, constructorArgs, properties, configMethods}, or
+// its `value:` (Squall: any YAML). Flux builds Java objects here; Squall hands the data to
+// the component that refers to it.
+Value Loader::componentValue(const std::string& id, const Doc& refDoc, const YAML::Node& ref) {
+  if (auto it = componentValues_.find(id); it != componentValues_.end()) return it->second;
+  auto idx = components_.index.find(id);
+  if (idx == components_.index.end()) {
+    std::vector<std::string> ids;
+    for (const auto& [cid, e] : components_.items) ids.push_back(cid);
+    fail(refDoc, ref, fmt::format("ref to unknown component '{}'{}", id, didYouMean(id, ids)));
+  }
+  if (!resolving_.insert(id).second) {
+    fail(refDoc, ref, fmt::format("components refer to each other in a cycle through '{}'", id));
+  }
+  const Entry& e = components_.items[idx->second].second;
+  const Doc& d = *e.doc;
+  std::string what = fmt::format("component '{}'", id);
+  checkKeys(d, e.node,
+            {"id", "className", "constructorArgs", "properties", "configMethods", "factory",
+             "factoryArgs", "value"},
+            what);
+  if (auto f = find(e.node, "factory")) {
+    fail(d, f->key,
+         fmt::format("{}: factory methods build Java objects, which Squall cannot "
+                     "do; describe the component as data (className, "
+                     "constructorArgs, properties) or give its value",
+                     what));
+  }
+  Value result;
+  if (auto v = find(e.node, "value")) {
+    if (find(e.node, "className")) fail(d, v->key, what + ": give either value or className");
+    result = argValue(d, v->value);
+  } else {
+    Map m;
+    m["className"] = needString(d, e.node, "className", what);
+    if (auto args = find(e.node, "constructorArgs")) {
+      if (!args->value.IsSequence())
+        fail(d, args->value, what + ": constructorArgs must be a list");
+      m["constructorArgs"] = argValue(d, args->value);
+    }
+    if (auto props = find(e.node, "properties")) {
+      if (!props->value.IsSequence()) fail(d, props->value, what + ": properties must be a list");
+      Map pm;
+      for (const auto& p : props->value) {
+        checkKeys(d, p, {"name", "value", "ref"}, what + " property");
+        std::string name = needString(d, p, "name", what + " property");
+        if (auto r = find(p, "ref")) {
+          pm[name] = componentValue(asString(d, r->value, "ref"), d, r->value);
+        } else if (auto v = find(p, "value")) {
+          pm[name] = argValue(d, v->value);
+        } else {
+          fail(d, p, fmt::format("{}: property '{}' needs a value or a ref", what, name));
+        }
+      }
+      m["properties"] = Value(std::move(pm));
+    }
+    if (auto methods = find(e.node, "configMethods")) {
+      if (!methods->value.IsSequence()) {
+        fail(d, methods->value, what + ": configMethods must be a list");
+      }
+      List calls;
+      for (const auto& call : methods->value) {
+        checkKeys(d, call, {"name", "args"}, what + " configMethod");
+        Map c;
+        c["name"] = needString(d, call, "name", what + " configMethod");
+        auto args = find(call, "args");
+        c["args"] = args ? argValue(d, args->value) : Value(List{});
+        calls.push_back(Value(std::move(c)));
+      }
+      m["configMethods"] = Value(std::move(calls));
+    }
+    result = Value(std::move(m));
+  }
+  resolving_.erase(id);
+  componentValues_[id] = result;
+  return result;
+}
+
+std::map<std::string, StreamInfo> Loader::streamsOf(const Doc& d, const YAML::Node& n) {
+  if (!n.IsMap()) {
+    fail(d, n, "streams must be a map from stream name to its fields, got " + describeNode(n));
+  }
+  std::map<std::string, StreamInfo> out;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    std::string name = asString(d, it->first, "a stream name");
+    if (name.rfind("__", 0) == 0) {
+      fail(d, it->first,
+           fmt::format("stream name '{}' is reserved (names starting with '__' are "
+                       "Squall's)",
+                       name));
+    }
+    auto fields = asStringList(d, it->second, fmt::format("the fields of stream '{}'", name));
+    out[name] = StreamInfo{fieldsAt(d, it->second, fields), false};
+  }
+  return out;
+}
+
+// ----- merging the file and its includes
+
+void Loader::mergeDefs(const Doc& d, const char* section, DefList& list, bool isMain,
+                       bool override) {
+  auto kv = find(d.root, section);
+  if (!kv || kv->value.IsNull()) return;
+  if (!kv->value.IsSequence()) {
+    fail(d, kv->value,
+         fmt::format("'{}' must be a list of definitions, got {}", section,
+                     describeNode(kv->value)));
+  }
+  std::string what = std::string(section).substr(0, std::string(section).size() - 1);
+  for (const auto& node : kv->value) {
+    if (!node.IsMap()) {
+      fail(d, node,
+           fmt::format("each of {} must be a map with an id, got {}", section, describeNode(node)));
+    }
+    std::string id = needString(d, node, "id", "this " + what);
+    auto existing = list.index.find(id);
+    if (existing == list.index.end()) {
+      list.index[id] = list.items.size();
+      list.items.emplace_back(id, Entry{&d, node});
+    } else if (isMain || list.items[existing->second].second.doc == &d) {
+      const Entry& first = list.items[existing->second].second;
+      fail(d, node,
+           fmt::format("{} id '{}' is defined twice (also at {})", what, id,
+                       at(*first.doc, first.node).toString()));
+    } else if (override) {
+      Entry& e = list.items[existing->second].second;
+      e.doc = &d;
+      e.node.reset(node);  // YAML::Node's operator= assigns content, not identity
+    } else {
+      warn(at(d, node), fmt::format("{} '{}' is already defined; ignored (the include has "
+                                    "override: false)",
+                                    what, id));
+    }
+  }
+}
+
+void Loader::merge(const Doc& d, bool isMain, bool override) {
+  if (auto cfg = find(d.root, "config"); cfg && !cfg->value.IsNull()) {
+    if (!cfg->value.IsMap()) {
+      fail(d, cfg->value,
+           "config must be a map of configuration keys, got " + describeNode(cfg->value));
+    }
+    for (auto it = cfg->value.begin(); it != cfg->value.end(); ++it) {
+      std::string key = asString(d, it->first, "a config key");
+      auto pos = std::find_if(config_.begin(), config_.end(),
+                              [&](const auto& c) { return c.first == key; });
+      if (pos == config_.end()) {
+        config_.emplace_back(key, ConfigEntry{&d, it->first, it->second});
+      } else if (isMain || pos->second.doc == &d) {
+        fail(d, it->first,
+             fmt::format("config key '{}' is set twice (also at line {})", key,
+                         lineOf(pos->second.key)));
+      } else if (override) {
+        pos->second.doc = &d;
+        pos->second.key.reset(it->first);
+        pos->second.value.reset(it->second);
+      } else {
+        warn(at(d, it->first), fmt::format("config key '{}' is already set; ignored (the "
+                                           "include has override: false)",
+                                           key));
+      }
+    }
+  }
+  mergeDefs(d, "components", components_, isMain, override);
+  mergeDefs(d, "spouts", spouts_, isMain, override);
+  mergeDefs(d, "bolts", bolts_, isMain, override);
+  if (auto s = find(d.root, "streams"); s && !s->value.IsNull()) {
+    if (!s->value.IsSequence()) {
+      fail(d, s->value,
+           "streams must be a list of {from, to, grouping}, got " + describeNode(s->value));
+    }
+    for (const auto& node : s->value) streams_.push_back(Entry{&d, node});
+  }
+}
+
+// ----- components
+
+void Loader::buildComponent(const Entry& e, ComponentKind kind) {
+  const Doc& d = *e.doc;
+  const YAML::Node& node = e.node;
+  std::string id = needString(d, node, "id", std::string("this ") + kindName(kind));
+  std::string what = fmt::format("{} '{}'", kindName(kind), id);
+  checkKeys(d, node,
+            {"id",
+             "className",
+             "constructorArgs",
+             "parallelism",
+             "numTasks",
+             "config",
+             "properties",
+             "configMethods",
+             "onHeapMemoryLoad",
+             "offHeapMemoryLoad",
+             "cpuLoad",
+             "factory",
+             "factoryArgs",
+             "python",
+             "command",
+             "args",
+             "fields",
+             "streams",
+             "cwd",
+             "env"},
+            what);
+  if (defIndex_.count(id)) {
+    const ComponentDef& other = defs_[defIndex_[id]];
+    fail(d, node,
+         fmt::format("id '{}' is used by a {} ({}) and a {}", id, kindName(other.kind),
+                     other.origin, kindName(kind)));
+  }
+  ComponentDef def;
+  ComponentSource src;
+  def.id = id;
+  def.kind = kind;
+  src.where = at(d, node);
+  src.classWhere = src.where;
+  def.origin = src.where.toString();
+  if (auto p = find(node, "parallelism"))
+    def.parallelism = asPositiveInt(d, p->value, "parallelism");
+  if (auto t = find(node, "numTasks")) {
+    def.conf[Config::TOPOLOGY_TASKS] = asPositiveInt(d, t->value, "numTasks");
+    src.configKeys[Config::TOPOLOGY_TASKS] = at(d, t->key);
+  }
+  if (auto c = find(node, "config"); c && !c->value.IsNull()) {
+    if (!c->value.IsMap()) {
+      fail(d, c->value,
+           fmt::format("config of {} must be a map, got {}", what, describeNode(c->value)));
+    }
+    for (auto it = c->value.begin(); it != c->value.end(); ++it) {
+      std::string key = asString(d, it->first, "a config key");
+      def.conf.insert_or_assign(key, plainValue(d, it->second));
+      src.configKeys[key] = at(d, it->first);
+    }
+  }
+  for (const char* load : {"onHeapMemoryLoad", "offHeapMemoryLoad", "cpuLoad"}) {
+    if (auto l = find(node, load)) {
+      warn(at(d, l->key), fmt::format("{}: '{}' is ignored (Squall runs one process in local "
+                                      "mode and has no resource-aware scheduler)",
+                                      what, load));
+    }
+  }
+  if (auto f = find(node, "factory")) {
+    fail(d, f->key,
+         fmt::format("{}: factory methods build Java objects; name the class with "
+                     "className and constructorArgs instead",
+                     what));
+  }
+  int forms = (find(node, "className") ? 1 : 0) + (find(node, "python") ? 1 : 0) +
+              (find(node, "command") ? 1 : 0);
+  if (forms != 1) {
+    fail(d, node,
+         fmt::format("{} needs exactly one of className (a class built into Squall "
+                     "or Flux's shell wrappers), python (a Python script) or command "
+                     "(a program speaking multilang)",
+                     what));
+  }
+  if (auto cls = find(node, "className")) {
+    std::string className = asString(d, cls->value, "className");
+    src.classWhere = at(d, cls->value);
+    for (const char* key : {"python", "command", "args", "fields", "streams", "cwd", "env"}) {
+      if (auto k = find(node, key)) {
+        fail(d, k->key,
+             fmt::format("{}: '{}' goes with python: or command: components; class "
+                         "components declare their own outputs",
+                         what, key));
+      }
+    }
+    if (className == kFluxShellBolt || className == kFluxShellSpout) {
+      buildFluxShell(d, node, className, def, src);
+    } else {
+      for (const char* key : {"properties", "configMethods"}) {
+        if (auto k = find(node, key)) {
+          fail(d, k->key,
+               fmt::format("{}: {} call Java setters and methods; Squall's classes "
+                           "take their settings as constructorArgs",
+                           what, key));
+        }
+      }
+      def.className = className;
+      src.displayClass = className;
+      if (auto args = find(node, "constructorArgs"); args && !args->value.IsNull()) {
+        if (!args->value.IsSequence()) {
+          fail(d, args->value,
+               fmt::format("constructorArgs of {} must be a list, got {}", what,
+                           describeNode(args->value)));
+        }
+        for (const auto& a : args->value) def.args.push_back(argValue(d, a));
+      }
+    }
+  } else {
+    for (const char* key : {"constructorArgs", "properties", "configMethods"}) {
+      if (auto k = find(node, key)) {
+        fail(d, k->key, fmt::format("{}: '{}' goes with className components", what, key));
+      }
+    }
+    buildShortForm(d, node, def, src);
+  }
+  defIndex_[id] = defs_.size();
+  defs_.push_back(std::move(def));
+  file_.sources[id] = std::move(src);
+}
+
+void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::string& cls,
+                            ComponentDef& def, ComponentSource& src) {
+  std::string what = fmt::format("{} '{}'", kindName(def.kind), def.id);
+  bool isBolt = cls == kFluxShellBolt;
+  if (isBolt != (def.kind == ComponentKind::Bolt)) {
+    fail(d, find(node, "className")->value,
+         fmt::format("{} is a {}; declare it under {}:", simpleClassName(cls),
+                     isBolt ? "bolt" : "spout", isBolt ? "bolts" : "spouts"));
+  }
+  const std::string usage = fmt::format(
+      "{} takes constructorArgs [command] or [command, output fields], for example "
+      "[[\"python3\", \"split.py\"], [\"word\"]]",
+      simpleClassName(cls));
+  auto args = find(node, "constructorArgs");
+  if (!args || !args->value.IsSequence() || args->value.size() < 1 || args->value.size() > 2) {
+    fail(d, args ? args->value : node, what + ": " + usage);
+  }
+  const YAML::Node& cmdNode = args->value[0];
+  std::vector<std::string> written = asStringList(d, cmdNode, "the command (first constructorArg)");
+  if (written.empty()) fail(d, cmdNode, what + ": the command is empty; " + usage);
+  ShellArgs shell;
+  if (args->value.size() == 2) {
+    auto fields = asStringList(d, args->value[1], "the output fields (second constructorArg)");
+    shell.streams["default"] = StreamInfo{fieldsAt(d, args->value[1], fields), false};
+  }
+  bool changeCwd = true;
+  std::map<std::string, std::string> userEnv;
+  if (auto props = find(node, "properties")) {
+    fail(d, props->key,
+         fmt::format("{}: {} has no properties; use configMethods "
+                     "(setNamedStream, addComponentConfig, setEnv, ...)",
+                     what, simpleClassName(cls)));
+  }
+  if (auto methods = find(node, "configMethods"); methods && !methods->value.IsNull()) {
+    if (!methods->value.IsSequence())
+      fail(d, methods->value, what + ": configMethods must be a list");
+    static const std::vector<std::string> known = {
+        "setDefaultStream", "setNamedStream", "addComponentConfig", "setEnv", "changeChildCWD"};
+    for (const auto& call : methods->value) {
+      if (!call.IsMap()) fail(d, call, what + ": each configMethod is a map {name, args}");
+      checkKeys(d, call, {"name", "args"}, what + " configMethod");
+      std::string name = needString(d, call, "name", what + " configMethod");
+      auto a = find(call, "args");
+      YAML::Node argv = a ? a->value : YAML::Node(YAML::NodeType::Sequence);
+      auto need = [&](size_t n, const char* form) {
+        if (!argv.IsSequence() || argv.size() != n) {
+          fail(d, a ? a->value : YAML::Node(call),
+               fmt::format("{}: {} takes args {}", what, name, form));
+        }
+      };
+      if (name == "setDefaultStream") {
+        need(1, "[[fields]]");
+        shell.streams["default"] = StreamInfo{
+            fieldsAt(d, argv[0], asStringList(d, argv[0], "the fields of setDefaultStream")),
+            false};
+      } else if (name == "setNamedStream") {
+        need(2, "[stream name, [fields]]");
+        std::string stream = asString(d, argv[0], "the stream name of setNamedStream");
+        if (stream.rfind("__", 0) == 0) {
+          fail(d, argv[0],
+               fmt::format("stream name '{}' is reserved (names starting with '__' "
+                           "are Squall's)",
+                           stream));
+        }
+        shell.streams[stream] = StreamInfo{
+            fieldsAt(d, argv[1], asStringList(d, argv[1], "the fields of setNamedStream")), false};
+      } else if (name == "addComponentConfig") {
+        need(2, "[key, value]");
+        std::string key = asString(d, argv[0], "the key of addComponentConfig");
+        def.conf.insert_or_assign(key, argValue(d, argv[1]));
+        src.configKeys[key] = at(d, call);
+      } else if (name == "setEnv") {
+        need(1, "[{NAME: value, ...}]");
+        if (!argv[0].IsMap()) fail(d, argv[0], what + ": setEnv takes a map of variables");
+        for (auto it = argv[0].begin(); it != argv[0].end(); ++it) {
+          userEnv[asString(d, it->first, "a variable name")] =
+              it->second.IsScalar() ? it->second.Scalar() : "";
+        }
+      } else if (name == "changeChildCWD") {
+        need(1, "[true|false]");
+        changeCwd = asBool(d, argv[0], "the argument of changeChildCWD");
+      } else {
+        fail(d, call,
+             fmt::format("{}: {} has no config method '{}'{}; Squall supports {}", what,
+                         simpleClassName(cls), name, didYouMean(name, known),
+                         fmt::join(known, ", ")));
+      }
+    }
+  }
+  ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python);
+  if (!resolved.missingScript.empty()) {
+    fail(d, cmdNode,
+         fmt::format("{}: script '{}' not found (looked in {} and {}resources/)", what,
+                     resolved.missingScript, displayDir(d.display), displayDir(d.display)));
+  }
+  shell.command = resolved.command;
+  if (changeCwd) shell.cwd = resolved.cwd;
+  shell.env = userEnv;
+  std::string userPath = userEnv.count("PYTHONPATH") ? userEnv["PYTHONPATH"] : "";
+  shell.env["PYTHONPATH"] = childPythonPath(
+      userPath.empty() ? std::vector<std::string>{} : std::vector{userPath}, options_.python);
+  def.className = def.kind == ComponentKind::Bolt ? kShellBolt : kShellSpout;
+  def.args = shell.args();
+  src.displayClass = fmt::format("{}: {}", simpleClassName(cls), fmt::join(written, " "));
+  src.language = (written[0] == "python" || written[0] == "python3") ? ComponentLanguage::Python
+                                                                     : ComponentLanguage::Shell;
+}
+
+void Loader::buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& def,
+                            ComponentSource& src) {
+  std::string what = fmt::format("{} '{}'", kindName(def.kind), def.id);
+  ShellArgs shell;
+  std::vector<std::string> extra;
+  if (auto a = find(node, "args"); a && !a->value.IsNull()) {
+    extra = asStringList(d, a->value, "args");
+  }
+  std::string scriptDir;
+  if (auto py = find(node, "python")) {
+    src.classWhere = at(d, py->value);
+    std::string script = asString(d, py->value, "python (the script to run)");
+    auto found = findScript(d.dir, script);
+    if (!found) {
+      fail(d, py->value,
+           fmt::format("{}: script '{}' not found (looked in {} and {}resources/)", what, script,
+                       displayDir(d.display), displayDir(d.display)));
+    }
+    shell.command = {options_.python.interpreter, *found};
+    shell.command.insert(shell.command.end(), extra.begin(), extra.end());
+    scriptDir = parentDir(*found);
+    src.displayClass = "python: " + script;
+    src.language = ComponentLanguage::Python;
+  } else {
+    auto cmd = find(node, "command");
+    src.classWhere = at(d, cmd->value);
+    std::vector<std::string> written = cmd->value.IsScalar()
+                                           ? std::vector{asString(d, cmd->value, "command")}
+                                           : asStringList(d, cmd->value, "command");
+    if (written.empty()) fail(d, cmd->value, what + ": the command is empty");
+    written.insert(written.end(), extra.begin(), extra.end());
+    ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python);
+    if (!resolved.missingScript.empty()) {
+      fail(d, cmd->value,
+           fmt::format("{}: script '{}' not found (looked in {} and {}resources/)", what,
+                       resolved.missingScript, displayDir(d.display), displayDir(d.display)));
+    }
+    shell.command = resolved.command;
+    scriptDir = resolved.cwd;
+    src.displayClass = "command: " + fmt::format("{}", fmt::join(written, " "));
+    src.language = ComponentLanguage::Shell;
+  }
+  if (auto f = find(node, "fields"); f && !f->value.IsNull()) {
+    auto fields = asStringList(d, f->value, "fields");
+    shell.streams["default"] = StreamInfo{fieldsAt(d, f->value, fields), false};
+  }
+  if (auto s = find(node, "streams"); s && !s->value.IsNull()) {
+    for (auto& [name, info] : streamsOf(d, s->value)) {
+      if (shell.streams.count(name)) {
+        fail(d, s->value,
+             fmt::format("{}: stream '{}' is declared by both fields and streams", what, name));
+      }
+      shell.streams[name] = info;
+    }
+  }
+  if (auto c = find(node, "cwd")) {
+    std::string cwd = asString(d, c->value, "cwd");
+    fs::path p = fs::path(cwd).is_absolute() ? fs::path(cwd) : fs::path(d.dir) / cwd;
+    if (!isDirectory(p.string()))
+      fail(d, c->value, fmt::format("{}: cwd '{}' is not a folder", what, cwd));
+    shell.cwd = p.lexically_normal().string();
+  } else {
+    shell.cwd = scriptDir;
+  }
+  std::string userPath;
+  if (auto env = find(node, "env"); env && !env->value.IsNull()) {
+    if (!env->value.IsMap()) fail(d, env->value, what + ": env must be a map of variables");
+    for (auto it = env->value.begin(); it != env->value.end(); ++it) {
+      std::string name = asString(d, it->first, "a variable name");
+      if (!it->second.IsScalar())
+        fail(d, it->second, fmt::format("{}: env {} must be a string", what, name));
+      shell.env[name] = it->second.Scalar();
+    }
+    if (shell.env.count("PYTHONPATH")) userPath = shell.env["PYTHONPATH"];
+  }
+  shell.env["PYTHONPATH"] = childPythonPath(
+      userPath.empty() ? std::vector<std::string>{} : std::vector{userPath}, options_.python);
+  def.className = def.kind == ComponentKind::Bolt ? kShellBolt : kShellSpout;
+  def.args = shell.args();
+}
+
+// ----- streams
+
+GroupingDef Loader::grouping(const Doc& d, const YAML::Node& n, std::string& stream) {
+  GroupingDef g;
+  YAML::Node typeNode = n;
+  std::optional<KeyValue> args, custom;
+  if (n.IsMap()) {
+    checkKeys(d, n, {"type", "streamId", "args", "customClass"}, "grouping");
+    auto t = find(n, "type");
+    if (!t)
+      fail(d, n, fmt::format("grouping has no type (one of {})", fmt::join(kGroupingTypes, ", ")));
+    typeNode.reset(t->value);  // Node's operator= would overwrite the map itself
+    if (auto s = find(n, "streamId"); s && !s->value.IsNull()) {
+      stream = asString(d, s->value, "streamId");
+    }
+    args = find(n, "args");
+    custom = find(n, "customClass");
+  } else if (!n.IsScalar()) {
+    fail(d, n,
+         "grouping must be a map {type, streamId, args, customClass} or a type name, got " +
+             describeNode(n));
+  }
+  if (!typeNode.IsScalar() || typeNode.Scalar().empty()) {
+    fail(d, typeNode,
+         fmt::format("grouping type must be one of {}, got {}", fmt::join(kGroupingTypes, ", "),
+                     describeNode(typeNode)));
+  }
+  std::string type = upper(typeNode.Scalar());
+  if (std::find(kGroupingTypes.begin(), kGroupingTypes.end(), type) == kGroupingTypes.end()) {
+    fail(d, typeNode,
+         fmt::format("unknown grouping type '{}'{}; the types are {}", typeNode.Scalar(),
+                     didYouMean(type, kGroupingTypes), fmt::join(kGroupingTypes, ", ")));
+  }
+  auto fieldArgs = [&]() {
+    if (!args || args->value.IsNull()) {
+      fail(d, typeNode,
+           fmt::format("{} grouping needs args: the list of fields to group by", type));
+    }
+    auto fields = asStringList(d, args->value, fmt::format("args of the {} grouping", type));
+    if (fields.empty())
+      fail(d, args->value, fmt::format("{} grouping needs at least one field", type));
+    return fields;
+  };
+  if (type == "FIELDS" || type == "PARTIAL_KEY") {
+    g.type = type == "FIELDS" ? GroupingType::Fields : GroupingType::PartialKey;
+    g.fields = fieldArgs();
+  } else if (type == "CUSTOM") {
+    if (!custom)
+      fail(d, typeNode, "CUSTOM grouping needs customClass: {className, constructorArgs}");
+    const YAML::Node& c = custom->value;
+    if (!c.IsMap()) fail(d, c, "customClass must be a map {className, constructorArgs}");
+    checkKeys(d, c, {"className", "constructorArgs", "id"}, "customClass");
+    std::string cls = needString(d, c, "className", "customClass");
+    Values cargs;
+    if (auto a = find(c, "constructorArgs"); a && !a->value.IsNull()) {
+      if (!a->value.IsSequence()) fail(d, a->value, "constructorArgs must be a list");
+      for (const auto& item : a->value) cargs.push_back(argValue(d, item));
+    }
+    if (cls == "org.apache.storm.grouping.PartialKeyGrouping") {
+      // Storm's partial key grouping takes a Fields; accept a list or a Fields component.
+      g.type = GroupingType::PartialKey;
+      if (cargs.size() == 1) {
+        const Value* list = &cargs[0];
+        if (const Value* inner = cargs[0].find("constructorArgs")) {
+          list = inner->isList() && inner->asList().size() == 1 && inner->asList()[0].isList()
+                     ? &inner->asList()[0]
+                     : inner;
+        }
+        if (list->isList()) {
+          for (const auto& f : list->asList()) {
+            if (f.isString()) g.fields.push_back(f.asString());
+          }
+        }
+      }
+      if (g.fields.empty()) {
+        fail(d, c, "PartialKeyGrouping takes constructorArgs [[field names]]");
+      }
+    } else {
+      g.type = GroupingType::Custom;
+      g.customClass = cls;
+      g.customArgs = cargs;
+    }
+  } else {
+    if (args && !args->value.IsNull()) {
+      warn(at(d, args->key), fmt::format("args are ignored by the {} grouping (only FIELDS and "
+                                         "PARTIAL_KEY take fields)",
+                                         type));
+    }
+    if (type == "SHUFFLE") g.type = GroupingType::Shuffle;
+    if (type == "LOCAL_OR_SHUFFLE") g.type = GroupingType::LocalOrShuffle;
+    if (type == "ALL") g.type = GroupingType::All;
+    if (type == "GLOBAL") g.type = GroupingType::Global;
+    if (type == "NONE") g.type = GroupingType::None;
+    if (type == "DIRECT") g.type = GroupingType::Direct;
+  }
+  return g;
+}
+
+std::vector<std::string> Loader::componentIds() const {
+  std::vector<std::string> ids;
+  for (const auto& def : defs_) ids.push_back(def.id);
+  return ids;
+}
+
+void Loader::buildStream(const Entry& e) {
+  const Doc& d = *e.doc;
+  const YAML::Node& node = e.node;
+  if (!node.IsMap())
+    fail(d, node, "each stream must be a map {from, to, grouping}, got " + describeNode(node));
+  checkKeys(d, node, {"name", "from", "to", "grouping", "id"}, "stream");
+  std::string label = "stream";
+  if (auto n = find(node, "name"); n && n->value.IsScalar())
+    label = "stream '" + n->value.Scalar() + "'";
+  std::string from = needString(d, node, "from", label);
+  std::string to = needString(d, node, "to", label);
+  auto fromNode = find(node, "from")->value;
+  auto toNode = find(node, "to")->value;
+  if (!defIndex_.count(from)) {
+    fail(d, fromNode,
+         fmt::format("{} comes from unknown component '{}'{}", label, from,
+                     didYouMean(from, componentIds())));
+  }
+  auto toIt = defIndex_.find(to);
+  if (toIt == defIndex_.end()) {
+    fail(d, toNode,
+         fmt::format("{} goes to unknown component '{}'{}", label, to,
+                     didYouMean(to, componentIds())));
+  }
+  ComponentDef& target = defs_[toIt->second];
+  if (target.kind == ComponentKind::Spout) {
+    fail(d, toNode,
+         fmt::format("{} goes to '{}', which is a spout; streams go to bolts", label, to));
+  }
+  auto g = find(node, "grouping");
+  if (!g || g->value.IsNull()) {
+    fail(d, node,
+         fmt::format("{} has no grouping (for example grouping: {{type: SHUFFLE}})", label));
+  }
+  InputDef in;
+  in.component = from;
+  in.grouping = grouping(d, g->value, in.stream);
+  ComponentSource& src = file_.sources[to];
+  for (size_t i = 0; i < target.inputs.size(); ++i) {
+    if (target.inputs[i].component == from && target.inputs[i].stream == in.stream) {
+      fail(d, node,
+           fmt::format("bolt '{}' already subscribes to stream '{}' of '{}' (at {})", to, in.stream,
+                       from, src.inputs[i].toString()));
+    }
+  }
+  target.inputs.push_back(std::move(in));
+  src.inputs.push_back(at(d, node));
+}
+
+TopologyFile Loader::load() {
+  file_.path = path_;
+  file_.dir = parentDir(path_);
+  if (!options_.filterFile.empty()) loadProperties();
+  const Doc& main = parse(absolutePath(path_), path_);
+  static const std::vector<std::string> topLevel = {"name",     "config",      "components",
+                                                    "includes", "spouts",      "bolts",
+                                                    "streams",  "workerHooks", "topologySource"};
+  checkKeys(main, main.root, topLevel, "the topology");
+  if (auto ts = find(main.root, "topologySource")) {
+    fail(main, ts->key,
+         "topologySource names a JVM class that builds the topology in code; "
+         "Squall cannot run it. Describe the topology with spouts, bolts and "
+         "streams instead");
+  }
+  if (auto hooks = find(main.root, "workerHooks");
+      hooks && !hooks->value.IsNull() && hooks->value.size() > 0) {
+    fail(main, hooks->key, "workerHooks are Java classes (IWorkerHook); Squall cannot run them");
+  }
+  merge(main, true, false);
+
+  if (auto inc = find(main.root, "includes"); inc && !inc->value.IsNull()) {
+    if (!inc->value.IsSequence())
+      fail(main, inc->value, "includes must be a list of {file, resource, override}");
+    for (const auto& item : inc->value) {
+      if (!item.IsMap()) fail(main, item, "each include is a map {file, resource, override}");
+      checkKeys(main, item, {"file", "resource", "override"}, "include");
+      std::string file = needString(main, item, "file", "include");
+      bool resource = false, override = false;
+      if (auto r = find(item, "resource")) resource = asBool(main, r->value, "resource");
+      if (auto o = find(item, "override")) override = asBool(main, o->value, "override");
+      fs::path p(file);
+      std::vector<fs::path> candidates;
+      if (p.is_absolute()) {
+        candidates.push_back(p);
+      } else if (resource) {
+        candidates = {fs::path(main.dir) / "resources" / p, fs::path(main.dir) / p};
+      } else {
+        candidates = {fs::path(main.dir) / p};
+      }
+      std::optional<fs::path> found;
+      for (const auto& c : candidates) {
+        if (pathExists(c.string()) && !isDirectory(c.string())) {
+          found = c;
+          break;
+        }
+      }
+      if (!found) {
+        fail(main, find(item, "file")->value, fmt::format("included file '{}' not found", file));
+      }
+      std::string display =
+          p.is_absolute() ? file
+                          : (fs::path(main.display).parent_path() / fs::relative(*found, main.dir))
+                                .lexically_normal()
+                                .string();
+      const Doc& included = parse(found->lexically_normal().string(), display);
+      if (auto nested = find(included.root, "includes"); nested && !nested->value.IsNull()) {
+        warn(at(included, nested->key),
+             "includes of an included file are ignored (Flux does "
+             "not follow includes recursively)");
+      }
+      for (const char* key : {"topologySource", "workerHooks"}) {
+        if (auto k = find(included.root, key)) {
+          fail(included, k->key, fmt::format("{} is not supported by Squall", key));
+        }
+      }
+      checkKeys(included, included.root, topLevel, "the included file");
+      merge(included, false, override);
+    }
+  }
+
+  // Name: --name, else the file's name:, else the file name.
+  if (auto n = find(main.root, "name"); n && !n->value.IsNull()) {
+    file_.name = asString(main, n->value, "name");
+    file_.nameWhere = at(main, n->value);
+  } else {
+    file_.name = fs::path(path_).stem().string();
+    file_.nameWhere = SourceLocation{path_, 0, {}};
+  }
+  if (!options_.nameOverride.empty()) {
+    file_.name = options_.nameOverride;
+    file_.nameWhere = SourceLocation{"--name", 0, {}};
+  }
+
+  Map conf;
+  for (const auto& [key, entry] : config_) {
+    conf.insert_or_assign(key, plainValue(*entry.doc, entry.value));
+    file_.configKeys[key] = at(*entry.doc, entry.key);
+  }
+  for (const auto& [key, value] : options_.configOverrides) {
+    conf.insert_or_assign(key, value);
+    file_.configKeys[key] = SourceLocation{"-c " + key, 0, {}};
+  }
+  file_.conf = Config(conf);
+
+  for (const auto& [id, e] : spouts_.items) buildComponent(e, ComponentKind::Spout);
+  for (const auto& [id, e] : bolts_.items) buildComponent(e, ComponentKind::Bolt);
+  if (spouts_.items.empty()) {
+    auto bolts = find(main.root, "bolts");
+    fail(main, bolts ? bolts->key : main.root,
+         "the topology has no spouts (a spouts: list is needed)");
+  }
+  for (const auto& e : streams_) buildStream(e);
+
+  // Flux adds a bolt only when it is the target of a stream.
+  std::set<std::string> sources;
+  for (const auto& def : defs_) {
+    for (const auto& in : def.inputs) sources.insert(in.component);
+  }
+  for (auto& def : defs_) {
+    if (def.kind == ComponentKind::Bolt && def.inputs.empty() && !sources.count(def.id)) {
+      warn(file_.sources[def.id].where,
+           fmt::format("bolt '{}' is not the target of any stream, so it is left out of the "
+                       "topology (as Flux does)",
+                       def.id));
+      file_.sources.erase(def.id);
+      continue;
+    }
+    file_.topology.def.components.push_back(std::move(def));
+  }
+  return std::move(file_);
+}
+
+}  // namespace
+
+TopologyFile loadYamlTopology(const std::string& path, const LoadOptions& options) {
+  return Loader(path, options).load();
+}
+
+}  // namespace squall::flux

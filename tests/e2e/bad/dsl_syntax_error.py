@@ -1,0 +1,5 @@
+from squall.dsl import Topology
+
+
+class Broken(Topology)
+    pass
