@@ -58,10 +58,15 @@ class DevKafkaCluster {
   // own broker ports, which clients learn from metadata after bootstrapping.
   int listenOnFixedPort(int port);
 
+  // "0=<committed>/<end> 1=..." for each partition of `topic` ("none" when nothing is
+  // committed): how far consumer group `group` got.
+  std::string offsets(const std::string& group, const std::string& topic);
+
   // Applies one text command, as read by `squall dev-kafka --control FIFO`:
   //   down <id|-1> | up <id|-1> | rtt <id> <ms> | topic <name> <partitions> [replication]
   //   | leader <topic> <partition> <id> | err <apiKey> <code>... | clear <apiKey>
-  // Returns "ok" or "error: ...".
+  //   | offsets <group> <topic>
+  // Returns "ok", "ok <result>" or "error: ...".
   std::string command(const std::string& line);
 
   class Impl;

@@ -58,6 +58,9 @@ class RecordTranslator {
   virtual std::optional<KafkaTuple> apply(const ConsumerRecord& record) const = 0;
   virtual Fields getFieldsFor(const std::string& stream) const = 0;
   virtual std::vector<std::string> streams() const { return {kDefaultStream}; }
+  // What the spout calls: the record is not used afterwards, so a translator may move its
+  // strings into the tuple instead of copying them. Defaults to apply().
+  virtual std::optional<KafkaTuple> take(ConsumerRecord&& record) const { return apply(record); }
 };
 
 // Fields topic, partition, offset, key, value, on `stream` (default "default").
@@ -67,6 +70,7 @@ class DefaultRecordTranslator : public RecordTranslator {
                                    bool bytesKey = false, bool bytesValue = false)
       : stream_(std::move(stream)), bytesKey_(bytesKey), bytesValue_(bytesValue) {}
   std::optional<KafkaTuple> apply(const ConsumerRecord& record) const override;
+  std::optional<KafkaTuple> take(ConsumerRecord&& record) const override;
   Fields getFieldsFor(const std::string& stream) const override;
   std::vector<std::string> streams() const override { return {stream_}; }
   static const Fields& fields();
@@ -106,6 +110,7 @@ class ByTopicRecordTranslator : public RecordTranslator {
   ByTopicRecordTranslator& forTopic(const std::string& topic, SimpleRecordTranslator::Func func,
                                     Fields fields, std::string stream = kDefaultStream);
   std::optional<KafkaTuple> apply(const ConsumerRecord& record) const override;
+  std::optional<KafkaTuple> take(ConsumerRecord&& record) const override;
   Fields getFieldsFor(const std::string& stream) const override;
   std::vector<std::string> streams() const override;
 
