@@ -24,16 +24,18 @@ class ConstSpout : public BaseRichSpout {
   explicit ConstSpout(bool reliable) : reliable_(reliable) {}
   void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
   void nextTuple() override {
+    // As Storm's ConstSpout: a new Values per emit around one prebuilt payload.
     if (reliable_) {
-      collector_->emit(Values{"some data"}, Value(++id_));
+      collector_->emit(Values{payload_}, Value(++id_));
     } else {
-      collector_->emit(Values{"some data"});
+      collector_->emit(Values{payload_});
     }
   }
   void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"str"}); }
 
  private:
   bool reliable_;
+  const Value payload_{"some data"};
   SpoutOutputCollector* collector_ = nullptr;
   int64_t id_ = 0;
 };

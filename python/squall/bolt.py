@@ -26,6 +26,8 @@ class Bolt(Component):
         super().__init__(*args, **kwargs)
         # The tuples an auto-anchored emit refers to, and an unhandled exception fails.
         self._current_tups = []
+        self._anchor_ids_of = None  # the _current_tups list that _anchor_ids belongs to
+        self._anchor_ids = []
 
     @classmethod
     def spec(cls, name=None, inputs=None, par=None, config=None):
@@ -51,16 +53,38 @@ class Bolt(Component):
     def emit(self, tup, stream=None, anchors=None, direct_task=None, need_task_ids=False):
         """Emit ``tup``; ``anchors`` (Tuples or ids) default to the current tuple
         when ``auto_anchor`` is set, else to none."""
+        if anchors is None and direct_task is None and not need_task_ids:
+            # The common case, kept short: this is the per-word cost of a splitter.
+            if type(tup) is not list:
+                if not isinstance(tup, tuple):
+                    raise TypeError(
+                        "emit needs a list or tuple of values, got {!r}".format(type(tup)))
+                tup = list(tup)
+            message = {"command": "emit", "tuple": tup,
+                       "anchors": self._auto_anchor_ids() if self.auto_anchor else [],
+                       "need_task_ids": False}
+            if stream is not None:
+                message["stream"] = stream
+            self._channel.send(message, True)
+            return None
         if anchors is None:
             anchors = self._current_tups if self.auto_anchor else []
         return super().emit(tup, stream=stream, anchors=anchors, direct_task=direct_task,
                             need_task_ids=need_task_ids)
 
+    def _auto_anchor_ids(self):
+        """Ids of the current tuples, computed once per list of current tuples."""
+        current = self._current_tups
+        if current is not self._anchor_ids_of:
+            self._anchor_ids_of = current
+            self._anchor_ids = [t.id if isinstance(t, Tuple) else t for t in current]
+        return self._anchor_ids
+
     def ack(self, tup):
-        self.send_message({"command": "ack", "id": _tuple_id(tup)})
+        self._channel.send({"command": "ack", "id": _tuple_id(tup)}, deferrable=True)
 
     def fail(self, tup):
-        self.send_message({"command": "fail", "id": _tuple_id(tup)})
+        self._channel.send({"command": "fail", "id": _tuple_id(tup)}, deferrable=True)
 
     def _serve_one(self):
         tup = self.read_tuple()
@@ -68,13 +92,16 @@ class Bolt(Component):
         if self.is_heartbeat(tup):
             self.send_message({"command": "sync"})
         elif self.is_tick(tup):
-            self.process_tick(tup)
-            if self.auto_ack:
-                self.ack(tup)
+            with self._channel.deferring():
+                self.process_tick(tup)
+                if self.auto_ack:
+                    self.ack(tup)
         else:
-            self.process(tup)
-            if self.auto_ack:
-                self.ack(tup)
+            # The tuple's emits and its ack leave in one write when it is done.
+            with self._channel.deferring():
+                self.process(tup)
+                if self.auto_ack:
+                    self.ack(tup)
         # Cleared only on success: after an exception these are the tuples to fail.
         self._current_tups = []
 

@@ -1,10 +1,19 @@
 """The pipe pair to the engine, shared by every thread of a component."""
 
 import threading
+import time
 from collections import deque
 from contextlib import contextmanager
 
 from .errors import ProtocolError, StormWentAwayError
+
+# The longest an emit or ack may sit in the buffer while its thread keeps working: bounds
+# how late a slow process() makes its first emits, and keeps the engine hearing from a child
+# that emits now and then inside one long call.
+MAX_DEFER_SECS = 0.1
+
+_get_ident = threading.get_ident
+_monotonic = time.monotonic
 
 
 class _TaskIdSlot:
@@ -49,13 +58,44 @@ class Channel:
         # read_task_ids(); bounded so a chatty engine cannot grow it forever.
         self._unclaimed_task_ids = deque(maxlen=1024)
         self._batch_depth = 0  # guarded by _write_lock
+        self._deferring_thread = None  # see deferring()
+        self._unflushed_since = None  # guarded by _write_lock: when deferred bytes began
 
-    def send(self, message):
+    def send(self, message, deferrable=False):
+        """Write ``message``.  A ``deferrable`` one (emit, ack, fail) sent by the thread
+        inside ``deferring()`` may wait in the buffer, for at most MAX_DEFER_SECS."""
         with self._write_lock:
             if self._batch_depth:
-                self.serializer.write_message(message, flush=False)
-            else:
-                self.serializer.write_message(message)
+                self.serializer.write_message(message, False)
+                return
+            if deferrable and self._deferring_thread == _get_ident():
+                now = _monotonic()
+                since = self._unflushed_since
+                if since is None:
+                    self._unflushed_since = now
+                    self.serializer.write_message(message, False)
+                    return
+                if now - since < MAX_DEFER_SECS:
+                    self.serializer.write_message(message, False)
+                    return
+            self._unflushed_since = None
+            self.serializer.write_message(message)
+
+    @contextmanager
+    def deferring(self):
+        """While the calling thread handles one tuple or spout command, its emits and acks
+        leave together when the block ends (or with the next message that is not deferrable,
+        such as a log or a sync), instead of one write(2) and one engine wake-up each.
+        Other threads' messages are not held back, and flush what is buffered."""
+        self._deferring_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._deferring_thread = None
+            with self._write_lock:
+                if self._unflushed_since is not None:
+                    self._unflushed_since = None
+                    self.serializer.flush()
 
     @contextmanager
     def batch(self):

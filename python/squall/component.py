@@ -126,7 +126,7 @@ class Component:
         message = _emit_message(tup, tup_id, stream, anchors, direct_task, need_task_ids)
         if need_task_ids and direct_task is None:
             return self._channel.send_expecting_task_ids(message)
-        self.send_message(message)
+        self._channel.send(message, deferrable=True)
         return [direct_task] if need_task_ids else None
 
     def emit_many(self, tuples, tup_ids=None, **emit_kwargs):

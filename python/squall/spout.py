@@ -44,6 +44,12 @@ class Spout(Component):
 
     def _serve_one(self):
         command = self.read_command()
+        # The engine waits for the sync after every command; the command's emits leave with it.
+        with self._channel.deferring():
+            self._dispatch(command)
+            self._channel.send({"command": "sync"}, True)
+
+    def _dispatch(self, command):
         name = command.get("command")
         if name == "next":
             self.next_tuple()
@@ -57,8 +63,6 @@ class Spout(Component):
             self.deactivate()
         else:
             self.logger.error("unknown command from the engine: %r", command)
-        # The engine waits for this after every command, whatever happened.
-        self.send_message({"command": "sync"})
 
 
 class ReliableSpout(Spout):

@@ -36,6 +36,7 @@
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
+#include "squall/detail/emit_batch_scope.h"
 #include "squall/topology_context.h"
 #include "topology/topology_plan.h"
 
@@ -273,9 +274,10 @@ class ShellBoltCore {
         }
       }
       if (!expired.empty()) {
-        spdlog::warn("{}: {} tuples in flight for more than topology.message.timeout.secs "
-                     "left the window",
-                     setup_.label(), expired.size());
+        spdlog::warn(
+            "{}: {} tuples in flight for more than topology.message.timeout.secs "
+            "left the window",
+            setup_.label(), expired.size());
         lock.unlock();
         for (auto& t : expired) collector_.fail(t);
         lock.lock();
@@ -284,9 +286,7 @@ class ShellBoltCore {
     --waiters_;
   }
 
-  bool topologyStopping() const {
-    return topologyStopping_->load(std::memory_order_relaxed);
-  }
+  bool topologyStopping() const { return topologyStopping_->load(std::memory_order_relaxed); }
 
   void ioLoop() {
     while (true) {
@@ -371,6 +371,8 @@ class ShellBoltCore {
                                 pending);
           }
           int64_t now = monotonicNs();
+          // What one read brought leaves for the executors in batches, not one push each.
+          detail::EmitBatchScope batch;
           while (child.reader().next(msg_)) {
             lastHeardNs_ = now;
             dispatch(child, msg_);
@@ -602,7 +604,8 @@ ShellCommand commandWithStreams(std::vector<std::string> command,
 }  // namespace
 
 ShellBolt::ShellBolt(std::vector<std::string> command, Fields outputFields)
-    : ShellBolt(commandWithStreams(std::move(command), {{kDefaultStream, std::move(outputFields)}})) {}
+    : ShellBolt(
+          commandWithStreams(std::move(command), {{kDefaultStream, std::move(outputFields)}})) {}
 
 ShellBolt::ShellBolt(std::vector<std::string> command, std::map<std::string, Fields> streams)
     : ShellBolt(commandWithStreams(std::move(command), std::move(streams))) {}

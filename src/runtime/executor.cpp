@@ -11,22 +11,25 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
     : rt_(rt),
       plan_(std::move(plan)),
       index_(index),
-      queue_(static_cast<size_t>(
-                 rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE)),
-             // Only ackers and spouts receive acking records.
-             rt.plan->ackingEnabled() &&
-                     (plan_.componentId == kAckerComponent ||
-                      rt.plan->component(plan_.componentId).kind == ComponentKind::Spout)
-                 ? static_cast<size_t>(
-                       rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))
-                 : 2),
+      queue_(
+          static_cast<size_t>(rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE)),
+          // Only ackers and spouts receive acking records.
+          rt.plan->ackingEnabled() &&
+                  (plan_.componentId == kAckerComponent ||
+                   rt.plan->component(plan_.componentId).kind == ComponentKind::Spout)
+              ? static_cast<size_t>(
+                    rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))
+              : 2),
       pool_(rt.pools.at(index).get()),
       batches_(executorCount),
       ackBatches_(executorCount),
       batchSize_(static_cast<size_t>(std::max(1, rt.producerBatchSize))),
       // Spinning only pays when every executor has a core of its own; otherwise it takes
       // the core from the thread we are waiting for, so go straight to yielding.
-      spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0) {}
+      spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0),
+      // Oversubscribed, every yield is a system call that mostly hands the core to a thread
+      // that has nothing to do either (or to a multilang child that needs it): sleep sooner.
+      yieldLimit_(spinLimit_ ? 512 : 32) {}
 
 Executor::~Executor() {
   join();
@@ -40,8 +43,9 @@ void Executor::start() {
   thread_ = std::thread([this] {
     threadId_ = std::this_thread::get_id();
     // Named for top, perf and gdb: the component and the first task (15 chars at most).
-    pthread_setname_np(pthread_self(),
-                       fmt::format("{}:{}", plan_.componentId, plan_.startTask).substr(0, 15).c_str());
+    pthread_setname_np(
+        pthread_self(),
+        fmt::format("{}:{}", plan_.componentId, plan_.startTask).substr(0, 15).c_str());
     TuplePool::enableThreadCache();
     run();
     TuplePool::flushThreadCache();
@@ -74,11 +78,29 @@ uint64_t Executor::randomRootId() {
   return id;
 }
 
+namespace {
+
+// What one non-executor thread holds inside its EmitBatchScope, in emit order.
+struct ForeignHeld {
+  int depth = 0;
+  Executor* source = nullptr;  // the executor whose collector the items came through
+  size_t limit = 64;
+  std::vector<std::pair<Executor*, detail::TupleData*>> tuples;
+  std::vector<std::pair<Executor*, AckRecord>> acks;
+};
+thread_local ForeignHeld foreignHeld;
+
+}  // namespace
+
 void Executor::transfer(detail::TupleData* d, int destTask) {
   d->destTask = destTask;
   Executor* dest = rt_.executorOfTask[destTask];
   if (!onExecutorThread()) {
-    blockingPush(dest, d);
+    if (foreignHeld.depth) {
+      holdForeign(dest, d);
+    } else {
+      blockingPush(dest, d);
+    }
     return;
   }
   OutBatch& b = batches_[dest->index_];
@@ -102,7 +124,11 @@ void Executor::publish(OutBatch& b) {
 void Executor::sendAck(const AckRecord& r) {
   Executor* dest = rt_.executorOfTask[r.destTask];
   if (!onExecutorThread()) {
-    blockingPushAck(dest, r);
+    if (foreignHeld.depth) {
+      holdForeignAck(dest, r);
+    } else {
+      blockingPushAck(dest, r);
+    }
     return;
   }
   AckBatch& b = ackBatches_[dest->index_];
@@ -143,6 +169,68 @@ bool Executor::drainOverflow() {
   return !hasOverflow();
 }
 
+void Executor::holdForeign(Executor* dest, detail::TupleData* d) {
+  beginHolding();
+  foreignHeld.tuples.emplace_back(dest, d);
+  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
+    flushForeignHeld();
+  }
+}
+
+void Executor::holdForeignAck(Executor* dest, const AckRecord& r) {
+  beginHolding();
+  foreignHeld.acks.emplace_back(dest, r);
+  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
+    flushForeignHeld();
+  }
+}
+
+void Executor::beginHolding() {
+  if (foreignHeld.source == this) return;
+  flushForeignHeld();
+  foreignHeld.source = this;
+  foreignHeld.limit = batchSize_;
+}
+
+namespace {
+
+// Pushes `items` in order, one batch per run of the same destination (one publication, at
+// most one wake-up each); what does not fit goes through `blockingPush` one by one.
+template <class Item, class TryPush, class BlockingPush>
+void pushInRuns(std::vector<std::pair<Executor*, Item>>& items, TryPush tryPush,
+                BlockingPush blockingPush) {
+  std::vector<Item> run;
+  for (size_t i = 0; i < items.size();) {
+    Executor* dest = items[i].first;
+    run.clear();
+    for (; i < items.size() && items[i].first == dest; ++i) run.push_back(items[i].second);
+    for (size_t k = tryPush(dest, run); k < run.size(); ++k) blockingPush(dest, run[k]);
+  }
+  items.clear();
+}
+
+}  // namespace
+
+void Executor::flushForeignHeld() {
+  Executor* source = foreignHeld.source;
+  if (!source) return;
+  // Tuples first, then the acking records: a bolt's ack may then reach the acker after the
+  // acks of the children it anchored, which the XOR sum does not mind.
+  pushInRuns(
+      foreignHeld.tuples,
+      [](Executor* dest, std::vector<detail::TupleData*>& run) {
+        return dest->queue_.tryPushBatch(run.data(), run.size());
+      },
+      [source](Executor* dest, detail::TupleData* d) { source->blockingPush(dest, d); });
+  pushInRuns(
+      foreignHeld.acks,
+      [](Executor* dest, std::vector<AckRecord>& run) {
+        return dest->queue_.tryPushAcks(run.data(), run.size());
+      },
+      [source](Executor* dest, const AckRecord& r) { source->blockingPushAck(dest, r); });
+  foreignHeld.source = nullptr;
+}
+
 void Executor::blockingPushAck(Executor* dest, const AckRecord& r) {
   for (uint32_t spins = 0; dest->queue_.tryPushAcks(&r, 1) != 1; ++spins) {
     if (rt_.stopping.load(std::memory_order_relaxed)) return;
@@ -174,7 +262,7 @@ void Executor::idle(int64_t maxSleepNs) {
   ++idleCount_;
   if (idleCount_ < spinLimit_) {
     __builtin_ia32_pause();
-  } else if (idleCount_ < 512) {
+  } else if (idleCount_ < yieldLimit_) {
     sched_yield();
   } else {
     TuplePool::flushThreadCache();
@@ -204,3 +292,15 @@ void Executor::reportCrash(const std::string& component, int task, const char* w
 }
 
 }  // namespace squall::internal
+
+namespace squall::detail {
+
+EmitBatchScope::EmitBatchScope() {
+  ++internal::foreignHeld.depth;
+}
+
+EmitBatchScope::~EmitBatchScope() {
+  if (--internal::foreignHeld.depth == 0) internal::Executor::flushForeignHeld();
+}
+
+}  // namespace squall::detail

@@ -24,6 +24,7 @@
 #include "runtime/topology_runtime.h"
 #include "runtime/tuple_pool.h"
 #include "squall/collectors.h"
+#include "squall/detail/emit_batch_scope.h"
 #include "squall/errors.h"
 #include "squall/topology_context.h"
 #include "stats/task_stats.h"
@@ -115,6 +116,12 @@ class Executor {
   void publishAcks(AckBatch& b);
   void blockingPush(Executor* dest, detail::TupleData* d);
   void blockingPushAck(Executor* dest, const AckRecord& r);
+  // Threads other than the executor's, inside an EmitBatchScope: hold, then push in order.
+  void holdForeign(Executor* dest, detail::TupleData* d);
+  void holdForeignAck(Executor* dest, const AckRecord& r);
+  void beginHolding();
+  friend class detail::EmitBatchScope;
+  static void flushForeignHeld();
 
   std::thread thread_;
   std::thread::id threadId_;
@@ -127,6 +134,7 @@ class Executor {
   std::deque<std::pair<Executor*, AckRecord>> ackOverflow_;
   size_t batchSize_;
   uint32_t spinLimit_;
+  uint32_t yieldLimit_;
   uint32_t idleCount_ = 0;
   int consecutiveCrashes_ = 0;
   int64_t lastCrashNs_ = 0;
