@@ -60,12 +60,17 @@ class Bolt(Component):
                     raise TypeError(
                         "emit needs a list or tuple of values, got {!r}".format(type(tup)))
                 tup = list(tup)
-            message = {"command": "emit", "tuple": tup,
-                       "anchors": self._auto_anchor_ids() if self.auto_anchor else [],
+            if not self.auto_anchor:
+                anchor_ids = []
+            elif self._current_tups is self._anchor_ids_of:
+                anchor_ids = self._anchor_ids
+            else:
+                anchor_ids = self._auto_anchor_ids()
+            message = {"command": "emit", "tuple": tup, "anchors": anchor_ids,
                        "need_task_ids": False}
             if stream is not None:
                 message["stream"] = stream
-            self._channel.send(message, True)
+            self._channel.send_deferrable(message)
             return None
         if anchors is None:
             anchors = self._current_tups if self.auto_anchor else []
@@ -81,10 +86,10 @@ class Bolt(Component):
         return self._anchor_ids
 
     def ack(self, tup):
-        self._channel.send({"command": "ack", "id": _tuple_id(tup)}, deferrable=True)
+        self._channel.send_deferrable({"command": "ack", "id": _tuple_id(tup)})
 
     def fail(self, tup):
-        self._channel.send({"command": "fail", "id": _tuple_id(tup)}, deferrable=True)
+        self._channel.send_deferrable({"command": "fail", "id": _tuple_id(tup)})
 
     def _serve_one(self):
         tup = self.read_tuple()

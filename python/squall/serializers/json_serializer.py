@@ -21,6 +21,8 @@ class JsonSerializer:
     def __init__(self, input_stream, output_stream):
         self._input = input_stream
         self._output = output_stream
+        # For Channel's hot path: one message to bytes, and the stream's own write.
+        self.raw_write = output_stream.write
         self._first_read = True
 
     def read_message(self):
@@ -42,6 +44,10 @@ class JsonSerializer:
             if line.strip():
                 lines.append(line)
         return _decode(b"\n".join(lines))
+
+    @staticmethod
+    def encode(message):
+        return _encode(message) + _TRAILER
 
     def write_message(self, message, flush=True):
         data = _encode(message) + _TRAILER

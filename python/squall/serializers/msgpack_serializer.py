@@ -58,6 +58,9 @@ class MsgpackSerializer:
         self._input = input_stream  # keep it alive: its finalizer would close the fd
         self._read_chunk = _chunk_reader(input_stream)
         self._output = output_stream
+        # For Channel's hot path: one message to bytes, and the stream's own write.
+        self.encode = self._packer.pack
+        self.raw_write = output_stream.write
 
     def read_message(self):
         while True:
