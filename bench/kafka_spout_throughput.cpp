@@ -5,6 +5,7 @@
 //
 //   bench_kafka_spout_throughput [--records N] [--partitions P] [--mode M] [--max-pending K]
 //                                [--max-poll-records R] [--poll-timeout-ms T] [--repeat T]
+//                                [--prop librdkafka.key=value]...
 // Defaults: 1,000,000 records over 32 partitions (the mock keeps about 5 MB per partition).
 // M: ackers-off   AT_LEAST_ONCE bookkeeping, topology.acker.executors = 0 (acked inside emit)
 //    no-guarantee NO_GUARANTEE, unanchored emits, no bookkeeping
@@ -20,13 +21,13 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
-#include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -107,13 +108,14 @@ std::map<std::string, double> cpuByThread() {
   return out;
 }
 
-void printCpu(const std::map<std::string, double>& before, const std::map<std::string, double>& after,
-              int64_t records) {
+void printCpu(const std::map<std::string, double>& before,
+              const std::map<std::string, double>& after, int64_t records) {
   std::printf("  CPU us/record by thread:");
   for (const auto& [name, secs] : after) {
     auto b = before.find(name);
     double used = secs - (b == before.end() ? 0 : b->second);
-    if (used > 0.005) std::printf(" %s %.3f", name.c_str(), used * 1e6 / static_cast<double>(records));
+    if (used > 0.005)
+      std::printf(" %s %.3f", name.c_str(), used * 1e6 / static_cast<double>(records));
   }
   std::printf("\n");
 }
@@ -165,11 +167,16 @@ int64_t recordsInLog(const std::string& bootstrap, const std::string& topic, int
 
 // The baseline: what one thread gets from the mock with librdkafka alone.
 double rawConsume(const std::string& bootstrap, const std::string& topic, int partitions,
-                  int64_t records, int64_t batch) {
+                  int64_t records, int64_t batch, const std::map<std::string, std::string>& props) {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap.c_str(), err, sizeof err);
   rd_kafka_conf_set(conf, "group.id", "raw", err, sizeof err);
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf, k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      std::fprintf(stderr, "--prop %s: %s\n", k.c_str(), err);
+    }
+  }
   rd_kafka_t* c = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
   rd_kafka_poll_set_consumer(c);
   rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(c);
@@ -212,14 +219,31 @@ int main(int argc, char** argv) {
   int64_t maxPollRecords = 500;
   int repeat = 1;
   int64_t pollTimeoutMs = 0;
+  std::map<std::string, std::string> consumerProps;  // --prop: librdkafka consumer properties
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--records")) records = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--partitions")) partitions = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--mode")) mode = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--max-pending")) maxPending = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--max-poll-records")) maxPollRecords = std::atoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--repeat")) repeat = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--poll-timeout-ms")) pollTimeoutMs = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--records"))
+      records = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--partitions"))
+      partitions = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--mode"))
+      mode = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--max-pending"))
+      maxPending = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--max-poll-records"))
+      maxPollRecords = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--repeat"))
+      repeat = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--poll-timeout-ms"))
+      pollTimeoutMs = std::atoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--prop")) {
+      std::string kv = argv[i + 1];
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "--prop wants key=value, got %s\n", kv.c_str());
+        return 2;
+      }
+      consumerProps[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
   }
   if (mode != "ackers-off" && mode != "no-guarantee" && mode != "acking" && mode != "raw") {
     std::fprintf(stderr, "unknown --mode %s\n", mode.c_str());
@@ -238,17 +262,18 @@ int main(int argc, char** argv) {
               static_cast<long long>(records), partitions, produceSecs);
   int64_t inLog = recordsInLog(kafka.bootstrapServers(), "bench", partitions);
   if (inLog != records) {
-    std::printf("the mock kept only %lld of them (about 5 MB per partition): use more "
-                "partitions\n",
-                static_cast<long long>(inLog));
+    std::printf(
+        "the mock kept only %lld of them (about 5 MB per partition): use more "
+        "partitions\n",
+        static_cast<long long>(inLog));
     records = inLog;
   }
 
   if (mode == "raw") {
     for (int run = 0; run < repeat; ++run) {
       auto before = cpuByThread();
-      double rate =
-          rawConsume(kafka.bootstrapServers(), "bench", partitions, records, maxPollRecords);
+      double rate = rawConsume(kafka.bootstrapServers(), "bench", partitions, records,
+                               maxPollRecords, consumerProps);
       auto after = cpuByThread();
       std::printf("mode=raw partitions=%d batch=%lld: %.0f records/s\n", partitions,
                   static_cast<long long>(maxPollRecords), rate);
@@ -265,7 +290,8 @@ int main(int argc, char** argv) {
                        .setFirstPollOffsetStrategy(FirstPollOffsetStrategy::EARLIEST)
                        .setMaxPollRecords(maxPollRecords)
                        .setPollTimeoutMs(pollTimeoutMs)
-                       .setMetricsLogPeriodMs(0);
+                       .setMetricsLogPeriodMs(0)
+                       .setProp(consumerProps);
     if (mode == "no-guarantee") builder.setProcessingGuarantee(ProcessingGuarantee::NO_GUARANTEE);
     TopologyBuilder b;
     auto& spout = b.setSpout("kafka", KafkaSpout(builder.build()), 1);
@@ -286,12 +312,12 @@ int main(int argc, char** argv) {
     auto after = cpuByThread();
     auto waitAfter = waitByThread();
     double secs = static_cast<double>(endNs - firstNs.load()) / 1e9;
-    std::printf("mode=%s partitions=%d max.poll.records=%lld poll.timeout.ms=%lld "
-                "max.spout.pending=%lld: %lld records in %.3f s = %.0f records/s\n",
-                mode.c_str(), partitions, static_cast<long long>(maxPollRecords),
-                static_cast<long long>(pollTimeoutMs),
-                static_cast<long long>(maxPending), static_cast<long long>(done), secs,
-                static_cast<double>(done) / secs);
+    std::printf(
+        "mode=%s partitions=%d max.poll.records=%lld poll.timeout.ms=%lld "
+        "max.spout.pending=%lld: %lld records in %.3f s = %.0f records/s\n",
+        mode.c_str(), partitions, static_cast<long long>(maxPollRecords),
+        static_cast<long long>(pollTimeoutMs), static_cast<long long>(maxPending),
+        static_cast<long long>(done), secs, static_cast<double>(done) / secs);
     printCpu(before, after, done);
     std::printf("  seconds runnable but waiting for a CPU:");
     for (const auto& [n, w] : waitAfter) {

@@ -188,7 +188,8 @@ class KafkaBolt::Impl {
       out_.ack(t);
       return;
     }
-    if (d && d->sync) {
+    // Not d->sync: once produced, an asynchronous delivery's report may already have freed d.
+    if (d && !s_.async) {
       // async=false: wait for this record's report (Storm blocks on the send future).
       std::unique_lock lock(mu_);
       done_.wait(lock, [&] { return d->done; });
