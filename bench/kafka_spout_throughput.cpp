@@ -6,6 +6,7 @@
 //   bench_kafka_spout_throughput [--records N] [--partitions P] [--mode M] [--max-pending K]
 //                                [--max-poll-records R] [--poll-timeout-ms T] [--repeat T]
 //                                [--prop librdkafka.key=value]...
+// BENCH_TRACE=1 prints the bolt's running count every 100 ms (stalls show as flat runs).
 // Defaults: 1,000,000 records over 32 partitions (the mock keeps about 5 MB per partition).
 // M: ackers-off   AT_LEAST_ONCE bookkeeping, topology.acker.executors = 0 (acked inside emit)
 //    no-guarantee NO_GUARANTEE, unanchored emits, no bookkeeping
@@ -304,8 +305,13 @@ int main(int argc, char** argv) {
     auto waitBefore = waitByThread();
     cluster.submitTopology(name, conf, b.createTopology());
     auto deadline = Clock::now() + std::chrono::seconds(300);
+    auto lastTrace = Clock::now();
     while (executed.load() < records - 256 && Clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      if (std::getenv("BENCH_TRACE") && Clock::now() - lastTrace > std::chrono::milliseconds(100)) {
+        lastTrace = Clock::now();
+        std::fprintf(stderr, "%lld\n", static_cast<long long>(executed.load()));
+      }
     }
     int64_t endNs = nowNs();
     int64_t done = executed.load();

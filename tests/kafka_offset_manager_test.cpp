@@ -124,7 +124,8 @@ TEST(OffsetManager, AgreesWithASetModelOnRandomHistories) {
         m.addToEmitted(next);
         emitted.insert(next);
       } else if (op < 8 && !emitted.empty()) {
-        auto it = emitted.lower_bound(committed + static_cast<int64_t>(rng() % (next - committed + 1)));
+        auto it =
+            emitted.lower_bound(committed + static_cast<int64_t>(rng() % (next - committed + 1)));
         if (it == emitted.end()) continue;
         if (!acked.count(*it)) {
           EXPECT_TRUE(m.addToAcked(*it));
@@ -171,8 +172,7 @@ TEST(RetryExponentialBackoff, DelaysDoubleFromThePeriodAndStopAtTheMaximum) {
 
 TEST(RetryExponentialBackoff, SchedulesUntilMaxRetriesAndReportsDueOffsets) {
   using TI = KafkaSpoutRetryExponentialBackoff::TimeInterval;
-  KafkaSpoutRetryExponentialBackoff r(TI::milliSeconds(0), TI::milliSeconds(10), 2,
-                                      TI::seconds(1));
+  KafkaSpoutRetryExponentialBackoff r(TI::milliSeconds(0), TI::milliSeconds(10), 2, TI::seconds(1));
   TopicPartition a{"a", 0}, b{"b", 1};
   auto t0 = RetryClock::now();
   EXPECT_TRUE(r.schedule({a, 5, 1}, t0));
@@ -202,11 +202,13 @@ TEST(RetryExponentialBackoff, SchedulesUntilMaxRetriesAndReportsDueOffsets) {
 
 TEST(CommitMetadata, RoundTripsStormsJson) {
   std::string m = makeCommitMetadata("word \"count\"-1-1700000000", 7, "executor[kafka 7]");
-  EXPECT_EQ(m,
-            R"({"topologyId":"word \"count\"-1-1700000000","taskId":7,"threadName":"executor[kafka 7]"})");
+  EXPECT_EQ(
+      m,
+      R"({"topologyId":"word \"count\"-1-1700000000","taskId":7,"threadName":"executor[kafka 7]"})");
   EXPECT_EQ(commitMetadataTopologyId(m), "word \"count\"-1-1700000000");
   // Storm's Java writes the same keys, maybe in another order and with spaces.
-  EXPECT_EQ(commitMetadataTopologyId(R"( { "taskId" : 3, "x": {"y": [1, "}"]}, "topologyId" : "t-2-9" } )"),
+  EXPECT_EQ(commitMetadataTopologyId(
+                R"( { "taskId" : 3, "x": {"y": [1, "}"]}, "topologyId" : "t-2-9" } )"),
             "t-2-9");
   EXPECT_EQ(commitMetadataTopologyId(""), std::nullopt);
   EXPECT_EQ(commitMetadataTopologyId("kcat was here"), std::nullopt);
@@ -220,6 +222,15 @@ TEST(KafkaSpoutConfig, BuildAppliesStormsPropertyRules) {
   EXPECT_EQ(c.kafkaProps().at("bootstrap.servers"), "b:9092");
   EXPECT_EQ(c.kafkaProps().at("enable.auto.commit"), "false");
   EXPECT_EQ(c.kafkaProps().at("auto.offset.reset"), "earliest") << "AT_LEAST_ONCE replays";
+  // librdkafka 2.0 would pause fetching for a second each time 100000 records wait locally.
+  EXPECT_EQ(c.kafkaProps().at("queued.min.messages"), "10000000");
+  EXPECT_EQ(KafkaSpoutConfig::builder("b", {"t"})
+                .setProp("queued.min.messages", "5000")
+                .build()
+                .kafkaProps()
+                .at("queued.min.messages"),
+            "5000")
+      << "the user's value wins";
   EXPECT_EQ(c.firstPollOffsetStrategy(), FirstPollOffsetStrategy::UNCOMMITTED_EARLIEST);
   EXPECT_EQ(c.processingGuarantee(), ProcessingGuarantee::AT_LEAST_ONCE);
   EXPECT_EQ(c.offsetCommitPeriodMs(), 30'000);
@@ -249,8 +260,8 @@ TEST(KafkaSpoutConfig, BuildAppliesStormsPropertyRules) {
 }
 
 TEST(KafkaSpoutConfig, FromMapMirrorsTheBuilder) {
-  Map retry{{"initial.delay.ms", 5}, {"delay.period.ms", 1}, {"max.retries", 3},
-            {"max.delay.ms", 100}};
+  Map retry{
+      {"initial.delay.ms", 5}, {"delay.period.ms", 1}, {"max.retries", 3}, {"max.delay.ms", 100}};
   Map kafka{{"fetch.wait.max.ms", 10}, {"value.deserializer", "bytes"}};
   Map m{{"bootstrap.servers", "h:1"},
         {"topics", List{"a", "b"}},
@@ -299,14 +310,16 @@ TEST(KafkaSpoutConfig, FromMapMirrorsTheBuilder) {
     }
     return std::string("no error");
   };
-  EXPECT_NE(message(Map{{"bootstrap.servers", "h"}, {"topics", "a"}, {"grup.id", "g"}})
-                .find("'grup.id'"),
-            std::string::npos);
+  EXPECT_NE(
+      message(Map{{"bootstrap.servers", "h"}, {"topics", "a"}, {"grup.id", "g"}}).find("'grup.id'"),
+      std::string::npos);
   EXPECT_NE(message(Map{{"topics", "a"}}).find("bootstrap.servers"), std::string::npos);
-  EXPECT_NE(message(Map{{"bootstrap.servers", "h"}, {"topics", "a"}, {"max.uncommitted.offsets", "x"}})
-                .find("max.uncommitted.offsets"),
-            std::string::npos);
-  EXPECT_NE(message(Map{{"bootstrap.servers", "h"}, {"topics", "a"},
+  EXPECT_NE(
+      message(Map{{"bootstrap.servers", "h"}, {"topics", "a"}, {"max.uncommitted.offsets", "x"}})
+          .find("max.uncommitted.offsets"),
+      std::string::npos);
+  EXPECT_NE(message(Map{{"bootstrap.servers", "h"},
+                        {"topics", "a"},
                         {"first.poll.offset.strategy", "TIMESTAMP"}})
                 .find("Trident"),
             std::string::npos);
@@ -315,8 +328,7 @@ TEST(KafkaSpoutConfig, FromMapMirrorsTheBuilder) {
 
 TEST(RecordTranslators, ByTopicDispatchAndFieldConflicts) {
   auto byTopic = std::make_shared<ByTopicRecordTranslator>(
-      [](const ConsumerRecord& r) { return std::optional<Values>(Values{*r.value}); },
-      Fields{"v"});
+      [](const ConsumerRecord& r) { return std::optional<Values>(Values{*r.value}); }, Fields{"v"});
   byTopic->forTopic(
       "skip", [](const ConsumerRecord&) { return std::optional<Values>(); }, Fields{"v"});
   EXPECT_THROW(byTopic->forTopic("skip", std::make_shared<DefaultRecordTranslator>()),
@@ -343,8 +355,8 @@ TEST(KafkaComponents, AreRegisteredUnderStormsClassNames) {
   EXPECT_EQ(d.streams().at("default").fields.size(), 5u);
   EXPECT_THROW((*reg.findComponent("org.apache.storm.kafka.spout.KafkaSpout"))(Values{"h:1"}),
                IllegalArgumentException);
-  EXPECT_THROW((*reg.findComponent("org.apache.storm.kafka.bolt.KafkaBolt"))(
-                   Values{Map{{"topic", "t"}}}),
-               IllegalArgumentException)
+  EXPECT_THROW(
+      (*reg.findComponent("org.apache.storm.kafka.bolt.KafkaBolt"))(Values{Map{{"topic", "t"}}}),
+      IllegalArgumentException)
       << "no bootstrap.servers";
 }
