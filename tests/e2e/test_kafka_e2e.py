@@ -255,3 +255,34 @@ def test_kafka_to_python_to_kafka(tools, tmp_path):
                 run.kill()
                 run.wait()
         dev.stop()
+
+
+DSL_TOPOLOGY = '''
+from squall.dsl import JavaBolt, JavaSpout, Topology
+
+
+class KafkaCopy(Topology):
+    orders = JavaSpout.spec(
+        full_class_name="org.apache.storm.kafka.spout.KafkaSpout",
+        args_list=[{"bootstrap.servers": "localhost:9092", "topics": ["orders"],
+                    "group.id": "copy"}])
+    log = JavaBolt.spec(full_class_name="org.apache.storm.flux.wrappers.bolts.LogInfoBolt",
+                        inputs=[orders])
+'''
+
+
+def test_the_python_dsl_reaches_the_kafka_spout(squall, tmp_path):
+    if "org.apache.storm.kafka.spout.KafkaSpout" not in squall.classes():
+        pytest.skip("this squall binary was built without the Kafka components")
+    topo = tmp_path / "kafka_copy.py"
+    topo.write_text(DSL_TOPOLOGY)
+    described = squall.run("describe", str(topo))
+    assert described.returncode == 0, described.stdout + described.stderr
+    line = next(l for l in described.stdout.splitlines() if l.strip().startswith("orders"))
+    assert "org.apache.storm.kafka.spout.KafkaSpout" in line
+    assert "[topic, partition, offset, key, value]" in line
+    # A bad argument is caught when the topology is checked, and named.
+    topo.write_text(DSL_TOPOLOGY.replace('"group.id"', '"group.idd"'))
+    bad = squall.run("validate", str(topo))
+    assert bad.returncode != 0
+    assert "group.idd" in bad.stdout + bad.stderr
