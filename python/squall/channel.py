@@ -181,15 +181,23 @@ class Channel:
                 if self._broken is not None:
                     raise self._broken
                 self._reader_active = True  # nobody is reading: this thread reads
-            message = self._read_one()
+            messages = self._read_one(everything_buffered=True)
             with self._state:
                 self._reader_active = False
-                self._route(message)
+                for message in messages:
+                    self._route(message)
                 self._state.notify_all()
 
-    def _read_one(self):
+    def _read_one(self, everything_buffered=False):
+        """The next message; with ``everything_buffered``, a list of it and every further
+        message that is already complete in the input buffer (one lock round per read(2),
+        not one per tuple, when the engine sends several tuples at once)."""
         try:
-            return self.serializer.read_message()
+            message = self.serializer.read_message()
+            if not everything_buffered:
+                return message
+            read_buffered = getattr(self.serializer, "read_buffered", None)
+            return [message] + read_buffered() if read_buffered else [message]
         except (StormWentAwayError, ProtocolError) as exc:
             # The stream is gone or out of step: every waiter must learn it.
             with self._state:

@@ -199,3 +199,36 @@ def test_channel_batch_writes_once_and_keeps_messages_whole():
     )
     channel.send({"command": "sync"})
     assert out.flushes == 2
+
+
+def test_msgpack_reader_hands_over_what_one_read_brought_without_reading_more():
+    msgpack = pytest.importorskip("msgpack")
+    from squall.serializers.msgpack_serializer import MsgpackSerializer
+
+    class OneChunk(io.RawIOBase):
+        """A pipe that has delivered one chunk: a further read would block (here: fail)."""
+
+        def __init__(self, data):
+            self.data = data
+
+        def readable(self):
+            return True
+
+        def readinto(self, buffer):
+            if self.data is None:
+                raise AssertionError("read past what was buffered")
+            n = len(self.data)
+            buffer[:n] = self.data
+            self.data = None
+            return n
+
+    chunk = b"".join(msgpack.packb(m) for m in ({"command": "next"}, {"id": 1}, [3, 4]))
+    serializer = MsgpackSerializer(OneChunk(chunk), io.BytesIO())
+    assert serializer.read_message() == {"command": "next"}
+    assert serializer.read_buffered() == [{"id": 1}, [3, 4]]
+    assert serializer.read_buffered() == []
+    # The channel routes such a batch in order: commands to readers, task ids to emits.
+    channel = Channel(MsgpackSerializer(OneChunk(chunk), io.BytesIO()))
+    assert channel.read_task_ids() == [3, 4]
+    assert channel.read_command() == {"command": "next"}
+    assert channel.read_command() == {"id": 1}

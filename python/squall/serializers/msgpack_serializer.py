@@ -75,6 +75,17 @@ class MsgpackSerializer:
                 raise StormWentAwayError("EOF while reading a message from the engine")
             self._unpacker.feed(chunk)
 
+    def read_buffered(self):
+        """The messages already complete in the input buffer, without reading more."""
+        messages = []
+        while True:
+            try:
+                messages.append(next(self._unpacker))
+            except StopIteration:
+                return messages
+            except self._decode_errors as exc:
+                raise ProtocolError("malformed msgpack from the engine: {}".format(exc)) from exc
+
     def write_message(self, message, flush=True):
         data = self._packer.pack(message)
         try:
