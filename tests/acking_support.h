@@ -364,4 +364,28 @@ inline void expectExactlyOnceAccounting(const Ledger& l) {
   for (const auto& [m, o] : l.outcome) EXPECT_NE(o, 'p') << "message id " << m << " still pending";
 }
 
+// Keeps every input and never acks; the test acks them later through the collector the bolt
+// stores in `State::*Out`. `State` has `mu` and a `std::vector<Tuple> held`.
+template <class State, OutputCollector* State::*Out>
+class HoldingBolt : public BaseRichBolt {
+ public:
+  explicit HoldingBolt(std::shared_ptr<State> s) : st_(std::move(s)) {}
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override {
+    std::lock_guard lock(st_->mu);
+    (*st_).*Out = &c;
+  }
+  void execute(const Tuple& in) override {
+    std::lock_guard lock(st_->mu);
+    st_->held.push_back(in);
+  }
+  void cleanup() override {
+    std::lock_guard lock(st_->mu);
+    st_->held.clear();
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  std::shared_ptr<State> st_;
+};
+
 }  // namespace squall::testing

@@ -173,26 +173,7 @@ class RelayBolt : public BaseRichBolt {
 };
 
 // Keeps every input, never acks; the test may ack them later through `holderOut`.
-class HolderBolt : public BaseRichBolt {
- public:
-  explicit HolderBolt(std::shared_ptr<HoldState> s) : st_(std::move(s)) {}
-  void prepare(const Config&, TopologyContext&, OutputCollector& c) override {
-    std::lock_guard lock(st_->mu);
-    st_->holderOut = &c;
-  }
-  void execute(const Tuple& in) override {
-    std::lock_guard lock(st_->mu);
-    st_->held.push_back(in);
-  }
-  void cleanup() override {
-    std::lock_guard lock(st_->mu);
-    st_->held.clear();
-  }
-  void declareOutputFields(OutputFieldsDeclarer&) override {}
-
- private:
-  std::shared_ptr<HoldState> st_;
-};
+using HolderBolt = HoldingBolt<HoldState, &HoldState::holderOut>;
 
 StormTopology relayTopology(const std::shared_ptr<HoldState>& st, bool anchored) {
   TopologyBuilder b;

@@ -78,26 +78,7 @@ class EndlessSpout : public BaseRichSpout {
 };
 
 // Keeps every input, never acks; the test acks through boltOut.
-class KeepBolt : public BaseRichBolt {
- public:
-  explicit KeepBolt(std::shared_ptr<PendingState> s) : st_(std::move(s)) {}
-  void prepare(const Config&, TopologyContext&, OutputCollector& c) override {
-    std::lock_guard lock(st_->mu);
-    st_->boltOut = &c;
-  }
-  void execute(const Tuple& in) override {
-    std::lock_guard lock(st_->mu);
-    st_->held.push_back(in);
-  }
-  void cleanup() override {
-    std::lock_guard lock(st_->mu);
-    st_->held.clear();
-  }
-  void declareOutputFields(OutputFieldsDeclarer&) override {}
-
- private:
-  std::shared_ptr<PendingState> st_;
-};
+using KeepBolt = HoldingBolt<PendingState, &PendingState::boltOut>;
 
 // Acks every held tuple from the test's thread.
 void ackAllHeld(PendingState& st) {

@@ -24,8 +24,7 @@ namespace {
 
 const std::vector<std::string> kSentences = {
     "the cow jumped over the moon", "an apple a day keeps the doctor away",
-    "four score and seven years ago", "snow white and the seven dwarfs",
-    "i am at two with nature"};
+    "four score and seven years ago", "snow white and the seven dwarfs", "i am at two with nature"};
 
 std::map<std::string, int64_t> expectedWordCounts(int64_t sentences) {
   std::map<std::string, int64_t> counts;
@@ -63,7 +62,8 @@ void runSplitter(const std::string& label, const std::string& serializer,
   LocalCluster cluster;
   cluster.submitTopology(label, conf, b.createTopology());
   ASSERT_TRUE(waitFor([&] { return ackedCount(label) == static_cast<size_t>(n); }))
-      << ackedCount(label) << " acked; errors:\n" << allErrors(cluster, label);
+      << ackedCount(label) << " acked; errors:\n"
+      << allErrors(cluster, label);
   EXPECT_EQ(countWords(label), expectedWordCounts(n));
   EXPECT_TRUE(cluster.getErrors(label).empty()) << allErrors(cluster, label);
   cluster.killTopologyWithOpts(label, KillOptions{0});
@@ -101,8 +101,9 @@ TEST_P(ContextTest, HandshakeContextAndDirectEmit) {
   b.setBolt("ctx", bolt).shuffleGrouping("spout");
   b.setBolt("report-sink", SinkBolt(label)).shuffleGrouping("ctx");
   b.setBolt("direct-sink", SinkBolt(label + "-direct"), 2).directGrouping("ctx", "direct");
-  Config conf = baseConfig(serializer == "json" ? "org.apache.storm.multilang.JsonSerializer"
-                                                : "com.yelp.pyleus.serializer.MessagePackSerializer");
+  Config conf =
+      baseConfig(serializer == "json" ? "org.apache.storm.multilang.JsonSerializer"
+                                      : "com.yelp.pyleus.serializer.MessagePackSerializer");
   conf.set("squall.test.key", Value(Map{{"a", Value(List{1, 2.5, "x"})}}));
   LocalCluster cluster;
   cluster.submitTopology(label, conf, b.createTopology());
@@ -151,8 +152,8 @@ TEST_P(ContextTest, HandshakeContextAndDirectEmit) {
 
   for (const auto& s : sinkSeen().get(label + "-direct")) EXPECT_EQ(s.task, 3);
   // The pid file goes when the child does.
-  std::string pidFile = std::string(d["pidDir"].GetString()) + "/" +
-                        std::to_string(d["pid"].GetInt());
+  std::string pidFile =
+      std::string(d["pidDir"].GetString()) + "/" + std::to_string(d["pid"].GetInt());
   EXPECT_TRUE(std::filesystem::exists(pidFile));
   cluster.killTopologyWithOpts(label, KillOptions{0});
   EXPECT_FALSE(std::filesystem::exists(pidFile));
@@ -212,9 +213,9 @@ TEST_P(FaultTest, ReportsRestartsAndLosesNothing) {
   const int64_t n = 30;
   TopologyBuilder b;
   b.setSpout("spout", ReliableSpout(label, n));
-  b.setBolt("faulty", ShellBolt({kPython, childScript("fault_bolt.py"), fc.mode, "5"},
-                                Fields{"x", "pid"})
-                          .setEnv({{"FAULT_MARKER", dir.file("marker")}}))
+  b.setBolt("faulty",
+            ShellBolt({kPython, childScript("fault_bolt.py"), fc.mode, "5"}, Fields{"x", "pid"})
+                .setEnv({{"FAULT_MARKER", dir.file("marker")}}))
       .shuffleGrouping("spout");
   b.setBolt("sink", SinkBolt(label)).shuffleGrouping("faulty");
   Config conf = baseConfig(fc.serializer);
@@ -222,7 +223,8 @@ TEST_P(FaultTest, ReportsRestartsAndLosesNothing) {
   LocalCluster cluster;
   cluster.submitTopology(label, conf, b.createTopology());
   ASSERT_TRUE(waitFor([&] { return ackedCount(label) == static_cast<size_t>(n); }))
-      << ackedCount(label) << " acked; errors:\n" << allErrors(cluster, label);
+      << ackedCount(label) << " acked; errors:\n"
+      << allErrors(cluster, label);
 
   std::vector<std::string> parts = {"ShellBolt 'faulty' task 2", "pid ", "fault_bolt.py",
                                     "restarting the child"};
@@ -244,7 +246,8 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"unknown_command", "json", {"unknown command 'explode'"}},
         FaultCase{"no_command", "json", {"without 'command'", "offending message"}},
         FaultCase{"unknown_ack", "json", {"ack of tuple id '12345'", "not in flight"}},
-        FaultCase{"crash", "json",
+        FaultCase{"crash",
+                  "json",
                   {"closed its stdout", "exited with status 3", "RuntimeError: crash on purpose"}},
         FaultCase{"silent", "json", {"heartbeat timeout", "killed by signal"}},
         FaultCase{"garbage", "json", {"not protocol", "garbage"}},
@@ -257,8 +260,8 @@ TEST(ShellBoltTest, FloodingStderrDoesNotBlockTheChild) {
   const int64_t n = 200;
   TopologyBuilder b;
   b.setSpout("spout", ReliableSpout(label, n));
-  b.setBolt("flood", ShellBolt({kPython, childScript("fault_bolt.py"), "flood_stderr"},
-                               Fields{"x", "pid"}))
+  b.setBolt("flood",
+            ShellBolt({kPython, childScript("fault_bolt.py"), "flood_stderr"}, Fields{"x", "pid"}))
       .shuffleGrouping("spout");
   b.setBolt("sink", SinkBolt(label)).shuffleGrouping("flood");
   LocalCluster cluster;
@@ -276,8 +279,8 @@ TEST(ShellBoltTest, InFlightWindowBoundsWhatTheChildHolds) {
   const std::string label = "window";
   TopologyBuilder b;
   b.setSpout("spout", ReliableSpout(label, 1000));
-  b.setBolt("stuck", ShellBolt({kPython, childScript("fault_bolt.py"), "never_ack"},
-                               Fields{"x", "pid"}))
+  b.setBolt("stuck",
+            ShellBolt({kPython, childScript("fault_bolt.py"), "never_ack"}, Fields{"x", "pid"}))
       .shuffleGrouping("spout");
   b.setBolt("sink", SinkBolt(label)).shuffleGrouping("stuck");
   Config conf = baseConfig();
@@ -286,8 +289,10 @@ TEST(ShellBoltTest, InFlightWindowBoundsWhatTheChildHolds) {
   LocalCluster cluster;
   cluster.submitTopology(label, conf, b.createTopology());
   ASSERT_TRUE(waitFor([&] { return sinkSeen().count(label) >= 7; }));
-  // Nothing more can arrive before the first tuples time out (2 s).
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // Nothing more can arrive before the first tuples time out (2 s): give an eighth tuple a
+  // bounded window to (wrongly) get through.
+  EXPECT_FALSE(
+      waitFor([&] { return sinkSeen().count(label) > 7; }, std::chrono::milliseconds(300)));
   EXPECT_EQ(sinkSeen().count(label), 7u);
   auto t0 = std::chrono::steady_clock::now();
   cluster.killTopologyWithOpts(label, KillOptions{0});
@@ -340,9 +345,9 @@ TEST(ShellBoltTest, MissingProgramIsReported) {
   LocalCluster cluster;
   cluster.submitTopology(label, baseConfig(), b.createTopology());
   ASSERT_TRUE(waitFor([&] {
-    return hasError(cluster, label,
-                    {"ShellBolt 'nothing' task", "cannot run 'no-such-program-squall'",
-                     "not found on PATH"});
+    return hasError(
+        cluster, label,
+        {"ShellBolt 'nothing' task", "cannot run 'no-such-program-squall'", "not found on PATH"});
   })) << allErrors(cluster, label);
   cluster.killTopologyWithOpts(label, KillOptions{0});
 }

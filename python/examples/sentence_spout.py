@@ -11,7 +11,7 @@ import sys
 try:
     import squall
 except ImportError:  # run from a source checkout without PYTHONPATH
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), os.pardir))
     import squall
 
 SENTENCES = [
@@ -24,6 +24,8 @@ SENTENCES = [
 
 
 class SentenceSpout(squall.Spout):
+    outputs = ["sentence"]
+
     def initialize(self, conf, context):
         repeats = int(conf.get("squall.examples.sentence_repeats", 1))
         self.pending = list(range(len(SENTENCES) * repeats))

@@ -6,11 +6,13 @@ import sys
 try:
     import squall
 except ImportError:  # run from a source checkout without PYTHONPATH
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), os.pardir))
     import squall
 
 
 class SplitSentenceBolt(squall.Bolt):
+    outputs = ["word"]
+
     # auto_anchor and auto_ack: each word is anchored to its sentence, which is
     # acked after process() returns.
 

@@ -7,11 +7,13 @@ from collections import Counter
 try:
     import squall
 except ImportError:  # run from a source checkout without PYTHONPATH
-    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir))
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.realpath(__file__)), os.pardir))
     import squall
 
 
 class WordCountBolt(squall.Bolt):
+    outputs = ["word", "count"]
+
     def initialize(self, conf, context):
         self.counts = Counter()
 

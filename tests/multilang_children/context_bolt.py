@@ -10,54 +10,11 @@ on stream "ticks" and acks.  Heartbeats: sync.
 
 import json
 import os
-import sys
 
-SER = os.environ.get("SQUALL_SERIALIZER", "json")
-out = sys.stdout.buffer
+from wire import handshake, read, send
 
-if SER == "msgpack":
-    import msgpack
-
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    packer = msgpack.Packer(use_bin_type=True)
-
-    def read():
-        while True:
-            try:
-                return next(unpacker)
-            except StopIteration:
-                pass
-            chunk = os.read(0, 65536)
-            if not chunk:
-                sys.exit(2)
-            unpacker.feed(chunk)
-
-    def send(msg):
-        out.write(packer.pack(msg))
-        out.flush()
-
-else:
-
-    def read():
-        lines = []
-        while True:
-            line = sys.stdin.buffer.readline()
-            if not line:
-                sys.exit(2)
-            if line.rstrip(b"\r\n") == b"end":
-                return json.loads(b"".join(lines))
-            lines.append(line)
-
-    def send(msg):
-        out.write(json.dumps(msg).encode() + b"\nend\n")
-        out.flush()
-
-
-setup = read()
-pid = os.getpid()
+setup, pid = handshake()
 pid_path = os.path.join(setup["pidDir"], str(pid))
-open(pid_path, "w").close()
-send({"pid": pid})
 context = setup["context"]
 direct_task = None
 for task, comp in sorted(context["task->component"].items(), key=lambda kv: int(kv[0])):

@@ -21,61 +21,12 @@ child behaves, so a restarted child lets the topology finish.  The pid is writte
 SQUALL_TEST_PID_FILE when that is set.
 """
 
-import json
 import os
+import signal
 import sys
 import threading
-import time
 
-SER = os.environ.get("SQUALL_SERIALIZER", "json")
-inp = os.fdopen(0, "rb", buffering=0) if SER == "msgpack" else sys.stdin.buffer
-out = sys.stdout.buffer
-
-if SER == "msgpack":
-    import msgpack
-
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    packer = msgpack.Packer(use_bin_type=True)
-
-    def read():
-        while True:
-            try:
-                return next(unpacker)
-            except StopIteration:
-                pass
-            chunk = os.read(0, 65536)
-            if not chunk:
-                sys.exit(2)
-            unpacker.feed(chunk)
-
-    def send(msg):
-        out.write(packer.pack(msg))
-        out.flush()
-
-    def send_raw_malformed():
-        # 0xc1 is never used by msgpack
-        out.write(b"\xc1\xc1\xc1")
-        out.flush()
-
-else:
-
-    def read():
-        lines = []
-        while True:
-            line = inp.readline()
-            if not line:
-                sys.exit(2)
-            if line.rstrip(b"\r\n") == b"end":
-                return json.loads(b"".join(lines))
-            lines.append(line)
-
-    def send(msg):
-        out.write(json.dumps(msg).encode() + b"\nend\n")
-        out.flush()
-
-    def send_raw_malformed():
-        out.write(b'{"command": "emit", "tuple": [1,\nend\n')
-        out.flush()
+from wire import MALFORMED, handshake, read, send, send_raw
 
 
 def main():
@@ -88,10 +39,7 @@ def main():
         else:
             open(marker, "w").close()
 
-    setup = read()
-    pid = os.getpid()
-    open(os.path.join(setup["pidDir"], str(pid)), "w").close()
-    send({"pid": pid})
+    setup, pid = handshake()
     pid_file = os.environ.get("SQUALL_TEST_PID_FILE")
     if pid_file:
         with open(pid_file + ".tmp", "w") as f:
@@ -116,7 +64,7 @@ def main():
             continue
         if seen == n:
             if mode == "malformed":
-                send_raw_malformed()
+                send_raw(MALFORMED)
             elif mode == "unknown_command":
                 send({"command": "explode"})
             elif mode == "unknown_ack":
@@ -128,11 +76,10 @@ def main():
                 sys.stderr.flush()
                 os._exit(3)
             elif mode == "silent":
-                while True:
-                    time.sleep(60)
+                while True:  # silent: blocked until the engine kills us
+                    signal.pause()
             elif mode == "garbage":
-                out.write(b"garbage\n")
-                out.flush()
+                send_raw(b"garbage\n")
         seen += 1
         if tup["stream"] == "__tick":
             send({"command": "ack", "id": tup["id"]})

@@ -17,50 +17,12 @@ The first run of MODE misbehaves at the N-th `next` (default 3):
 FAULT_MARKER names the file that marks the first run as done.
 """
 
-import json
 import os
+import signal
 import sys
 import time
 
-SER = os.environ.get("SQUALL_SERIALIZER", "json")
-out = sys.stdout.buffer
-
-if SER == "msgpack":
-    import msgpack
-
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    packer = msgpack.Packer(use_bin_type=True)
-
-    def read():
-        while True:
-            try:
-                return next(unpacker)
-            except StopIteration:
-                pass
-            chunk = os.read(0, 65536)
-            if not chunk:
-                sys.exit(2)
-            unpacker.feed(chunk)
-
-    def send(msg):
-        out.write(packer.pack(msg))
-        out.flush()
-
-else:
-
-    def read():
-        lines = []
-        while True:
-            line = sys.stdin.buffer.readline()
-            if not line:
-                sys.exit(2)
-            if line.rstrip(b"\r\n") == b"end":
-                return json.loads(b"".join(lines))
-            lines.append(line)
-
-    def send(msg):
-        out.write(json.dumps(msg).encode() + b"\nend\n")
-        out.flush()
+from wire import handshake, read, send, send_raw
 
 
 def main():
@@ -73,10 +35,7 @@ def main():
             mode = "good" if mode != "storm_ids" else mode
         else:
             open(marker, "w").close()
-    setup = read()
-    pid = os.getpid()
-    open(os.path.join(setup["pidDir"], str(pid)), "w").close()
-    send({"pid": pid})
+    setup, pid = handshake()
 
     todo = list(range(total))
     todo.reverse()
@@ -103,11 +62,10 @@ def main():
                     sys.stderr.flush()
                     os._exit(4)
                 elif mode == "silent":
-                    while True:
-                        time.sleep(60)
+                    while True:  # silent: blocked until the engine kills us
+                        signal.pause()
                 elif mode == "garbage":
-                    out.write(b"garbage\n")
-                    out.flush()
+                    send_raw(b"garbage\n")
                 elif mode == "ack":
                     send({"command": "ack", "id": "1"})
             if todo:

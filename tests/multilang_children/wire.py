@@ -1,0 +1,73 @@
+"""Storm's multilang protocol written by hand, for the scripted test children: they must be
+able to break it on purpose, so they cannot use the squall package.
+
+The serializer comes from SQUALL_SERIALIZER ("json", Storm's framing, or "msgpack").
+"""
+
+import json
+import os
+import sys
+
+SER = os.environ.get("SQUALL_SERIALIZER", "json")
+out = sys.stdout.buffer
+
+if SER == "msgpack":
+    import msgpack
+
+    _unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+    _packer = msgpack.Packer(use_bin_type=True)
+
+    def read():
+        """The next message; exits with status 2 at EOF."""
+        while True:
+            try:
+                return next(_unpacker)
+            except StopIteration:
+                pass
+            chunk = os.read(0, 65536)
+            if not chunk:
+                sys.exit(2)
+            _unpacker.feed(chunk)
+
+    def encode(msg):
+        return _packer.pack(msg)
+
+    MALFORMED = b"\xc1\xc1\xc1"  # 0xc1 is never used by msgpack
+
+else:
+
+    def read():
+        """The next message; exits with status 2 at EOF."""
+        lines = []
+        while True:
+            line = sys.stdin.buffer.readline()
+            if not line:
+                sys.exit(2)
+            if line.rstrip(b"\r\n") == b"end":
+                return json.loads(b"".join(lines))
+            lines.append(line)
+
+    def encode(msg):
+        return json.dumps(msg).encode() + b"\nend\n"
+
+    MALFORMED = b'{"command": "emit", "tuple": [1,\nend\n'
+
+
+def send(msg):
+    out.write(encode(msg))
+    out.flush()
+
+
+def send_raw(data):
+    """Bytes that bypass the protocol (garbage, a malformed message)."""
+    out.write(data)
+    out.flush()
+
+
+def handshake():
+    """Reads the setup message, creates the pid file, answers {"pid": N}; (setup, pid)."""
+    setup = read()
+    pid = os.getpid()
+    open(os.path.join(setup["pidDir"], str(pid)), "w").close()
+    send({"pid": pid})
+    return setup, pid
