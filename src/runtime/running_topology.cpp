@@ -31,7 +31,12 @@ void RunningTopology::start() {
   for (const auto& [id, cp] : plan.components) count += cp.executors.size();
   rt_.executorOfTask.assign(plan.numTasks() + 1, nullptr);
   if (const ComponentPlan* acker = plan.findComponent(kAckerComponent)) rt_.ackerTasks = acker->tasks;
-  for (size_t i = 0; i < count; ++i) rt_.pools.push_back(std::make_unique<TuplePool>());
+  // Room to return as many bodies as one receive queue holds; beyond that they are freed.
+  const auto returnCapacity =
+      static_cast<size_t>(plan.conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
+  for (size_t i = 0; i < count; ++i) {
+    rt_.pools.push_back(std::make_unique<TuplePool>(returnCapacity));
+  }
   bool timeouts = plan.conf.getBool(Config::TOPOLOGY_ENABLE_MESSAGE_TIMEOUTS);
   int timeoutSecs = static_cast<int>(plan.conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS));
   for (const auto& [id, cp] : plan.components) {

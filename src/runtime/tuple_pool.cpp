@@ -4,22 +4,21 @@ namespace squall::internal {
 
 namespace {
 
-// Returns gathered by one executor thread, per destination pool.
+// The bodies one executor thread has gathered for each pool it returns bodies to.
 struct ThreadCache {
   static constexpr int kPools = 8;
-  static constexpr int kChain = 64;
   struct Entry {
     TuplePool* pool = nullptr;
-    detail::TupleData* first = nullptr;
-    detail::TupleData* last = nullptr;
-    int count = 0;
+    uint32_t count = 0;
+    detail::TupleData* items[TuplePool::kBatch];
   };
   Entry entries[kPools];
   bool enabled = false;
 
-  void flush(Entry& e) {
-    if (e.count) e.pool->pushChain(e.first, e.last);
-    e = Entry{};
+  static void flush(Entry& e) {
+    if (e.count) e.pool->recycleBatch(e.items, e.count);
+    e.pool = nullptr;
+    e.count = 0;
   }
   void flushAll() {
     for (auto& e : entries) flush(e);
@@ -32,29 +31,24 @@ thread_local ThreadCache cache;
 }  // namespace
 
 TuplePool::~TuplePool() {
-  auto drop = [](detail::TupleData* d) {
-    while (d) {
-      detail::TupleData* next = d->nextFree;
-      delete d;
-      d = next;
-    }
-  };
-  drop(local_);
-  drop(returned_.exchange(nullptr));
+  for (uint32_t i = pos_; i < end_; ++i) delete local_[i];
+  returned_.drain([](detail::TupleData* d) { delete d; }, returned_.capacity());
 }
 
-void TuplePool::pushChain(detail::TupleData* first, detail::TupleData* last) {
-  detail::TupleData* head = returned_.load(std::memory_order_relaxed);
-  do {
-    last->nextFree = head;
-  } while (!returned_.compare_exchange_weak(head, first, std::memory_order_release,
-                                            std::memory_order_relaxed));
+bool TuplePool::refill() {
+  pos_ = 0;
+  end_ = static_cast<uint32_t>(
+      returned_.drain([this, n = 0u](detail::TupleData* d) mutable { local_[n++] = d; }, kBatch));
+  return end_ > 0;
+}
+
+void TuplePool::recycleBatch(detail::TupleData* const* items, size_t n) {
+  for (size_t i = returned_.tryPushBatch(items, n); i < n; ++i) delete items[i];
 }
 
 void TuplePool::recycle(detail::TupleData* d) {
-  d->nextFree = nullptr;
   if (!cache.enabled) {
-    pushChain(d, d);
+    recycleBatch(&d, 1);
     return;
   }
   ThreadCache::Entry* slot = nullptr;
@@ -67,15 +61,11 @@ void TuplePool::recycle(detail::TupleData* d) {
   }
   if (!slot) {
     slot = &cache.entries[0];
-    cache.flush(*slot);
+    ThreadCache::flush(*slot);
   }
-  if (!slot->pool) {
-    slot->pool = this;
-    slot->last = d;
-  }
-  d->nextFree = slot->first;
-  slot->first = d;
-  if (++slot->count == ThreadCache::kChain) cache.flush(*slot);
+  slot->pool = this;
+  slot->items[slot->count++] = d;
+  if (slot->count == kBatch) ThreadCache::flush(*slot);
 }
 
 void TuplePool::enableThreadCache() {

@@ -35,14 +35,15 @@ class TupleRecycler {
   ~TupleRecycler() = default;
 };
 
-struct TupleData {
-  // First cache line: what producer and consumer both touch. A recycling consumer writes
-  // only `nextFree`, so the lines it merely read need no transfer back to the producer.
+// Two cache lines. Every cross-core transfer of a line costs the producer as much as the
+// rest of an emit, so: the first line holds what the producer writes on every emit; the
+// second what a recycled body keeps unchanged when unanchored (the producer reads it and
+// writes only what changed, so the line stays shared between the two cores).
+struct alignas(64) TupleData {
   std::atomic<int32_t> refs{1};
   int32_t sourceTask = 0;
   int32_t destTask = 0;  // -1: every task of the receiving executor (ticks)
   const StreamMeta* meta = nullptr;
-  TupleData* nextFree = nullptr;
   TupleRecycler* pool = nullptr;
   Values values;
   MessageId messageId;
