@@ -30,7 +30,8 @@ void RunningTopology::start() {
   size_t count = 0;
   for (const auto& [id, cp] : plan.components) count += cp.executors.size();
   rt_.executorOfTask.assign(plan.numTasks() + 1, nullptr);
-  if (const ComponentPlan* acker = plan.findComponent(kAckerComponent)) rt_.ackerTasks = acker->tasks;
+  if (const ComponentPlan* acker = plan.findComponent(kAckerComponent))
+    rt_.ackerTasks = acker->tasks;
   // Room to return as many bodies as one receive queue holds; beyond that they are freed.
   const auto returnCapacity =
       static_cast<size_t>(plan.conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
