@@ -10,12 +10,12 @@ namespace squall::internal {
 
 enum class AckKind : uint8_t {
   // Spout and bolts to the acker.
-  Init,          // value = XOR of the new tuples' edge ids, task = the spout task
-  Ack,           // value = the acked tuple's edge XOR its children's edges
+  Init,  // value = XOR of the new tuples' edge ids, task = the spout task
+  Ack,   // value = the acked tuple's edge XOR its children's edges
   Fail,
   ResetTimeout,
   // Acker to the spout task.
-  TreeAcked,     // value = milliseconds since the acker first saw the root
+  TreeAcked,  // value = milliseconds since the acker first saw the root
   TreeFailed,
   TreeReset,
 };

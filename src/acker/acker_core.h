@@ -20,6 +20,8 @@ class AckerCore {
   // Applies one record; returns the reply for the spout task, if any.
   std::optional<AckRecord> onRecord(const AckRecord& r, int64_t nowNs);
   void rotate() { pending_.rotate(); }
+  // Starts fetching where `root`'s tree lives, ahead of its onRecord.
+  void prefetch(uint64_t root) const { pending_.prefetch(root); }
   size_t pendingTrees() const { return pending_.size(); }
 
  private:

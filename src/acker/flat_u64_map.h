@@ -27,6 +27,9 @@ class FlatU64Map {
     }
   }
   size_t count(uint64_t key) { return find(key) ? 1 : 0; }
+  // Starts fetching the slot where `key` lives or would go: a big table misses the cache on
+  // every random key, and the caller has other work to do meanwhile.
+  void prefetch(uint64_t key) const { __builtin_prefetch(&slots_[index(key)], 1); }
 
   // Inserts or overwrites.
   V& insert_or_assign(uint64_t key, V value) {

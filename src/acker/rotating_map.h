@@ -24,13 +24,20 @@ class RotatingMap {
     buckets_[0].insert_or_assign(key, std::move(value));
   }
   // For a key known to be absent (a fresh random root id): skips the older buckets.
-  V& insertNew(uint64_t key, V value) { return buckets_[0].insert_or_assign(key, std::move(value)); }
+  V& insertNew(uint64_t key, V value) {
+    return buckets_[0].insert_or_assign(key, std::move(value));
+  }
   V* find(uint64_t key) {
     for (auto& b : buckets_) {
       if (V* v = b.find(key)) return v;
     }
     return nullptr;
   }
+  // See FlatU64Map::prefetch; every bucket, since the key may be in any.
+  void prefetch(uint64_t key) const {
+    for (const auto& b : buckets_) b.prefetch(key);
+  }
+  void prefetchNewest(uint64_t key) const { buckets_.front().prefetch(key); }
   // Moves an entry to the newest bucket (resetTimeout); false when absent.
   bool touch(uint64_t key) {
     if (buckets_[0].find(key)) return true;

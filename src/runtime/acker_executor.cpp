@@ -22,7 +22,9 @@ AckerExecutor::AckerExecutor(TopologyRuntime& rt, ExecutorPlan plan, size_t inde
   }
 }
 
-AckerExecutor::~AckerExecutor() { join(); }
+AckerExecutor::~AckerExecutor() {
+  join();
+}
 
 std::vector<std::pair<int, const TaskStats*>> AckerExecutor::taskStats() const {
   std::vector<std::pair<int, const TaskStats*>> out;
@@ -46,12 +48,14 @@ void AckerExecutor::run() {
         },
         64);
     int64_t now = coarseNowNs();
-    n += queue_.drainAcks(
-        [&](const AckRecord& r) {
-          Task& t = *tasks_[static_cast<size_t>(r.destTask - plan_.startTask)];
-          if (auto reply = t.core.onRecord(r, now)) sendAck(*reply);
-        },
-        4096);
+    auto taskOf = [this](const AckRecord& r) -> Task& {
+      return *tasks_[static_cast<size_t>(r.destTask - plan_.startTask)];
+    };
+    n += drainAcksAhead([&](const AckRecord& r) { taskOf(r).core.prefetch(r.root); },
+                        [&](const AckRecord& r) {
+                          if (auto reply = taskOf(r).core.onRecord(r, now)) sendAck(*reply);
+                        },
+                        4096);
     flushOutputs();
     if (n) {
       resetIdle();

@@ -39,9 +39,11 @@ Executor::~Executor() {
   for (auto& [dest, d] : overflow_) detail::release(d);
 }
 
+thread_local const Executor* Executor::runningExecutor = nullptr;
+
 void Executor::start() {
   thread_ = std::thread([this] {
-    threadId_ = std::this_thread::get_id();
+    runningExecutor = this;
     // Named for top, perf and gdb: the component and the first task (15 chars at most).
     pthread_setname_np(
         pthread_self(),
@@ -92,24 +94,12 @@ thread_local ForeignHeld foreignHeld;
 
 }  // namespace
 
-void Executor::transfer(detail::TupleData* d, int destTask) {
-  d->destTask = destTask;
-  Executor* dest = rt_.executorOfTask[destTask];
-  if (!onExecutorThread()) {
-    if (foreignHeld.depth) {
-      holdForeign(dest, d);
-    } else {
-      blockingPush(dest, d);
-    }
-    return;
+void Executor::transferFromOtherThread(Executor* dest, detail::TupleData* d) {
+  if (foreignHeld.depth) {
+    holdForeign(dest, d);
+  } else {
+    blockingPush(dest, d);
   }
-  OutBatch& b = batches_[dest->index_];
-  if (b.items.empty()) {
-    b.dest = dest;
-    dirty_.push_back(dest->index_);
-  }
-  b.items.push_back(d);
-  if (b.items.size() >= batchSize_) publish(b);
 }
 
 void Executor::publish(OutBatch& b) {
@@ -121,23 +111,12 @@ void Executor::publish(OutBatch& b) {
   b.items.clear();
 }
 
-void Executor::sendAck(const AckRecord& r) {
-  Executor* dest = rt_.executorOfTask[r.destTask];
-  if (!onExecutorThread()) {
-    if (foreignHeld.depth) {
-      holdForeignAck(dest, r);
-    } else {
-      blockingPushAck(dest, r);
-    }
-    return;
+void Executor::sendAckFromOtherThread(Executor* dest, const AckRecord& r) {
+  if (foreignHeld.depth) {
+    holdForeignAck(dest, r);
+  } else {
+    blockingPushAck(dest, r);
   }
-  AckBatch& b = ackBatches_[dest->index_];
-  if (b.items.empty()) {
-    b.dest = dest;
-    dirtyAcks_.push_back(dest->index_);
-  }
-  b.items.push_back(r);
-  if (b.items.size() >= batchSize_) publishAcks(b);
 }
 
 void Executor::publishAcks(AckBatch& b) {

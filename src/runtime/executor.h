@@ -66,9 +66,24 @@ class Executor {
             TaskIds& out);
 
   // Executor thread: batched, never blocks. Any other thread: blocks while the queue is full.
-  void transfer(detail::TupleData* d, int destTask);
+  void transfer(detail::TupleData* d, int destTask) {
+    d->destTask = destTask;
+    Executor* dest = rt_.executorOfTask[destTask];
+    if (!onExecutorThread()) {
+      transferFromOtherThread(dest, d);
+      return;
+    }
+    if (OutBatch* full = append(batches_, dirty_, dest, d)) publish(*full);
+  }
   // The same for an acking record, to the executor of `r.destTask`.
-  void sendAck(const AckRecord& r);
+  void sendAck(const AckRecord& r) {
+    Executor* dest = rt_.executorOfTask[r.destTask];
+    if (!onExecutorThread()) {
+      sendAckFromOtherThread(dest, r);
+      return;
+    }
+    if (AckBatch* full = append(ackBatches_, dirtyAcks_, dest, r)) publishAcks(*full);
+  }
   // The acker task that owns a tree (Storm: fields grouping on the root id).
   int ackerTaskFor(uint64_t root) const {
     const auto& ackers = rt_.ackerTasks;
@@ -81,11 +96,31 @@ class Executor {
 
  protected:
   virtual void run() = 0;
-  bool onExecutorThread() const { return std::this_thread::get_id() == threadId_; }
+  bool onExecutorThread() const { return runningExecutor == this; }
   bool stopRequested() const { return stop_.load(std::memory_order_relaxed); }
   // Publishes the overflow in order; true once it is empty.
   bool drainOverflow();
   bool hasOverflow() const { return !overflow_.empty() || !ackOverflow_.empty(); }
+  // Drains up to `max` acking records, calling prefetch(r) some records before handle(r): each
+  // record looks up a random key in a big pending map, and this overlaps those cache misses.
+  template <class Prefetch, class Handle>
+  size_t drainAcksAhead(Prefetch&& prefetch, Handle&& handle, size_t max) {
+    constexpr size_t kChunk = 64, kAhead = 8;
+    AckRecord chunk[kChunk];
+    size_t total = 0;
+    while (total < max) {
+      size_t n = 0;
+      queue_.drainAcks([&](const AckRecord& r) { chunk[n++] = r; }, std::min(kChunk, max - total));
+      for (size_t i = 0; i < n && i < kAhead; ++i) prefetch(chunk[i]);
+      for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) prefetch(chunk[i + kAhead]);
+        handle(chunk[i]);
+      }
+      total += n;
+      if (n < kChunk) break;
+    }
+    return total;
+  }
   // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
   void resetIdle() { idleCount_ = 0; }
@@ -112,7 +147,21 @@ class Executor {
     Executor* dest = nullptr;
     std::vector<AckRecord> items;
   };
+  // Adds `item` to this thread's batch for `dest`; returns the batch once it is full.
+  template <class Batch, class Item>
+  Batch* append(std::vector<Batch>& batches, std::vector<size_t>& dirty, Executor* dest,
+                const Item& item) {
+    Batch& b = batches[dest->index_];
+    if (b.items.empty()) {
+      b.dest = dest;
+      dirty.push_back(dest->index_);
+    }
+    b.items.push_back(item);
+    return b.items.size() >= batchSize_ ? &b : nullptr;
+  }
   void publish(OutBatch& b);
+  void transferFromOtherThread(Executor* dest, detail::TupleData* d);
+  void sendAckFromOtherThread(Executor* dest, const AckRecord& r);
   void publishAcks(AckBatch& b);
   void blockingPush(Executor* dest, detail::TupleData* d);
   void blockingPushAck(Executor* dest, const AckRecord& r);
@@ -123,8 +172,10 @@ class Executor {
   friend class detail::EmitBatchScope;
   static void flushForeignHeld();
 
+  // The executor whose loop runs on this thread (null on other threads): cheaper to compare
+  // on every emit than thread ids.
+  static thread_local const Executor* runningExecutor;
   std::thread thread_;
-  std::thread::id threadId_;
   std::atomic<bool> stop_{false};
   std::vector<OutBatch> batches_;  // index = destination executor index
   std::vector<size_t> dirty_;
@@ -168,7 +219,11 @@ void Executor::emit(int sourceTask, StreamRoute& route, Values&& values, int dir
           fmt::format("{}: cannot do a regular emit to direct stream '{}'; use emitDirect",
                       route.meta->componentId, route.id));
     }
-    for (auto& c : route.consumers) c.grouper->choose(sourceTask, values, out);
+    if (route.fixedTarget >= 0) {
+      out.push_back(route.fixedTarget);
+    } else {
+      for (auto& c : route.consumers) c.grouper->choose(sourceTask, values, out);
+    }
   }
   size_t n = out.size() - first;
   route.stats->emitted.add();

@@ -54,7 +54,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
     return *r;
   }
 
-  void send(StreamRoute& r, Values values, Value messageId, int directTask) {
+  void send(StreamRoute& r, Values&& values, Value&& messageId, int directTask) {
     ++ex_.emits_;
     if (messageId.isNull() || !task_.acking) {
       ex_.emit(
@@ -68,6 +68,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
       return;
     }
     uint64_t root = ex_.randomRootId();
+    task_.pending.prefetchNewest(root);  // the insert below would miss the cache
     uint64_t xorOfEdges = 0;
     ex_.emit(
         task_.id, r, std::move(values), directTask,
@@ -227,7 +228,13 @@ void SpoutExecutor::run() {
       1'000'000;
   while (!stopRequested()) {
     size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 64);
-    received += queue_.drainAcks([this](const AckRecord& r) { handleAck(r); }, 4096);
+    received += drainAcksAhead(
+        [this](const AckRecord& r) {
+          for (auto& t : tasks_) {
+            if (t->id == r.destTask) t->pending.prefetch(r.root);
+          }
+        },
+        [this](const AckRecord& r) { handleAck(r); }, 4096);
     if (hasOverflow()) drainOverflow();
     bool active = rt_.active.load(std::memory_order_relaxed);
     uint64_t emitsBefore = emits_;

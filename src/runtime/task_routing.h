@@ -30,6 +30,10 @@ struct StreamRoute {
   // 2 = consumes it by another grouping.
   std::vector<uint8_t> consumerKind;
   OutputStreamStats* stats = nullptr;
+  // The one task every regular emit goes to, when the stream has one subscription by a
+  // built-in grouping and that consumer has one task (-1 otherwise): the grouper's answer
+  // is then known, so the emit skips asking it.
+  int fixedTarget = -1;
 };
 
 class TaskRouting {

@@ -35,10 +35,10 @@ class TupleRecycler {
   ~TupleRecycler() = default;
 };
 
-// Two cache lines. Every cross-core transfer of a line costs the producer as much as the
-// rest of an emit, so: the first line holds what the producer writes on every emit; the
-// second what a recycled body keeps unchanged when unanchored (the producer reads it and
-// writes only what changed, so the line stays shared between the two cores).
+// Two cache lines, since every line that crosses between cores costs the producer about as
+// much as the rest of an emit. The first holds what the producer writes on every emit; the
+// second the acking state, which an unanchored emit into a recycled body leaves untouched (the
+// producer only reads it, so the line stays shared between the two cores).
 struct alignas(64) TupleData {
   std::atomic<int32_t> refs{1};
   int32_t sourceTask = 0;
@@ -46,7 +46,7 @@ struct alignas(64) TupleData {
   const StreamMeta* meta = nullptr;
   TupleRecycler* pool = nullptr;
   Values values;
-  MessageId messageId;
+  alignas(64) MessageId messageId;
   // XOR of the edge ids of tuples anchored to this one (acker protocol), and when the
   // receiving bolt began executing it (process latency).
   uint64_t ackVal = 0;
