@@ -17,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "vcpu_steal.h"
+
 using namespace squall;
 using Clock = std::chrono::steady_clock;
 
@@ -47,10 +49,11 @@ class ScheduledSpout : public BaseRichSpout {
   }
   void ack(const Value& id) override {
     int64_t i = id.asInt();
-    auto scheduled = shared.start + std::chrono::nanoseconds(static_cast<int64_t>(
-                                        static_cast<double>(i) * 1e9 / shared.rate));
-    int64_t ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled)
-                     .count();
+    auto scheduled =
+        shared.start +
+        std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / shared.rate));
+    int64_t ns =
+        std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count();
     if (i >= shared.warmupTuples) local_.push_back(ns);
     if (local_.size() >= 4096) flushLocal();
     shared.acked.fetch_add(1, std::memory_order_relaxed);
@@ -98,7 +101,10 @@ int main(int argc, char** argv) {
   LocalCluster cluster;
   shared.start = Clock::now() + std::chrono::milliseconds(200);
   cluster.submitTopology("latency", conf, builder.createTopology());
-  std::this_thread::sleep_for(std::chrono::seconds(seconds + 2));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // the warm-up tuples
+  int64_t stealBefore = vcpuStealMs();
+  std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  int64_t stealMs = vcpuStealMs() - stealBefore;
   cluster.deactivate("latency");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   cluster.killTopologyWithOpts("latency", KillOptions{0});
@@ -108,10 +114,11 @@ int main(int argc, char** argv) {
   auto pct = [&](double p) {
     return v.empty() ? 0.0 : static_cast<double>(v[static_cast<size_t>(p * (v.size() - 1))]) / 1e3;
   };
-  std::printf("rate=%.0f/s acked=%lld failed=%lld measured=%zu  latency us: p50 %.1f  p99 %.1f  "
-              "p99.9 %.1f  max %.1f\n",
-              shared.rate, static_cast<long long>(shared.acked.load()),
-              static_cast<long long>(shared.failed.load()), v.size(), pct(0.5), pct(0.99),
-              pct(0.999), pct(1.0));
+  std::printf(
+      "rate=%.0f/s acked=%lld failed=%lld measured=%zu  latency us: p50 %.1f  p99 %.1f  "
+      "p99.9 %.1f  max %.1f  vcpu_steal_ms %lld\n",
+      shared.rate, static_cast<long long>(shared.acked.load()),
+      static_cast<long long>(shared.failed.load()), v.size(), pct(0.5), pct(0.99), pct(0.999),
+      pct(1.0), static_cast<long long>(stealMs));
   return 0;
 }

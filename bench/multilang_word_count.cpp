@@ -162,9 +162,9 @@ int main(int argc, char** argv) {
   TopologyBuilder builder;
   builder.setSpout("spout", SentenceSpout(), 1);
   builder
-      .setBolt("split", ShellBolt({python, script}, Fields{"word"})
-                            .setEnv({{"PYTHONPATH", src + "/python"}}),
-               1)
+      .setBolt(
+          "split",
+          ShellBolt({python, script}, Fields{"word"}).setEnv({{"PYTHONPATH", src + "/python"}}), 1)
       .shuffleGrouping("spout");
   builder.setBolt("count", Counter(), 1).fieldsGrouping("split", Fields{"word"});
   Config conf;
@@ -202,7 +202,8 @@ int main(int argc, char** argv) {
   if (perThread) {
     for (const auto& [name, after] : threadsAfter) {
       double used = after - (threadsBefore.count(name) ? threadsBefore[name] : 0.0);
-      if (used > 0.005 * wall) std::printf("  thread %-16s %5.1f%%\n", name.c_str(), 100 * used / wall);
+      if (used > 0.005 * wall)
+        std::printf("  thread %-16s %5.1f%%\n", name.c_str(), 100 * used / wall);
     }
   }
   for (const auto& e : errors) std::fprintf(stderr, "error: %s\n", e.message.c_str());

@@ -13,6 +13,8 @@
 #include <cstring>
 #include <thread>
 
+#include "vcpu_steal.h"
+
 using namespace squall;
 
 namespace {
@@ -82,13 +84,17 @@ int main(int argc, char** argv) {
   cluster.submitTopology("bench", conf, builder.createTopology());
   std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
   uint64_t before = executed.load();
+  int64_t stealBefore = vcpuStealMs();
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   uint64_t after = executed.load();
+  int64_t stealMs = vcpuStealMs() - stealBefore;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   cluster.killTopologyWithOpts("bench", KillOptions{0});
   double rate = static_cast<double>(after - before) / secs;
-  std::printf("spout->bolt ackers=%d batch=%d max_pending=%lld: %.2f M tuples/s\n", ackers, batch,
-              static_cast<long long>(maxPending), rate / 1e6);
+  std::printf(
+      "spout->bolt ackers=%d batch=%d max_pending=%lld: %.2f M tuples/s  vcpu_steal_ms %lld\n",
+      ackers, batch, static_cast<long long>(maxPending), rate / 1e6,
+      static_cast<long long>(stealMs));
   return 0;
 }

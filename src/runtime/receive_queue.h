@@ -48,9 +48,12 @@ class ReceiveQueue {
   }
 
   // Consumer thread only.
+  // Starts fetching each tuple's body a few tuples before f sees it: with a deep queue the
+  // body was written long ago and has left the caches.
   template <class F>
   size_t drain(F&& f, size_t max) {
-    return tuples_.drain(std::forward<F>(f), max);
+    return tuples_.drain(std::forward<F>(f), max,
+                         [](detail::TupleData* later) { __builtin_prefetch(later); });
   }
   template <class F>
   size_t drainAcks(F&& f, size_t max) {
@@ -76,8 +79,7 @@ class ReceiveQueue {
     }
     timespec ts{static_cast<time_t>(timeoutNs / 1000000000),
                 static_cast<long>(timeoutNs % 1000000000)};
-    syscall(SYS_futex, reinterpret_cast<int*>(&sleeping_), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr,
-            0);
+    syscall(SYS_futex, reinterpret_cast<int*>(&sleeping_), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr, 0);
     sleeping_.store(0, std::memory_order_relaxed);
   }
   // Any thread: ends the consumer's current or next sleep early.

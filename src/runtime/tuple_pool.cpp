@@ -39,6 +39,7 @@ bool TuplePool::refill() {
   pos_ = 0;
   end_ = static_cast<uint32_t>(
       returned_.drain([this, n = 0u](detail::TupleData* d) mutable { local_[n++] = d; }, kBatch));
+  for (uint32_t i = 0; i < end_ && i < kClaimAhead; ++i) claimForWriting(local_[i]);
   return end_ > 0;
 }
 
