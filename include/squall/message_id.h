@@ -18,16 +18,6 @@ class MessageId {
  public:
   using Entry = std::pair<uint64_t, uint64_t>;  // root id, edge value
 
-  MessageId() = default;
-  MessageId(const MessageId& o) { *this = o; }
-  MessageId& operator=(const MessageId& o) {
-    if (this != &o) {
-      clear();
-      for (auto [root, edge] : o.anchors()) xorInto(root, edge);
-    }
-    return *this;
-  }
-
   bool empty() const { return size_ == 0; }
   std::span<const Entry> anchors() const { return {size_ <= 1 ? &first_ : spilled_.data(), size_}; }
   // XORs `edge` into the entry of `root`, adding it when absent.

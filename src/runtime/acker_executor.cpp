@@ -51,11 +51,11 @@ void AckerExecutor::run() {
     auto taskOf = [this](const AckRecord& r) -> Task& {
       return *tasks_[static_cast<size_t>(r.destTask - plan_.startTask)];
     };
-    n += drainAcksAhead([&](const AckRecord& r) { taskOf(r).core.prefetch(r.root); },
-                        [&](const AckRecord& r) {
-                          if (auto reply = taskOf(r).core.onRecord(r, now)) sendAck(*reply);
-                        },
-                        4096);
+    n += queue_.drainAcks(
+        [&](const AckRecord& r) {
+          if (auto reply = taskOf(r).core.onRecord(r, now)) sendAck(*reply);
+        },
+        4096, [&](const AckRecord& r) { taskOf(r).core.prefetch(r.root); });
     flushOutputs();
     if (n) {
       resetIdle();

@@ -11,15 +11,13 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
     : rt_(rt),
       plan_(std::move(plan)),
       index_(index),
-      queue_(
-          static_cast<size_t>(rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE)),
-          // Only ackers and spouts receive acking records.
-          rt.plan->ackingEnabled() &&
-                  (plan_.componentId == kAckerComponent ||
-                   rt.plan->component(plan_.componentId).kind == ComponentKind::Spout)
-              ? static_cast<size_t>(
-                    rt.plan->conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE))
-              : 2),
+      queue_(rt.receiveBufferSize,
+             // Only ackers and spouts receive acking records.
+             rt.plan->ackingEnabled() &&
+                     (plan_.componentId == kAckerComponent ||
+                      rt.plan->component(plan_.componentId).kind == ComponentKind::Spout)
+                 ? rt.receiveBufferSize
+                 : 2),
       pool_(rt.pools.at(index).get()),
       batches_(executorCount),
       ackBatches_(executorCount),
@@ -94,9 +92,23 @@ thread_local ForeignHeld foreignHeld;
 
 }  // namespace
 
+template <class Item>
+void Executor::holdForeign(std::vector<std::pair<Executor*, Item>>& held, Executor* dest,
+                           const Item& item) {
+  if (foreignHeld.source != this) {
+    flushForeignHeld();
+    foreignHeld.source = this;
+    foreignHeld.limit = batchSize_;
+  }
+  held.emplace_back(dest, item);
+  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
+    flushForeignHeld();
+  }
+}
+
 void Executor::transferFromOtherThread(Executor* dest, detail::TupleData* d) {
   if (foreignHeld.depth) {
-    holdForeign(dest, d);
+    holdForeign(foreignHeld.tuples, dest, d);
   } else {
     blockingPush(dest, d);
   }
@@ -113,7 +125,7 @@ void Executor::publish(OutBatch& b) {
 
 void Executor::sendAckFromOtherThread(Executor* dest, const AckRecord& r) {
   if (foreignHeld.depth) {
-    holdForeignAck(dest, r);
+    holdForeign(foreignHeld.acks, dest, r);
   } else {
     blockingPushAck(dest, r);
   }
@@ -146,29 +158,6 @@ bool Executor::drainOverflow() {
     ackOverflow_.pop_front();
   }
   return !hasOverflow();
-}
-
-void Executor::holdForeign(Executor* dest, detail::TupleData* d) {
-  beginHolding();
-  foreignHeld.tuples.emplace_back(dest, d);
-  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
-    flushForeignHeld();
-  }
-}
-
-void Executor::holdForeignAck(Executor* dest, const AckRecord& r) {
-  beginHolding();
-  foreignHeld.acks.emplace_back(dest, r);
-  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
-    flushForeignHeld();
-  }
-}
-
-void Executor::beginHolding() {
-  if (foreignHeld.source == this) return;
-  flushForeignHeld();
-  foreignHeld.source = this;
-  foreignHeld.limit = batchSize_;
 }
 
 namespace {

@@ -101,26 +101,6 @@ class Executor {
   // Publishes the overflow in order; true once it is empty.
   bool drainOverflow();
   bool hasOverflow() const { return !overflow_.empty() || !ackOverflow_.empty(); }
-  // Drains up to `max` acking records, calling prefetch(r) some records before handle(r): each
-  // record looks up a random key in a big pending map, and this overlaps those cache misses.
-  template <class Prefetch, class Handle>
-  size_t drainAcksAhead(Prefetch&& prefetch, Handle&& handle, size_t max) {
-    constexpr size_t kChunk = 64, kAhead = 8;
-    AckRecord chunk[kChunk];
-    size_t total = 0;
-    while (total < max) {
-      size_t n = 0;
-      queue_.drainAcks([&](const AckRecord& r) { chunk[n++] = r; }, std::min(kChunk, max - total));
-      for (size_t i = 0; i < n && i < kAhead; ++i) prefetch(chunk[i]);
-      for (size_t i = 0; i < n; ++i) {
-        if (i + kAhead < n) prefetch(chunk[i + kAhead]);
-        handle(chunk[i]);
-      }
-      total += n;
-      if (n < kChunk) break;
-    }
-    return total;
-  }
   // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
   void resetIdle() { idleCount_ = 0; }
@@ -166,9 +146,8 @@ class Executor {
   void blockingPush(Executor* dest, detail::TupleData* d);
   void blockingPushAck(Executor* dest, const AckRecord& r);
   // Threads other than the executor's, inside an EmitBatchScope: hold, then push in order.
-  void holdForeign(Executor* dest, detail::TupleData* d);
-  void holdForeignAck(Executor* dest, const AckRecord& r);
-  void beginHolding();
+  template <class Item>
+  void holdForeign(std::vector<std::pair<Executor*, Item>>& held, Executor* dest, const Item& item);
   friend class detail::EmitBatchScope;
   static void flushForeignHeld();
 

@@ -203,6 +203,11 @@ class CustomGrouper : public Grouper {
 
 }  // namespace
 
+int fixedChoice(GroupingType type, const std::vector<int>& targets) {
+  bool builtIn = type != GroupingType::Direct && type != GroupingType::Custom;
+  return builtIn && targets.size() == 1 ? targets.front() : -1;
+}
+
 std::unique_ptr<Grouper> makeGrouper(GrouperSpec spec) {
   auto& targets = spec.targets;
   switch (spec.grouping.type) {

@@ -40,4 +40,9 @@ struct GrouperSpec {
 // Direct subscriptions have no grouper (emitDirect chooses); returns nullptr for them.
 std::unique_ptr<Grouper> makeGrouper(GrouperSpec spec);
 
+// The task every tuple of a subscription goes to when its grouping has no choice to make (a
+// built-in grouping of a consumer with one task), so emits can skip asking the grouper;
+// -1 otherwise (direct and custom groupings decide for themselves).
+int fixedChoice(GroupingType type, const std::vector<int>& targets);
+
 }  // namespace squall::internal

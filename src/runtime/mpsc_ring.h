@@ -56,23 +56,22 @@ class MpscRing {
     return pushed;
   }
 
-  // Consumer thread only. Calls f(item) for up to `max` items; returns how many.
-  template <class F>
-  size_t drain(F&& f, size_t max) {
-    return drain(std::forward<F>(f), max, [](const T&) {});
-  }
-  // The same, calling ahead(item) for the item kAhead places further on, when it is already
-  // published: for items that point to memory the handler will read, to prefetch it.
-  template <class F, class Ahead>
-  size_t drain(F&& f, size_t max, Ahead&& ahead) {
-    constexpr uint64_t kAhead = 8;
+  // Consumer thread only. Calls f(item) for up to `max` items; returns how many. With
+  // `ahead`, also calls ahead(later) for the item kAhead places further on when it is already
+  // published: for items that point to memory f will read, to start fetching it early.
+  struct NoAhead {};
+  static constexpr uint64_t kAhead = 8;
+  template <class F, class Ahead = NoAhead>
+  size_t drain(F&& f, size_t max, Ahead&& ahead = {}) {
     size_t n = 0;
     uint64_t pos = head_;
     while (n < max) {
       Slot& s = slots_[pos & mask_];
       if (s.seq.load(std::memory_order_acquire) != pos + 1) break;
-      const Slot& later = slots_[(pos + kAhead) & mask_];
-      if (later.seq.load(std::memory_order_acquire) == pos + kAhead + 1) ahead(later.item);
+      if constexpr (!std::is_same_v<std::decay_t<Ahead>, NoAhead>) {
+        const Slot& later = slots_[(pos + kAhead) & mask_];
+        if (later.seq.load(std::memory_order_acquire) == pos + kAhead + 1) ahead(later.item);
+      }
       T item = s.item;
       s.seq.store(pos + capacity_, std::memory_order_release);
       head_ = ++pos;

@@ -55,9 +55,11 @@ class ReceiveQueue {
     return tuples_.drain(std::forward<F>(f), max,
                          [](detail::TupleData* later) { __builtin_prefetch(later); });
   }
-  template <class F>
-  size_t drainAcks(F&& f, size_t max) {
-    return acks_.drain(std::forward<F>(f), max);
+  // `ahead(record)` sees each record a few places before f does (see MpscRing::drain): to
+  // prefetch the pending-map slot f will look up.
+  template <class F, class Ahead = MpscRing<AckRecord>::NoAhead>
+  size_t drainAcks(F&& f, size_t max, Ahead&& ahead = {}) {
+    return acks_.drain(std::forward<F>(f), max, std::forward<Ahead>(ahead));
   }
   bool empty() const { return tuples_.empty() && acks_.empty(); }
 

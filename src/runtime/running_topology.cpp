@@ -19,6 +19,8 @@ RunningTopology::RunningTopology(const std::string& name, const std::string& id,
     rt_.edgeIdRange = static_cast<uint64_t>(*range);
   }
   rt_.producerBatchSize = static_cast<int>(c.getInt(Config::TOPOLOGY_PRODUCER_BATCH_SIZE));
+  rt_.receiveBufferSize =
+      static_cast<size_t>(c.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
 }
 
 RunningTopology::~RunningTopology() {
@@ -33,10 +35,8 @@ void RunningTopology::start() {
   if (const ComponentPlan* acker = plan.findComponent(kAckerComponent))
     rt_.ackerTasks = acker->tasks;
   // Room to return as many bodies as one receive queue holds; beyond that they are freed.
-  const auto returnCapacity =
-      static_cast<size_t>(plan.conf.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
   for (size_t i = 0; i < count; ++i) {
-    rt_.pools.push_back(std::make_unique<TuplePool>(returnCapacity));
+    rt_.pools.push_back(std::make_unique<TuplePool>(rt_.receiveBufferSize));
   }
   bool timeouts = plan.conf.getBool(Config::TOPOLOGY_ENABLE_MESSAGE_TIMEOUTS);
   int timeoutSecs = static_cast<int>(plan.conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS));

@@ -185,11 +185,14 @@ void SpoutExecutor::handleInput(detail::TupleData* d) {
   }
 }
 
+SpoutExecutor::Task* SpoutExecutor::taskFor(int taskId) {
+  // The executor's tasks are its contiguous range, in order.
+  size_t i = static_cast<size_t>(taskId - plan_.startTask);
+  return taskId >= plan_.startTask && i < tasks_.size() ? tasks_[i].get() : nullptr;
+}
+
 void SpoutExecutor::handleAck(const AckRecord& r) {
-  Task* tp = nullptr;
-  for (auto& t : tasks_) {
-    if (t->id == r.destTask) tp = t.get();
-  }
+  Task* tp = taskFor(r.destTask);
   if (!tp) return;
   Task& t = *tp;
   if (r.kind == AckKind::TreeReset) {
@@ -228,13 +231,10 @@ void SpoutExecutor::run() {
       1'000'000;
   while (!stopRequested()) {
     size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 64);
-    received += drainAcksAhead(
-        [this](const AckRecord& r) {
-          for (auto& t : tasks_) {
-            if (t->id == r.destTask) t->pending.prefetch(r.root);
-          }
-        },
-        [this](const AckRecord& r) { handleAck(r); }, 4096);
+    received += queue_.drainAcks([this](const AckRecord& r) { handleAck(r); }, 4096,
+                                 [this](const AckRecord& r) {
+                                   if (Task* t = taskFor(r.destTask)) t->pending.prefetch(r.root);
+                                 });
     if (hasOverflow()) drainOverflow();
     bool active = rt_.active.load(std::memory_order_relaxed);
     uint64_t emitsBefore = emits_;

@@ -32,6 +32,7 @@ class SpoutExecutor : public Executor {
   bool openTask(Task& t);
   void handleInput(detail::TupleData* d);
   void handleAck(const AckRecord& r);
+  Task* taskFor(int taskId);  // null when the task is not this executor's
   void rotatePending(Task& t);
   template <class F>
   bool guarded(Task& t, const char* where, F&& f);

@@ -42,14 +42,9 @@ TaskRouting::TaskRouting(TopologyRuntime& rt, TopologyContext& context, TaskStat
         }
         route->consumers.push_back(ConsumerRoute{sub.consumer, makeGrouper(std::move(spec))});
       }
-    }
-    if (auto it = self.consumers.find(streamId);
-        it != self.consumers.end() && it->second.size() == 1) {
-      const auto& sub = it->second.front();
-      const auto& targets = plan.component(sub.consumer).tasks;
-      GroupingType type = sub.grouping.type;
-      if (targets.size() == 1 && type != GroupingType::Direct && type != GroupingType::Custom) {
-        route->fixedTarget = targets.front();
+      if (it->second.size() == 1) {
+        const auto& only = it->second.front();
+        route->fixedTarget = fixedChoice(only.grouping.type, plan.component(only.consumer).tasks);
       }
     }
     if (streamId == "default") defaultRoute_ = route.get();

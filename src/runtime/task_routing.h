@@ -30,9 +30,8 @@ struct StreamRoute {
   // 2 = consumes it by another grouping.
   std::vector<uint8_t> consumerKind;
   OutputStreamStats* stats = nullptr;
-  // The one task every regular emit goes to, when the stream has one subscription by a
-  // built-in grouping and that consumer has one task (-1 otherwise): the grouper's answer
-  // is then known, so the emit skips asking it.
+  // The one task every regular emit goes to, when the stream has one subscription and its
+  // grouping has no choice to make (see fixedChoice in grouper.h); -1 otherwise.
   int fixedTarget = -1;
 };
 

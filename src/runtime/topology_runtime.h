@@ -29,6 +29,7 @@ struct TopologyRuntime {
   // Debug setting: edge ids drawn from [1, range] to make XOR collisions likely in tests.
   uint64_t edgeIdRange = 0;
   int producerBatchSize = 1;
+  size_t receiveBufferSize = 1024;  // topology.executor.receive.buffer.size
 };
 
 }  // namespace squall::internal
