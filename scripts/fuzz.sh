@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (the `fuzz` preset: clang, ASan+UBSan) and runs each for a
+# bounded time, SQUALL_FUZZ_SECONDS (default 20), starting from its seed corpus in
+# fuzz/corpus/<name>/. New inputs go to a scratch copy, so the kept corpus changes only by hand.
+# A crash leaves its input in build/fuzz/artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${SQUALL_FUZZ_SECONDS:-20}
+cmake --preset fuzz >/dev/null
+cmake --build build/fuzz --target squall_fuzzers -j "$(nproc)"
+artifacts=build/fuzz/artifacts
+scratch=build/fuzz/scratch-corpus
+mkdir -p "$artifacts"
+for bin in build/fuzz/fuzz/*_fuzzer; do
+  name=$(basename "$bin" _fuzzer)
+  rm -rf "${scratch:?}/$name" && mkdir -p "$scratch/$name"
+  [[ -d fuzz/corpus/$name ]] && cp -r "fuzz/corpus/$name/." "$scratch/$name/"
+  echo "== fuzz $name (${seconds}s)"
+  status=0
+  "$bin" "$scratch/$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -malloc_limit_mb=1024 -artifact_prefix="$artifacts/$name-" >"$scratch/$name.log" 2>&1 ||
+    status=$?
+  grep -E '^Done [0-9]+ runs' "$scratch/$name.log" || true
+  if ((status != 0)); then
+    tail -n 40 "$scratch/$name.log"
+    echo "fuzz: $name failed (status $status); the input is in $artifacts/"
+    exit 1
+  fi
+done
