@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "squall/config.h"
+#include "squall/metrics_registry.h"
 #include "squall/topology_builder.h"
 
 namespace squall {
@@ -53,6 +54,8 @@ class LocalCluster {
 
   std::vector<TopologySummary> getTopologySummaries() const;
   std::vector<ReportedError> getErrors(const std::string& name) const;
+  // The metrics the topology's tasks reported (multilang `metrics` commands), latest values.
+  std::vector<MetricSample> getMetrics(const std::string& name) const;
 
   class Impl;
   // For the runtime's own tooling (statistics, tests).

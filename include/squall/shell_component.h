@@ -20,6 +20,9 @@ struct ShellCommand {
   // Added to the worker's environment. PATH is appended to the inherited PATH (as Storm's
   // ShellProcess does); other keys replace. SQUALL_SERIALIZER is always set by the engine.
   std::map<std::string, std::string> env;
+  // The wire format this child speaks (json or msgpack); empty means
+  // topology.multilang.serializer. A Python DSL component's own `serializer` choice.
+  std::string serializer;
   // Declared output streams, by id.
   std::map<std::string, StreamInfo> streams;
 };

@@ -11,6 +11,7 @@
 #include "squall/config.h"
 #include "squall/fields.h"
 #include "squall/topology_def.h"
+#include "squall/value.h"
 
 namespace squall {
 
@@ -51,6 +52,9 @@ class TopologyContext {
   const Config& getConfig() const;
   const std::string& getPIDDir() const;
   const std::string& getCodeDir() const;
+  // Records the latest value of this task's metric `name` in the topology's MetricsRegistry
+  // (LocalCluster::getMetrics). Any thread.
+  void reportMetric(const std::string& name, Value value) const;
 
   const internal::TopologyPlan& plan() const { return *plan_; }
 

@@ -53,19 +53,21 @@ ShellCommand fluxSpec(const char* cls, const Values& args) {
   return spec;
 }
 
-// squall: [{"command": [...], "fields": [...] | "streams": {id: [...]}, "cwd": s, "env": {}}].
+// squall: [{"command": [...], "fields": [...] | "streams": {id: [...]}, "cwd": s, "env": {},
+//           "serializer": s}].
 ShellCommand mapSpec(const char* cls, const Values& args) {
   if (args.size() != 1 || !args[0].isMap()) {
     throw IllegalArgumentException(fmt::format(
         "{} takes one constructor argument, a map with \"command\" and \"fields\" or "
-        "\"streams\" (optional \"cwd\", \"env\"); got {}",
+        "\"streams\" (optional \"cwd\", \"env\", \"serializer\"); got {}",
         cls, toString(args)));
   }
   const Map& m = args[0].asMap();
   for (const auto& [k, v] : m) {
-    if (k != "command" && k != "fields" && k != "streams" && k != "cwd" && k != "env") {
+    if (k != "command" && k != "fields" && k != "streams" && k != "cwd" && k != "env" &&
+        k != "serializer") {
       throw IllegalArgumentException(fmt::format(
-          "{}: unknown key '{}' (known: command, fields, streams, cwd, env)", cls, k));
+          "{}: unknown key '{}' (known: command, fields, streams, cwd, env, serializer)", cls, k));
     }
   }
   ShellCommand spec;
@@ -99,6 +101,12 @@ ShellCommand mapSpec(const char* cls, const Values& args) {
       throw IllegalArgumentException(fmt::format("{}: \"cwd\" must be a string", cls));
     }
     spec.cwd = cwd->asString();
+  }
+  if (const Value* serializer = args[0].find("serializer")) {
+    if (!serializer->isString()) {
+      throw IllegalArgumentException(fmt::format("{}: \"serializer\" must be a string", cls));
+    }
+    spec.serializer = serializer->asString();
   }
   if (const Value* env = args[0].find("env")) {
     if (!env->isMap()) {

@@ -458,7 +458,7 @@ class ShellBoltCore {
         if (m.name.empty()) {
           throw ProtocolError("'metrics' without a metric name", offending(child));
         }
-        spdlog::debug("{}: metric '{}' = {}", setup_.label(), m.name, m.params.toString());
+        recordMetric(setup_, m.name, m.params);
         return;
       case ShellCommandKind::Other:
         break;

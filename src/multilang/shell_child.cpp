@@ -34,6 +34,18 @@ std::string ShellSetup::commandLine() const {
 namespace {
 
 constexpr size_t kReadChunk = 1 << 16;
+constexpr size_t kFirstBytes = 16;
+
+// The wire format the start of a child's output is in: "json" (a '{'), "msgpack" (a map's
+// first byte), or "" when it is neither.
+std::string wireFormatOf(const std::string& bytes) {
+  size_t i = bytes.find_first_not_of(" \t\r\n");
+  if (i == std::string::npos) return {};
+  auto c = static_cast<unsigned char>(bytes[i]);
+  if (c == '{') return "json";
+  if ((c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf) return "msgpack";
+  return {};
+}
 
 int pollMs(int64_t deadlineNs) {
   int64_t left = deadlineNs - monotonicNs();
@@ -85,8 +97,23 @@ void ShellChild::handshake(int interruptFd) {
   setup_.serializer->writeMessage(out, Value(std::move(hs)));
   writeAll(out, monotonicNs() + setup_.timeoutNs, interruptFd);
   ShellMsg reply;
-  if (!readMessage(reply, setup_.timeoutNs, interruptFd)) {
-    throw ProtocolError("interrupted while waiting for the child's pid");
+  try {
+    if (!readMessage(reply, setup_.timeoutNs, interruptFd)) {
+      throw ProtocolError("interrupted while waiting for the child's pid");
+    }
+  } catch (const ProtocolError& e) {
+    // One clear sentence instead of a decoding error (the run ends on it: a restart
+    // cannot fix a configuration).
+    std::string ours = setup_.serializer->name();
+    std::string theirs = wireFormatOf(firstBytes_);
+    if (!theirs.empty() && theirs != ours) {
+      throw ProtocolError(
+          fmt::format("serializer mismatch: the engine speaks {} (topology.multilang.serializer)"
+                      " but the child answered the handshake in {}; make them the same",
+                      ours, theirs),
+          e.offending());
+    }
+    throw;
   }
   if (!reply.pid) {
     throw ProtocolError(R"(expected {"pid": N} in reply to the handshake)",
@@ -107,6 +134,10 @@ long ShellChild::readSome() {
   while (true) {
     ssize_t n = ::read(stdoutFd(), room.data(), room.size());
     if (n > 0) {
+      if (firstBytes_.size() < kFirstBytes) {
+        firstBytes_.append(room.data(),
+                           std::min(static_cast<size_t>(n), kFirstBytes - firstBytes_.size()));
+      }
       reader_->commit(static_cast<size_t>(n));
       return n;
     }
@@ -135,8 +166,8 @@ void ShellChild::writeAll(std::string_view data, int64_t deadlineNs, int interru
       throw ProtocolError("interrupted while writing to the child");
     }
     if (r == 0 && monotonicNs() >= deadlineNs) {
-      throw ProtocolError(fmt::format("the child has not read its input for {}",
-                                      secondsText(setup_.timeoutNs)));
+      throw ProtocolError(
+          fmt::format("the child has not read its input for {}", secondsText(setup_.timeoutNs)));
     }
   }
 }
@@ -184,8 +215,8 @@ std::string ShellChild::failureReport(const std::string& problem, const std::str
   std::string pid = reportedPid_ && reportedPid_ != osPid()
                         ? fmt::format("pid {} (started as {})", reportedPid_, osPid())
                         : fmt::format("pid {}", osPid());
-  std::string out = fmt::format("{}, {}, command [{}]: {}", setup_.label(), pid,
-                                setup_.commandLine(), problem);
+  std::string out =
+      fmt::format("{}, {}, command [{}]: {}", setup_.label(), pid, setup_.commandLine(), problem);
   if (!offending.empty()) out += fmt::format("\n  offending message: {}", offending);
   out += fmt::format("\n  the child {}", ended);
   std::string tail = process_ ? process_->stderrTail() : std::string();

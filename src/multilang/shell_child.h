@@ -17,6 +17,7 @@
 #include "multilang/shell_process.h"
 #include "squall/errors.h"
 #include "squall/shell_component.h"
+#include "squall/topology_context.h"
 #include "squall/value.h"
 
 namespace squall::internal {
@@ -41,6 +42,8 @@ struct ShellSetup {
   std::string pidDir;
   bool pidDirOwned = false;  // made by us (the topology has none): removed when empty
   int64_t timeoutNs = 30'000'000'000;
+  // The task's context (valid for the task's life): where `metrics` commands are recorded.
+  const TopologyContext* topologyContext = nullptr;
 
   // "ShellBolt 'split' task 4"
   std::string label() const;
@@ -86,6 +89,7 @@ class ShellChild {
   std::unique_ptr<ShellProcess> process_;
   std::unique_ptr<MessageReader> reader_;
   int64_t reportedPid_ = 0;
+  std::string firstBytes_;  // the start of the child's output, to name its wire format
   std::string exit_;
 };
 

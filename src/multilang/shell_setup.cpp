@@ -1,5 +1,7 @@
 #include "multilang/shell_setup.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 #include "multilang/shell_context.h"
@@ -14,12 +16,15 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
   s.component = context.getThisComponentId();
   s.task = context.getThisTaskId();
   s.command = spec.command;
-  s.serializer = makeSerializer(conf.getString(Config::TOPOLOGY_MULTILANG_SERIALIZER));
+  s.serializer =
+      makeSerializer(spec.serializer.empty() ? conf.getString(Config::TOPOLOGY_MULTILANG_SERIALIZER)
+                                             : spec.serializer);
   auto timeout = conf.getOptionalInt(Config::TOPOLOGY_SUBPROCESS_TIMEOUT_SECS);
   int64_t secs = timeout ? *timeout : conf.getInt(Config::SUPERVISOR_WORKER_TIMEOUT_SECS);
   s.timeoutNs = secs * 1'000'000'000;
   s.conf = confMap(conf);
   s.context = contextMap(context);
+  s.topologyContext = &context;
   s.pidDir = pidDirFor(context);
   s.pidDirOwned = context.getPIDDir().empty();
   s.cwd = spec.cwd;
@@ -27,13 +32,18 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
     // Storm runs children in the topology's resources directory.
     std::error_code ec;
     std::filesystem::path resources = std::filesystem::path(context.getCodeDir()) / "resources";
-    s.cwd = std::filesystem::is_directory(resources, ec) ? resources.string()
-                                                         : context.getCodeDir();
+    s.cwd =
+        std::filesystem::is_directory(resources, ec) ? resources.string() : context.getCodeDir();
   }
   auto env = spec.env;
   env["SQUALL_SERIALIZER"] = s.serializer->name();
   s.env = childEnvironment(env);
   return s;
+}
+
+void recordMetric(const ShellSetup& setup, const std::string& name, const Value& params) {
+  spdlog::debug("{}: metric '{}' = {}", setup.label(), name, params.toString());
+  if (setup.topologyContext) setup.topologyContext->reportMetric(name, params);
 }
 
 void declareShellStreams(const ShellCommand& spec, OutputFieldsDeclarer& declarer) {

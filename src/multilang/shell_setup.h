@@ -16,6 +16,10 @@ namespace squall::internal {
 ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Config& conf,
                           const TopologyContext& context);
 
+// A `metrics` command: the value goes to the topology's MetricsRegistry (read by reporters
+// and LocalCluster::getMetrics), keyed by the task and the metric name.
+void recordMetric(const ShellSetup& setup, const std::string& name, const Value& params);
+
 // Declares the streams of `spec` (what declareOutputFields of a shell component does).
 void declareShellStreams(const ShellCommand& spec, OutputFieldsDeclarer& declarer);
 

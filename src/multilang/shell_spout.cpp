@@ -100,7 +100,7 @@ class ShellSpoutCore {
         return;
       case ShellCommandKind::Metrics:
         if (m.name.empty()) throw ProtocolError("'metrics' without a metric name", offending());
-        spdlog::debug("{}: metric '{}' = {}", setup_.label(), m.name, m.params.toString());
+        recordMetric(setup_, m.name, m.params);
         return;
       case ShellCommandKind::Ack:
       case ShellCommandKind::Fail:

@@ -83,6 +83,11 @@ std::vector<ReportedError> LocalCluster::Impl::errors(const std::string& name) c
   return get(name).errors();
 }
 
+std::vector<MetricSample> LocalCluster::Impl::metrics(const std::string& name) const {
+  std::lock_guard lock(mu_);
+  return get(name).plan().metrics.snapshot();
+}
+
 LocalCluster::LocalCluster() : impl_(std::make_unique<Impl>()) {}
 LocalCluster::~LocalCluster() {
   shutdown();
@@ -109,6 +114,9 @@ std::vector<TopologySummary> LocalCluster::getTopologySummaries() const {
 }
 std::vector<ReportedError> LocalCluster::getErrors(const std::string& name) const {
   return impl_->errors(name);
+}
+std::vector<MetricSample> LocalCluster::getMetrics(const std::string& name) const {
+  return impl_->metrics(name);
 }
 
 }  // namespace squall

@@ -19,6 +19,7 @@ class LocalCluster::Impl {
   void shutdown();
   std::vector<TopologySummary> summaries() const;
   std::vector<ReportedError> errors(const std::string& name) const;
+  std::vector<MetricSample> metrics(const std::string& name) const;
   // nullptr when no topology of that name runs. Valid until it is killed.
   internal::RunningTopology* find(const std::string& name) const;
 

@@ -110,6 +110,10 @@ const Config& TopologyContext::getConfig() const {
 const std::string& TopologyContext::getPIDDir() const {
   return plan_->pidDir;
 }
+void TopologyContext::reportMetric(const std::string& name, Value value) const {
+  plan_->metrics.update(getThisComponentId(), taskId_, name, std::move(value));
+}
+
 const std::string& TopologyContext::getCodeDir() const {
   return plan_->codeDir;
 }

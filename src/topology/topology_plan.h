@@ -12,6 +12,7 @@
 #include "squall/component_registry.h"
 #include "squall/config.h"
 #include "squall/detail/tuple_data.h"
+#include "squall/metrics_registry.h"
 #include "squall/output_fields_declarer.h"
 #include "squall/topology_builder.h"
 #include "squall/topology_def.h"
@@ -74,6 +75,8 @@ class TopologyPlan {
   // Set when the topology is being killed, so a component blocked in a call (a shell bolt
   // waiting for its in-flight window) can give up and let its executor stop.
   mutable std::atomic<bool> stopping{false};
+  // What the tasks report by name (TopologyContext::reportMetric); read by the cluster.
+  mutable MetricsRegistry metrics;
 };
 
 // Storm's split: `tasks` into `executors` contiguous ranges, larger ones first.
