@@ -31,8 +31,10 @@ class Component:
 
     Class attributes:
 
-    * ``serializer`` - "json" (default) or "msgpack".  The ``SQUALL_SERIALIZER``
-      environment variable, set by the engine, overrides it.
+    * ``serializer`` - "json" or "msgpack"; None (default) follows the engine
+      (``SQUALL_SERIALIZER``), else JSON.  ``SQUALL_SERIALIZER``, set by the engine,
+      overrides a class attribute (with a warning); pystorm's constructor argument
+      ``serializer=`` is kept, and a mismatch with the engine is an error.
     * ``exit_on_exception`` - after an unhandled exception is reported to the
       engine, exit with status 1 (True, default) or keep serving (False).
 
@@ -40,7 +42,7 @@ class Component:
     ``task_id``, ``component_name``, ``debug``, ``pid``, ``logger``.
     """
 
-    serializer = "json"
+    serializer = None
     exit_on_exception = True
 
     def __init__(self, input_stream=None, output_stream=None, rdb_signal=signal.SIGUSR1,
@@ -50,6 +52,13 @@ class Component:
         requested = serializer if serializer is not None else type(self).serializer
         # From here on, self.serializer is the resolved wire format name.
         self.serializer, self._overridden_serializer = choose_serializer_name(requested)
+        # pystorm's serializer= argument is the component's own choice: kept, and checked
+        # against the engine's at the handshake (a class attribute follows the engine).
+        self._mismatch = None
+        if serializer is not None and self._overridden_serializer:
+            self._mismatch = (self._overridden_serializer, self.serializer)
+            self.serializer = self._overridden_serializer
+            self._overridden_serializer = None
         if self.serializer == "msgpack":
             from .serializers.msgpack_serializer import require_msgpack
 
@@ -194,6 +203,14 @@ class Component:
 
     def _serve(self):
         self._storm_handler = install_early_handler()
+        if self._mismatch:
+            ours, engine = self._mismatch
+            sys.stderr.write(
+                "squall: serializer mismatch: this component speaks {} (serializer= in its "
+                "code) but the engine speaks {} (topology.multilang.serializer, passed as {}); "
+                "make them the same\n".format(ours, engine, SERIALIZER_ENV_VAR))
+            sys.stderr.flush()
+            return EXIT_AFTER_EXCEPTION
         self._connect()
         try:
             storm_conf, context = self.read_handshake()

@@ -77,3 +77,18 @@ def test_json_engine_against_msgpack_component_fails_clearly(spawn):
     engine.send({"conf": {}, "pidDir": engine.pid_dir, "context": {}})
     assert engine.wait() == 1
     assert "same serializer" in engine.stderr()
+
+
+def test_constructor_serializer_is_kept_and_a_mismatch_is_one_clear_error(spawn):
+    # pystorm's serializer= argument is the component's choice; the engine's differs.
+    code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
+    engine = spawn(code, serializer="json", env={"SQUALL_SERIALIZER": "json"})
+    assert engine.wait() == 1
+    err = engine.stderr()
+    assert "serializer mismatch: this component speaks msgpack" in err, err
+    assert "the engine speaks json" in err, err
+
+
+def test_constructor_serializer_matching_the_engine_runs(spawn):
+    code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
+    exercise(spawn(code, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"}))

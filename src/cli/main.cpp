@@ -2,6 +2,7 @@
 // files or Python DSL modules, with no JVM.
 //
 //   squall run FILE [--duration SECS] [-c key=value]... [--debug] [-f props] [-e]
+//   squall run [NAME] [-t SECS] [-o key=value]... [-n NAME]  (in a streamparse project)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -21,6 +22,7 @@
 #include "flux/builtins.h"
 #include "flux/check.h"
 #include "flux/describe.h"
+#include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
 
@@ -46,17 +48,35 @@ struct FileOptions {
 };
 
 void addFileOptions(CLI::App* cmd, FileOptions& o) {
-  cmd->add_option("FILE", o.file, "Topology file: Flux YAML (.yaml, .yml) or Python DSL (.py)")
-      ->required();
+  cmd->add_option("FILE", o.file,
+                  "Topology file: Flux YAML (.yaml, .yml) or Python DSL (.py); in a "
+                  "streamparse project, a topology name (topologies/NAME.py)");
   cmd->add_option("-f,--filter", o.filter,
                   "Properties file for ${key} substitution in the YAML (Flux's --filter)");
   cmd->add_flag("-e,--env-filter", o.envFilter,
                 "Accepted for Flux compatibility; ${ENV-NAME} substitution is always on");
-  cmd->add_option("-c,--config", o.config, "Configuration override key=value (value read as YAML)")
+  cmd->add_option("-c,--config,-o,--option", o.config,
+                  "Configuration override key=value (value read as YAML; -o as in sparse run)")
       ->take_all();
-  cmd->add_option("--name", o.name,
+  cmd->add_option("-n,--name", o.name,
                   "Topology name (default: the file's name:, else its file name)");
   cmd->add_flag("-v,--verbose", o.verbose, "Show more detail when loading fails");
+}
+
+// FILE may be left out in a streamparse project: `-n NAME` then names the topology, as in
+// `sparse run -n NAME`. False (after saying why) when there is no topology to load.
+bool resolveFile(FileOptions& o, const char* command) {
+  if (!o.file.empty()) return true;
+  if (!o.name.empty()) {
+    if (auto named = flux::streamparseTopologyByName(o.name)) {
+      o.file = *named;
+      return true;
+    }
+  }
+  std::cerr << "squall " << command
+            << ": a topology FILE is required (in a streamparse project, -n NAME or NAME "
+               "names topologies/NAME.py)\n";
+  return false;
 }
 
 std::string executablePath(const char* argv0) {
@@ -139,10 +159,10 @@ int main(int argc, char** argv) {
       "run", "Run a topology in local mode until Ctrl-C or --duration (like `storm local`)");
   addFileOptions(runCmd, runFile);
   runCmd
-      ->add_option("--duration,--local-ttl", run.durationSecs,
-                   "Stop after this many seconds (default: run until Ctrl-C)")
+      ->add_option("--duration,--local-ttl,-t,--time", run.durationSecs,
+                   "Stop after this many seconds (default, or 0: run until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
-  runCmd->add_flag("--debug", run.debug,
+  runCmd->add_flag("-d,--debug", run.debug,
                    "Log every emit, ack, fail and received tuple (topology.debug)");
   runCmd
       ->add_option("--kill-wait", run.killWaitSecs,
@@ -194,6 +214,11 @@ int main(int argc, char** argv) {
 
   std::string exe = executablePath(argv[0]);
   try {
+    if ((*runCmd && !resolveFile(runFile, "run")) ||
+        (*validateCmd && !resolveFile(validateFile, "validate")) ||
+        (*describeCmd && !resolveFile(describeFile, "describe"))) {
+      return cli::kExitUsage;
+    }
     if (*runCmd) {
       return cli::runTopology(load(runFile, exe), run);
     }

@@ -87,6 +87,13 @@ class ErrorWatch {
       Crashes& c = crashes_[{e.component, e.task}];
       c.inARow = (c.inARow > 0 && e.timeSecs - c.lastSecs <= kInARowSecs) ? c.inARow + 1 : 1;
       c.lastSecs = e.timeSecs;
+      // A configuration a restart cannot fix ends the run at once, with one error.
+      if (size_t at = e.message.find("serializer mismatch:");
+          at != std::string::npos && fatal.empty()) {
+        std::string sentence = e.message.substr(at, e.message.find('\n', at) - at);
+        fatal = fmt::format("component '{}' (task {}) cannot start: {}\n  {}", e.component, e.task,
+                            sentence, e.message);
+      }
       if (maxCrashes_ > 0 && c.inARow >= maxCrashes_ && fatal.empty()) {
         fatal = fmt::format(
             "component '{}' (task {}) failed fatally: it crashed {} times in a "

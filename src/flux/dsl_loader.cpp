@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "flux/shell_components.h"
+#include "flux/streamparse_project.h"
 #include "flux/subprocess.h"
 #include "flux/topology_file.h"
 
@@ -128,12 +129,31 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
   const PythonSetup& py = options.python;
   if (py.packageDir.empty()) {
     throw FluxError({path, 0, {}},
-                    "cannot find the squall Python package; set "
-                    "SQUALL_PYTHONPATH to the folder that holds squall/");
+                    "cannot find the squall Python package (looked in SQUALL_PYTHONPATH, "
+                    "<squall>/../share/squall/python, <squall>/../lib/squall/python, a source "
+                    "tree above the squall executable, and `import squall` in " +
+                        py.interpreter +
+                        "); set SQUALL_PYTHONPATH to the folder that holds "
+                        "squall/");
+  }
+  // A streamparse project's src/ is its components' import root and working directory (the
+  // resources folder streamparse ships), and its config.json holds settings.
+  std::optional<StreamparseProject> project = findStreamparseProject(path);
+  std::vector<std::string> projectPath;
+  if (project) {
+    if (isDirectory(project->srcDir)) projectPath.push_back(project->srcDir);
+    for (const auto& w : project->warnings) {
+      if (options.onWarning) {
+        options.onWarning(w);
+      } else {
+        file.warnings.push_back(w);
+      }
+    }
   }
   std::vector<std::string> argv = {py.interpreter, "-m", "squall.dsl.export", path};
   if (options.verbose) argv.push_back("--verbose");
-  ProcessResult r = runProcess(argv, {{"PYTHONPATH", childPythonPath({}, py)}}, kExportTimeoutSecs);
+  ProcessResult r =
+      runProcess(argv, {{"PYTHONPATH", childPythonPath(projectPath, py)}}, kExportTimeoutSecs);
   if (!r.started) {
     throw FluxError({path, 0, {}},
                     fmt::format("cannot run the Python interpreter '{}': {} (set SQUALL_PYTHON "
@@ -179,6 +199,12 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
                        ? SourceLocation{path, integer(doc, "line", 0), "class " + cls}
                        : SourceLocation{"--name", 0, {}};
   Map conf;
+  if (project) {
+    for (const auto& [key, value] : project->options) {
+      conf.insert_or_assign(key, value);
+      file.configKeys[key] = SourceLocation{project->configFile, 0, {}};
+    }
+  }
   SourceLocation configWhere{path, integer(doc, "config_line", integer(doc, "line", 0)),
                              fmt::format("class {}, attribute 'config'", cls)};
   if (const auto* c = member(doc, "config"); c && c->IsObject()) {
@@ -195,6 +221,9 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
   file.conf = Config(conf);
 
   std::string resources = (fs::path(file.dir) / "resources").string();
+  // Where shell components run: Storm's resources folder (a streamparse project's src/).
+  std::string shellCwd =
+      project && isDirectory(project->srcDir) ? project->srcDir : resourcesDir(file.dir);
   const auto* components = member(doc, "components");
   if (!components || !components->IsArray()) {
     throw FluxError({path, 0, {}}, "the exporter's JSON has no components");
@@ -269,9 +298,12 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
                                                  module, qualname));
         }
         shell.command = {py.interpreter, "-m", "squall.dsl.run", module + ":" + qualname};
-        shell.cwd = file.dir;
-        pythonPath = {root, file.dir};
+        shell.cwd = project && isDirectory(project->srcDir) ? project->srcDir : file.dir;
+        pythonPath = {root};
+        pythonPath.insert(pythonPath.end(), projectPath.begin(), projectPath.end());
+        pythonPath.push_back(file.dir);
         if (isDirectory(resources)) pythonPath.push_back(resources);
+        shell.serializer = str(c, "serializer");  // the class's own choice, if it made one
         src.displayClass = fmt::format("python: {}.{}", module, qualname);
         src.language = ComponentLanguage::Python;
       } else if (type == "shell") {
@@ -280,13 +312,11 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
           for (const auto& part : cmd->GetArray()) written.push_back(part.GetString());
         }
         if (std::string script = str(c, "script"); !script.empty()) written.push_back(script);
-        ResolvedCommand resolved = resolveCommand(written, file.dir, py);
+        ResolvedCommand resolved = resolveCommand(written, file.dir, py, shellCwd);
         if (!resolved.missingScript.empty()) {
           std::string shown = fs::path(path).parent_path().string();
           shown = shown.empty() ? "./" : shown + "/";
-          throw FluxError(src.where, fmt::format("script '{}' not found (looked in {} and "
-                                                 "{}resources/)",
-                                                 resolved.missingScript, shown, shown));
+          throw FluxError(src.where, missingScriptMessage(resolved, file.dir, shown));
         }
         shell.command = resolved.command;
         shell.cwd = resolved.cwd;

@@ -1,5 +1,6 @@
 #include "flux/shell_components.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -33,6 +34,7 @@ Values ShellArgs::args() const {
     m["streams"] = Value(std::move(s));
   }
   if (!cwd.empty()) m["cwd"] = cwd;
+  if (!serializer.empty()) m["serializer"] = serializer;
   if (!env.empty()) {
     Map e;
     for (const auto& [k, v] : env) e[k] = v;
@@ -121,41 +123,96 @@ std::optional<std::string> findScript(const std::string& dir, const std::string&
   return std::nullopt;
 }
 
-bool looksLikeScript(const std::string& arg) {
-  if (arg.empty() || arg[0] == '-') return false;
-  if (arg.find('/') != std::string::npos) return true;
-  static const std::set<std::string> extensions = {".py",  ".sh",  ".bash", ".rb",  ".js",
-                                                   ".mjs", ".pl",  ".php",  ".lua", ".r",
-                                                   ".R",   ".tcl", ".ts"};
-  return extensions.count(fs::path(arg).extension().string()) > 0;
+std::string resourcesDir(const std::string& dir) {
+  std::string resources = (fs::path(dir) / "resources").string();
+  return isDirectory(resources) ? resources : dir;
+}
+
+namespace {
+
+enum class Interpreter { None, Python, Other };
+
+Interpreter interpreterOf(const std::string& program) {
+  std::string base = fs::path(program).filename().string();
+  auto startsWith = [&](const char* p) { return base.rfind(p, 0) == 0; };
+  // python, python3, python3.11, pypy3 (a virtualenv's bin/python included)
+  if (startsWith("python") || startsWith("pypy")) {
+    size_t i = startsWith("python") ? 6 : 4;
+    bool version = base.find_first_not_of("0123456789.", i) == std::string::npos;
+    return version ? Interpreter::Python : Interpreter::None;
+  }
+  static const std::set<std::string> others = {"node", "nodejs", "ruby", "perl", "php",    "sh",
+                                               "bash", "dash",   "zsh",  "lua",  "Rscript"};
+  return others.count(base) ? Interpreter::Other : Interpreter::None;
+}
+
+}  // namespace
+
+std::optional<size_t> interpreterScript(const std::vector<std::string>& command) {
+  if (command.empty()) return std::nullopt;
+  Interpreter kind = interpreterOf(command[0]);
+  if (kind == Interpreter::None) return std::nullopt;
+  // Options whose value is the next argument, and options after which no script follows.
+  static const std::set<std::string> pythonValue = {"-W", "-X", "-Q"};
+  static const std::set<std::string> otherValue = {"-r", "--require", "-I", "-C"};
+  static const std::set<std::string> noScript = {"-e", "-p", "--eval", "--print", "-"};
+  for (size_t i = 1; i < command.size(); ++i) {
+    const std::string& a = command[i];
+    if (a == "--") return i + 1 < command.size() ? std::optional<size_t>(i + 1) : std::nullopt;
+    if (a.empty() || a[0] != '-') return i;
+    if (noScript.count(a)) return std::nullopt;
+    if (a.rfind("-c", 0) == 0 || (kind == Interpreter::Python && a.rfind("-m", 0) == 0)) {
+      return std::nullopt;  // inline code or a module
+    }
+    if ((kind == Interpreter::Python ? pythonValue : otherValue).count(a)) ++i;
+  }
+  return std::nullopt;
 }
 
 ResolvedCommand resolveCommand(std::vector<std::string> command, const std::string& dir,
-                               const PythonSetup& python) {
+                               const PythonSetup& python, std::string cwd) {
   ResolvedCommand out;
-  size_t first = 0;
+  out.cwd = cwd.empty() ? resourcesDir(dir) : std::move(cwd);
   if (!command.empty() && (command[0] == "python" || command[0] == "python3")) {
     command[0] = python.interpreter;
-    first = 1;
-  }
-  for (size_t i = first; i < command.size(); ++i) {
-    if (command[i] == "-m" || command[i] == "-c") break;  // a module or inline code follows
-    if (!looksLikeScript(command[i])) continue;
-    if (i == 0 && command[i].find('/') == std::string::npos) continue;
-    if (auto found = findScript(dir, command[i])) {
-      command[i] = *found;
-      out.cwd = parentDir(*found);
-    } else {
-      out.missingScript = command[i];
+  } else if (!command.empty() && !command[0].empty() && command[0].find('/') == std::string::npos) {
+    fs::path shipped = fs::path(out.cwd) / command[0];
+    if (pathExists(shipped.string()) && !isDirectory(shipped.string())) {
+      command[0] = shipped.lexically_normal().string();
     }
-    break;
   }
-  if (out.cwd.empty()) {
-    std::string resources = (fs::path(dir) / "resources").string();
-    out.cwd = isDirectory(resources) ? resources : dir;
+  if (auto i = interpreterScript(command)) {
+    fs::path script(command[*i]);
+    fs::path where = script.is_absolute() ? script : fs::path(out.cwd) / script;
+    if (!pathExists(where.string()) || isDirectory(where.string())) {
+      out.missingScript = command[*i];
+    }
   }
   out.command = std::move(command);
   return out;
+}
+
+std::string missingScriptMessage(const ResolvedCommand& resolved, const std::string& dir,
+                                 const std::string& shownDir) {
+  fs::path cwd = fs::path(resolved.cwd).lexically_normal();
+  fs::path base = fs::path(dir).lexically_normal();
+  std::string shown = cwd.string() + "/";
+  if (cwd == base) {
+    shown = shownDir;
+  } else if (cwd == (base / "resources").lexically_normal()) {
+    shown = shownDir + "resources/";
+  }
+  std::string message = fmt::format(
+      "script '{}' not found in {} (shell components run there, as in Storm: the topology's "
+      "resources folder)",
+      resolved.missingScript, shown);
+  fs::path beside = base / resolved.missingScript;
+  if (cwd != base && !fs::path(resolved.missingScript).is_absolute() &&
+      pathExists(beside.string())) {
+    message += fmt::format("; it is in {}: move it into {} or name it '../{}'", shownDir, shown,
+                           resolved.missingScript);
+  }
+  return message;
 }
 
 std::string childPythonPath(const std::vector<std::string>& first, const PythonSetup& python,

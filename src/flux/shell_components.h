@@ -29,8 +29,10 @@ struct ShellArgs {
   std::string cwd;  // empty: the engine's working directory
   std::map<std::string, std::string> env;
   std::map<std::string, StreamInfo> streams;
+  std::string serializer;  // empty: topology.multilang.serializer
 
-  // [Map{"command", "fields" (only a default stream) or "streams", "cwd", "env"}]
+  // [Map{"command", "fields" (only a default stream) or "streams", "cwd", "env",
+  // "serializer"}]
   Values args() const;
 };
 
@@ -42,19 +44,34 @@ std::optional<std::map<std::string, StreamInfo>> shellOutputs(const ComponentDef
 // `dir`/resources (Storm's folder for shipped scripts). The absolute path, or nullopt.
 std::optional<std::string> findScript(const std::string& dir, const std::string& script);
 
-// True for an argument naming a script file: a known script extension, or a path with '/'.
-bool looksLikeScript(const std::string& arg);
+// The topology's resources folder, Storm's working directory for shell components:
+// `dir`/resources when it exists, else `dir`.
+std::string resourcesDir(const std::string& dir);
+
+// The index of the script argument of `command` when command[0] is an interpreter Squall
+// knows (python*, pypy*, node, ruby, perl, php, sh, bash, lua, Rscript): its first argument
+// that is not an option; nullopt for other programs or when code comes from -c/-m/-e.
+std::optional<size_t> interpreterScript(const std::vector<std::string>& command);
 
 struct ResolvedCommand {
   std::vector<std::string> command;
-  std::string cwd;            // the script's folder, else `dir`/resources or `dir`
-  std::string missingScript;  // the script argument that was not found, if any
+  std::string cwd;            // where the child runs
+  std::string missingScript;  // the interpreter's script argument, not found from `cwd`
 };
 
-// Resolves a command written in a topology file in `dir`: "python"/"python3" become the
-// configured interpreter; the first script argument becomes an absolute path.
+// Resolves a command written in a topology file in `dir` the way Storm runs it: as written,
+// with `cwd` (default: resourcesDir(dir)) as its working directory, so relative arguments
+// are relative to that folder. Only two things change: "python"/"python3" become the
+// configured interpreter, and a program without '/' that is a file in `cwd` (an executable
+// script shipped with the topology) is named by its absolute path. Which argument is "the
+// script" is never guessed: only an interpreter's script is checked, to fail at load time.
 ResolvedCommand resolveCommand(std::vector<std::string> command, const std::string& dir,
-                               const PythonSetup& python);
+                               const PythonSetup& python, std::string cwd = {});
+
+// "script 'x' not found in examples/resources/ (...)" for a command whose script is missing;
+// `shownDir` is the topology file's folder `dir` as the user wrote it ("examples/").
+std::string missingScriptMessage(const ResolvedCommand& resolved, const std::string& dir,
+                                 const std::string& shownDir);
 
 // PYTHONPATH for a child: `first`, then the squall package, then the inherited PYTHONPATH
 // (or `inherited` when given), without duplicates.

@@ -7,6 +7,8 @@
 #include <filesystem>
 
 #include "flux/shell_components.h"
+#include "flux/streamparse_project.h"
+#include "flux/subprocess.h"
 #include "flux/yaml_values.h"
 
 namespace squall::flux {
@@ -45,6 +47,25 @@ SourceLocation TopologyFile::configWhere(const std::string& key) const {
   return SourceLocation{path, 0, {}};
 }
 
+namespace {
+
+bool holdsSquallPackage(const std::filesystem::path& dir) {
+  return pathExists((dir / "squall" / "__init__.py").string());
+}
+
+// The folder from which `interpreter` imports squall (a pip-installed package), or "".
+std::string importableSquall(const std::string& interpreter) {
+  ProcessResult r =
+      runProcess({interpreter, "-c",
+                  "import os, squall; print(os.path.dirname(os.path.dirname(squall.__file__)))"},
+                 {}, 10);
+  if (!r.started || r.timedOut || r.exitCode != 0) return {};
+  std::string dir = r.out.substr(0, r.out.find('\n'));
+  return holdsSquallPackage(dir) ? dir : std::string();
+}
+
+}  // namespace
+
 PythonSetup PythonSetup::discover(const std::string& executablePath) {
   namespace fs = std::filesystem;
   PythonSetup setup;
@@ -53,27 +74,36 @@ PythonSetup PythonSetup::discover(const std::string& executablePath) {
     setup.packageDir = dir;
     return setup;
   }
+  // Relative to the executable, never to where it was built: an install's share/ or lib/,
+  // then (for a development build, anywhere under a checkout) the source tree's python/.
   std::vector<fs::path> candidates;
   if (!executablePath.empty()) {
-    fs::path exeDir = fs::path(executablePath).parent_path();
+    fs::path exeDir = fs::path(absolutePath(executablePath)).parent_path();
     candidates.push_back(exeDir / ".." / "share" / "squall" / "python");
-  }
-#ifdef SQUALL_SOURCE_PYTHON_DIR
-  candidates.emplace_back(SQUALL_SOURCE_PYTHON_DIR);
-#endif
-  for (const auto& c : candidates) {
-    if (pathExists((c / "squall" / "__init__.py").string())) {
-      setup.packageDir = c.lexically_normal().string();
-      break;
+    candidates.push_back(exeDir / ".." / "lib" / "squall" / "python");
+    for (fs::path dir = exeDir; !dir.empty(); dir = dir.parent_path()) {
+      if (pathExists((dir / "CMakeLists.txt").string())) candidates.push_back(dir / "python");
+      if (dir == dir.root_path()) break;
     }
   }
+  for (const auto& c : candidates) {
+    if (holdsSquallPackage(c)) {
+      setup.packageDir = c.lexically_normal().string();
+      return setup;
+    }
+  }
+  setup.packageDir = importableSquall(setup.interpreter);
   return setup;
 }
 
 TopologyFile loadTopologyFile(const std::string& path, const LoadOptions& options) {
   namespace fs = std::filesystem;
+  if (!pathExists(path)) {
+    // `squall run wordcount` in a streamparse project, as `sparse run -n wordcount`.
+    if (auto named = streamparseTopologyByName(path)) return loadPythonTopology(*named, options);
+    throw FluxError({path, 0, {}}, "no such file");
+  }
   std::string ext = fs::path(path).extension().string();
-  if (!pathExists(path)) throw FluxError({path, 0, {}}, "no such file");
   if (isDirectory(path)) throw FluxError({path, 0, {}}, "is a folder, not a topology file");
   if (ext == ".yaml" || ext == ".yml") return loadYamlTopology(path, options);
   if (ext == ".py") return loadPythonTopology(path, options);

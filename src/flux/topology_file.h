@@ -74,8 +74,10 @@ struct PythonSetup {
   std::string interpreter = "/usr/bin/python3";
   std::string packageDir;  // the folder holding the `squall` package (and storm.py)
 
-  // SQUALL_PYTHON, else /usr/bin/python3; SQUALL_PYTHONPATH, else `python/` found near the
-  // executable (an install's ../share/squall/python) or the source tree this was built from.
+  // SQUALL_PYTHON, else /usr/bin/python3. SQUALL_PYTHONPATH, else found from the executable
+  // (never from the folder it was built in): <exe>/../share/squall/python,
+  // <exe>/../lib/squall/python, the python/ folder of a source tree above it; else where the
+  // interpreter imports `squall` from. Empty when none holds the package.
   static PythonSetup discover(const std::string& executablePath);
 };
 

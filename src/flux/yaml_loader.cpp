@@ -823,11 +823,12 @@ void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::str
       }
     }
   }
-  ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python);
+  // changeChildCWD(false): the child stays in the engine's working directory.
+  ResolvedCommand resolved = resolveCommand(
+      written, d.dir, options_.python, changeCwd ? std::string() : fs::current_path().string());
   if (!resolved.missingScript.empty()) {
     fail(d, cmdNode,
-         fmt::format("{}: script '{}' not found (looked in {} and {}resources/)", what,
-                     resolved.missingScript, displayDir(d.display), displayDir(d.display)));
+         fmt::format("{}: {}", what, missingScriptMessage(resolved, d.dir, displayDir(d.display))));
   }
   shell.command = resolved.command;
   if (changeCwd) shell.cwd = resolved.cwd;
@@ -838,8 +839,9 @@ void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::str
   def.className = def.kind == ComponentKind::Bolt ? kShellBolt : kShellSpout;
   def.args = shell.args();
   src.displayClass = fmt::format("{}: {}", simpleClassName(cls), fmt::join(written, " "));
-  src.language = (written[0] == "python" || written[0] == "python3") ? ComponentLanguage::Python
-                                                                     : ComponentLanguage::Shell;
+  src.language = fs::path(written[0]).filename().string().rfind("python", 0) == 0
+                     ? ComponentLanguage::Python
+                     : ComponentLanguage::Shell;
 }
 
 void Loader::buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& def,
@@ -849,6 +851,14 @@ void Loader::buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& 
   std::vector<std::string> extra;
   if (auto a = find(node, "args"); a && !a->value.IsNull()) {
     extra = asStringList(d, a->value, "args");
+  }
+  std::string cwdOverride;
+  if (auto c = find(node, "cwd")) {
+    std::string cwd = asString(d, c->value, "cwd");
+    fs::path p = fs::path(cwd).is_absolute() ? fs::path(cwd) : fs::path(d.dir) / cwd;
+    if (!isDirectory(p.string()))
+      fail(d, c->value, fmt::format("{}: cwd '{}' is not a folder", what, cwd));
+    cwdOverride = p.lexically_normal().string();
   }
   std::string scriptDir;
   if (auto py = find(node, "python")) {
@@ -873,11 +883,11 @@ void Loader::buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& 
                                            : asStringList(d, cmd->value, "command");
     if (written.empty()) fail(d, cmd->value, what + ": the command is empty");
     written.insert(written.end(), extra.begin(), extra.end());
-    ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python);
+    ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python, cwdOverride);
     if (!resolved.missingScript.empty()) {
       fail(d, cmd->value,
-           fmt::format("{}: script '{}' not found (looked in {} and {}resources/)", what,
-                       resolved.missingScript, displayDir(d.display), displayDir(d.display)));
+           fmt::format("{}: {}", what,
+                       missingScriptMessage(resolved, d.dir, displayDir(d.display))));
     }
     shell.command = resolved.command;
     scriptDir = resolved.cwd;
@@ -897,15 +907,7 @@ void Loader::buildShortForm(const Doc& d, const YAML::Node& node, ComponentDef& 
       shell.streams[name] = info;
     }
   }
-  if (auto c = find(node, "cwd")) {
-    std::string cwd = asString(d, c->value, "cwd");
-    fs::path p = fs::path(cwd).is_absolute() ? fs::path(cwd) : fs::path(d.dir) / cwd;
-    if (!isDirectory(p.string()))
-      fail(d, c->value, fmt::format("{}: cwd '{}' is not a folder", what, cwd));
-    shell.cwd = p.lexically_normal().string();
-  } else {
-    shell.cwd = scriptDir;
-  }
+  shell.cwd = cwdOverride.empty() ? scriptDir : cwdOverride;
   std::string userPath;
   if (auto env = find(node, "env"); env && !env->value.IsNull()) {
     if (!env->value.IsMap()) fail(d, env->value, what + ": env must be a map of variables");

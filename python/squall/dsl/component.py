@@ -172,11 +172,27 @@ class PythonComponentSpec(ComponentSpec):
         d["class"] = cls.__qualname__
         d["source_file"] = os.path.abspath(path) if path else None
         d["path"] = _import_root(cls.__module__, path)
+        serializer = _own_serializer(cls)
+        if serializer is not None:
+            d["serializer"] = serializer
         try:
             d["source_line"] = inspect.getsourcelines(cls)[1]
         except (OSError, TypeError):
             d["source_line"] = None
         return d
+
+
+def _own_serializer(cls):
+    """The ``serializer`` class attribute set by the user's code (not squall's default), so
+    the engine speaks the component's own choice; None when it made none."""
+    for klass in cls.__mro__:
+        if "serializer" in vars(klass):
+            module = klass.__module__ or ""
+            if module == "squall" or module.startswith(("squall.", "streamparse", "pystorm")):
+                return None
+            value = vars(klass)["serializer"]
+            return value if isinstance(value, str) else None
+    return None
 
 
 def _import_root(module_name, path):

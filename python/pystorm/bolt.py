@@ -1,0 +1,5 @@
+"""``pystorm.bolt``."""
+
+from squall import BatchingBolt, Bolt, TicklessBatchingBolt
+
+__all__ = ["BatchingBolt", "Bolt", "TicklessBatchingBolt"]

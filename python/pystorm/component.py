@@ -1,0 +1,5 @@
+"""``pystorm.component``."""
+
+from squall import Component, StormHandler, Tuple
+
+__all__ = ["Component", "StormHandler", "Tuple"]

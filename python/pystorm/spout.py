@@ -1,0 +1,5 @@
+"""``pystorm.spout``."""
+
+from squall import ReliableSpout, Spout
+
+__all__ = ["ReliableSpout", "Spout"]
