@@ -17,22 +17,4 @@ from .storm import (BatchingBolt, Bolt, Component, JavaBolt, JavaSpout, Reliable
 __version__ = "4.1.2+squall"
 VERSION = tuple(__version__.split("+")[0].split("."))
 
-__all__ = [
-    "BatchingBolt",
-    "Bolt",
-    "Component",
-    "Grouping",
-    "JavaBolt",
-    "JavaSpout",
-    "ReliableSpout",
-    "ShellBolt",
-    "ShellSpout",
-    "Spout",
-    "Stream",
-    "StormHandler",
-    "TicklessBatchingBolt",
-    "Topology",
-    "Tuple",
-    "dsl",
-    "storm",
-]
+__all__ = sorted(set(storm.__all__) | {"Grouping", "Stream", "Topology", "dsl", "storm"})
