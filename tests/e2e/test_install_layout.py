@@ -13,12 +13,24 @@ from conftest import DEADLINE_SECS, EXAMPLES, ROOT, merged_env
 TOPOLOGY = os.path.join(EXAMPLES, "wordcount.py")
 
 
+@pytest.fixture(scope="module")
+def one_copy(squall, tmp_path_factory):
+    """The binary copied once (it is large); each test links it into its own prefix."""
+    path = tmp_path_factory.mktemp("copy") / "squall"
+    shutil.copy2(squall.binary, path)
+    return path
+
+
 @pytest.fixture()
-def copied(squall, tmp_path):
+def copied(one_copy, tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     binary = bin_dir / "squall"
-    shutil.copy2(squall.binary, binary)
+    try:
+        # A hard link, not a symlink: /proc/self/exe would name the symlink's target.
+        os.link(one_copy, binary)
+    except OSError:
+        shutil.copy2(one_copy, binary)
     return tmp_path, str(binary)
 
 
