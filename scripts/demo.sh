@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds (release) and runs the word-count demo in local mode: the
-# Flux YAML word count whose spout, splitter and counter are Python (examples/wordcount.yaml),
-# for N seconds (default 8).
+# Installs what the demo needs, builds (release) and runs the word-count demo in local mode:
+# the Flux YAML word count whose spout, splitter, counter and top-words summary are Python
+# (examples/wordcount.yaml), for N seconds (default 8), printing the top words every 2 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh demo
 cmake --preset release >/dev/null
 cmake --build build/release --target squall_cli
 squall=./build/release/src/cli/squall

@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
-# Installs every Debian package Squall needs to build, test and run. Idempotent: when all
-# packages are present it prints nothing and does not touch apt.
+# Installs the Debian packages a command needs. Idempotent: when they are all present it
+# prints nothing and does not touch apt.
+#
+#   bash scripts/setup.sh demo   # build the squall command and run Python components
+#   bash scripts/setup.sh test   # everything (the default): tests, sanitizers, fuzzing, Kafka
+#                                # tools, Node.js for the multilang tests
+#
+# The demo runs in local mode, so it leaves out what only the tests use: clang and its
+# sanitizer runtime (fuzzing), ZooKeeper (its server needs a Java runtime), kcat, pytest.
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build pkg-config git clang-format clang libclang-rt-14-dev
+profile="${1:-test}"
+
+# Configuring the project needs GoogleTest and Google Benchmark (CMakeLists.txt finds them).
+demo=(
+  build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  libspdlog-dev libfmt-dev libcli11-dev libasio-dev
-  libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev
-  librdkafka-dev libzookeeper-mt-dev zookeeper
-  python3 python3-pytest python3-msgpack python3-yaml
-  kcat
+  libspdlog-dev libfmt-dev libcli11-dev
+  libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev
+  python3
 )
+test=(
+  "${demo[@]}"
+  git clang-format clang libclang-rt-14-dev libasio-dev
+  libzookeeper-mt-dev zookeeper
+  python3-pytest python3-msgpack python3-yaml
+  kcat nodejs
+)
+
+case "$profile" in
+  demo) packages=("${demo[@]}") ;;
+  test) packages=("${test[@]}") ;;
+  *)
+    echo "setup: unknown profile '$profile' (expected demo or test)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

@@ -10,7 +10,10 @@
 // and the call throws; the executor then restarts the task with backoff (a new child).
 // An ack or fail that Storm would send while the child is still inside `next` (acking
 // disabled: a reliable emit is acked at once) is deferred until that exchange has ended,
-// instead of deadlocking as Storm does. Copying a ShellSpout copies its definition only.
+// instead of deadlocking as Storm does. While the child is silent inside a command, what it
+// emitted is published after topology.batch.flush.interval.millis, and a kill of the topology
+// stops the child instead of waiting for its sync. Copying a ShellSpout copies its definition
+// only.
 
 #include <map>
 #include <memory>

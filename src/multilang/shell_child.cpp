@@ -6,9 +6,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <climits>
 #include <cstring>
+#include <ctime>
 
 namespace squall::internal {
 
@@ -172,8 +175,10 @@ void ShellChild::writeAll(std::string_view data, int64_t deadlineNs, int interru
   }
 }
 
-bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd) {
+bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
+                             const SilenceHook* silence) {
   int64_t deadline = monotonicNs() + timeoutNs;
+  int64_t hookAt = silence ? monotonicNs() + silence->firstAfterNs : INT64_MAX;
   while (true) {
     if (reader_->next(out)) return true;
     long n = readSome();
@@ -186,9 +191,19 @@ bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd) 
           pending);
     }
     pollfd fds[2] = {{stdoutFd(), POLLIN, 0}, {interruptFd, POLLIN, 0}};
-    int r = ::poll(fds, interruptFd >= 0 ? 2 : 1, pollMs(deadline));
+    int64_t wakeAt = std::min(deadline, hookAt);
+    int64_t left = std::max<int64_t>(0, wakeAt - monotonicNs());
+    // ppoll: the silence hook's first wait is typically a millisecond or less.
+    timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    int r = ::ppoll(fds, interruptFd >= 0 ? 2 : 1, &ts, nullptr);
     if (r < 0 && errno == EINTR) continue;
     if (interrupted(interruptFd)) return false;
+    if (r == 0 && silence && monotonicNs() >= hookAt) {
+      int64_t again = silence->call();
+      if (again < 0) return false;
+      hookAt = monotonicNs() + again;
+      continue;
+    }
     if (r == 0 && monotonicNs() >= deadline) {
       throw ProtocolError(
           fmt::format("subprocess heartbeat timeout: no message from the child for {} "

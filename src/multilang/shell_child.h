@@ -7,6 +7,7 @@
 // executor thread); stdinFd() may be written by others under the owner's lock.
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,6 +53,14 @@ struct ShellSetup {
 
 int64_t monotonicNs();
 
+// What a reader does while the child is silent: `call` runs once the child has been silent
+// for `firstAfterNs`, then again each time the wait it returns (ns) has passed; a negative
+// return ends the wait (readMessage returns false, as when interrupted).
+struct SilenceHook {
+  int64_t firstAfterNs = 0;
+  std::function<int64_t()> call;
+};
+
 class ShellChild {
  public:
   // Launches the child, sends the handshake and reads the {"pid": N} reply, all within the
@@ -72,9 +81,10 @@ class ShellChild {
   // Writes all of `data`, waiting for the pipe at most until `deadlineNs`; ProtocolError
   // when the child stops reading or has gone.
   void writeAll(std::string_view data, int64_t deadlineNs, int interruptFd);
-  // The next message, waiting at most `timeoutNs`; false when interrupted. ProtocolError on
-  // malformed output, EOF or timeout.
-  bool readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd);
+  // The next message, waiting at most `timeoutNs`; false when interrupted (by `interruptFd`
+  // or by `silence`). ProtocolError on malformed output, EOF or timeout.
+  bool readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
+                   const SilenceHook* silence = nullptr);
 
   // Stops the child (idempotent) and returns the report for `problem`.
   std::string failureReport(const std::string& problem, const std::string& offending);

@@ -1,18 +1,22 @@
 // ShellSpout: the engine side of a multilang spout (storm.md 1.4-1.10). Everything happens on
 // the spout's executor thread: each call sends one command and serves the child's messages
-// until `sync`. Only the child's stderr has a thread of its own (ShellProcess).
+// until `sync`. Only the child's stderr has a thread of its own (ShellProcess). A child slow
+// to sync does not hold back what it emitted (published after the flush interval) nor the
+// kill of the topology (the exchange is abandoned).
 
 #include "squall/shell_spout.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <deque>
 
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
 #include "squall/topology_context.h"
+#include "topology/topology_plan.h"
 
 namespace squall {
 
@@ -23,7 +27,19 @@ class ShellSpoutCore {
   ShellSpoutCore(const ShellCommand& spec, const Config& conf, TopologyContext& context,
                  SpoutOutputCollector& collector)
       : setup_(makeShellSetup("ShellSpout", spec, conf, context)),
-        collector_(collector) {}
+        topologyStopping_(&context.plan().stopping),
+        collector_(collector) {
+    int64_t flushNs = conf.getInt(Config::TOPOLOGY_BATCH_FLUSH_INTERVAL_MILLIS) * 1'000'000;
+    // While the child is silent: publish what it emitted so far once the flush interval has
+    // passed (it may emit, then sleep or poll before it syncs), and give up the exchange when
+    // the topology is being killed, instead of waiting out a slow nextTuple.
+    silence_.firstAfterNs = flushNs > 0 ? flushNs : kStopCheckNs;
+    silence_.call = [this]() -> int64_t {
+      if (topologyStopping_->load(std::memory_order_relaxed)) return -1;
+      collector_.flush();
+      return kStopCheckNs;
+    };
+  }
 
   ~ShellSpoutCore() {
     child_.reset();
@@ -36,6 +52,7 @@ class ShellSpoutCore {
   // exchange is running (an ack Storm delivers from inside emit() when acking is off) waits
   // until that exchange is over. ShellError (the child is stopped) on any failure.
   void command(const char* command, const Value& id) {
+    if (abandoned_) return;  // the topology is being killed
     if (inExchange_) {
       deferred_.emplace_back(command, id);
       return;
@@ -62,7 +79,10 @@ class ShellSpoutCore {
       child_->writeAll(out_, monotonicNs() + setup_.timeoutNs, -1);
       while (true) {
         // Any message proves the child alive; it has the full timeout to send the next one.
-        child_->readMessage(msg_, setup_.timeoutNs, -1);
+        if (!child_->readMessage(msg_, setup_.timeoutNs, -1, &silence_)) {
+          abandon(command);
+          return;
+        }
         if (msg_.kind == ShellCommandKind::Sync) break;
         dispatch();
       }
@@ -75,6 +95,17 @@ class ShellSpoutCore {
       throw ShellError(report);
     }
     inExchange_ = false;
+  }
+
+  // The topology is being killed while the child is inside `command`: stop it now rather
+  // than wait for its answer; later commands do nothing and close() finds it stopped.
+  void abandon(const char* command) {
+    spdlog::info("{}: stopping the child inside '{}': the topology is being killed", setup_.label(),
+                 command);
+    child_->terminate();
+    inExchange_ = false;
+    deferred_.clear();
+    abandoned_ = true;
   }
 
   std::string offending() { return child_->reader().lastMessageText(300); }
@@ -144,8 +175,13 @@ class ShellSpoutCore {
     if (reply) child_->writeAll(ids, monotonicNs() + setup_.timeoutNs, -1);
   }
 
+  static constexpr int64_t kStopCheckNs = 20'000'000;
+
   ShellSetup setup_;
+  const std::atomic<bool>* topologyStopping_;
   SpoutOutputCollector& collector_;
+  SilenceHook silence_;
+  bool abandoned_ = false;
   const std::string defaultStream_ = kDefaultStream;
   std::unique_ptr<ShellChild> child_;
   bool inExchange_ = false;

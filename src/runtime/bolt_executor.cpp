@@ -258,9 +258,17 @@ void BoltExecutor::run() {
       continue;
     }
     size_t n = 0;
-    // Small chunks, so a chunk that fills the overflow stops further input quickly.
+    // Small chunks, so a chunk that fills the overflow stops further input quickly. Draining
+    // also stops once the flush interval has passed (a slow execute: after one tuple), so
+    // outputs leave and a stop is seen between any two slow calls.
+    startUserCalls();
     for (int chunk = 0; chunk < 16 && !hasOverflow(); ++chunk) {
-      size_t got = queue_.drain([this](detail::TupleData* d) { process(d); }, 64);
+      size_t got = queue_.drain(
+          [this](detail::TupleData* d) {
+            process(d);
+            return !afterUserCall();
+          },
+          64);
       n += got;
       if (got < 64) break;
     }

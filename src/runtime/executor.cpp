@@ -22,6 +22,7 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
       batches_(executorCount),
       ackBatches_(executorCount),
       batchSize_(static_cast<size_t>(std::max(1, rt.producerBatchSize))),
+      publishAt_(batchSize_),
       // Spinning only pays when every executor has a core of its own; otherwise it takes
       // the core from the thread we are waiting for, so go straight to yielding.
       spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0),

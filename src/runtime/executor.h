@@ -101,6 +101,27 @@ class Executor {
   // Publishes the overflow in order; true once it is empty.
   bool drainOverflow();
   bool hasOverflow() const { return !overflow_.empty() || !ackOverflow_.empty(); }
+  // Time-bounded batching, on the executor thread, without reading the clock: the
+  // FlushClock's counter says whether topology.batch.flush.interval.millis has passed.
+  // Call startUserCalls() before a run of calls into user code (a burst of nextTuple rounds,
+  // a chunk of input) and afterUserCall() after each. Once the interval has passed since the
+  // last check, afterUserCall() publishes the partial batches and returns true: the caller
+  // ends its run, so acks, stops and deactivation are looked at between slow calls. While a
+  // single call outlasts the interval (a spout that sleeps or polls in nextTuple), each emit
+  // is published at once, so a tuple does not wait for whatever its emitter does next; the
+  // first quick call brings batching back.
+  void startUserCalls() { epochSeen_ = rt_.flushEpoch.load(std::memory_order_relaxed); }
+  bool afterUserCall() {
+    uint64_t now = rt_.flushEpoch.load(std::memory_order_relaxed);
+    if (now == epochSeen_) [[likely]] {
+      publishAt_ = batchSize_;
+      return false;
+    }
+    publishAt_ = now - epochSeen_ >= 2 ? 1 : batchSize_;
+    epochSeen_ = now;
+    flushOutputs();
+    return true;
+  }
   // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
   void resetIdle() { idleCount_ = 0; }
@@ -137,7 +158,7 @@ class Executor {
       dirty.push_back(dest->index_);
     }
     b.items.push_back(item);
-    return b.items.size() >= batchSize_ ? &b : nullptr;
+    return b.items.size() >= publishAt_ ? &b : nullptr;
   }
   void publish(OutBatch& b);
   void transferFromOtherThread(Executor* dest, detail::TupleData* d);
@@ -163,6 +184,8 @@ class Executor {
   std::vector<size_t> dirtyAcks_;
   std::deque<std::pair<Executor*, AckRecord>> ackOverflow_;
   size_t batchSize_;
+  size_t publishAt_;        // batchSize_, or 1 while the user's calls are slow
+  uint64_t epochSeen_ = 0;  // rt_.flushEpoch when last checked
   uint32_t spinLimit_;
   uint32_t yieldLimit_;
   uint32_t idleCount_ = 0;

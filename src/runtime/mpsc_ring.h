@@ -56,7 +56,8 @@ class MpscRing {
     return pushed;
   }
 
-  // Consumer thread only. Calls f(item) for up to `max` items; returns how many. With
+  // Consumer thread only. Calls f(item) for up to `max` items (an f that returns bool stops
+  // the drain by returning false); returns how many were taken. With
   // `ahead`, also calls ahead(later) for the item kAhead places further on when it is already
   // published: for items that point to memory f will read, to start fetching it early.
   struct NoAhead {};
@@ -76,7 +77,11 @@ class MpscRing {
       s.seq.store(pos + capacity_, std::memory_order_release);
       head_ = ++pos;
       ++n;
-      f(item);
+      if constexpr (std::is_same_v<std::invoke_result_t<F&, T&>, bool>) {
+        if (!f(item)) break;  // the item is consumed; f asks to stop after it
+      } else {
+        f(item);
+      }
     }
     if (n) headPublished_.store(pos, std::memory_order_relaxed);
     return n;

@@ -63,6 +63,7 @@ void RunningTopology::start() {
   }
   for (auto& ex : executors_) ex->start();
   timer_.start();
+  flushClock_.start(plan.conf.getInt(Config::TOPOLOGY_BATCH_FLUSH_INTERVAL_MILLIS) * 1'000'000);
   activate();
   spdlog::info("topology '{}' ({}) started: {} tasks in {} executors", plan.name, plan.stormId,
                plan.numTasks(), executors_.size());
@@ -95,6 +96,7 @@ void RunningTopology::kill(int waitSecs) {
   timer_.stop();
   for (auto& ex : executors_) ex->requestStop();
   for (auto& ex : executors_) ex->join();
+  flushClock_.stop();
   spdlog::info("topology '{}' killed", rt_.plan->name);
 }
 

@@ -1,7 +1,7 @@
 #pragma once
 // RunningTopology: one submitted topology in this process: its plan, its executors (one
-// thread each) and its tick timer. The composition root of a topology: start() builds and
-// starts everything in order, kill() drains and stops it in reverse.
+// thread each), its tick timer and its flush clock. The composition root of a topology: start()
+// builds and starts everything in order, kill() drains and stops it in reverse.
 
 #include <chrono>
 #include <memory>
@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/executor.h"
+#include "runtime/flush_clock.h"
 #include "runtime/tick_timer.h"
 #include "runtime/topology_runtime.h"
 #include "squall/local_cluster.h"
@@ -39,6 +40,7 @@ class RunningTopology {
   TopologyRuntime rt_;
   std::vector<std::unique_ptr<Executor>> executors_;
   TickTimer timer_;
+  FlushClock flushClock_{rt_.flushEpoch};
   bool killed_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

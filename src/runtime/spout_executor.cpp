@@ -249,12 +249,15 @@ void SpoutExecutor::run() {
           for (auto& t : tasks_) pending += static_cast<int64_t>(t->pending.size());
         }
         // A burst of nextTuple rounds per loop, so outputs leave in batches; it ends early
-        // when the spouts go quiet, hit max pending or meet backpressure.
+        // when the spouts go quiet, hit max pending or meet backpressure, and once the flush
+        // interval has passed (a slow spout: one round), so its tuples leave, and its acks,
+        // a deactivation or a stop are seen, between any two slow rounds.
+        startUserCalls();
         for (int round = 0;
              round < kBurst && (!maxPending_ || pending < maxPending_) && !hasOverflow(); ++round) {
           uint64_t before = emits_;
           for (auto& t : tasks_) guarded(*t, "nextTuple", [&] { t->spout->nextTuple(); });
-          if (emits_ == before) break;
+          if (afterUserCall() || emits_ == before) break;
           if (maxPending_) {
             pending = 0;
             for (auto& t : tasks_) pending += static_cast<int64_t>(t->pending.size());

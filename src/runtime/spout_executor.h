@@ -1,8 +1,8 @@
 #pragma once
 // SpoutExecutor: runs the tasks of one spout. Each loop: take acks, fails and ticks from the
 // receive queue; when active, not at max pending and not backpressured, call nextTuple() on
-// every task; publish the outputs; idle when nothing happened. All calls on the spout happen
-// on this thread (Storm's contract).
+// every task, for up to 64 rounds or one flush interval; publish the outputs; idle when
+// nothing happened. All calls on the spout happen on this thread (Storm's contract).
 
 #include <memory>
 #include <vector>

@@ -4,6 +4,7 @@
 // running topology before any executor starts; the routing tables are read-only after.
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <vector>
 
@@ -30,6 +31,9 @@ struct TopologyRuntime {
   uint64_t edgeIdRange = 0;
   int producerBatchSize = 1;
   size_t receiveBufferSize = 1024;  // topology.executor.receive.buffer.size
+  // Advanced every topology.batch.flush.interval.millis by the FlushClock; on a line of its
+  // own (alignas also pads the struct), since every executor reads it after each user call.
+  alignas(64) std::atomic<uint64_t> flushEpoch{0};
 };
 
 }  // namespace squall::internal

@@ -2,6 +2,7 @@
 are skipped by a squall built without it."""
 
 import os
+import re
 
 import pytest
 
@@ -9,15 +10,36 @@ from conftest import EXAMPLES, FAILING, GOOD, interrupt, rel, wait_for_output
 
 # The sentence spout emits five sentences once; "the" appears four times in them.
 FINAL_THE = '["the", 4]'
+# The live demo's summary line (examples/resources/top_words_bolt.py).
+SUMMARY = re.compile(r"after \d+ s: (\d+) words \(\d+/s\); top: ")
 
 
-@pytest.mark.parametrize("name", ["wordcount.yaml", "wordcount_squall.yaml", "wordcount.py"])
+@pytest.mark.parametrize("name", ["wordcount_squall.yaml", "wordcount.py"])
 def test_word_count_examples(squall, multilang, name):
     proc = squall.start("run", rel(os.path.join(EXAMPLES, name)), "--kill-wait", "1")
     try:
         wait_for_output(proc, FINAL_THE, deadline_secs=30)
         interrupt(proc)
         out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "killed" in out
+
+
+def test_live_word_count_demo(squall, multilang):
+    # The README's demo: a steady spout, and a summary of the top words every 2 s whose word
+    # count keeps growing.
+    proc = squall.start("run", rel(os.path.join(EXAMPLES, "wordcount.yaml")), "--kill-wait", "1")
+    try:
+        lines = wait_for_output(proc, "; top: ", deadline_secs=30)
+        lines += wait_for_output(proc, "; top: ", deadline_secs=10)
+        totals = [int(m.group(1)) for m in map(SUMMARY.search, lines) if m]
+        assert len(totals) == 2 and 0 < totals[0] < totals[1], "".join(lines)
+        interrupt(proc)
+        out, err = proc.communicate(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -38,7 +38,7 @@ def test_wordcount_describe(squall, name):
 
 def test_describe_flux_shell_class_names(squall):
     r = squall.run("describe", rel(os.path.join(EXAMPLES, "wordcount.yaml")))
-    assert "FluxShellSpout: python3 sentence_spout.py" in r.stdout
+    assert "FluxShellSpout: python3 random_sentence_spout.py" in r.stdout
     assert "FluxShellBolt: python3 splitsentence.py" in r.stdout
     assert "topology.max.spout.pending" in r.stdout
 
@@ -60,7 +60,8 @@ def test_describe_dot(squall):
     assert out.rstrip().endswith("}")
     assert '"sentences" -> "split"' in out
     assert '"split" -> "count" [label="fields [word]' in out
-    assert '"count" -> "log"' in out
+    assert '"count" -> "top" [label="global' in out
+    assert '"top" -> "log"' in out
     assert "shape=box" in out  # the spout
 
 
