@@ -31,8 +31,10 @@ class Component:
 
     Class attributes:
 
-    * ``serializer`` - "json" (default) or "msgpack".  The ``SQUALL_SERIALIZER``
-      environment variable, set by the engine, overrides it.
+    * ``serializer`` - "json" or "msgpack"; None (default) asks for nothing and speaks
+      JSON unless the engine says otherwise.  The ``SQUALL_SERIALIZER`` environment
+      variable, set by the engine, overrides it (with a warning only when the code asked
+      for something else).
     * ``exit_on_exception`` - after an unhandled exception is reported to the
       engine, exit with status 1 (True, default) or keep serving (False).
 
@@ -40,7 +42,7 @@ class Component:
     ``task_id``, ``component_name``, ``debug``, ``pid``, ``logger``.
     """
 
-    serializer = "json"
+    serializer = None
     exit_on_exception = True
 
     def __init__(self, input_stream=None, output_stream=None, rdb_signal=signal.SIGUSR1,

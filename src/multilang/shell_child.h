@@ -41,6 +41,7 @@ struct ShellSetup {
   std::string pidDir;
   bool pidDirOwned = false;  // made by us (the topology has none): removed when empty
   int64_t timeoutNs = 30'000'000'000;
+  size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
 
   // "ShellBolt 'split' task 4"
   std::string label() const;
