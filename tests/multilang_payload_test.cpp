@@ -69,15 +69,18 @@ TEST(MultilangPayloadJson, LoneSurrogatesDecodeAndRoundTrip) {
   EXPECT_EQ(m.tuple[4], Value(kSurrogate + kSurrogate + "z"));
   EXPECT_EQ(m.tuple[5], Value(kSurrogate + "A"));
   EXPECT_EQ(m.id, Value("m1"));
+  // An escaped backslash first, then text that looks like an escape.
+  EXPECT_EQ(decodeJson(R"({"command":"emit","tuple":["\\ud800 \\\\ud800 \ud800"]})").tuple,
+            Values{Value("\\ud800 \\\\ud800 " + kSurrogate)});
   // Written back the way Python's json reads a lone surrogate.
   EXPECT_EQ(jsonOf(Value(List{m.tuple[0], m.tuple[1]})), R"(["x\ud800y","\udc00"])");
 }
 
 TEST(MultilangPayloadJson, IntegersOfAnySizeAreExact) {
-  ShellMsg m = decodeJson(
-      R"({"command":"emit","tuple":[9223372036854775807,9223372036854775808,)"
-      R"(18446744073709551616,-9223372036854775808,-9223372036854775809,)"
-      R"(1000000000000000000000000000000,1e30,1.5,-0.5,18446744073709551615]})");
+  ShellMsg m =
+      decodeJson(R"({"command":"emit","tuple":[9223372036854775807,9223372036854775808,)"
+                 R"(18446744073709551616,-9223372036854775808,-9223372036854775809,)"
+                 R"(1000000000000000000000000000000,1e30,1.5,-0.5,18446744073709551615]})");
   ASSERT_EQ(m.tuple.size(), 10u);
   EXPECT_EQ(m.tuple[0], Value(INT64_MAX));
   EXPECT_EQ(m.tuple[1].asBigInt().digits, "9223372036854775808");
@@ -124,12 +127,14 @@ TEST(MultilangPayloadMsgpack, BigIntegersRoundTrip) {
   std::string bytes;
   Value big = Value::integer("1000000000000000000000000000000");
   Value negBig = Value::integer("-9223372036854775809");
-  s->writeMessage(bytes, Value(Map{{"command", "emit"},
-                                   {"tuple", Value(List{Value(UINT64_MAX), big, negBig,
-                                                        Value(INT64_MIN)})}}));
+  s->writeMessage(
+      bytes, Value(Map{{"command", "emit"},
+                       {"tuple", Value(List{Value(UINT64_MAX), big, negBig, Value(INT64_MIN)})}}));
   // 2^64 - 1 is a native uint64; beyond msgpack's range, ext type 1 with the digits.
   EXPECT_NE(bytes.find("\xcf\xff\xff\xff\xff\xff\xff\xff\xff"), std::string::npos);
-  EXPECT_NE(bytes.find("\xc7\x1f\x01" "1000000000000000000000000000000"), std::string::npos);
+  EXPECT_NE(bytes.find("\xc7\x1f\x01"
+                       "1000000000000000000000000000000"),
+            std::string::npos);
   ShellMsg m = decodeMsgpack(bytes);
   ASSERT_EQ(m.tuple.size(), 4u);
   EXPECT_EQ(m.tuple[0].asBigInt().digits, "18446744073709551615");
@@ -140,15 +145,32 @@ TEST(MultilangPayloadMsgpack, BigIntegersRoundTrip) {
 
 TEST(MultilangPayloadMsgpack, StrThatIsNotUtf8StaysBytesAndSurrogatesStayText) {
   // {"command": "emit", "tuple": [str "\xff\xfe", str "x<U+D800>y", ext 1 "12x"]}
-  std::string bytes = "\x82\xa7" "command" "\xa4" "emit" "\xa5" "tuple" "\x92" "\xa2\xff\xfe"
-                      "\xa5x\xed\xa0\x80y";
+  std::string bytes =
+      "\x82\xa7"
+      "command"
+      "\xa4"
+      "emit"
+      "\xa5"
+      "tuple"
+      "\x92"
+      "\xa2\xff\xfe"
+      "\xa5x\xed\xa0\x80y";
   ShellMsg m = decodeMsgpack(bytes);
   ASSERT_EQ(m.tuple.size(), 2u);
   EXPECT_EQ(m.tuple[0], Value(Bytes{"\xff\xfe"}));
   EXPECT_EQ(m.tuple[1], Value("x" + kSurrogate + "y"));
   EXPECT_TRUE(m.poison.empty());
   // A big-integer ext that does not hold digits cannot be carried: poison, named.
-  std::string badExt = "\x82\xa7" "command" "\xa4" "emit" "\xa5" "tuple" "\x91" "\xc7\x03\x01" "12x";
+  std::string badExt =
+      "\x82\xa7"
+      "command"
+      "\xa4"
+      "emit"
+      "\xa5"
+      "tuple"
+      "\x91"
+      "\xc7\x03\x01"
+      "12x";
   ShellMsg bad = decodeMsgpack(badExt);
   EXPECT_NE(bad.poison.find("field 0 of the tuple"), std::string::npos) << bad.poison;
 }
@@ -156,7 +178,10 @@ TEST(MultilangPayloadMsgpack, StrThatIsNotUtf8StaysBytesAndSurrogatesStayText) {
 TEST(MultilangPayloadMsgpack, HugeClaimedSizesAreRefusedAtOnce) {
   // A str32 header claiming 2 GB: refused from its first bytes, not after the timeout.
   auto r = makeMsgpackSerializer()->newReader();
-  feed(*r, std::string("\x81\xa7" "command" "\xdb\x80\x00\x00\x00", 14));
+  feed(*r, std::string("\x81\xa7"
+                       "command"
+                       "\xdb\x80\x00\x00\x00",
+                       14));
   std::string e = errorOf(*r);
   EXPECT_NE(e.find("at least 2147483662 bytes"), std::string::npos) << e;
   EXPECT_NE(e.find("topology.multilang.max.message.bytes = 67108864"), std::string::npos) << e;
@@ -174,7 +199,9 @@ TEST(MultilangPayloadMsgpack, HugeClaimedSizesAreRefusedAtOnce) {
   feed(*r3, big);
   EXPECT_NE(errorOf(*r3).find("larger than"), std::string::npos);
   auto r4 = makeMsgpackSerializer()->newReader(1024);
-  feed(*r4, "\x81\xa7" "command\xa4sync");
+  feed(*r4,
+       "\x81\xa7"
+       "command\xa4sync");
   ShellMsg m;
   EXPECT_TRUE(r4->next(m));
 }

@@ -191,9 +191,10 @@ int escapeAt(const char* p, size_t n) {
 // code point, which RapidJSON passes through as they are: the string then holds the lone
 // surrogate WTF-8 style, and the writer escapes it back. Returns the new length.
 size_t rewriteLoneHighSurrogates(char* doc, size_t n) {
-  const char* hit = static_cast<const char*>(memmem(doc, n, "\\u", 2));
-  if (!hit) return n;  // the common case: no escapes of code points at all
-  size_t r = static_cast<size_t>(hit - doc);
+  if (!memmem(doc, n, "\\u", 2)) return n;  // the common case: no escapes of code points
+  // The first backslash starts an escape (JSON has no other); from there escapes are walked in
+  // pairs, so the "\\u" of an escaped backslash followed by "u" is never taken for one.
+  size_t r = static_cast<size_t>(static_cast<const char*>(std::memchr(doc, '\\', n)) - doc);
   size_t w = r;
   while (r < n) {
     char c = doc[r];
@@ -333,8 +334,8 @@ class JsonReader : public MessageReader {
     builder_.begin(out);
     rapidjson::InsituStringStream in(doc);
     MessageHandler handler(builder_, in, doc + docSize);
-    auto ok = reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in,
-                                                                                         handler);
+    auto ok =
+        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
     if (!ok) {
       if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
       throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",
@@ -369,8 +370,8 @@ class JsonReader : public MessageReader {
     while (true) {
       size_t from = scan_;
       if (size_ - from < 5) return std::string::npos;
-      const char* hit = static_cast<const char*>(
-          memmem(buf_.data() + from, size_ - from, "\nend", 4));
+      const char* hit =
+          static_cast<const char*>(memmem(buf_.data() + from, size_ - from, "\nend", 4));
       if (!hit) {
         scan_ = size_ - 3;  // the next "\nend" may start in the last 3 bytes
         return std::string::npos;
@@ -445,8 +446,7 @@ class JsonSerializer : public Serializer {
     out += ']';
     out += kTrailer;
   }
-  void writeCommand(std::string& out, std::string_view command,
-                    const Value& id) const override {
+  void writeCommand(std::string& out, std::string_view command, const Value& id) const override {
     out += R"({"command":)";
     appendEscaped(out, command);
     out += R"(,"id":)";

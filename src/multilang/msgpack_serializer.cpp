@@ -130,28 +130,90 @@ Header headerAt(const unsigned char* p, size_t avail) {
     h.bodySize = c & 0x1f;
   } else {
     switch (c) {
-      case 0xc4: case 0xd9: sized(1, 0, false, 0); break;  // bin8, str8
-      case 0xc5: case 0xda: sized(2, 0, false, 0); break;  // bin16, str16
-      case 0xc6: case 0xdb: sized(4, 0, false, 0); break;  // bin32, str32
-      case 0xc7: sized(1, 1, false, 0); break;              // ext8
-      case 0xc8: sized(2, 1, false, 0); break;              // ext16
-      case 0xc9: sized(4, 1, false, 0); break;              // ext32
-      case 0xca: h.headerSize = 1; h.bodySize = 4; break;  // float32
-      case 0xcb: h.headerSize = 1; h.bodySize = 8; break;  // float64
-      case 0xcc: case 0xd0: h.headerSize = 1; h.bodySize = 1; break;
-      case 0xcd: case 0xd1: h.headerSize = 1; h.bodySize = 2; break;
-      case 0xce: case 0xd2: h.headerSize = 1; h.bodySize = 4; break;
-      case 0xcf: case 0xd3: h.headerSize = 1; h.bodySize = 8; break;
-      case 0xd4: h.headerSize = 2; h.bodySize = 1; break;   // fixext 1
-      case 0xd5: h.headerSize = 2; h.bodySize = 2; break;
-      case 0xd6: h.headerSize = 2; h.bodySize = 4; break;
-      case 0xd7: h.headerSize = 2; h.bodySize = 8; break;
-      case 0xd8: h.headerSize = 2; h.bodySize = 16; break;
-      case 0xdc: sized(2, 0, true, 1); break;  // array16
-      case 0xdd: sized(4, 0, true, 1); break;  // array32
-      case 0xde: sized(2, 0, true, 2); break;  // map16
-      case 0xdf: sized(4, 0, true, 2); break;  // map32
-      default: h.headerSize = 1; break;
+      case 0xc4:
+      case 0xd9:
+        sized(1, 0, false, 0);
+        break;  // bin8, str8
+      case 0xc5:
+      case 0xda:
+        sized(2, 0, false, 0);
+        break;  // bin16, str16
+      case 0xc6:
+      case 0xdb:
+        sized(4, 0, false, 0);
+        break;  // bin32, str32
+      case 0xc7:
+        sized(1, 1, false, 0);
+        break;  // ext8
+      case 0xc8:
+        sized(2, 1, false, 0);
+        break;  // ext16
+      case 0xc9:
+        sized(4, 1, false, 0);
+        break;  // ext32
+      case 0xca:
+        h.headerSize = 1;
+        h.bodySize = 4;
+        break;  // float32
+      case 0xcb:
+        h.headerSize = 1;
+        h.bodySize = 8;
+        break;  // float64
+      case 0xcc:
+      case 0xd0:
+        h.headerSize = 1;
+        h.bodySize = 1;
+        break;
+      case 0xcd:
+      case 0xd1:
+        h.headerSize = 1;
+        h.bodySize = 2;
+        break;
+      case 0xce:
+      case 0xd2:
+        h.headerSize = 1;
+        h.bodySize = 4;
+        break;
+      case 0xcf:
+      case 0xd3:
+        h.headerSize = 1;
+        h.bodySize = 8;
+        break;
+      case 0xd4:
+        h.headerSize = 2;
+        h.bodySize = 1;
+        break;  // fixext 1
+      case 0xd5:
+        h.headerSize = 2;
+        h.bodySize = 2;
+        break;
+      case 0xd6:
+        h.headerSize = 2;
+        h.bodySize = 4;
+        break;
+      case 0xd7:
+        h.headerSize = 2;
+        h.bodySize = 8;
+        break;
+      case 0xd8:
+        h.headerSize = 2;
+        h.bodySize = 16;
+        break;
+      case 0xdc:
+        sized(2, 0, true, 1);
+        break;  // array16
+      case 0xdd:
+        sized(4, 0, true, 1);
+        break;  // array32
+      case 0xde:
+        sized(2, 0, true, 2);
+        break;  // map16
+      case 0xdf:
+        sized(4, 0, true, 2);
+        break;  // map32
+      default:
+        h.headerSize = 1;
+        break;
     }
     if (h.headerSize > avail) h.headerSize = 0;
   }
@@ -299,15 +361,16 @@ class MsgpackReader : public MessageReader {
         break;
       case msgpack::PARSE_STOP_VISITOR:
         keepLast(start, std::min(avail, kKeepRaw));
-        throw ProtocolError(builder_.error().empty() ? "a map key that is a list or a map"
-                                                    : builder_.error(),
-                            lastMessageText(300));
+        throw ProtocolError(
+            builder_.error().empty() ? "a map key that is a list or a map" : builder_.error(),
+            lastMessageText(300));
       default:
         throw ProtocolError("malformed msgpack from the child",
                             printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
     }
     if (off > max_) {
-      throwTooLarge(off, false, max_, printable(std::string_view(start, std::min<size_t>(off, 64)), 64));
+      throwTooLarge(off, false, max_,
+                    printable(std::string_view(start, std::min<size_t>(off, 64)), 64));
     }
     keepLast(start, off);
     pos_ += off;
@@ -386,8 +449,7 @@ class MsgpackSerializer : public Serializer {
     pk.pack_array(static_cast<uint32_t>(ids.size()));
     for (int t : ids) pk.pack_int64(t);
   }
-  void writeCommand(std::string& out, std::string_view command,
-                    const Value& id) const override {
+  void writeCommand(std::string& out, std::string_view command, const Value& id) const override {
     StringSink sink{&out};
     Packer pk(sink);
     pk.pack_map(2);

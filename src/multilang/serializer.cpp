@@ -46,11 +46,11 @@ std::unique_ptr<Serializer> makeSerializer(const std::string& configured) {
       key == "com.yelp.pyleus.serializer.messagepackserializer") {
     return makeMsgpackSerializer();
   }
-  throw ConfigError(fmt::format(
-      "{}: unknown multilang serializer '{}'; use json (or "
-      "org.apache.storm.multilang.JsonSerializer) or msgpack (or "
-      "com.yelp.pyleus.serializer.MessagePackSerializer)",
-      Config::TOPOLOGY_MULTILANG_SERIALIZER, configured));
+  throw ConfigError(
+      fmt::format("{}: unknown multilang serializer '{}'; use json (or "
+                  "org.apache.storm.multilang.JsonSerializer) or msgpack (or "
+                  "com.yelp.pyleus.serializer.MessagePackSerializer)",
+                  Config::TOPOLOGY_MULTILANG_SERIALIZER, configured));
 }
 
 const char* commandKindName(ShellCommandKind k) {

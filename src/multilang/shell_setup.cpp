@@ -29,8 +29,8 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
     // Storm runs children in the topology's resources directory.
     std::error_code ec;
     std::filesystem::path resources = std::filesystem::path(context.getCodeDir()) / "resources";
-    s.cwd = std::filesystem::is_directory(resources, ec) ? resources.string()
-                                                         : context.getCodeDir();
+    s.cwd =
+        std::filesystem::is_directory(resources, ec) ? resources.string() : context.getCodeDir();
   }
   auto env = spec.env;
   env["SQUALL_SERIALIZER"] = s.serializer->name();

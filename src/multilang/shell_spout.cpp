@@ -22,8 +22,7 @@ class ShellSpoutCore {
  public:
   ShellSpoutCore(const ShellCommand& spec, const Config& conf, TopologyContext& context,
                  SpoutOutputCollector& collector)
-      : setup_(makeShellSetup("ShellSpout", spec, conf, context)),
-        collector_(collector) {}
+      : setup_(makeShellSetup("ShellSpout", spec, conf, context)), collector_(collector) {}
 
   ~ShellSpoutCore() {
     child_.reset();
