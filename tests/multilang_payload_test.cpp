@@ -143,6 +143,20 @@ TEST(MultilangPayloadMsgpack, BigIntegersRoundTrip) {
   EXPECT_EQ(m.tuple[3], Value(INT64_MIN));
 }
 
+TEST(MultilangPayloadMsgpack, WholeDoublesStayDoubles) {
+  // msgpack-cxx's pack_double would write 60.0 as the integer 60.
+  std::string bytes;
+  makeMsgpackSerializer()->writeMessage(
+      bytes, Value(Map{{"command", "emit"}, {"tuple", Value(List{60.0, -0.0, 1e300})}}));
+  EXPECT_NE(bytes.find(std::string("\xcb\x40\x4e\x00\x00\x00\x00\x00\x00", 9)), std::string::npos);
+  ShellMsg m = decodeMsgpack(bytes);
+  ASSERT_EQ(m.tuple.size(), 3u);
+  EXPECT_TRUE(m.tuple[0].isDouble());
+  EXPECT_EQ(m.tuple[0], Value(60.0));
+  EXPECT_TRUE(m.tuple[1].isDouble());
+  EXPECT_EQ(m.tuple[2], Value(1e300));
+}
+
 TEST(MultilangPayloadMsgpack, StrThatIsNotUtf8StaysBytesAndSurrogatesStayText) {
   // {"command": "emit", "tuple": [str "\xff\xfe", str "x<U+D800>y", ext 1 "12x"]}
   std::string bytes =

@@ -34,6 +34,17 @@ void packString(Packer& pk, std::string_view s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// Always a float 64: msgpack-cxx's pack_double writes a whole-valued double (60.0) as an
+// integer, and a Python float would come back an int.
+void packFloat64(Packer& pk, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  char buf[9];
+  buf[0] = static_cast<char>(0xcb);
+  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+  pk.pack_bin_body(buf, sizeof buf);  // the body writers append raw bytes
+}
+
 void packValue(Packer& pk, const Value& v) {
   switch (v.type()) {
     case ValueType::Null:
@@ -50,7 +61,7 @@ void packValue(Packer& pk, const Value& v) {
       pk.pack_int64(v.asInt());
       return;
     case ValueType::Double:
-      pk.pack_double(v.asDouble());
+      packFloat64(pk, v.asDouble());
       return;
     case ValueType::String:
       packString(pk, v.asString());
