@@ -79,6 +79,7 @@ def test_json_engine_against_msgpack_component_fails_clearly(spawn):
     assert "same serializer" in engine.stderr()
 
 
+<<<<<<< HEAD
 def test_constructor_serializer_is_kept_and_a_mismatch_is_one_clear_error(spawn):
     # pystorm's serializer= argument is the component's choice; the engine's differs.
     code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
@@ -92,3 +93,52 @@ def test_constructor_serializer_is_kept_and_a_mismatch_is_one_clear_error(spawn)
 def test_constructor_serializer_matching_the_engine_runs(spawn):
     code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
     exercise(spawn(code, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"}))
+=======
+def test_no_serializer_asked_means_no_warning_under_msgpack(spawn):
+    # The component asks for nothing; the engine says msgpack: nothing to warn about.
+    engine = spawn(BOLT_USING_ENV, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"})
+    exercise(engine)
+    assert not [log for log in engine.logs if "SQUALL_SERIALIZER" in log.get("msg", "")], \
+        engine.logs
+
+
+def serializer_pair(data=b""):
+    import io
+
+    from squall.serializers.msgpack_serializer import MsgpackSerializer
+
+    out = io.BytesIO()
+    return MsgpackSerializer(io.BufferedReader(io.BytesIO(data)), out), out
+
+
+BIG_VALUES = [2 ** 63, 2 ** 64 - 1, 2 ** 64, -2 ** 63 - 1, -2 ** 63, 10 ** 30, -(10 ** 40)]
+
+
+def test_integers_of_any_size_round_trip():
+    writer, out = serializer_pair()
+    writer.write_message({"command": "emit", "tuple": BIG_VALUES})
+    data = out.getvalue()
+    # Beyond msgpack's range: ext type 1 holding the decimal digits, as the engine reads it.
+    assert b"\xc7\x1f\x01" + str(10 ** 30).encode() in data
+    assert b"\xcf\xff\xff\xff\xff\xff\xff\xff\xff" in data  # 2**64 - 1 stays a native uint64
+    reader, _ = serializer_pair(data)
+    assert reader.read_message()["tuple"] == BIG_VALUES
+
+
+def test_lone_surrogates_round_trip_as_the_engine_keeps_them():
+    writer, out = serializer_pair()
+    writer.write_message({"tuple": ["x\ud800y", "\udc00"]})
+    data = out.getvalue()
+    assert b"x\xed\xa0\x80y" in data  # the bytes the engine holds and gives back
+    reader, _ = serializer_pair(data)
+    assert reader.read_message()["tuple"] == ["x\ud800y", "\udc00"]
+
+
+def test_other_ext_types_and_unknown_objects():
+    writer, out = serializer_pair()
+    writer.write_message({"e": msgpack.ExtType(5, b"ab")})
+    reader, _ = serializer_pair(out.getvalue())
+    assert reader.read_message() == {"e": msgpack.ExtType(5, b"ab")}
+    with pytest.raises(TypeError, match="cannot serialize"):
+        writer.write_message({"o": object()})
+>>>>>>> h/payloads

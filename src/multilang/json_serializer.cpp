@@ -40,6 +40,14 @@ void appendEscaped(std::string& out, std::string_view s) {
       }
     }
     out.append(s.data() + run, i - run);
+    if (uint32_t cp = c == 0xED ? surrogateAt(p + i, n - i) : 0) {
+      // A lone surrogate (held WTF-8 style): the escape Python's json writes and reads back.
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += hex[(cp >> shift) & 15];
+      i += 3;
+      run = i;
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -149,35 +157,123 @@ void appendValue(std::string& out, const Value& v) {
       out += '}';
       return;
     }
+    case ValueType::BigInt:
+      out += v.asBigInt().digits;  // JSON numbers have no bound; Python reads an exact int
+      return;
   }
+}
+
+bool isHex(char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+unsigned hex4(const char* p) {
+  unsigned v = 0;
+  for (int i = 0; i < 4; ++i) {
+    char c = p[i];
+    v = v * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  }
+  return v;
+}
+
+// A "\uXXXX" escape at p (n bytes available): its code unit, or -1.
+int escapeAt(const char* p, size_t n) {
+  if (n < 6 || p[0] != '\\' || p[1] != 'u') return -1;
+  for (int i = 2; i < 6; ++i) {
+    if (!isHex(p[i])) return -1;
+  }
+  return static_cast<int>(hex4(p + 2));
+}
+
+// RapidJSON rejects a high surrogate escape that no low surrogate escape follows, though JSON
+// allows it and Python's json writes it for a str holding a lone surrogate. Rewrites each such
+// "\uD8xx" in the document (in place; the text only shrinks) to the 3 bytes of the surrogate
+// code point, which RapidJSON passes through as they are: the string then holds the lone
+// surrogate WTF-8 style, and the writer escapes it back. Returns the new length.
+size_t rewriteLoneHighSurrogates(char* doc, size_t n) {
+  if (!memmem(doc, n, "\\u", 2)) return n;  // the common case: no escapes of code points
+  // The first backslash starts an escape (JSON has no other); from there escapes are walked in
+  // pairs, so the "\\u" of an escaped backslash followed by "u" is never taken for one.
+  size_t r = static_cast<size_t>(static_cast<const char*>(std::memchr(doc, '\\', n)) - doc);
+  size_t w = r;
+  while (r < n) {
+    char c = doc[r];
+    if (c != '\\') {
+      doc[w++] = doc[r++];
+      continue;
+    }
+    if (r + 1 >= n) break;
+    int unit = escapeAt(doc + r, n - r);
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      int low = escapeAt(doc + r + 6, n - r - 6);
+      if (low < 0xDC00 || low > 0xDFFF) {
+        doc[w++] = static_cast<char>(0xE0 | (unit >> 12));
+        doc[w++] = static_cast<char>(0x80 | ((unit >> 6) & 0x3F));
+        doc[w++] = static_cast<char>(0x80 | (unit & 0x3F));
+        r += 6;
+        continue;
+      }
+    }
+    // Any other escape (a pair included) is copied whole, so "\\\\ud800" stays an escaped
+    // backslash followed by text.
+    doc[w++] = doc[r++];
+    doc[w++] = doc[r++];
+  }
+  while (r < n) doc[w++] = doc[r++];
+  doc[w] = '\0';
+  return w;
 }
 
 // RapidJSON's SAX events, handed to the MessageBuilder.
 class MessageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, MessageHandler> {
  public:
-  explicit MessageHandler(MessageBuilder& b) : b_(b) {}
+  MessageHandler(MessageBuilder& b, const rapidjson::InsituStringStream& in, const char* end)
+      : b_(b), in_(in), end_(end) {}
 
   bool Null() { return b_.value(Value()); }
   bool Bool(bool v) { return b_.value(Value(v)); }
   bool Int(int i) { return b_.value(Value(i)); }
   bool Uint(unsigned u) { return b_.value(Value(static_cast<int64_t>(u))); }
   bool Int64(int64_t i) { return b_.value(Value(i)); }
-  bool Uint64(uint64_t u) {
-    if (u > static_cast<uint64_t>(INT64_MAX)) return b_.value(Value(static_cast<double>(u)));
-    return b_.value(Value(static_cast<int64_t>(u)));
+  bool Uint64(uint64_t u) { return b_.value(Value(u)); }  // a BigInt above INT64_MAX
+  bool Double(double d) {
+    // RapidJSON hands an integer beyond uint64 (or below INT64_MIN) over as a double. While
+    // this callback runs, the stream still stands at the start of the number (RapidJSON parses
+    // numbers on a local copy of the stream): an integer token is carried exactly instead.
+    const char* p = in_.src_;
+    const char* q = p;
+    if (q < end_ && *q == '-') ++q;
+    const char* digits = q;
+    while (q < end_ && *q >= '0' && *q <= '9') ++q;
+    if (q > digits && (q == end_ || (*q != '.' && *q != 'e' && *q != 'E'))) {
+      return b_.value(Value::integer(std::string_view(p, static_cast<size_t>(q - p))));
+    }
+    return b_.value(Value(d));
   }
-  bool Double(double d) { return b_.value(Value(d)); }
   bool String(const char* s, rapidjson::SizeType n, bool) {
-    return b_.value(Value(std::string(s, n)));
+    std::string_view text(s, n);
+    if (!isUtf8OrSurrogates(text)) b_.poison(notUtf8(text));
+    return b_.value(Value(std::string(text)));
   }
   bool StartObject() { return b_.startMap(); }
-  bool Key(const char* s, rapidjson::SizeType n, bool) { return b_.key(std::string_view(s, n)); }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    std::string_view text(s, n);
+    if (!isUtf8OrSurrogates(text)) b_.poison(notUtf8(text), true);
+    return b_.key(text);
+  }
   bool EndObject(rapidjson::SizeType) { return b_.endMap(); }
   bool StartArray() { return b_.startArray(); }
   bool EndArray(rapidjson::SizeType) { return b_.endArray(); }
 
  private:
+  static std::string notUtf8(std::string_view text) {
+    return fmt::format("a string that is not UTF-8 (JSON strings must be): \"{}\"",
+                       printable(text, 60));
+  }
+
   MessageBuilder& b_;
+  const rapidjson::InsituStringStream& in_;
+  const char* end_;
 };
 
 bool isSpace(char c) {
@@ -186,6 +282,8 @@ bool isSpace(char c) {
 
 class JsonReader : public MessageReader {
  public:
+  explicit JsonReader(size_t maxBytes) : max_(maxBytes) {}
+
   std::span<char> prepare(size_t n) override {
     if (pos_ > 0) {
       std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
@@ -214,7 +312,14 @@ class JsonReader : public MessageReader {
           printable(currentLine(), 200));
     }
     size_t end = findTerminator();
-    if (end == std::string::npos) return false;
+    if (end == std::string::npos) {
+      // No size is declared in JSON: refuse once the bytes without a terminator exceed it.
+      if (size_ - pos_ > max_) {
+        throwTooLarge(size_ - pos_, true, max_, printable(currentLine(), 200));
+      }
+      return false;
+    }
+    if (end - pos_ > max_) throwTooLarge(end - pos_, false, max_, printable(currentLine(), 200));
     // [pos_, end) is the document; end points at the '\n' before "end".
     size_t next = end + 4;  // past "\nend"
     if (buf_[next] == '\r') ++next;
@@ -225,11 +330,12 @@ class JsonReader : public MessageReader {
     char* doc = buf_.data() + pos_;
     pos_ = next;
     scan_ = next;
+    size_t docSize = rewriteLoneHighSurrogates(doc, static_cast<size_t>(end - (doc - buf_.data())));
     builder_.begin(out);
-    MessageHandler handler(builder_);
     rapidjson::InsituStringStream in(doc);
-    auto ok = reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in,
-                                                                                         handler);
+    MessageHandler handler(builder_, in, doc + docSize);
+    auto ok =
+        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
     if (!ok) {
       if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
       throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",
@@ -248,6 +354,7 @@ class JsonReader : public MessageReader {
 
  private:
   static constexpr size_t kKeepText = 512;
+  const size_t max_;
 
   std::string lastText() const { return lastMessageText(300); }
 
@@ -263,8 +370,8 @@ class JsonReader : public MessageReader {
     while (true) {
       size_t from = scan_;
       if (size_ - from < 5) return std::string::npos;
-      const char* hit = static_cast<const char*>(
-          memmem(buf_.data() + from, size_ - from, "\nend", 4));
+      const char* hit =
+          static_cast<const char*>(memmem(buf_.data() + from, size_ - from, "\nend", 4));
       if (!hit) {
         scan_ = size_ - 3;  // the next "\nend" may start in the last 3 bytes
         return std::string::npos;
@@ -339,8 +446,7 @@ class JsonSerializer : public Serializer {
     out += ']';
     out += kTrailer;
   }
-  void writeCommand(std::string& out, std::string_view command,
-                    const Value& id) const override {
+  void writeCommand(std::string& out, std::string_view command, const Value& id) const override {
     out += R"({"command":)";
     appendEscaped(out, command);
     out += R"(,"id":)";
@@ -348,8 +454,10 @@ class JsonSerializer : public Serializer {
     out += '}';
     out += kTrailer;
   }
-  std::unique_ptr<MessageReader> newReader() const override {
-    return std::make_unique<JsonReader>();
+
+ protected:
+  std::unique_ptr<MessageReader> makeReader(size_t maxMessageBytes) const override {
+    return std::make_unique<JsonReader>(maxMessageBytes);
   }
 };
 

@@ -3,6 +3,11 @@
 // ShellMsg without a DOM. Depth 1 is the message object; containers below it are built on a
 // stack that keeps its capacity from message to message; the top-level "tuple" array goes
 // straight into ShellMsg::tuple. Used by one reader, on one thread.
+// Nesting is bounded (kMaxMessageDepth): the Values built here are recursive, and so are their
+// destructors and writers. A value that decodes but cannot be carried is recorded with
+// poison(): the message still completes, and the component fails only that tuple.
+
+#include <fmt/format.h>
 
 #include <string>
 #include <string_view>
@@ -47,8 +52,24 @@ class MessageBuilder {
     return true;
   }
 
+  // Records the first value that cannot be carried, naming the field it is in.
+  void poison(std::string_view problem, bool isKey = false) {
+    if (!m_->poison.empty()) return;
+    if (used_ > 0 && stack_[0].intoTuple) {
+      m_->poison = fmt::format("field {} of the tuple: {}", m_->tuple.size(), problem);
+    } else if (isKey && depth_ <= 1) {
+      m_->poison = fmt::format("a key of the message: {}", problem);
+    } else {
+      m_->poison = fmt::format("field '{}' of the message: {}", key_, problem);
+    }
+  }
+
   bool startMap() {
-    if (depth_++ == 0) return true;
+    if (depth_ == 0) {
+      depth_ = 1;
+      return true;
+    }
+    if (!deeper()) return false;
     Frame& f = push();
     f.isMap = true;
     return true;
@@ -72,7 +93,7 @@ class MessageBuilder {
   }
   bool startArray() {
     if (depth_ == 0) return notAnObject("an array");
-    ++depth_;
+    if (!deeper()) return false;
     Frame& f = push();
     if (depth_ == 2 && key_ == "tuple") {
       m_->tuple.clear();
@@ -102,6 +123,15 @@ class MessageBuilder {
     Map map;
     std::string key;
   };
+
+  bool deeper() {
+    if (depth_ >= kMaxMessageDepth) {
+      error_ = fmt::format("lists and maps nested deeper than {} levels", kMaxMessageDepth);
+      return false;
+    }
+    ++depth_;
+    return true;
+  }
 
   Frame& push() {
     if (used_ == stack_.size()) stack_.emplace_back();

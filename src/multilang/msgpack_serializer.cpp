@@ -1,9 +1,12 @@
 // pystorm's msgpack framing (python-users.md 1.3): complete msgpack objects back to back, no
 // delimiter. Strings are written as msgpack str and bytes as bin; on input str and bin are
 // both accepted wherever text is expected (pystorm does not set use_bin_type).
+// A str that is not UTF-8 arrives as bytes (old packers write bytes as str). Integers beyond
+// the msgpack int range travel as ext type kBigIntExt holding decimal text (docs/VALUES.md).
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <sstream>
 
@@ -22,9 +25,24 @@ struct StringSink {
 };
 using Packer = msgpack::packer<StringSink>;
 
+// The ext type of an integer outside [-2^63, 2^64): its decimal text, as squall's Python
+// serializer packs and unpacks Python ints of that size.
+constexpr int8_t kBigIntExt = 1;
+
 void packString(Packer& pk, std::string_view s) {
   pk.pack_str(static_cast<uint32_t>(s.size()));
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
+}
+
+// Always a float 64: msgpack-cxx's pack_double writes a whole-valued double (60.0) as an
+// integer, and a Python float would come back an int.
+void packFloat64(Packer& pk, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  char buf[9];
+  buf[0] = static_cast<char>(0xcb);
+  for (int i = 0; i < 8; ++i) buf[1 + i] = static_cast<char>(bits >> (56 - 8 * i));
+  pk.pack_bin_body(buf, sizeof buf);  // the body writers append raw bytes
 }
 
 void packValue(Packer& pk, const Value& v) {
@@ -43,7 +61,7 @@ void packValue(Packer& pk, const Value& v) {
       pk.pack_int64(v.asInt());
       return;
     case ValueType::Double:
-      pk.pack_double(v.asDouble());
+      packFloat64(pk, v.asDouble());
       return;
     case ValueType::String:
       packString(pk, v.asString());
@@ -69,7 +87,170 @@ void packValue(Packer& pk, const Value& v) {
       }
       return;
     }
+    case ValueType::BigInt: {
+      const BigInt& b = v.asBigInt();
+      uint64_t u;
+      if (b.toUint64(u)) {
+        pk.pack_uint64(u);
+        return;
+      }
+      pk.pack_ext(b.digits.size(), kBigIntExt);
+      pk.pack_ext_body(b.digits.data(), static_cast<uint32_t>(b.digits.size()));
+      return;
+    }
   }
+}
+
+// How many bytes the msgpack header at p claims for its body (str, bin, ext: the body; array,
+// map: the elements it will hold), its own size, and the count of objects that follow it.
+struct Header {
+  size_t headerSize = 0;  // 0: not all of the header has arrived
+  uint64_t bodySize = 0;
+  uint64_t children = 0;
+};
+
+uint64_t bigEndian(const unsigned char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
+
+Header headerAt(const unsigned char* p, size_t avail) {
+  Header h;
+  unsigned char c = p[0];
+  auto sized = [&](int lenBytes, int extra, bool isContainer, uint64_t perItem) {
+    if (avail < static_cast<size_t>(1 + lenBytes + extra)) return;
+    uint64_t n = bigEndian(p + 1, lenBytes);
+    h.headerSize = static_cast<size_t>(1 + lenBytes + extra);
+    if (isContainer) {
+      h.children = n * perItem;
+    } else {
+      h.bodySize = n;
+    }
+  };
+  if (c <= 0x7f || c >= 0xe0 || (c >= 0xc0 && c <= 0xc3)) {
+    h.headerSize = 1;  // fixint, nil, bool (0xc1 is malformed; the parser says so)
+  } else if (c <= 0x8f) {
+    h.headerSize = 1;
+    h.children = 2u * (c & 0x0f);
+  } else if (c <= 0x9f) {
+    h.headerSize = 1;
+    h.children = c & 0x0f;
+  } else if (c <= 0xbf) {
+    h.headerSize = 1;
+    h.bodySize = c & 0x1f;
+  } else {
+    switch (c) {
+      case 0xc4:
+      case 0xd9:
+        sized(1, 0, false, 0);
+        break;  // bin8, str8
+      case 0xc5:
+      case 0xda:
+        sized(2, 0, false, 0);
+        break;  // bin16, str16
+      case 0xc6:
+      case 0xdb:
+        sized(4, 0, false, 0);
+        break;  // bin32, str32
+      case 0xc7:
+        sized(1, 1, false, 0);
+        break;  // ext8
+      case 0xc8:
+        sized(2, 1, false, 0);
+        break;  // ext16
+      case 0xc9:
+        sized(4, 1, false, 0);
+        break;  // ext32
+      case 0xca:
+        h.headerSize = 1;
+        h.bodySize = 4;
+        break;  // float32
+      case 0xcb:
+        h.headerSize = 1;
+        h.bodySize = 8;
+        break;  // float64
+      case 0xcc:
+      case 0xd0:
+        h.headerSize = 1;
+        h.bodySize = 1;
+        break;
+      case 0xcd:
+      case 0xd1:
+        h.headerSize = 1;
+        h.bodySize = 2;
+        break;
+      case 0xce:
+      case 0xd2:
+        h.headerSize = 1;
+        h.bodySize = 4;
+        break;
+      case 0xcf:
+      case 0xd3:
+        h.headerSize = 1;
+        h.bodySize = 8;
+        break;
+      case 0xd4:
+        h.headerSize = 2;
+        h.bodySize = 1;
+        break;  // fixext 1
+      case 0xd5:
+        h.headerSize = 2;
+        h.bodySize = 2;
+        break;
+      case 0xd6:
+        h.headerSize = 2;
+        h.bodySize = 4;
+        break;
+      case 0xd7:
+        h.headerSize = 2;
+        h.bodySize = 8;
+        break;
+      case 0xd8:
+        h.headerSize = 2;
+        h.bodySize = 16;
+        break;
+      case 0xdc:
+        sized(2, 0, true, 1);
+        break;  // array16
+      case 0xdd:
+        sized(4, 0, true, 1);
+        break;  // array32
+      case 0xde:
+        sized(2, 0, true, 2);
+        break;  // map16
+      case 0xdf:
+        sized(4, 0, true, 2);
+        break;  // map32
+      default:
+        h.headerSize = 1;
+        break;
+    }
+    if (h.headerSize > avail) h.headerSize = 0;
+  }
+  return h;
+}
+
+// The least size the incomplete message at p must reach, from the headers that have arrived:
+// every body claimed, and at least one byte for each object announced. A str32 header claiming
+// 2 GB is known to be too big from its first 5 bytes.
+uint64_t leastMessageSize(const unsigned char* p, size_t avail) {
+  uint64_t pending = 1;  // objects still to walk
+  uint64_t off = 0;
+  while (pending > 0 && off < avail) {
+    Header h = headerAt(p + off, avail - off);
+    if (h.headerSize == 0) break;
+    --pending;
+    off += h.headerSize;
+    if (h.bodySize > 0) {
+      off += h.bodySize;
+      if (off > avail) return off + pending;
+    }
+    pending += h.children;
+    // Each pending object takes at least a byte: stop walking once that alone is decisive.
+    if (pending > (uint64_t{1} << 40)) break;
+  }
+  return off + pending;
 }
 
 // msgpack-cxx's parse events, handed to the MessageBuilder: no zone, no object tree.
@@ -79,22 +260,41 @@ class MessageVisitor : public msgpack::null_visitor {
 
   bool visit_nil() { return put(Value()); }
   bool visit_boolean(bool v) { return put(Value(v)); }
-  bool visit_positive_integer(uint64_t v) {
-    if (v > static_cast<uint64_t>(INT64_MAX)) return put(Value(static_cast<double>(v)));
-    return put(Value(static_cast<int64_t>(v)));
-  }
+  bool visit_positive_integer(uint64_t v) { return put(Value(v)); }  // BigInt > INT64_MAX
   bool visit_negative_integer(int64_t v) { return put(Value(v)); }
   bool visit_float32(float v) { return put(Value(static_cast<double>(v))); }
   bool visit_float64(double v) { return put(Value(v)); }
   bool visit_str(const char* p, uint32_t n) {
-    if (inKey_) return b_.key(std::string_view(p, n));
-    return put(Value(std::string(p, n)));
+    std::string_view text(p, n);
+    bool utf8 = isUtf8OrSurrogates(text);
+    if (inKey_) {
+      if (!utf8) {
+        b_.poison(fmt::format("a map key that is not UTF-8: \"{}\"", printable(text, 60)), true);
+      }
+      return b_.key(text);
+    }
+    // Not UTF-8: raw bytes from a packer that writes bytes as str; kept as they are.
+    if (!utf8) return put(Value(Bytes{std::string(text)}));
+    return put(Value(std::string(text)));
   }
   bool visit_bin(const char* p, uint32_t n) {
     if (inKey_) return b_.key(std::string_view(p, n));
     return put(Value(Bytes{std::string(p, n)}));
   }
-  bool visit_ext(const char* p, uint32_t n) { return put(Value(Bytes{std::string(p, n)})); }
+  bool visit_ext(const char* p, uint32_t n) {
+    // p[0] is the ext type, then the body.
+    if (n >= 1 && static_cast<int8_t>(p[0]) == kBigIntExt) {
+      std::string_view digits(p + 1, n - 1);
+      try {
+        return put(Value::integer(digits));
+      } catch (const std::exception&) {
+        b_.poison(fmt::format("ext type {} (a big integer) holding \"{}\", not decimal digits",
+                              kBigIntExt, printable(digits, 60)));
+        return put(Value());
+      }
+    }
+    return put(Value(Bytes{std::string(p, n)}));
+  }
   bool start_array(uint32_t) { return !inKey_ && b_.startArray(); }
   bool end_array() { return b_.endArray(); }
   bool start_map(uint32_t) { return !inKey_ && b_.startMap(); }
@@ -120,6 +320,8 @@ class MessageVisitor : public msgpack::null_visitor {
 
 class MsgpackReader : public MessageReader {
  public:
+  explicit MsgpackReader(size_t maxBytes) : max_(maxBytes) {}
+
   std::span<char> prepare(size_t n) override {
     if (pos_ > 0) {
       std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
@@ -154,19 +356,32 @@ class MsgpackReader : public MessageReader {
                           printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
     }
     switch (r) {
-      case msgpack::PARSE_CONTINUE:
+      case msgpack::PARSE_CONTINUE: {
+        // Refuse at once a message whose headers already claim more than the maximum, rather
+        // than wait (until the heartbeat timeout) for bytes that would not fit anyway.
+        uint64_t least = std::max<uint64_t>(
+            avail, leastMessageSize(reinterpret_cast<const unsigned char*>(start), avail));
+        if (least > max_) {
+          throwTooLarge(static_cast<size_t>(least), true, max_,
+                        printable(std::string_view(start, std::min<size_t>(avail, 64)), 64));
+        }
         return false;  // parsed again from the start once more bytes are in
+      }
       case msgpack::PARSE_SUCCESS:
       case msgpack::PARSE_EXTRA_BYTES:
         break;
       case msgpack::PARSE_STOP_VISITOR:
         keepLast(start, std::min(avail, kKeepRaw));
-        throw ProtocolError(builder_.error().empty() ? "a map key that is a list or a map"
-                                                    : builder_.error(),
-                            lastMessageText(300));
+        throw ProtocolError(
+            builder_.error().empty() ? "a map key that is a list or a map" : builder_.error(),
+            lastMessageText(300));
       default:
         throw ProtocolError("malformed msgpack from the child",
                             printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
+    }
+    if (off > max_) {
+      throwTooLarge(off, false, max_,
+                    printable(std::string_view(start, std::min<size_t>(off, 64)), 64));
     }
     keepLast(start, off);
     pos_ += off;
@@ -177,7 +392,11 @@ class MsgpackReader : public MessageReader {
   std::string lastMessageText(size_t max) const override {
     if (last_.empty()) return {};
     try {
-      msgpack::object_handle oh = msgpack::unpack(last_.data(), last_.size());
+      // Limits: the counts in these (at most kKeepRaw) bytes come from the child, and unpack
+      // allocates room for a whole array or map as soon as it reads the header.
+      msgpack::unpack_limit limit(kKeepRaw, kKeepRaw, kKeepRaw, kKeepRaw, kKeepRaw, 64);
+      msgpack::object_handle oh =
+          msgpack::unpack(last_.data(), last_.size(), nullptr, nullptr, limit);
       std::ostringstream s;
       s << oh.get();
       return printable(s.str(), max);
@@ -191,6 +410,7 @@ class MsgpackReader : public MessageReader {
 
  private:
   static constexpr size_t kKeepRaw = 4096;
+  const size_t max_;
 
   void keepLast(const char* p, size_t n) {
     lastSize_ = n;
@@ -240,8 +460,7 @@ class MsgpackSerializer : public Serializer {
     pk.pack_array(static_cast<uint32_t>(ids.size()));
     for (int t : ids) pk.pack_int64(t);
   }
-  void writeCommand(std::string& out, std::string_view command,
-                    const Value& id) const override {
+  void writeCommand(std::string& out, std::string_view command, const Value& id) const override {
     StringSink sink{&out};
     Packer pk(sink);
     pk.pack_map(2);
@@ -250,8 +469,10 @@ class MsgpackSerializer : public Serializer {
     packString(pk, "id");
     packValue(pk, id);
   }
-  std::unique_ptr<MessageReader> newReader() const override {
-    return std::make_unique<MsgpackReader>();
+
+ protected:
+  std::unique_ptr<MessageReader> makeReader(size_t maxMessageBytes) const override {
+    return std::make_unique<MsgpackReader>(maxMessageBytes);
   }
 };
 

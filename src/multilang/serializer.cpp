@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 
 #include "multilang/message_fields.h"
 #include "squall/config.h"
@@ -28,6 +29,7 @@ void ShellMsg::reset() {
   name.clear();
   params = Value();
   pid.reset();
+  poison.clear();
 }
 
 std::unique_ptr<Serializer> makeSerializer(const std::string& configured) {
@@ -44,11 +46,11 @@ std::unique_ptr<Serializer> makeSerializer(const std::string& configured) {
       key == "com.yelp.pyleus.serializer.messagepackserializer") {
     return makeMsgpackSerializer();
   }
-  throw ConfigError(fmt::format(
-      "{}: unknown multilang serializer '{}'; use json (or "
-      "org.apache.storm.multilang.JsonSerializer) or msgpack (or "
-      "com.yelp.pyleus.serializer.MessagePackSerializer)",
-      Config::TOPOLOGY_MULTILANG_SERIALIZER, configured));
+  throw ConfigError(
+      fmt::format("{}: unknown multilang serializer '{}'; use json (or "
+                  "org.apache.storm.multilang.JsonSerializer) or msgpack (or "
+                  "com.yelp.pyleus.serializer.MessagePackSerializer)",
+                  Config::TOPOLOGY_MULTILANG_SERIALIZER, configured));
 }
 
 const char* commandKindName(ShellCommandKind k) {
@@ -130,6 +132,45 @@ size_t utf8Length(const unsigned char* p, size_t avail) {
 
 size_t validUtf8Prefix(const unsigned char* p, size_t avail) {
   return utf8Length(p, avail);
+}
+
+uint32_t surrogateAt(const unsigned char* p, size_t avail) {
+  if (avail < 3 || p[0] != 0xED || (p[1] & 0xE0) != 0xA0 || (p[2] & 0xC0) != 0x80) return 0;
+  return 0xD000u | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
+}
+
+bool isUtf8OrSurrogates(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    // Eight ASCII bytes at a time: most text is ASCII.
+    if (n - i >= 8) {
+      uint64_t word;
+      std::memcpy(&word, p + i, 8);
+      if ((word & 0x8080808080808080ULL) == 0) {
+        i += 8;
+        continue;
+      }
+    }
+    if (p[i] < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t len = utf8Length(p + i, n - i);
+    if (len == 0 && surrogateAt(p + i, n - i)) len = 3;
+    if (len == 0) return false;
+    i += len;
+  }
+  return true;
+}
+
+void throwTooLarge(size_t size, bool atLeast, size_t max, std::string offending) {
+  throw ProtocolError(fmt::format("a message of {}{} bytes from the child is larger than {} = {}; "
+                                  "refused without reading it",
+                                  atLeast ? "at least " : "", size,
+                                  Config::TOPOLOGY_MULTILANG_MAX_MESSAGE_BYTES, max),
+                      std::move(offending));
 }
 
 std::string printable(std::string_view data, size_t max) {

@@ -5,6 +5,8 @@
 // - msgpack (pystorm's framing): complete msgpack objects back to back, no delimiter.
 // A Serializer is stateless and shared; a MessageReader holds one child's input buffer and is
 // used by one thread at a time.
+// What each wire type becomes (and how big integers, lone surrogates and invalid UTF-8 are
+// handled) is in docs/VALUES.md.
 
 #include <cstdint>
 #include <memory>
@@ -22,6 +24,13 @@ namespace squall::internal {
 
 // The child broke the protocol. `offending` is the message (or bytes) at fault, for the
 // error report; what() says what was wrong with it.
+// Default of topology.multilang.max.message.bytes: the largest message a child may send.
+inline constexpr size_t kDefaultMaxMessageBytes = size_t{64} << 20;
+
+// Deepest nesting of lists and maps a child's message may have (the message object is level 1).
+// Deeper input is a ProtocolError: the engine's Values are recursive structures.
+inline constexpr int kMaxMessageDepth = 256;
+
 class ProtocolError : public SquallError {
  public:
   ProtocolError(const std::string& what, std::string offending = {})
@@ -53,6 +62,10 @@ struct ShellMsg {
   std::string name;
   Value params;
   std::optional<int64_t> pid;  // the handshake reply
+  // Non-empty when a value in an otherwise well-formed message cannot be carried (a JSON
+  // string that is not UTF-8, say): names the field and the problem. The message is still
+  // fully decoded, so the component can fail just that tuple and go on.
+  std::string poison;
 
   void reset();
 };
@@ -85,7 +98,14 @@ class Serializer {
   virtual void writeTaskIds(std::string& out, const TaskIds& ids) const = 0;
   // {"command": command, "id": id}
   virtual void writeCommand(std::string& out, std::string_view command, const Value& id) const = 0;
-  virtual std::unique_ptr<MessageReader> newReader() const = 0;
+  // A reader that refuses (ProtocolError naming the size) any message larger than
+  // `maxMessageBytes`, as soon as its size is known or its bytes exceed the bound.
+  std::unique_ptr<MessageReader> newReader(size_t maxMessageBytes = kDefaultMaxMessageBytes) const {
+    return makeReader(maxMessageBytes);
+  }
+
+ protected:
+  virtual std::unique_ptr<MessageReader> makeReader(size_t maxMessageBytes) const = 0;
 };
 
 // By topology.multilang.serializer: Storm's and pyleus' class names or "json"/"msgpack"
@@ -102,5 +122,16 @@ ShellCommandKind commandKind(std::string_view name);
 // `data` made printable for an error message: UTF-8 text kept, other bytes as \xNN, at most
 // `max` bytes of input, "..." when cut.
 std::string printable(std::string_view data, size_t max);
+
+// True when `s` is UTF-8, also allowing the 3-byte encodings of surrogate code points
+// (U+D800-U+DFFF), which is how a lone surrogate from a Python or Java string is held
+// (WTF-8 style; see docs/VALUES.md).
+bool isUtf8OrSurrogates(std::string_view s);
+
+// The surrogate code point encoded at `p` as 3 bytes (ED A0..BF 80..BF), or 0.
+uint32_t surrogateAt(const unsigned char* p, size_t avail);
+
+// The error for a message of `size` bytes (or more) over the configured maximum.
+[[noreturn]] void throwTooLarge(size_t size, bool atLeast, size_t max, std::string offending);
 
 }  // namespace squall::internal

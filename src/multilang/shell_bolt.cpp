@@ -486,6 +486,10 @@ class ShellBoltCore {
         // An anchor that timed out out of the window: its tree has failed already.
       }
     }
+    if (!m.poison.empty()) {
+      refusePoisoned(m);
+      return;
+    }
     const std::string& stream = m.stream.empty() ? defaultStream_ : m.stream;
     try {
       if (m.task && *m.task != 0) {
@@ -508,6 +512,23 @@ class ShellBoltCore {
       throw ProtocolError(fmt::format("the emit was refused: {}", e.what()), offending(child));
     }
     anchors_.clear();
+  }
+
+  // A value the engine cannot carry fails just this tuple: the tuples it was anchored to fail
+  // (so the spout replays them), the error is reported, and the child goes on.
+  void refusePoisoned(ShellMsg& m) {
+    std::string report =
+        fmt::format("{}: an emitted tuple cannot be carried: {}; failing its {} anchor(s)",
+                    setup_.label(), m.poison, anchors_.size());
+    spdlog::error("{}", report);
+    collector_.reportError(report);
+    for (const Tuple& t : anchors_) collector_.fail(t);
+    anchors_.clear();
+    if (!(m.task && *m.task != 0) && m.needTaskIds) {
+      std::lock_guard lock(mu_);
+      setup_.serializer->writeTaskIds(urgent_, TaskIds{});
+      flushLocked();
+    }
   }
 
   void ackOrFail(ShellChild& child, ShellMsg& m, bool ack) {

@@ -77,7 +77,7 @@ std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int inter
     throw ShellError(fmt::format("{} ({}): cannot start the child: {}", setup.label(),
                                  setup.commandLine(), e.what()));
   }
-  child->reader_ = setup.serializer->newReader();
+  child->reader_ = setup.serializer->newReader(setup.maxMessageBytes);
   try {
     child->handshake(interruptFd);
   } catch (const ProtocolError& e) {

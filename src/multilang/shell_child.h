@@ -45,6 +45,7 @@ struct ShellSetup {
   int64_t timeoutNs = 30'000'000'000;
   // The task's context (valid for the task's life): where `metrics` commands are recorded.
   const TopologyContext* topologyContext = nullptr;
+  size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
 
   // "ShellBolt 'split' task 4"
   std::string label() const;

@@ -22,6 +22,8 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
   auto timeout = conf.getOptionalInt(Config::TOPOLOGY_SUBPROCESS_TIMEOUT_SECS);
   int64_t secs = timeout ? *timeout : conf.getInt(Config::SUPERVISOR_WORKER_TIMEOUT_SECS);
   s.timeoutNs = secs * 1'000'000'000;
+  s.maxMessageBytes =
+      static_cast<size_t>(conf.getInt(Config::TOPOLOGY_MULTILANG_MAX_MESSAGE_BYTES));
   s.conf = confMap(conf);
   s.context = contextMap(context);
   s.topologyContext = &context;

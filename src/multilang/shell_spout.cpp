@@ -158,6 +158,10 @@ class ShellSpoutCore {
     }
     bool reply = !direct && m.needTaskIds;
     std::string ids;
+    if (!m.poison.empty()) {
+      refusePoisoned(m, messageId, reply);
+      return;
+    }
     try {
       if (direct) {
         collector_.emitDirect(static_cast<int>(*m.task), stream, std::move(m.tuple),
@@ -176,6 +180,24 @@ class ShellSpoutCore {
   }
 
   static constexpr int64_t kStopCheckNs = 20'000'000;
+
+  // A value the engine cannot carry fails just this tuple: the child is sent `fail` for its
+  // message id once the current exchange is over (as the acker would), and goes on.
+  void refusePoisoned(const ShellMsg& m, const Value& messageId, bool reply) {
+    bool reliable = !messageId.isNull();
+    std::string report = fmt::format(
+        "{}: an emitted tuple cannot be carried: {}; {}", setup_.label(), m.poison,
+        reliable ? fmt::format("failing message id {}", printable(messageId.toString(), 80))
+                 : std::string("dropped (it has no message id)"));
+    spdlog::error("{}", report);
+    collector_.reportError(report);
+    if (reliable) deferred_.emplace_back("fail", messageId);
+    if (reply) {
+      std::string ids;
+      setup_.serializer->writeTaskIds(ids, TaskIds{});
+      child_->writeAll(ids, monotonicNs() + setup_.timeoutNs, -1);
+    }
+  }
 
   ShellSetup setup_;
   const std::atomic<bool>* topologyStopping_;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cstdlib>
 #include <cstring>
 
 #include "squall/errors.h"
@@ -26,8 +28,36 @@ const char* valueTypeName(ValueType t) {
       return "list";
     case ValueType::Map:
       return "map";
+    case ValueType::BigInt:
+      return "big integer";
   }
   return "?";
+}
+
+bool BigInt::toUint64(uint64_t& out) const {
+  if (negative()) return false;
+  auto r = std::from_chars(digits.data(), digits.data() + digits.size(), out);
+  return r.ec == std::errc() && r.ptr == digits.data() + digits.size();
+}
+
+Value Value::integer(std::string_view text) {
+  std::string_view d = text;
+  bool negative = !d.empty() && d[0] == '-';
+  if (negative) d.remove_prefix(1);
+  if (d.empty() || d.find_first_not_of("0123456789") != std::string_view::npos) {
+    std::string shown(text.substr(0, 60));
+    throw IllegalArgumentException(fmt::format("'{}' is not a decimal integer", shown));
+  }
+  while (d.size() > 1 && d[0] == '0') d.remove_prefix(1);
+  if (d == "0") return Value(0);  // "-0" too
+  std::string canonical = negative ? "-" : "";
+  canonical += d;
+  int64_t i;
+  auto r = std::from_chars(canonical.data(), canonical.data() + canonical.size(), i);
+  if (r.ec == std::errc() && r.ptr == canonical.data() + canonical.size()) return Value(i);
+  Value v;
+  v.v_ = BigInt{std::move(canonical)};
+  return v;
 }
 
 void Value::throwCast(ValueType wanted) const {
@@ -48,6 +78,7 @@ int64_t Value::asInt() const {
 double Value::asDouble() const {
   if (auto* p = std::get_if<double>(&v_)) return *p;
   if (auto* p = std::get_if<int64_t>(&v_)) return static_cast<double>(*p);
+  if (auto* p = std::get_if<BigInt>(&v_)) return std::strtod(p->digits.c_str(), nullptr);
   throwCast(ValueType::Double);
 }
 const std::string& Value::asString() const {
@@ -65,6 +96,10 @@ const List& Value::asList() const {
 const Map& Value::asMap() const {
   if (auto* p = std::get_if<std::shared_ptr<const Map>>(&v_)) return **p;
   throwCast(ValueType::Map);
+}
+const BigInt& Value::asBigInt() const {
+  if (auto* p = std::get_if<BigInt>(&v_)) return *p;
+  throwCast(ValueType::BigInt);
 }
 
 const Value* Value::find(std::string_view key) const {
@@ -121,6 +156,8 @@ uint64_t Value::hash() const {
       for (const auto& [k, v] : asMap()) h = mix(h * 31 + hashBytes(k) + v.hash() * 7);
       return h;
     }
+    case ValueType::BigInt:
+      return mix(tag ^ hashBytes(asBigInt().digits));
   }
   return 0;
 }
@@ -211,6 +248,9 @@ void appendValue(std::string& out, const Value& v) {
       out += '}';
       break;
     }
+    case ValueType::BigInt:
+      out += v.asBigInt().digits;
+      break;
   }
 }
 }  // namespace

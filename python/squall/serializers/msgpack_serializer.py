@@ -4,6 +4,11 @@ There is no ``end`` line and no length prefix; the unpacker finds message
 boundaries itself.  Messages have the same shapes as in JSON (maps, and arrays for
 task-id replies).  Strings are packed as msgpack ``str`` and bytes as ``bin``
 (``use_bin_type=True``); on input both ``str`` and ``bin`` are accepted.
+
+Values arrive exactly as sent (docs/VALUES.md): a str holding a lone surrogate is packed
+with ``surrogatepass`` (the engine keeps those bytes and gives them back), and an int
+outside msgpack's range [-2**63, 2**64) travels as ext type ``BIGINT_EXT`` holding its
+decimal digits, as the engine writes such integers.
 """
 
 import os
@@ -23,12 +28,39 @@ def require_msgpack():
     return msgpack
 
 
+BIGINT_EXT = 1
+
+
+def _pack_default(obj):
+    # msgpack calls this for an int it cannot pack (beyond 64 bits) and for unknown types.
+    if isinstance(obj, int):
+        import msgpack
+
+        return msgpack.ExtType(BIGINT_EXT, str(int(obj)).encode("ascii"))
+    raise TypeError("cannot serialize {!r} (type {}) to msgpack".format(obj, type(obj).__name__))
+
+
+def _make_ext_hook(msgpack):
+    def ext_hook(code, data):
+        if code == BIGINT_EXT:
+            return int(data.decode("ascii"))
+        return msgpack.ExtType(code, data)
+
+    return ext_hook
+
+
+def _new_packer(msgpack):
+    return msgpack.Packer(use_bin_type=True, default=_pack_default,
+                          unicode_errors="surrogatepass")
+
+
 def _new_unpacker(msgpack):
+    options = dict(raw=False, ext_hook=_make_ext_hook(msgpack), unicode_errors="surrogatepass")
     try:
         # strict_map_key=False: tuples may carry maps with integer keys (msgpack >= 1.0).
-        return msgpack.Unpacker(raw=False, strict_map_key=False)
+        return msgpack.Unpacker(strict_map_key=False, **options)
     except TypeError:
-        return msgpack.Unpacker(raw=False)
+        return msgpack.Unpacker(**options)
 
 
 def _chunk_reader(stream):
@@ -53,7 +85,7 @@ class MsgpackSerializer:
     def __init__(self, input_stream, output_stream):
         msgpack = require_msgpack()
         self._decode_errors = (ValueError, msgpack.exceptions.UnpackException)
-        self._packer = msgpack.Packer(use_bin_type=True)
+        self._packer = _new_packer(msgpack)
         self._unpacker = _new_unpacker(msgpack)
         self._input = input_stream  # keep it alive: its finalizer would close the fd
         self._read_chunk = _chunk_reader(input_stream)
