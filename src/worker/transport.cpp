@@ -333,7 +333,9 @@ void Transport::closeConn(Conn& c, const std::string& why, bool error) {
         p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
         p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
       }
-      if (wasUp) {
+      if (wasUp && stop_.load()) {
+        // Stopping: nothing to report.
+      } else if (wasUp) {
         spdlog::warn(
             "worker {}: connection to worker {} lost ({}); tuples for it are dropped "
             "until it is back",
