@@ -46,7 +46,11 @@ void RunningTopology::start(bool activateNow) {
       std::unique_ptr<Executor> ex;
       if (placement_.local && !placement_.local(ep)) {
         ex = placement_.remote(rt_, ep, executors_.size(), count);
-        for (int t = ep.startTask; t <= ep.endTask; ++t) rt_.executorOfTask[t] = ex.get();
+        rt_.remoteTask.resize(plan.numTasks() + 1, false);
+        for (int t = ep.startTask; t <= ep.endTask; ++t) {
+          rt_.executorOfTask[t] = ex.get();
+          rt_.remoteTask[t] = true;
+        }
         executors_.push_back(std::move(ex));
         continue;
       }

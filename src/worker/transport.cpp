@@ -347,12 +347,12 @@ void Transport::closeConn(Conn& c, const std::string& why, bool error) {
       }
     }
   }
-  if (error && !(c.peer >= 0 && c.state != Conn::State::AwaitHello)) {
-    // An acceptor's connection that never proved itself.
+  if (error && c.state == Conn::State::AwaitHello) {
+    // An incoming connection that never proved it belongs to the topology.
     refused_.fetch_add(1);
     spdlog::error("worker {}: refused connection from {}: {}", self_, c.name, why);
-  } else if (error && wasUp) {
-    spdlog::error("worker {}: closed the connection to worker {}: {}", self_, c.peer, why);
+  } else if (error) {
+    spdlog::error("worker {}: closed the connection to {}: {}", self_, c.name, why);
   }
   ::close(c.fd);
   c.fd = -1;

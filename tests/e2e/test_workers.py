@@ -129,6 +129,12 @@ def test_groupings_hold_across_workers(squall, runs, workers):
     # global: one task, the lowest, sees everything
     assert {task for task, _, _, _ in rec["toone"]} == {min(t for t, _, _, _ in rec["toone"])}
     assert {ident for _, _, ident, _ in rec["toone"]} == set(range(300))
+    # local or shuffle: the tasks in the spout's worker when it has one, else any
+    _, start = run.wait_for(r"SEQUENCE START task=\d+ pid=(\d+)")
+    nearby_pids = {pid for _, pid, _, _ in rec["nearby"]}
+    assert {ident for _, _, ident, _ in rec["nearby"]} == set(range(300))
+    if int(start.group(1)) in nearby_pids:
+        assert nearby_pids == {int(start.group(1))}, nearby_pids
 
 
 @pytest.mark.parametrize("workers", [2, 3])
