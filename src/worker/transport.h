@@ -74,8 +74,8 @@ struct TransportStats {
 
 class Transport {
  public:
-  static constexpr size_t kMaxOutBytes = 4u << 20;
-  static constexpr size_t kMaxOverflowTuples = 1u << 18;
+  static constexpr size_t kMaxOutBytes = 1u << 20;
+  static constexpr size_t kMaxOverflowTuples = 1u << 16;
 
   Transport(Assignment assignment, int self, internal::TopologyRuntime& rt);
   ~Transport();
