@@ -3,6 +3,8 @@
 //
 //   squall run FILE [--duration SECS] [-c key=value]... [--debug] [-f props] [-e]
 //   squall run [NAME] [-t SECS] [-o key=value]... [-n NAME]  (in a streamparse project)
+//   squall run FILE --workers N ...   (N worker processes over TCP loopback)
+//   squall worker FILE ... --assignment PATH --index I   (one of them)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -25,6 +27,7 @@
 #include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
+#include "worker/testing_components.h"
 
 #ifdef SQUALL_HAVE_MULTILANG
 #include "squall/shell_component.h"
@@ -77,6 +80,15 @@ bool resolveFile(FileOptions& o, const char* command) {
             << ": a topology FILE is required (in a streamparse project, -n NAME or NAME "
                "names topologies/NAME.py)\n";
   return false;
+}
+
+// The file and its options again, for each `squall worker` of `run --workers`.
+std::vector<std::string> fileArgs(const FileOptions& o) {
+  std::vector<std::string> args = {o.file};
+  if (!o.filter.empty()) args.insert(args.end(), {"--filter", o.filter});
+  for (const auto& c : o.config) args.insert(args.end(), {"-c", c});
+  if (!o.name.empty()) args.insert(args.end(), {"--name", o.name});
+  return args;
 }
 
 std::string executablePath(const char* argv0) {
@@ -133,6 +145,7 @@ int describe(const FileOptions& o, bool dot, const std::string& exe) {
 
 int main(int argc, char** argv) {
   flux::registerFluxBuiltins();
+  worker::registerTestingComponents();
 #ifdef SQUALL_HAVE_MULTILANG
   registerMultilangComponents();
 #endif
@@ -174,6 +187,30 @@ int main(int argc, char** argv) {
                    "less than 30 s apart (default 3; 0 keeps restarting)")
       ->check(CLI::NonNegativeNumber);
 
+  runCmd
+      ->add_option("--workers", run.workers,
+                   "Run in this many worker processes on this machine, connected over TCP "
+                   "loopback (default: one process, like `storm local`)")
+      ->check(CLI::Range(1, 256));
+
+  FileOptions workerFile;
+  cli::RunOptions workerRun;
+  std::string assignment;
+  int workerIndex = -1;
+  CLI::App* workerCmd = app.add_subcommand(
+      "worker", "Run one worker process of a topology (started by `squall run --workers`)");
+  addFileOptions(workerCmd, workerFile);
+  workerCmd->add_option("--assignment", assignment, "The assignment file the launcher wrote")
+      ->required();
+  workerCmd->add_option("--index", workerIndex, "This worker's index in the assignment")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  workerCmd->add_flag("--debug", workerRun.debug, "Log every emit, ack, fail and received tuple");
+  workerCmd->add_option("--kill-wait", workerRun.killWaitSecs, "Seconds to drain when stopping")
+      ->check(CLI::NonNegativeNumber);
+  workerCmd->add_option("--max-crashes", workerRun.maxCrashes,
+                        "Exit with status 3 when a task crashes this many times in a row");
+
   CLI::App* validateCmd =
       app.add_subcommand("validate", "Check a topology file without running it");
   addFileOptions(validateCmd, validateFile);
@@ -201,7 +238,7 @@ int main(int argc, char** argv) {
   };
   if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
     std::cerr << "squall: unknown command '" << argv[1]
-              << "' (commands: run, validate, describe, classes, version)\n";
+              << "' (commands: run, worker, validate, describe, classes, version)\n";
     return cli::kExitUsage;
   }
 
@@ -220,7 +257,17 @@ int main(int argc, char** argv) {
       return cli::kExitUsage;
     }
     if (*runCmd) {
+      if (run.workers > 0) {
+        run.executable = exe;
+        run.workerArgs = fileArgs(runFile);
+        if (run.debug) run.workerArgs.push_back("--debug");
+        run.workerArgs.insert(run.workerArgs.end(),
+                              {"--max-crashes", std::to_string(run.maxCrashes)});
+      }
       return cli::runTopology(load(runFile, exe), run);
+    }
+    if (*workerCmd) {
+      return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);

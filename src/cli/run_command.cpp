@@ -16,6 +16,10 @@
 #include "flux/check.h"
 #include "flux/debug_tracing.h"
 #include "squall/local_cluster.h"
+#include "topology/topology_plan.h"
+#include "worker/assignment.h"
+#include "worker/launcher.h"
+#include "worker/worker.h"
 
 namespace squall::cli {
 
@@ -121,7 +125,75 @@ class ErrorWatch {
   std::map<std::pair<std::string, int>, Crashes> crashes_;
 };
 
+int runInWorkers(flux::TopologyFile& file, const RunOptions& options) {
+  file.conf.set(Config::TOPOLOGY_WORKERS, options.workers);
+  auto secs = std::chrono::duration_cast<std::chrono::seconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  std::shared_ptr<internal::TopologyPlan> plan;
+  try {
+    plan = internal::TopologyPlan::build(file.name, fmt::format("{}-1-{}", file.name, secs),
+                                         file.conf, file.topology);
+  } catch (const std::exception& e) {
+    std::cerr << "squall: error: " << e.what() << "\n";
+    return kExitInvalid;
+  }
+  worker::LaunchOptions lo;
+  lo.workers = options.workers;
+  lo.executable = options.executable;
+  lo.workerArgs = options.workerArgs;
+  lo.durationSecs = options.durationSecs;
+  lo.killWaitSecs = options.killWaitSecs;
+  lo.heartbeatTimeoutSecs =
+      static_cast<int>(file.conf.getInt(Config::SUPERVISOR_WORKER_TIMEOUT_SECS));
+  spdlog::info("running topology '{}' from {} in {} workers{}", file.name, file.path,
+               options.workers, options.durationSecs > 0 ? "" : "; press Ctrl-C to stop");
+  int rc = worker::launchWorkers(*plan, lo, g_signals);
+  return rc == 0 ? kExitOk : rc;
+}
+
 }  // namespace
+
+int runWorker(flux::TopologyFile file, const RunOptions& options, const std::string& assignment,
+              int index) {
+  g_signals.store(0);
+  installSignalHandlers();
+  worker::Assignment a = worker::readAssignment(assignment);
+  file.conf.set(Config::TOPOLOGY_WORKERS, static_cast<int>(a.workers.size()));
+  if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
+  flux::enableDebugTracing(file.topology, file.conf);
+  std::unique_ptr<worker::Worker> w;
+  try {
+    w = std::make_unique<worker::Worker>(a, index, file.name, file.conf, file.topology);
+    w->start(30);
+  } catch (const std::exception& e) {
+    std::cerr << fmt::format("squall worker {}: error: {}\n", index, e.what());
+    return kExitInvalid;
+  }
+  std::set<std::string> spouts;
+  for (const auto& def : file.topology.def.components) {
+    if (def.kind == ComponentKind::Spout) spouts.insert(def.id);
+  }
+  ErrorWatch watch(options.maxCrashes, std::move(spouts));
+  std::string fatal;
+  auto lastBeat = std::chrono::steady_clock::time_point{};
+  while (g_signals.load() == 0) {
+    auto now = std::chrono::steady_clock::now();
+    if (now - lastBeat >= std::chrono::seconds(1)) {
+      w->heartbeat();
+      lastBeat = now;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    fatal = watch.poll(w->errors());
+    if (!fatal.empty()) break;
+  }
+  w->stop(fatal.empty() ? options.killWaitSecs : 0);
+  if (!fatal.empty()) {
+    std::cerr << fmt::format("squall worker {}: error: {}\n", index, fatal);
+    return kExitFailed;
+  }
+  return kExitOk;
+}
 
 int runTopology(flux::TopologyFile file, const RunOptions& options) {
   flux::CheckedTopology checked = flux::checkTopology(file);
@@ -139,6 +211,7 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
 
   g_signals.store(0);
   installSignalHandlers();
+  if (options.workers > 0) return runInWorkers(file, options);
   LocalCluster cluster;
   try {
     cluster.submitTopology(file.name, file.conf, file.topology);

@@ -2,6 +2,9 @@
 // `squall run`: a topology file in a LocalCluster until Ctrl-C, SIGTERM or --duration, then
 // deactivate, wait, kill (like `storm local --local-ttl`).
 
+#include <string>
+#include <vector>
+
 #include "flux/topology_file.h"
 
 namespace squall::cli {
@@ -11,6 +14,11 @@ struct RunOptions {
   int killWaitSecs = 1;     // between deactivate and kill
   int maxCrashes = 3;       // a task crashing this many times in a row is fatal; 0: never
   bool debug = false;
+  int workers = 0;  // --workers N: N worker processes; 0: this process (local mode)
+  // For --workers: the squall binary, and what to pass each `squall worker` after the command
+  // (the file and its options).
+  std::string executable;
+  std::vector<std::string> workerArgs;
 };
 
 // Exit statuses.
@@ -20,5 +28,10 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitFailed = 3;  // a component failed fatally while running
 
 int runTopology(flux::TopologyFile file, const RunOptions& options);
+
+// `squall worker FILE ... --assignment PATH --index I`: one worker process of a topology run by
+// `squall run --workers N` (and, later, by a cluster's supervisor).
+int runWorker(flux::TopologyFile file, const RunOptions& options, const std::string& assignment,
+              int index);
 
 }  // namespace squall::cli

@@ -11,7 +11,8 @@
 namespace squall::internal {
 
 RunningTopology::RunningTopology(const std::string& name, const std::string& id, const Config& conf,
-                                 const StormTopology& topology) {
+                                 const StormTopology& topology, Placement placement)
+    : placement_(std::move(placement)) {
   rt_.plan = TopologyPlan::build(name, id, conf, topology);
   rt_.localRegistry = topology.local;
   const Config& c = rt_.plan->conf;
@@ -27,7 +28,7 @@ RunningTopology::~RunningTopology() {
   if (!killed_) kill(0);
 }
 
-void RunningTopology::start() {
+void RunningTopology::start(bool activateNow) {
   const TopologyPlan& plan = *rt_.plan;
   size_t count = 0;
   for (const auto& [id, cp] : plan.components) count += cp.executors.size();
@@ -43,6 +44,16 @@ void RunningTopology::start() {
   for (const auto& [id, cp] : plan.components) {
     for (const auto& ep : cp.executors) {
       std::unique_ptr<Executor> ex;
+      if (placement_.local && !placement_.local(ep)) {
+        ex = placement_.remote(rt_, ep, executors_.size(), count);
+        rt_.remoteTask.resize(plan.numTasks() + 1, false);
+        for (int t = ep.startTask; t <= ep.endTask; ++t) {
+          rt_.executorOfTask[t] = ex.get();
+          rt_.remoteTask[t] = true;
+        }
+        executors_.push_back(std::move(ex));
+        continue;
+      }
       if (cp.kind == ComponentKind::Spout) {
         ex = std::make_unique<SpoutExecutor>(rt_, ep, executors_.size(), count);
       } else if (cp.system && id == kAckerComponent) {
@@ -64,7 +75,7 @@ void RunningTopology::start() {
   for (auto& ex : executors_) ex->start();
   timer_.start();
   flushClock_.start(plan.conf.getInt(Config::TOPOLOGY_BATCH_FLUSH_INTERVAL_MILLIS) * 1'000'000);
-  activate();
+  if (activateNow) activate();
   spdlog::info("topology '{}' ({}) started: {} tasks in {} executors", plan.name, plan.stormId,
                plan.numTasks(), executors_.size());
 }

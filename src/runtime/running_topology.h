@@ -4,6 +4,7 @@
 // builds and starts everything in order, kill() drains and stops it in reverse.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,14 +17,25 @@
 
 namespace squall::internal {
 
+// Which executors run in this process when a topology spans several (see src/worker). The
+// executors `local` rejects are stood in for by what `remote` makes (an executor that sends to
+// the process running the real one) and get no ticks here. Empty: everything is local.
+struct Placement {
+  std::function<bool(const ExecutorPlan&)> local;
+  std::function<std::unique_ptr<Executor>(TopologyRuntime&, const ExecutorPlan&, size_t index,
+                                          size_t count)>
+      remote;
+};
+
 class RunningTopology {
  public:
   // Validates and plans; throws InvalidTopologyException / ConfigError, starting nothing.
   RunningTopology(const std::string& name, const std::string& id, const Config& conf,
-                  const StormTopology& topology);
+                  const StormTopology& topology, Placement placement = {});
   ~RunningTopology();
 
-  void start();
+  // Starts every executor; activates the spouts unless `activateNow` is false.
+  void start(bool activateNow = true);
   void activate();
   void deactivate();
   // Deactivates, lets in-flight tuples drain for `waitSecs`, then stops every thread.
@@ -35,9 +47,11 @@ class RunningTopology {
   const std::vector<std::unique_ptr<Executor>>& executors() const { return executors_; }
   // True once every executor has prepared/opened its tasks.
   bool ready() const;
+  TopologyRuntime& runtime() { return rt_; }
 
  private:
   TopologyRuntime rt_;
+  Placement placement_;
   std::vector<std::unique_ptr<Executor>> executors_;
   TickTimer timer_;
   FlushClock flushClock_{rt_.flushEpoch};

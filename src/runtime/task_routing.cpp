@@ -26,6 +26,14 @@ TaskRouting::TaskRouting(TopologyRuntime& rt, TopologyContext& context, TaskStat
         spec.grouping = sub.grouping;
         spec.outputFields = info.fields;
         spec.targets = targets;
+        if (sub.grouping.type == GroupingType::LocalOrShuffle && !rt.remoteTask.empty()) {
+          // Storm: the tasks in this worker when there are any, else all of them.
+          std::vector<int> local;
+          for (int t : targets) {
+            if (!rt.remoteTask[t]) local.push_back(t);
+          }
+          if (!local.empty()) spec.targets = std::move(local);
+        }
         spec.sourceComponent = self.id;
         spec.stream = streamId;
         spec.loadAware = loadAware;

@@ -23,7 +23,9 @@ struct TopologyRuntime {
   std::shared_ptr<ComponentRegistry> localRegistry;  // the builder's, for custom groupings
   std::vector<Executor*> executorOfTask;             // index = task id
   std::vector<int> ackerTasks;                       // ascending
-  std::vector<std::unique_ptr<TuplePool>> pools;     // index = executor index; outlive them
+  // index = task id: run by another process (see Placement); empty when all run here.
+  std::vector<bool> remoteTask;
+  std::vector<std::unique_ptr<TuplePool>> pools;  // index = executor index; outlive them
   std::atomic<bool> active{false};
   std::atomic<bool> stopping{false};
   ErrorLog errors;

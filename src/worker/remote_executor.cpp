@@ -1,0 +1,73 @@
+#include "worker/remote_executor.h"
+
+namespace squall::worker {
+
+namespace {
+constexpr size_t kFrameTarget = 256u << 10;  // encode at most this much per send
+constexpr int64_t kIdleSleepNs = 1'000'000;
+}  // namespace
+
+RemoteExecutor::RemoteExecutor(internal::TopologyRuntime& rt, internal::ExecutorPlan plan,
+                               size_t index, size_t count, Transport& transport,
+                               Transport::Peer& peer)
+    : Executor(rt, std::move(plan), index, count), transport_(transport), peer_(peer) {}
+
+RemoteExecutor::~RemoteExecutor() {
+  join();
+}
+
+void RemoteExecutor::run() {
+  ready_.store(true);
+  WireWriter w;
+  BatchWriter batch(w);
+  const StreamTable& streams = transport_.streams();
+  // The streams this executor receives are few: a linear cache beats the hash map.
+  std::vector<std::pair<const StreamMeta*, uint32_t>> cache;
+  auto streamIndex = [&](const StreamMeta* m) -> int64_t {
+    for (auto& [meta, i] : cache) {
+      if (meta == m) return i;
+    }
+    int64_t i = streams.indexOf(m);
+    if (i >= 0) cache.emplace_back(m, static_cast<uint32_t>(i));
+    return i;
+  };
+  while (!stopRequested()) {
+    if (backPressure() || !transport_.writable(peer_)) {
+      idle(kIdleSleepNs);
+      continue;
+    }
+    batch.begin();
+    size_t tuples = 0, got = 0;
+    do {
+      got = queue_.drain(
+          [&](detail::TupleData* d) {
+            int64_t stream = streamIndex(d->meta);
+            if (stream >= 0) {
+              batch.tuple(d->destTask, d->sourceTask, static_cast<uint32_t>(stream), d->messageId,
+                          d->values);
+              ++tuples;
+            }
+            detail::release(d);
+          },
+          64);
+    } while (got == 64 && w.size() < kFrameTarget);
+    queue_.drainAcks([&](const internal::AckRecord& r) { batch.ack(r); }, 4096);
+    size_t items = batch.end();
+    if (items == 0) {
+      idle(kIdleSleepNs);
+      continue;
+    }
+    resetIdle();
+    if (w.size() > kMaxFrameBytes) {
+      spdlog::error(
+          "topology '{}': a batch for executor [{}-{}] of '{}' encodes to {} bytes, "
+          "over the frame bound; dropped",
+          rt_.plan->name, plan_.startTask, plan_.endTask, plan_.componentId, w.size());
+    } else {
+      transport_.send(peer_, w.buffer(), tuples);
+    }
+    w.clear();
+  }
+}
+
+}  // namespace squall::worker

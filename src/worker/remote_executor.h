@@ -1,0 +1,38 @@
+#pragma once
+// RemoteExecutor: the stand-in, in this worker, for an executor another worker runs. Local
+// producers route to it exactly as to a local executor (its queue is an ordinary bounded
+// ReceiveQueue, so a full one holds them back the usual way); its own thread drains the queue,
+// encodes tuples and acking records into Batch frames and hands them to the transport. It
+// stops draining while the peer reports that executor under backpressure or while the
+// connection's out buffer is full: the queue then fills and the backpressure reaches the
+// producers, spouts included. Owned by the RunningTopology like any executor.
+
+#include <atomic>
+
+#include "runtime/executor.h"
+#include "worker/transport.h"
+
+namespace squall::worker {
+
+class RemoteExecutor : public internal::Executor {
+ public:
+  RemoteExecutor(internal::TopologyRuntime& rt, internal::ExecutorPlan plan, size_t index,
+                 size_t count, Transport& transport, Transport::Peer& peer);
+  ~RemoteExecutor() override;
+  std::vector<std::pair<int, const internal::TaskStats*>> taskStats() const override { return {}; }
+
+  // I/O thread: the peer says this executor's queue is full (or no longer).
+  void setBackPressure(bool on) {
+    if (backPressure_.exchange(on) && !on) queue().wake();
+  }
+  bool backPressure() const { return backPressure_.load(std::memory_order_relaxed); }
+
+ private:
+  void run() override;
+
+  Transport& transport_;
+  Transport::Peer& peer_;
+  std::atomic<bool> backPressure_{false};
+};
+
+}  // namespace squall::worker

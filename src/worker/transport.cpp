@@ -1,0 +1,711 @@
+#include "worker/transport.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "worker/handshake_auth.h"
+#include "worker/remote_executor.h"
+
+namespace squall::worker {
+
+using internal::nowNs;
+
+StreamTable::StreamTable(const internal::TopologyPlan& plan) {
+  for (const auto& [id, cp] : plan.components) {
+    auto& list = byComponent_[id];
+    // cp.streamMeta is a std::map: already sorted by stream name.
+    for (const auto& [sid, meta] : cp.streamMeta) {
+      index_[meta.get()] = static_cast<uint32_t>(list.size());
+      list.push_back(meta.get());
+    }
+  }
+}
+
+const StreamMeta* StreamTable::meta(const std::string& component, uint32_t index) const {
+  auto it = byComponent_.find(component);
+  if (it == byComponent_.end() || index >= it->second.size()) return nullptr;
+  return it->second[index];
+}
+
+struct Transport::Peer {
+  int index = 0;
+  // Guards fd and out: proxies write under it, the I/O thread replaces the socket under it.
+  std::mutex mu;
+  int fd = -1;
+  std::string out;
+  std::atomic<size_t> outBytes{0};
+  std::atomic<bool> up{false};
+  std::vector<RemoteExecutor*> proxies;
+  // I/O thread only.
+  Conn* conn = nullptr;
+  int64_t nextConnectNs = 0;
+  int backoffMs = 0;
+  bool reportedDown = false;
+  uint64_t lastStatusSeq = 0;
+};
+
+struct Transport::Conn {
+  enum class State { Connecting, AwaitChallenge, AwaitHello, AwaitWelcome, Up };
+  int fd = -1;
+  State state = State::Connecting;
+  int peer = -1;  // known from the start for a connector, after the Hello for an acceptor
+  std::string name;
+  FrameReader reader{kMaxHandshakeFrameBytes};
+  uint8_t challengeNonce[kNonceBytes] = {};
+  Hello hello;
+  int64_t deadlineNs = 0;
+  bool closed = false;
+};
+
+namespace {
+
+constexpr int64_t kHandshakeTimeoutNs = 5'000'000'000LL;
+constexpr int kMinBackoffMs = 100, kMaxBackoffMs = 1000;  // Storm's netty min/max wait
+
+void setNoDelay(int fd) {
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+bool resolve(const WorkerAddress& a, sockaddr_in& out) {
+  std::memset(&out, 0, sizeof out);
+  out.sin_family = AF_INET;
+  out.sin_port = htons(static_cast<uint16_t>(a.port));
+  if (inet_pton(AF_INET, a.host.c_str(), &out.sin_addr) == 1) return true;
+  addrinfo hints{}, *res = nullptr;
+  hints.ai_family = AF_INET;
+  if (getaddrinfo(a.host.c_str(), nullptr, &hints, &res) != 0 || !res) return false;
+  out.sin_addr = reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr;
+  freeaddrinfo(res);
+  return true;
+}
+
+// Whole small frames on a socket that has just connected: its buffer has room.
+bool writeAll(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+}  // namespace
+
+Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime& rt)
+    : assignment_(std::move(assignment)),
+      self_(self),
+      rt_(rt),
+      plan_(*rt.plan),
+      streams_(plan_),
+      fingerprint_(planFingerprint(plan_)),
+      pool_(std::make_unique<internal::TuplePool>(4096)) {
+  workerOfTask_.assign(plan_.numTasks() + 1, -1);
+  for (const auto& [id, cp] : plan_.components) {
+    for (const auto& ep : cp.executors) {
+      for (int t = ep.startTask; t <= ep.endTask; ++t) {
+        workerOfTask_[t] = assignment_.workerOf(ep.startTask);
+      }
+    }
+  }
+  for (size_t i = 0; i < assignment_.workers.size(); ++i) {
+    if (static_cast<int>(i) == self_) {
+      peers_.emplace_back();
+      continue;
+    }
+    auto p = std::make_unique<Peer>();
+    p->index = static_cast<int>(i);
+    peers_.push_back(std::move(p));
+  }
+  wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+Transport::~Transport() {
+  stop();
+  for (auto& c : conns_) {
+    if (c->fd >= 0) ::close(c->fd);
+  }
+  if (listenFd_ >= 0) ::close(listenFd_);
+  if (wakeFd_ >= 0) ::close(wakeFd_);
+  for (auto& in : inbound_) {
+    for (auto* d : in.overflow) detail::release(d);
+    for (auto* d : in.batch) detail::release(d);
+  }
+}
+
+void Transport::listen() {
+  const WorkerAddress& me = assignment_.workers.at(static_cast<size_t>(self_));
+  sockaddr_in addr;
+  if (!resolve(me, addr)) throw std::runtime_error("cannot resolve " + me.host);
+  listenFd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  int one = 1;
+  setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(listenFd_, 64) != 0) {
+    throw std::runtime_error(fmt::format("worker {} cannot listen on {}:{}: {}", self_, me.host,
+                                         me.port, std::strerror(errno)));
+  }
+  spdlog::info("worker {} listening on {}:{}", self_, me.host, me.port);
+}
+
+std::unique_ptr<internal::Executor> Transport::makeRemoteExecutor(internal::TopologyRuntime& rt,
+                                                                  const internal::ExecutorPlan& ep,
+                                                                  size_t index, size_t count) {
+  int w = assignment_.workerOf(ep.startTask);
+  Peer& p = *peers_.at(static_cast<size_t>(w));
+  auto ex = std::make_unique<RemoteExecutor>(rt, ep, index, count, *this, p);
+  p.proxies.push_back(ex.get());
+  proxies_[ep.startTask] = ex.get();
+  return ex;
+}
+
+void Transport::start() {
+  // One inbound slot per executor index (proxies included: cheaper than a map).
+  inbound_.resize(rt_.pools.size());
+  executorByIndex_.assign(rt_.pools.size(), nullptr);
+  for (internal::Executor* ex : rt_.executorOfTask) {
+    if (ex) executorByIndex_[ex->index()] = ex;
+  }
+  io_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "transport");
+    run();
+  });
+}
+
+void Transport::stop() {
+  if (stop_.exchange(true)) return;
+  wakeIo();
+  if (io_.joinable()) io_.join();
+  for (auto& p : peers_) {
+    if (!p) continue;
+    std::lock_guard lock(p->mu);
+    p->fd = -1;
+    p->up.store(false);
+  }
+}
+
+bool Transport::allConnected() const {
+  for (const auto& p : peers_) {
+    if (p && !p->up.load()) return false;
+  }
+  return true;
+}
+
+TransportStats Transport::stats() const {
+  return TransportStats{sent_.load(), received_.load(), dropped_.load(), refused_.load()};
+}
+
+bool Transport::writable(Peer& p) const {
+  return p.outBytes.load(std::memory_order_relaxed) < kMaxOutBytes;
+}
+
+bool Transport::send(Peer& p, const std::string& frames, size_t tuples) {
+  bool wake = false;
+  {
+    std::lock_guard lock(p.mu);
+    if (p.fd < 0) {
+      dropped_.fetch_add(tuples, std::memory_order_relaxed);
+      return false;
+    }
+    size_t done = 0;
+    if (p.out.empty()) {
+      ssize_t n = ::send(p.fd, frames.data(), frames.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      // An error other than a full buffer: the I/O thread sees the socket fail and closes it.
+      done = n > 0 ? static_cast<size_t>(n) : 0;
+    }
+    if (done < frames.size()) {
+      wake = p.out.empty();
+      p.out.append(frames, done, std::string::npos);
+      p.outBytes.store(p.out.size(), std::memory_order_relaxed);
+    }
+  }
+  sent_.fetch_add(tuples, std::memory_order_relaxed);
+  if (wake) wakeIo();
+  return true;
+}
+
+void Transport::wakeIo() {
+  uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(wakeFd_, &one, sizeof one);
+}
+
+void Transport::flushOut(Peer& p) {
+  std::lock_guard lock(p.mu);
+  if (p.fd < 0 || p.out.empty()) return;
+  ssize_t n = ::send(p.fd, p.out.data(), p.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n > 0) p.out.erase(0, static_cast<size_t>(n));
+  bool wasFull = p.outBytes.load() >= kMaxOutBytes;
+  p.outBytes.store(p.out.size(), std::memory_order_relaxed);
+  if (wasFull && p.out.size() < kMaxOutBytes) {
+    for (auto* proxy : p.proxies) proxy->queue().wake();
+  }
+}
+
+void Transport::acceptOne() {
+  sockaddr_in from{};
+  socklen_t len = sizeof from;
+  int fd =
+      ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  if (fd < 0) return;
+  setNoDelay(fd);
+  auto c = std::make_unique<Conn>();
+  c->fd = fd;
+  char host[INET_ADDRSTRLEN] = "?";
+  inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
+  c->name = fmt::format("{}:{}", host, ntohs(from.sin_port));
+  c->state = Conn::State::AwaitHello;
+  c->deadlineNs = nowNs() + kHandshakeTimeoutNs;
+  Challenge ch;
+  randomBytes(ch.nonce, kNonceBytes);
+  std::memcpy(c->challengeNonce, ch.nonce, kNonceBytes);
+  WireWriter w;
+  encode(w, ch);
+  if (!writeAll(fd, w.buffer())) {
+    ::close(fd);
+    return;
+  }
+  conns_.push_back(std::move(c));
+}
+
+void Transport::connectTo(int index) {
+  Peer& p = *peers_[static_cast<size_t>(index)];
+  const WorkerAddress& a = assignment_.workers[static_cast<size_t>(index)];
+  sockaddr_in addr;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0 || !resolve(a, addr)) {
+    if (fd >= 0) ::close(fd);
+    p.nextConnectNs = nowNs() + kMaxBackoffMs * 1'000'000LL;
+    return;
+  }
+  setNoDelay(fd);
+  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (rc != 0 && errno != EINPROGRESS) {
+    ::close(fd);
+    p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
+    p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
+    return;
+  }
+  auto c = std::make_unique<Conn>();
+  c->fd = fd;
+  c->peer = index;
+  c->name = fmt::format("worker {} at {}:{}", index, a.host, a.port);
+  c->state = rc == 0 ? Conn::State::AwaitChallenge : Conn::State::Connecting;
+  c->deadlineNs = nowNs() + kHandshakeTimeoutNs;
+  p.conn = c.get();
+  conns_.push_back(std::move(c));
+}
+
+void Transport::closeConn(Conn& c, const std::string& why, bool error) {
+  if (c.closed) return;
+  c.closed = true;
+  bool wasUp = c.state == Conn::State::Up;
+  if (c.peer >= 0 && c.peer != self_) {
+    Peer& p = *peers_[static_cast<size_t>(c.peer)];
+    if (p.conn == &c) {
+      p.conn = nullptr;
+      {
+        std::lock_guard lock(p.mu);
+        p.fd = -1;
+        p.out.clear();
+        p.outBytes.store(0);
+        p.up.store(false);
+      }
+      // Whatever the peer said about its queues no longer holds; tuples to it are dropped
+      // until it is back, so the proxies must not sit on full queues meanwhile.
+      for (auto* proxy : p.proxies) proxy->setBackPressure(false);
+      if (c.peer > self_) {
+        p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
+        p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
+      }
+      if (wasUp && stop_.load()) {
+        // Stopping: nothing to report.
+      } else if (wasUp) {
+        spdlog::warn(
+            "worker {}: connection to worker {} lost ({}); tuples for it are dropped "
+            "until it is back",
+            self_, c.peer, why);
+        p.reportedDown = true;
+      } else if (!p.reportedDown) {
+        spdlog::info("worker {}: worker {} not reachable yet ({}); retrying", self_, c.peer, why);
+        p.reportedDown = true;
+      }
+    }
+  }
+  if (error && c.state == Conn::State::AwaitHello) {
+    // An incoming connection that never proved it belongs to the topology.
+    refused_.fetch_add(1);
+    spdlog::error("worker {}: refused connection from {}: {}", self_, c.name, why);
+  } else if (error) {
+    spdlog::error("worker {}: closed the connection to {}: {}", self_, c.name, why);
+  }
+  ::close(c.fd);
+  c.fd = -1;
+}
+
+void Transport::establish(Conn& c) {
+  Peer& p = *peers_[static_cast<size_t>(c.peer)];
+  if (p.conn && p.conn != &c) {
+    // The peer restarted: its old connection is dead even if we have not noticed yet.
+    closeConn(*p.conn, "replaced by a new connection", false);
+  }
+  c.state = Conn::State::Up;
+  c.reader.setMaxFrameBytes(kMaxFrameBytes);
+  p.conn = &c;
+  p.backoffMs = 0;
+  p.lastStatusSeq = 0;
+  {
+    std::lock_guard lock(p.mu);
+    p.fd = c.fd;
+    p.out.clear();
+    p.outBytes.store(0);
+    p.up.store(true);
+  }
+  spdlog::info("worker {}: connected to worker {}", self_, c.peer);
+  p.reportedDown = false;
+  sendStatusTo(p);
+}
+
+void Transport::onReadable(Conn& c) {
+  for (int reads = 0; reads < 16 && !c.closed; ++reads) {
+    auto room = c.reader.writable(64u << 10);
+    ssize_t n = ::recv(c.fd, room.data(), room.size(), MSG_DONTWAIT);
+    if (n == 0) {
+      closeConn(c, "the peer closed it", false);
+      return;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
+      closeConn(c, std::strerror(errno), false);
+      return;
+    }
+    c.reader.commit(static_cast<size_t>(n));
+    try {
+      while (!c.closed) {
+        auto f = c.reader.next();
+        if (!f) break;
+        onFrame(c, *f);
+      }
+    } catch (const WireError& e) {
+      closeConn(c, e.what(), true);
+      return;
+    }
+    // Stop early when our queues are backed up: the rest stays in the kernel.
+    if (overflowTuples_ >= kMaxOverflowTuples) break;
+  }
+}
+
+void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
+  WireReader r(f.data, f.size);
+  switch (c.state) {
+    case Conn::State::AwaitChallenge: {
+      if (f.type != FrameType::Challenge) throw WireError("expected a challenge");
+      Challenge ch = decodeChallenge(r);
+      Hello h;
+      h.topologyId = assignment_.topologyId;
+      h.from = static_cast<uint32_t>(self_);
+      h.to = static_cast<uint32_t>(c.peer);
+      h.planFingerprint = fingerprint_;
+      randomBytes(h.nonce, kNonceBytes);
+      helloMac(assignment_.secret, ch.nonce, h, h.mac);
+      std::memcpy(c.challengeNonce, ch.nonce, kNonceBytes);
+      c.hello = h;
+      WireWriter w;
+      encode(w, h);
+      if (!writeAll(c.fd, w.buffer())) throw WireError("cannot send the hello");
+      c.state = Conn::State::AwaitWelcome;
+      return;
+    }
+    case Conn::State::AwaitWelcome: {
+      if (f.type != FrameType::Welcome) throw WireError("expected a welcome");
+      Welcome m = decodeWelcome(r);
+      uint8_t want[kMacBytes];
+      welcomeMac(assignment_.secret, c.hello.nonce, c.challengeNonce, want);
+      if (!macEqual(want, m.mac)) throw WireError("the peer does not know the topology's secret");
+      establish(c);
+      return;
+    }
+    case Conn::State::AwaitHello: {
+      if (f.type != FrameType::Hello) throw WireError("expected a hello");
+      Hello h = decodeHello(r);
+      if (h.topologyId != assignment_.topologyId) {
+        throw WireError(fmt::format("hello for topology '{}', this worker runs '{}'", h.topologyId,
+                                    assignment_.topologyId));
+      }
+      uint8_t want[kMacBytes];
+      helloMac(assignment_.secret, c.challengeNonce, h, want);
+      if (!macEqual(want, h.mac)) throw WireError("bad proof of the topology's secret");
+      if (h.to != static_cast<uint32_t>(self_) || h.from >= peers_.size() ||
+          static_cast<int>(h.from) >= self_) {
+        throw WireError(fmt::format("hello from worker {} to worker {} reached worker {}", h.from,
+                                    h.to, self_));
+      }
+      if (h.planFingerprint != fingerprint_) {
+        throw WireError(fmt::format("worker {} runs a different plan of the topology", h.from));
+      }
+      Welcome m;
+      welcomeMac(assignment_.secret, h.nonce, c.challengeNonce, m.mac);
+      WireWriter w;
+      encode(w, m);
+      if (!writeAll(c.fd, w.buffer())) throw WireError("cannot send the welcome");
+      c.peer = static_cast<int>(h.from);
+      c.name = fmt::format("worker {}", c.peer);
+      establish(c);
+      return;
+    }
+    case Conn::State::Up:
+      if (f.type == FrameType::Batch) {
+        handleBatch(c, r);
+      } else if (f.type == FrameType::BackPressure) {
+        handleBackPressure(c, r);
+      } else {
+        throw WireError("handshake frame on an established connection");
+      }
+      return;
+    case Conn::State::Connecting:
+      throw WireError("data before the connection completed");
+  }
+}
+
+void Transport::handleBatch(Conn& c, WireReader& r) {
+  const int numTasks = plan_.numTasks();
+  size_t count = 0;
+  auto localExecutor = [&](int task) -> internal::Executor* {
+    if (task < 1 || task > numTasks) {
+      throw WireError(fmt::format("destination task {} is not in the topology", task));
+    }
+    if (workerOfTask_[task] != self_) {
+      dropped_.fetch_add(1, std::memory_order_relaxed);
+      return nullptr;
+    }
+    return rt_.executorOfTask[task];
+  };
+  auto hold = [&](internal::Executor* ex) -> Inbound& {
+    Inbound& in = inbound_[ex->index()];
+    if (in.batch.empty() && in.acks.empty()) touched_.push_back(ex->index());
+    return in;
+  };
+  decodeBatch(
+      r, scratch_,
+      [&](WireTuple& t) {
+        internal::Executor* ex = localExecutor(t.destTask);
+        if (t.sourceTask < 1 || t.sourceTask > numTasks) {
+          throw WireError(fmt::format("source task {} is not in the topology", t.sourceTask));
+        }
+        const std::string& source = plan_.componentOfTask(t.sourceTask);
+        const StreamMeta* meta = streams_.meta(source, t.stream);
+        if (!meta) {
+          throw WireError(fmt::format("component '{}' has no stream number {}", source, t.stream));
+        }
+        if (t.values.size() != meta->fields.size()) {
+          throw WireError(fmt::format("{} values on stream '{}' of '{}', which declares {}",
+                                      t.values.size(), meta->streamId, source,
+                                      meta->fields.size()));
+        }
+        if (!ex) return;
+        detail::TupleData* d = pool_->acquire();
+        d->sourceTask = t.sourceTask;
+        d->destTask = t.destTask;
+        d->meta = meta;
+        d->values.swap(t.values);
+        for (auto [root, edge] : t.anchors) d->messageId.xorInto(root, edge);
+        hold(ex).batch.push_back(d);
+        ++count;
+      },
+      [&](const internal::AckRecord& a) {
+        internal::Executor* ex = localExecutor(a.destTask);
+        if (!ex) return;
+        const internal::ComponentPlan& cp = plan_.component(ex->plan().componentId);
+        if (!(cp.system || cp.kind == ComponentKind::Spout)) {
+          throw WireError(fmt::format("acking record for task {}, which takes none", a.destTask));
+        }
+        hold(ex).acks.push_back(a);
+      });
+  received_.fetch_add(count, std::memory_order_relaxed);
+  (void)c;
+  bool changed = false;
+  for (size_t i : touched_) changed |= pushInbound(i);
+  touched_.clear();
+  if (changed) broadcastBackPressure();
+}
+
+bool Transport::pushInbound(size_t i) {
+  Inbound& in = inbound_[i];
+  internal::ReceiveQueue& q = executorByIndex_[i]->queue();
+  size_t pushed = 0;
+  if (in.overflow.empty() && !in.batch.empty()) {
+    pushed = q.tryPushBatch(in.batch.data(), in.batch.size());
+  }
+  for (size_t k = pushed; k < in.batch.size(); ++k) in.overflow.push_back(in.batch[k]);
+  overflowTuples_ += in.batch.size() - pushed;
+  in.batch.clear();
+  pushed = 0;
+  if (in.ackOverflow.empty() && !in.acks.empty()) {
+    pushed = q.tryPushAcks(in.acks.data(), in.acks.size());
+  }
+  for (size_t k = pushed; k < in.acks.size(); ++k) in.ackOverflow.push_back(in.acks[k]);
+  overflowTuples_ += in.acks.size() - pushed;
+  in.acks.clear();
+  return updateBackPressure(in);
+}
+
+bool Transport::updateBackPressure(Inbound& in) {
+  bool on = !in.overflow.empty() || !in.ackOverflow.empty();
+  if (on == in.underBackPressure) return false;
+  in.underBackPressure = on;
+  return true;
+}
+
+void Transport::drainOverflows() {
+  if (overflowTuples_ == 0) return;
+  bool changed = false;
+  std::vector<detail::TupleData*> run;
+  std::vector<internal::AckRecord> acks;
+  for (size_t i = 0; i < inbound_.size(); ++i) {
+    Inbound& in = inbound_[i];
+    if (in.overflow.empty() && in.ackOverflow.empty()) continue;
+    internal::ReceiveQueue& q = executorByIndex_[i]->queue();
+    while (!in.overflow.empty()) {
+      run.assign(in.overflow.begin(),
+                 in.overflow.begin() +
+                     static_cast<std::ptrdiff_t>(std::min<size_t>(256, in.overflow.size())));
+      size_t pushed = q.tryPushBatch(run.data(), run.size());
+      in.overflow.erase(in.overflow.begin(),
+                        in.overflow.begin() + static_cast<std::ptrdiff_t>(pushed));
+      overflowTuples_ -= pushed;
+      if (pushed < run.size()) break;
+    }
+    while (!in.ackOverflow.empty()) {
+      acks.assign(in.ackOverflow.begin(),
+                  in.ackOverflow.begin() +
+                      static_cast<std::ptrdiff_t>(std::min<size_t>(1024, in.ackOverflow.size())));
+      size_t pushed = q.tryPushAcks(acks.data(), acks.size());
+      in.ackOverflow.erase(in.ackOverflow.begin(),
+                           in.ackOverflow.begin() + static_cast<std::ptrdiff_t>(pushed));
+      overflowTuples_ -= pushed;
+      if (pushed < acks.size()) break;
+    }
+    changed |= updateBackPressure(in);
+  }
+  if (changed) broadcastBackPressure();
+}
+
+void Transport::broadcastBackPressure() {
+  ++statusSeq_;
+  for (auto& p : peers_) {
+    if (p && p->up.load()) sendStatusTo(*p);
+  }
+}
+
+void Transport::sendStatusTo(Peer& p) {
+  BackPressureStatus s;
+  s.seq = ++statusSeq_;
+  for (size_t i = 0; i < inbound_.size(); ++i) {
+    if (inbound_[i].underBackPressure) s.executors.push_back(executorByIndex_[i]->plan().startTask);
+  }
+  WireWriter w;
+  encode(w, s);
+  send(p, w.buffer(), 0);
+}
+
+void Transport::run() {
+  std::vector<pollfd> fds;
+  std::vector<Conn*> polled;
+  while (!stop_.load()) {
+    int64_t now = nowNs();
+    for (auto& p : peers_) {
+      if (p && p->index > self_ && !p->conn && now >= p->nextConnectNs) connectTo(p->index);
+    }
+    for (auto& c : conns_) {
+      if (!c->closed && c->state != Conn::State::Up && now > c->deadlineNs) {
+        closeConn(*c, "the handshake timed out", c->state == Conn::State::AwaitHello);
+      }
+    }
+    conns_.erase(std::remove_if(conns_.begin(), conns_.end(),
+                                [](const std::unique_ptr<Conn>& c) { return c->closed; }),
+                 conns_.end());
+    fds.clear();
+    polled.clear();
+    fds.push_back({wakeFd_, POLLIN, 0});
+    fds.push_back({listenFd_, POLLIN, 0});
+    bool reading = overflowTuples_ < kMaxOverflowTuples;
+    for (auto& c : conns_) {
+      short events = reading ? POLLIN : 0;
+      if (c->state == Conn::State::Connecting) events = POLLOUT;
+      if (c->state == Conn::State::Up &&
+          peers_[static_cast<size_t>(c->peer)]->outBytes.load(std::memory_order_relaxed) > 0) {
+        events |= POLLOUT;
+      }
+      fds.push_back({c->fd, events, 0});
+      polled.push_back(c.get());
+    }
+    int timeoutMs = overflowTuples_ > 0 ? 1 : 50;
+    int n = ::poll(fds.data(), fds.size(), timeoutMs);
+    if (n < 0 && errno != EINTR) {
+      spdlog::error("worker {}: poll failed: {}", self_, std::strerror(errno));
+      break;
+    }
+    if (fds[0].revents & POLLIN) {
+      uint64_t v;
+      [[maybe_unused]] auto r = ::read(wakeFd_, &v, sizeof v);
+    }
+    if (fds[1].revents & POLLIN) {
+      for (int i = 0; i < 16; ++i) {
+        size_t before = conns_.size();
+        acceptOne();
+        if (conns_.size() == before) break;
+      }
+    }
+    for (size_t k = 0; k < polled.size(); ++k) {
+      Conn& c = *polled[k];
+      short re = fds[k + 2].revents;
+      if (c.closed || !re) continue;
+      if (c.state == Conn::State::Connecting) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err != 0) {
+          closeConn(c, std::strerror(err), false);
+        } else {
+          c.state = Conn::State::AwaitChallenge;
+        }
+        continue;
+      }
+      if (re & (POLLIN | POLLHUP | POLLERR)) onReadable(c);
+      if (!c.closed && (re & POLLOUT) && c.state == Conn::State::Up) {
+        flushOut(*peers_[static_cast<size_t>(c.peer)]);
+      }
+    }
+    drainOverflows();
+  }
+  for (auto& c : conns_) closeConn(*c, "the worker is stopping", false);
+}
+
+void Transport::handleBackPressure(Conn& c, WireReader& r) {
+  BackPressureStatus s = decodeBackPressure(r);
+  Peer& p = *peers_[static_cast<size_t>(c.peer)];
+  if (s.seq <= p.lastStatusSeq) return;
+  p.lastStatusSeq = s.seq;
+  std::sort(s.executors.begin(), s.executors.end());
+  for (auto* proxy : p.proxies) {
+    bool on = std::binary_search(s.executors.begin(), s.executors.end(), proxy->plan().startTask);
+    proxy->setBackPressure(on);
+  }
+}
+
+}  // namespace squall::worker

@@ -1,0 +1,161 @@
+#pragma once
+// Transport: this worker's connections to the other workers of its topology: one TCP
+// connection per pair of workers (the lower index connects, the higher accepts), used both
+// ways. Plain sockets and poll(2) in one I/O thread rather than Asio: a worker has a handful of
+// connections, and the hot send path is a proxy executor thread writing a whole batch with one
+// non-blocking send(2) under the connection's lock, which needs no event loop at all.
+//
+// Sending: every executor of another worker is stood in for here by a RemoteExecutor (see
+// remote_executor.h), an executor whose queue the local producers fill exactly as they fill a
+// local one; its thread encodes what it drains into Batch frames and calls send(). Bytes the
+// kernel does not take wait in the peer's out buffer (bounded by kMaxOutBytes: above it the
+// proxies stop draining, their queues fill, and the producers' own backpressure holds them).
+// A peer that is down takes nothing: its tuples are dropped and counted; acking replays them.
+//
+// Receiving (I/O thread): frames are decoded and checked against the plan (a local destination
+// task, a real source task and stream, the stream's arity) and pushed into the local
+// executors' queues in batches. What a full queue refuses waits, in order, in that executor's
+// overflow here, and the executor is reported to every peer as under backpressure (Storm 2's
+// BackPressureStatus): the peers' proxies for it stop draining until it is relieved, so only
+// the traffic to that executor waits, never a whole connection (which could deadlock two
+// workers feeding each other). Past kMaxOverflowTuples in all, the I/O thread stops reading.
+//
+// Security: the acceptor sends a random challenge; the connector answers with its identity and
+// an HMAC over both nonces keyed by the topology's secret; the acceptor answers with its own
+// HMAC. Until then frames are bounded to 4 KiB and only handshake frames are accepted; any
+// malformed frame, failed proof or invalid content closes that connection with a logged error.
+//
+// Lifetime: built by the worker after its RunningTopology (whose runtime it reads), listen()
+// before the topology starts, start() after, stop() before the topology's executors stop.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/executor.h"
+#include "runtime/topology_runtime.h"
+#include "worker/assignment.h"
+#include "worker/wire_format.h"
+
+namespace squall::worker {
+
+class RemoteExecutor;
+
+// Wire stream numbers: each component's declared streams sorted by name, numbered from 0.
+class StreamTable {
+ public:
+  explicit StreamTable(const internal::TopologyPlan& plan);
+  // -1 when `meta` is not a declared stream of the plan.
+  int64_t indexOf(const StreamMeta* meta) const {
+    auto it = index_.find(meta);
+    return it == index_.end() ? -1 : it->second;
+  }
+  // nullptr when `component` has no stream `index`.
+  const StreamMeta* meta(const std::string& component, uint32_t index) const;
+
+ private:
+  std::unordered_map<const StreamMeta*, uint32_t> index_;
+  std::map<std::string, std::vector<const StreamMeta*>> byComponent_;
+};
+
+struct TransportStats {
+  uint64_t sentTuples = 0;
+  uint64_t receivedTuples = 0;
+  uint64_t droppedTuples = 0;  // to a peer that was down, or for an executor not here
+  uint64_t refusedConnections = 0;
+};
+
+class Transport {
+ public:
+  static constexpr size_t kMaxOutBytes = 1u << 20;
+  static constexpr size_t kMaxOverflowTuples = 1u << 16;
+
+  Transport(Assignment assignment, int self, internal::TopologyRuntime& rt);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Binds this worker's address (std::runtime_error when it cannot).
+  void listen();
+  void start();
+  void stop();
+  // True once every other worker is connected and authenticated.
+  bool allConnected() const;
+  TransportStats stats() const;
+
+  // The placement hook: a stand-in for an executor another worker runs.
+  std::unique_ptr<internal::Executor> makeRemoteExecutor(internal::TopologyRuntime& rt,
+                                                         const internal::ExecutorPlan& ep,
+                                                         size_t index, size_t count);
+
+  // Proxy threads.
+  struct Peer;
+  bool writable(Peer& p) const;
+  // Sends whole frames carrying `tuples` tuples; false (and counted as dropped) if the peer
+  // is down.
+  bool send(Peer& p, const std::string& frames, size_t tuples);
+  const StreamTable& streams() const { return streams_; }
+
+ private:
+  struct Conn;
+  void run();
+  void acceptOne();
+  void connectTo(int peer);
+  void onReadable(Conn& c);
+  void onFrame(Conn& c, const FrameReader::Frame& f);
+  void establish(Conn& c);
+  void closeConn(Conn& c, const std::string& why, bool error);
+  void handleBatch(Conn& c, WireReader& r);
+  void handleBackPressure(Conn& c, WireReader& r);
+  void drainOverflows();
+  struct Inbound;
+  // Pushes what one frame brought for executor `i`; true when its backpressure changed.
+  bool pushInbound(size_t i);
+  bool updateBackPressure(Inbound& in);
+  void broadcastBackPressure();
+  void sendStatusTo(Peer& p);
+  void flushOut(Peer& p);
+  void wakeIo();
+
+  Assignment assignment_;
+  int self_;
+  internal::TopologyRuntime& rt_;
+  const internal::TopologyPlan& plan_;
+  StreamTable streams_;
+  uint64_t fingerprint_;
+  std::vector<int> workerOfTask_;             // index = task id
+  std::vector<std::unique_ptr<Peer>> peers_;  // index = worker index; null for self
+  std::map<int, RemoteExecutor*> proxies_;    // by executor start task
+  int listenFd_ = -1;
+  int wakeFd_ = -1;
+  std::vector<std::unique_ptr<Conn>> conns_;  // I/O thread only
+  std::thread io_;
+  std::atomic<bool> stop_{false};
+
+  // Inbound, I/O thread only: per local executor (by executor index), what its queue refused.
+  struct Inbound {
+    std::vector<detail::TupleData*> batch;
+    std::vector<internal::AckRecord> acks;
+    std::deque<detail::TupleData*> overflow;
+    std::deque<internal::AckRecord> ackOverflow;
+    bool underBackPressure = false;
+  };
+  std::vector<Inbound> inbound_;  // index = executor index
+  std::vector<internal::Executor*> executorByIndex_;
+  std::vector<size_t> touched_;
+  size_t overflowTuples_ = 0;
+  uint64_t statusSeq_ = 0;
+  std::unique_ptr<internal::TuplePool> pool_;
+  WireTuple scratch_;
+
+  std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0};
+};
+
+}  // namespace squall::worker

@@ -1,0 +1,46 @@
+#pragma once
+// Worker: the composition root of one `squall worker` process: the executors an assignment
+// gives it (the others stood in for by RemoteExecutors), the transport to the other workers,
+// and its heartbeat. start() listens, starts the executors, waits (bounded) for every peer
+// and then activates the spouts, as a Storm worker waits for its connections; stop() drains
+// and stops in reverse.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/running_topology.h"
+#include "worker/assignment.h"
+#include "worker/transport.h"
+
+namespace squall::worker {
+
+class Worker {
+ public:
+  // Plans the topology (InvalidTopologyException / ConfigError) and checks the assignment
+  // covers it (std::runtime_error); starts nothing.
+  Worker(Assignment assignment, int index, const std::string& name, const Config& conf,
+         const StormTopology& topology);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  void start(double connectTimeoutSecs);
+  // Deactivates, lets in-flight tuples drain for `waitSecs`, then stops everything.
+  void stop(int waitSecs);
+  std::vector<ReportedError> errors() const { return topology_->errors(); }
+  TransportStats stats() const { return transport_->stats(); }
+  int index() const { return index_; }
+  // Writes heartbeat-dir/worker-INDEX.heartbeat (time, pid, counters), when the assignment
+  // names a heartbeat dir.
+  void heartbeat() const;
+
+ private:
+  Assignment assignment_;
+  int index_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<internal::RunningTopology> topology_;
+  bool stopped_ = false;
+};
+
+}  // namespace squall::worker

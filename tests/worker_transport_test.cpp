@@ -1,0 +1,231 @@
+// Two workers of one topology in this process, connected over TCP loopback by their real
+// transports: acking across them with failures, a worker that comes up late (tuples to it are
+// dropped, then replayed by the spout's timeouts once it is connected), and backpressure
+// from a slow bolt in one worker that holds the spout in the other.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "squall/component_registry.h"
+#include "squall/components.h"
+#include "squall/topology_builder.h"
+#include "squall/topology_context.h"
+#include "worker/assignment.h"
+#include "worker/handshake_auth.h"
+#include "worker/worker.h"
+
+using namespace squall;
+using namespace squall::worker;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Counts {
+  std::mutex mu;
+  std::multiset<int64_t> acked;
+  std::atomic<int64_t> emitted{0};
+  std::atomic<int64_t> executed{0};
+  std::atomic<int64_t> failed{0};
+};
+Counts* counts = nullptr;
+
+// Emits ids 0..n-1 reliably (n = args[0]; -1: forever, unreliably), replays failures.
+class IdSpout : public BaseRichSpout {
+ public:
+  explicit IdSpout(const Values& args) : n_(args.at(0).asInt()) {}
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { c_ = &c; }
+  void nextTuple() override {
+    if (!replay_.empty()) {
+      int64_t id = replay_.back();
+      replay_.pop_back();
+      c_->emit(Values{id}, Value(id));
+    } else if (n_ < 0) {
+      c_->emit(Values{next_++});
+    } else if (next_ < n_) {
+      c_->emit(Values{next_}, Value(next_));
+      ++next_;
+    } else {
+      return;
+    }
+    counts->emitted.fetch_add(1);
+  }
+  void ack(const Value& id) override {
+    std::lock_guard lock(counts->mu);
+    counts->acked.insert(id.asInt());
+  }
+  void fail(const Value& id) override {
+    counts->failed.fetch_add(1);
+    replay_.push_back(id.asInt());
+  }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"id"}); }
+
+ private:
+  int64_t n_;
+  int64_t next_ = 0;
+  std::vector<int64_t> replay_;
+  SpoutOutputCollector* c_ = nullptr;
+};
+
+// Fails args[0] % of its input (by id, the first time it sees it), sleeps args[1] µs per tuple.
+class IdBolt : public BaseRichBolt {
+ public:
+  explicit IdBolt(const Values& args)
+      : failPercent_(args.size() > 0 ? args[0].asInt() : 0),
+        sleepUs_(args.size() > 1 ? args[1].asInt() : 0) {}
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { c_ = &c; }
+  void execute(const Tuple& t) override {
+    counts->executed.fetch_add(1);
+    if (sleepUs_) std::this_thread::sleep_for(std::chrono::microseconds(sleepUs_));
+    int64_t id = t.getLong(0);
+    if (failPercent_ && id % 100 < failPercent_ && seen_.insert(id).second) {
+      c_->fail(t);
+      return;
+    }
+    c_->ack(t);
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  int64_t failPercent_, sleepUs_;
+  std::set<int64_t> seen_;
+  OutputCollector* c_ = nullptr;
+};
+
+SQUALL_REGISTER_COMPONENT_AS(IdSpout, "test.IdSpout");
+SQUALL_REGISTER_COMPONENT_AS(IdBolt, "test.IdBolt");
+
+int freePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+struct TwoWorkers {
+  StormTopology topology;
+  Config conf;
+  Assignment assignment;
+  std::unique_ptr<Worker> w0, w1;
+
+  // The spout in worker 0, every bolt executor and one of the two ackers in worker 1.
+  TwoWorkers(int64_t n, Values boltArgs, int bolts, Config c) : conf(std::move(c)) {
+    TopologyBuilder tb;
+    tb.setSpout("spout", ComponentSpec{"test.IdSpout", Values{Value(n)}}, 1);
+    tb.setBolt("bolt", ComponentSpec{"test.IdBolt", std::move(boltArgs)}, bolts)
+        .shuffleGrouping("spout");
+    topology = tb.createTopology();
+    conf.set(Config::TOPOLOGY_WORKERS, 2);
+    auto plan = internal::TopologyPlan::build("two", "two-1-1", conf, topology);
+    assignment.topologyId = "two-1-1";
+    assignment.secret = newSecret();
+    assignment.workers = {{"127.0.0.1", freePort()}, {"127.0.0.1", freePort()}};
+    for (const auto& [id, cp] : plan->components) {
+      for (const auto& ep : cp.executors) {
+        int w = id == "spout" ? 0 : id == "bolt" ? 1 : (ep.startTask % 2);
+        assignment.executorWorker[ep.startTask] = w;
+      }
+    }
+  }
+  void start(int which, double connectSecs) {
+    auto& w = which == 0 ? w0 : w1;
+    w = std::make_unique<Worker>(assignment, which, "two", conf, topology);
+    w->start(connectSecs);
+  }
+};
+
+template <class F>
+bool waitFor(F&& done, double secs) {
+  auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(secs * 1000));
+  while (Clock::now() < end) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return done();
+}
+
+class WorkerTransport : public ::testing::Test {
+ protected:
+  void SetUp() override { counts = &c_; }
+  void TearDown() override { counts = nullptr; }
+  Counts c_;
+};
+
+}  // namespace
+
+TEST_F(WorkerTransport, AckingAcrossWorkersWithFailures) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 500);
+  TwoWorkers tw(3000, Values{Value(10)}, 2, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::lock_guard lock(c_.mu);
+        return c_.acked.size() >= 3000;
+      },
+      60));
+  tw.w0->stop(0);
+  tw.w1->stop(0);
+  std::lock_guard lock(c_.mu);
+  EXPECT_EQ(c_.acked.size(), 3000u);
+  EXPECT_EQ(std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size(), 3000u) << "acked twice";
+  EXPECT_GT(c_.failed.load(), 0);
+  EXPECT_GT(tw.w0->stats().sentTuples, 0u);
+}
+
+TEST_F(WorkerTransport, LatePeerGetsConnectedAndLostTuplesAreReplayed) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 1);
+  conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 100);
+  TwoWorkers tw(500, Values{}, 1, conf);
+  tw.start(0, 0.2);  // worker 1 is not there: tuples for it are dropped
+  ASSERT_TRUE(waitFor([&] { return tw.w0->stats().droppedTuples > 0; }, 20));
+  tw.start(1, 10);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::lock_guard lock(c_.mu);
+        return c_.acked.size() >= 500;
+      },
+      60));
+  tw.w1->stop(0);
+  tw.w0->stop(0);
+  std::lock_guard lock(c_.mu);
+  EXPECT_EQ(std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size(), 500u);
+  EXPECT_GT(c_.failed.load(), 0) << "the dropped tuples must have timed out and been replayed";
+}
+
+TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
+  conf.set(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE, 256);
+  TwoWorkers tw(-1, Values{Value(0), Value(200)}, 1, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 500; }, 30));
+  // Held back: what the spout emitted beyond what the bolt executed stays bounded (queues,
+  // the kernel's socket buffers and the receiver's overflow), and stops growing.
+  int64_t backlog1 = c_.emitted.load() - c_.executed.load();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  int64_t backlog2 = c_.emitted.load() - c_.executed.load();
+  tw.w0->stop(0);
+  tw.w1->stop(0);
+  EXPECT_LT(backlog2, 300000) << "emitted " << c_.emitted.load();
+  EXPECT_LT(backlog2, backlog1 + 5000)
+      << "the backlog keeps growing: " << backlog1 << " -> " << backlog2;
+}
