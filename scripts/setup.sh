@@ -17,7 +17,7 @@ demo=(
   build-essential cmake ninja-build pkg-config
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
-  libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev
+  libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev libssl-dev
   python3
 )
 test=(
