@@ -48,7 +48,7 @@ bool looksLikeJavaClass(const std::string& name) {
 std::string unknownClass(const std::string& what, const std::string& cls,
                          const ComponentRegistry& global) {
   std::string hint = didYouMean(cls, global.componentNames());
-  if (!looksLikeJavaClass(cls)) {
+  if (!hint.empty() || !looksLikeJavaClass(cls)) {  // a typo of a class Squall has
     return fmt::format(
         "{}: unknown class '{}'{}; `squall classes` lists the classes this squall has", what, cls,
         hint);
@@ -57,10 +57,11 @@ std::string unknownClass(const std::string& what, const std::string& cls,
                            ? "a Java class of Apache Storm that Squall does not implement"
                            : "a Java class (from a jar)";
   return fmt::format(
-      "{}: '{}' is {}{}. Squall runs no JVM, so Java classes cannot be loaded; write the "
-      "component in Python (a python: script or Flux's FluxShellBolt/FluxShellSpout) or in C++ "
-      "(SQUALL_REGISTER_COMPONENT). `squall classes` lists the classes this squall has",
-      what, cls, origin, hint);
+      "{}: unknown class '{}': it is {}, and Squall runs no JVM, so Java classes cannot be "
+      "loaded; write the component in Python (a python: script or Flux's "
+      "FluxShellBolt/FluxShellSpout) or in C++ (SQUALL_REGISTER_COMPONENT). `squall classes` "
+      "lists the classes this squall has",
+      what, cls, origin);
 }
 
 void checkComponent(const TopologyFile& file, const ComponentDef& def, CheckedTopology& out);

@@ -83,9 +83,10 @@ def test_every_error_is_reported_and_java_classes_are_named(squall, kafka_classe
     assert (f"{path}:19: error: spout 'kafka'" in err
             and "'com.example.MyRecordTranslator' is Java code" in err
             and "DefaultRecordTranslator" in err)
-    assert (f"{path}:26: error: bolt 'hdfs': 'org.apache.storm.hdfs.bolt.HdfsBolt' is a Java "
-            "class of Apache Storm that Squall does not implement") in err
-    assert f"{path}:31: error: bolt 'mine': 'com.example.MyBolt' is a Java class" in err
+    assert (f"{path}:26: error: bolt 'hdfs': unknown class 'org.apache.storm.hdfs.bolt.HdfsBolt': "
+            "it is a Java class of Apache Storm that Squall does not implement") in err
+    assert (f"{path}:31: error: bolt 'mine': unknown class 'com.example.MyBolt': it is a Java "
+            "class (from a jar), and Squall runs no JVM") in err
     assert "write the component in Python" in err
     assert "squall: 4 errors" in err
 
