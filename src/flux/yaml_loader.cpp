@@ -790,11 +790,26 @@ void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::str
   }
   bool changeCwd = true;
   std::map<std::string, std::string> userEnv;
-  if (auto props = find(node, "properties")) {
-    fail(d, props->key,
-         fmt::format("{}: {} has no properties; use configMethods "
-                     "(setNamedStream, addComponentConfig, setEnv, ...)",
-                     what, simpleClassName(cls)));
+  if (auto props = find(node, "properties"); props && !props->value.IsNull()) {
+    // ShellBolt/ShellSpout's one setter, setEnv, is the only property Flux can set on them.
+    if (!props->value.IsSequence()) fail(d, props->value, what + ": properties must be a list");
+    for (const auto& p : props->value) {
+      if (!p.IsMap()) fail(d, p, what + ": each property is a map {name, value}");
+      checkKeys(d, p, {"name", "value"}, what + " property");
+      std::string name = needString(d, p, "name", what + " property");
+      auto v = find(p, "value");
+      if (name != "env" || !v || !v->value.IsMap()) {
+        fail(d, p,
+             fmt::format("{}: {} has one property, env (a map of variables); use configMethods "
+                         "for the rest (setDefaultStream, setNamedStream, addComponentConfig, "
+                         "changeChildCWD)",
+                         what, simpleClassName(cls)));
+      }
+      for (auto it = v->value.begin(); it != v->value.end(); ++it) {
+        userEnv[asString(d, it->first, "a variable name")] =
+            it->second.IsScalar() ? it->second.Scalar() : "";
+      }
+    }
   }
   if (auto methods = find(node, "configMethods"); methods && !methods->value.IsNull()) {
     if (!methods->value.IsSequence())

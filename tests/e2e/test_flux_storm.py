@@ -247,3 +247,45 @@ def test_builder_form_against_the_dev_cluster(squall, kafka_classes, multilang, 
                 run.kill()
                 run.wait()
         dev.stop()
+
+
+SHELL_TOPOLOGY = '''\
+name: "shell-setters"
+spouts:
+  - id: "words"
+    className: "org.apache.storm.testing.TestWordSpout"
+bolts:
+  - id: "split"
+    className: "org.apache.storm.flux.wrappers.bolts.FluxShellBolt"
+    constructorArgs:
+      - ["python3", "splitsentence.py"]
+    properties:
+      - name: "{prop}"
+        value: {{GREETING: "hi"}}
+    configMethods:
+      - name: "setDefaultStream"
+        args: [["word"]]
+      - name: "setNamedStream"
+        args: ["errors", ["reason"]]
+      - name: "addComponentConfig"
+        args: ["topology.tick.tuple.freq.secs", 5]
+streams:
+  - from: "words"
+    to: "split"
+    grouping: {{type: SHUFFLE}}
+'''
+
+
+def test_shell_component_properties_and_config_methods(squall, multilang, tmp_path):
+    shutil.copytree(os.path.join(STORM, "resources"), tmp_path / "resources")
+    topo = tmp_path / "shell.yaml"
+    topo.write_text(SHELL_TOPOLOGY.format(prop="env"))
+    r = squall.run("describe", str(topo))
+    assert r.returncode == 0, r.stderr
+    split = next(l for l in r.stdout.splitlines() if l.strip().startswith("split"))
+    assert "default [word]" in split and "errors [reason]" in split
+    assert "topology.tick.tuple.freq.secs" in r.stdout
+    topo.write_text(SHELL_TOPOLOGY.format(prop="cwd"))
+    bad = squall.run("validate", str(topo))
+    assert bad.returncode == 1
+    assert f"{topo}:11: error: bolt 'split': FluxShellBolt has one property, env" in bad.stderr
