@@ -13,7 +13,8 @@
 //   builder.setSpout("orders", KafkaSpout(conf), 2);
 //
 // YAML topologies name it "org.apache.storm.kafka.spout.KafkaSpout" with one constructor
-// argument, a map of settings (src/kafka/README.md lists the keys).
+// argument: a map of settings (src/kafka/README.md lists the keys), or, as Storm's Flux files
+// write it, a ref to a KafkaSpoutConfig component (KafkaSpoutConfig::fromFlux).
 
 #include <chrono>
 #include <functional>
@@ -291,6 +292,10 @@ class KafkaSpoutConfig {
   // From a YAML/registry argument map (keys in src/kafka/README.md). IllegalArgumentException
   // naming an unknown key or a bad value.
   static KafkaSpoutConfig fromMap(const Map& m);
+  // From Storm's Flux form: a KafkaSpoutConfig component (built from a KafkaSpoutConfig$Builder
+  // component with properties and configMethods), the builder itself, or a KafkaSpout component
+  // holding one. IllegalArgumentException naming the component and the supported form.
+  static KafkaSpoutConfig fromFlux(const Value& component);
 
   const std::string& bootstrapServers() const { return bootstrap_; }
   const std::vector<std::string>& topics() const { return topics_; }
@@ -379,7 +384,8 @@ std::vector<KafkaSpoutMetrics> kafkaSpoutMetrics();
 class KafkaSpout : public IRichSpout {
  public:
   explicit KafkaSpout(KafkaSpoutConfig config);
-  // The registry form: one argument, a map (KafkaSpoutConfig::fromMap).
+  // The registry form: one argument, a map (KafkaSpoutConfig::fromMap) or a Flux component
+  // (KafkaSpoutConfig::fromFlux).
   explicit KafkaSpout(const Values& args);
   // Copies the configuration only (each task gets a fresh copy before open).
   KafkaSpout(const KafkaSpout& other);

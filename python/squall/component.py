@@ -31,17 +31,10 @@ class Component:
 
     Class attributes:
 
-<<<<<<< HEAD
     * ``serializer`` - "json" or "msgpack"; None (default) follows the engine
       (``SQUALL_SERIALIZER``), else JSON.  ``SQUALL_SERIALIZER``, set by the engine,
       overrides a class attribute (with a warning); pystorm's constructor argument
       ``serializer=`` is kept, and a mismatch with the engine is an error.
-=======
-    * ``serializer`` - "json" or "msgpack"; None (default) asks for nothing and speaks
-      JSON unless the engine says otherwise.  The ``SQUALL_SERIALIZER`` environment
-      variable, set by the engine, overrides it (with a warning only when the code asked
-      for something else).
->>>>>>> h/payloads
     * ``exit_on_exception`` - after an unhandled exception is reported to the
       engine, exit with status 1 (True, default) or keep serving (False).
 

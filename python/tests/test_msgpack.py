@@ -79,7 +79,6 @@ def test_json_engine_against_msgpack_component_fails_clearly(spawn):
     assert "same serializer" in engine.stderr()
 
 
-<<<<<<< HEAD
 def test_constructor_serializer_is_kept_and_a_mismatch_is_one_clear_error(spawn):
     # pystorm's serializer= argument is the component's choice; the engine's differs.
     code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
@@ -93,7 +92,8 @@ def test_constructor_serializer_is_kept_and_a_mismatch_is_one_clear_error(spawn)
 def test_constructor_serializer_matching_the_engine_runs(spawn):
     code = BOLT_USING_ENV.replace("Echo().run()", "Echo(serializer='msgpack').run()")
     exercise(spawn(code, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"}))
-=======
+
+
 def test_no_serializer_asked_means_no_warning_under_msgpack(spawn):
     # The component asks for nothing; the engine says msgpack: nothing to warn about.
     engine = spawn(BOLT_USING_ENV, serializer="msgpack", env={"SQUALL_SERIALIZER": "msgpack"})
@@ -141,4 +141,3 @@ def test_other_ext_types_and_unknown_objects():
     assert reader.read_message() == {"e": msgpack.ExtType(5, b"ab")}
     with pytest.raises(TypeError, match="cannot serialize"):
         writer.write_message({"o": object()})
->>>>>>> h/payloads

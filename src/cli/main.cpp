@@ -2,6 +2,7 @@
 // files or Python DSL modules, with no JVM.
 //
 //   squall run FILE [--duration SECS] [-c key=value]... [--debug] [-f props] [-e]
+//              [Flux's options: --local, --remote, --dry-run, --sleep MS, -q, -n, -i, -R]
 //   squall run [NAME] [-t SECS] [-o key=value]... [-n NAME]  (in a streamparse project)
 //   squall run FILE --workers N ...   (N worker processes over TCP loopback)
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
@@ -9,18 +10,25 @@
 //   squall describe FILE [--dot]
 //   squall classes
 //   squall dev-kafka ...   (a development Kafka cluster, when built with src/kafka)
+//   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
+//              launch commands for Flux files (cli/storm_forms.h)
 //
 // Exit status: 0 success, 1 the topology is invalid or cannot start, 2 usage error,
 // 3 a component failed fatally while running.
 
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/run_command.h"
+#include "cli/short_flags.h"
+#include "cli/storm_forms.h"
 #include "flux/builtins.h"
 #include "flux/check.h"
 #include "flux/describe.h"
@@ -44,10 +52,25 @@ using namespace squall;
 struct FileOptions {
   std::string file;
   std::string filter;
-  bool envFilter = false;  // Flux's -e; ${ENV-NAME} substitution is always on in Squall
+  bool envFilter = false;  // Flux's -e: ${ENV-NAME} substitution only when asked
+  bool resource = false;   // Flux's -R: FILE is a classpath resource
   std::vector<std::string> config;
   std::string name;
   bool verbose = false;
+};
+
+// Flux's own options of `storm jar ... org.apache.storm.flux.Flux` (and `storm local`).
+struct FluxOptions {
+  bool local = false;
+  bool remote = false;
+  bool dryRun = false;
+  bool noDetail = false;
+  bool noSplash = false;
+  bool inactive = false;
+  bool quiet = false;
+  std::string zookeeper;
+  bool detail = false;    // hidden: Flux's form prints details unless -q
+  bool stormJar = false;  // hidden: `storm jar` submits to a cluster unless --local
 };
 
 void addFileOptions(CLI::App* cmd, FileOptions& o) {
@@ -57,11 +80,14 @@ void addFileOptions(CLI::App* cmd, FileOptions& o) {
   cmd->add_option("-f,--filter", o.filter,
                   "Properties file for ${key} substitution in the YAML (Flux's --filter)");
   cmd->add_flag("-e,--env-filter", o.envFilter,
-                "Accepted for Flux compatibility; ${ENV-NAME} substitution is always on");
+                "Substitute ${ENV-NAME} with environment variables (off by default, as in Flux)");
+  cmd->add_flag("-R,--resource", o.resource,
+                "FILE is a classpath resource (\"/topology.yaml\"): looked up in resources/ "
+                "and src/main/resources/");
   cmd->add_option("-c,--config,-o,--option", o.config,
                   "Configuration override key=value (value read as YAML; -o as in sparse run)")
       ->take_all();
-  cmd->add_option("-n,--name", o.name,
+  cmd->add_option("--name", o.name,
                   "Topology name (default: the file's name:, else its file name)");
   cmd->add_flag("-v,--verbose", o.verbose, "Show more detail when loading fails");
 }
@@ -86,9 +112,53 @@ bool resolveFile(FileOptions& o, const char* command) {
 std::vector<std::string> fileArgs(const FileOptions& o) {
   std::vector<std::string> args = {o.file};
   if (!o.filter.empty()) args.insert(args.end(), {"--filter", o.filter});
+  if (o.envFilter) args.push_back("--env-filter");
+  if (o.resource) args.push_back("--resource");
   for (const auto& c : o.config) args.insert(args.end(), {"-c", c});
   if (!o.name.empty()) args.insert(args.end(), {"--name", o.name});
   return args;
+}
+
+void addFluxOptions(CLI::App* cmd, FluxOptions& o, double& sleepMs) {
+  cmd->add_flag("-l,--local", o.local, "Run in local mode (what `run` does; Flux's option)");
+  cmd->add_flag("-r,--remote", o.remote,
+                "Submit to a cluster (Flux's option; Squall has no cluster mode yet)");
+  cmd->add_flag("--dry-run", o.dryRun,
+                "Load, validate and print the topology without running it (Flux's option)");
+  cmd->add_option("-s,--sleep", sleepMs, "Run this many milliseconds, then stop (Flux's option)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("-q,--no-detail", o.noDetail, "Do not print the topology's details (Flux's -q)");
+  cmd->add_flag("--no-splash", o.noSplash, "Accepted for Flux (Squall prints no banner)");
+  cmd->add_flag("-i,--inactive", o.inactive,
+                "Accepted for Flux; as in Flux, a local run starts active");
+  cmd->add_flag("--quiet", o.quiet, "Log warnings and errors only");
+  cmd->add_option("-z,--zookeeper", o.zookeeper,
+                  "Accepted for Flux and ignored (local mode needs no ZooKeeper)");
+  cmd->add_flag(cli::kFluxDetailFlag, o.detail)->group("");
+  cmd->add_flag(cli::kStormJarFlag, o.stormJar)->group("");
+}
+
+// Flux's topology details (Flux.printTopologyInfo), before the run.
+void printFluxDetail(const flux::TopologyFile& file) {
+  std::cout << "---------- TOPOLOGY DETAILS ----------\n";
+  std::cout << "Topology Name: " << file.name << "\n";
+  for (ComponentKind kind : {ComponentKind::Spout, ComponentKind::Bolt}) {
+    std::cout << (kind == ComponentKind::Spout ? "--------------- SPOUTS ---------------\n"
+                                               : "---------------- BOLTS ---------------\n");
+    for (const auto& def : file.topology.def.components) {
+      if (def.kind != kind) continue;
+      std::cout << fmt::format("{} [{}] ({})\n", def.id, def.parallelism,
+                               file.source(def.id).displayClass);
+    }
+  }
+  std::cout << "--------------- STREAMS ---------------\n";
+  for (const auto& def : file.topology.def.components) {
+    for (const auto& in : def.inputs) {
+      std::cout << fmt::format("{} --{}--> {}\n", in.component, groupingTypeName(in.grouping.type),
+                               def.id);
+    }
+  }
+  std::cout << "--------------------------------------" << std::endl;
 }
 
 std::string executablePath(const char* argv0) {
@@ -98,9 +168,19 @@ std::string executablePath(const char* argv0) {
   return argv0;
 }
 
-flux::TopologyFile load(const FileOptions& o, const std::string& exe) {
+flux::TopologyFile load(FileOptions o, const std::string& exe) {
   flux::LoadOptions options;
+  if (o.resource) {
+    auto found = flux::findResource(o.file, flux::resourceRoots("."));
+    if (!found) {
+      throw flux::FluxError({o.file, 0, {}},
+                            "no such classpath resource (-R): looked in resources/, "
+                            "src/main/resources/ and the current folder");
+    }
+    o.file = *found;
+  }
   options.filterFile = o.filter;
+  options.envFilter = o.envFilter;
   options.nameOverride = o.name;
   options.verbose = o.verbose;
   options.python = flux::PythonSetup::discover(exe);
@@ -166,16 +246,21 @@ int main(int argc, char** argv) {
 
   FileOptions runFile, validateFile, describeFile;
   cli::RunOptions run;
+  FluxOptions fluxOpts;
+  double durationSecs = -1, localTtlSecs = -1, sleepMs = -1;
   bool dot = false;
 
   CLI::App* runCmd = app.add_subcommand(
       "run", "Run a topology in local mode until Ctrl-C or --duration (like `storm local`)");
   addFileOptions(runCmd, runFile);
   runCmd
-      ->add_option("--duration,--local-ttl,-t,--time", run.durationSecs,
-                   "Stop after this many seconds (default, or 0: run until Ctrl-C)")
+      ->add_option("--duration,-t,--time", durationSecs,
+                   "Stop after this many seconds (default: run until Ctrl-C)")
       ->check(CLI::NonNegativeNumber);
-  runCmd->add_flag("-d,--debug", run.debug,
+  runCmd->add_option("--local-ttl", localTtlSecs, "The same as --duration (storm local's name)")
+      ->check(CLI::NonNegativeNumber);
+  addFluxOptions(runCmd, fluxOpts, sleepMs);
+  runCmd->add_flag("--debug", run.debug,
                    "Log every emit, ack, fail and received tuple (topology.debug)");
   runCmd
       ->add_option("--kill-wait", run.killWaitSecs,
@@ -186,7 +271,6 @@ int main(int argc, char** argv) {
                    "Stop with exit status 3 when a task crashes this many times in a row, "
                    "less than 30 s apart (default 3; 0 keeps restarting)")
       ->check(CLI::NonNegativeNumber);
-
   runCmd
       ->add_option("--workers", run.workers,
                    "Run in this many worker processes on this machine, connected over TCP "
@@ -229,21 +313,38 @@ int main(int argc, char** argv) {
   app.add_subcommand("dev-kafka", "Run a development Kafka cluster (squall dev-kafka --help)");
 #endif
 
-  // An unknown command is an error even with --help after it (scripts probe for commands).
-  auto known = [&](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-      if (sub->get_name() == name) return true;
+  app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
+  app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
+  app.add_subcommand("storm", "`squall storm local|jar ...`: Storm's launch commands");
+
+  // Storm's launch commands (also when this program is started through a link named storm).
+  std::vector<std::string> args(argv + 1, argv + argc);
+  bool asStorm = std::filesystem::path(argv[0]).filename() == "storm";
+  if (auto form = cli::rewriteStormForm(args, asStorm)) {
+    if (!form->error.empty()) {
+      std::cerr << "squall: error: " << form->error << "\n";
+      return cli::kExitUsage;
     }
-    return false;
-  };
-  if (argc >= 2 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "squall: unknown command '" << argv[1]
-              << "' (commands: run, worker, validate, describe, classes, version)\n";
+    for (const auto& note : form->notes) std::cerr << "squall: note: " << note << "\n";
+    args = form->args;
+  }
+  cli::disambiguateRunFlags(args);
+
+  // An unknown command is an error even with --help after it (scripts probe for commands).
+  std::vector<std::string> commands;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands.push_back(sub->get_name());
+  }
+  if (!args.empty() && args[0][0] != '-' &&
+      std::find(commands.begin(), commands.end(), args[0]) == commands.end()) {
+    std::cerr << "squall: unknown command '" << args[0]
+              << "' (commands: " << fmt::format("{}", fmt::join(commands, ", ")) << ")\n";
     return cli::kExitUsage;
   }
 
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : cli::kExitUsage;
@@ -257,6 +358,49 @@ int main(int argc, char** argv) {
       return cli::kExitUsage;
     }
     if (*runCmd) {
+      int given = (durationSecs >= 0) + (localTtlSecs >= 0) + (sleepMs >= 0);
+      if (given > 1) {
+        std::cerr << "squall: error: --duration, --local-ttl and --sleep all set how long the "
+                     "topology runs (seconds, seconds, milliseconds); give only one of them\n";
+        return cli::kExitUsage;
+      }
+      if (durationSecs >= 0) run.durationSecs = durationSecs;
+      if (localTtlSecs >= 0) run.durationSecs = localTtlSecs;
+      if (sleepMs >= 0) run.durationSecs = sleepMs / 1000.0;
+      if (fluxOpts.local && fluxOpts.remote) {
+        std::cerr << "squall: error: --local and --remote contradict each other; give one\n";
+        return cli::kExitUsage;
+      }
+      bool remote = fluxOpts.remote || (fluxOpts.stormJar && !fluxOpts.local);
+      if (remote && !fluxOpts.dryRun) {
+        std::cerr << "squall: error: "
+                  << (fluxOpts.remote ? "--remote submits to a Storm cluster"
+                                      : "`storm jar` without --local submits to a Storm cluster")
+                  << ", and Squall has no cluster mode yet; run it in local mode: add --local "
+                     "(or use `storm local` / `squall run`)\n";
+        return cli::kExitUsage;
+      }
+      if (fluxOpts.quiet) spdlog::set_level(spdlog::level::warn);
+      if (!fluxOpts.zookeeper.empty()) {
+        spdlog::warn("--zookeeper {} is ignored: local mode needs no ZooKeeper",
+                     fluxOpts.zookeeper);
+      }
+      if (fluxOpts.inactive && !fluxOpts.dryRun) {
+        spdlog::warn(
+            "--inactive applies to cluster submission; a local run starts active (as in "
+            "Flux)");
+      }
+      flux::TopologyFile file = load(runFile, exe);
+      if ((fluxOpts.detail || fluxOpts.dryRun) && !fluxOpts.noDetail) {
+        printFluxDetail(file);
+      }
+      if (fluxOpts.dryRun) {
+        flux::CheckedTopology checked = flux::checkTopology(file);
+        if (checked.runnable()) flux::planTopology(file);
+        std::cout << fmt::format("{}: dry run: topology '{}' is valid; not running it\n",
+                                 runFile.file, file.name);
+        return cli::kExitOk;
+      }
       if (run.workers > 0) {
         run.executable = exe;
         run.workerArgs = fileArgs(runFile);
@@ -264,7 +408,7 @@ int main(int argc, char** argv) {
         run.workerArgs.insert(run.workerArgs.end(),
                               {"--max-crashes", std::to_string(run.maxCrashes)});
       }
-      return cli::runTopology(load(runFile, exe), run);
+      return cli::runTopology(std::move(file), run);
     }
     if (*workerCmd) {
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
@@ -283,6 +427,7 @@ int main(int argc, char** argv) {
     }
   } catch (const flux::FluxError& e) {
     std::cerr << e.what() << "\n";
+    if (e.count() > 1) std::cerr << "squall: " << e.count() << " errors\n";
     return cli::kExitInvalid;
   } catch (const std::exception& e) {
     std::cerr << "squall: error: " << e.what() << "\n";

@@ -1,8 +1,11 @@
 #include "squall/config.h"
+#include "squall/config_value_check.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
+#include <map>
 
 #include "squall/errors.h"
 
@@ -86,7 +89,16 @@ std::string shown(const Value& v) {
   return s.size() > 60 ? s.substr(0, 57) + "..." : s;
 }
 
+std::map<std::string, std::function<void(const Value&)>, std::less<>>& valueChecks() {
+  static std::map<std::string, std::function<void(const Value&)>, std::less<>> checks;
+  return checks;
+}
+
 }  // namespace
+
+void registerConfigValueCheck(std::string key, std::function<void(const Value&)> check) {
+  valueChecks()[std::move(key)] = std::move(check);
+}
 
 void validateConfigValue(std::string_view key, const Value& v) {
   const ConfigKey* k = findConfigKey(key);
@@ -102,6 +114,7 @@ void validateConfigValue(std::string_view key, const Value& v) {
                                     k->min, k->max));
     }
   }
+  if (auto c = valueChecks().find(key); c != valueChecks().end() && !v.isNull()) c->second(v);
 }
 
 Config& Config::set(std::string_view key, Value v) {

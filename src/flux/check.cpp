@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <regex>
+#include <set>
+
 #include "flux/did_you_mean.h"
 #include "flux/shell_components.h"
 #include "squall/component_registry.h"
@@ -30,37 +33,88 @@ std::string streamList(const std::map<std::string, StreamInfo>& streams) {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// " [args]" when short enough to help; Flux component trees are named by the error itself.
+std::string shortArgs(const Values& args) {
+  std::string text = toString(args);
+  return text.size() <= 160 ? " " + text : std::string();
+}
+
+// A dotted name whose parts are identifiers: a Java class ("com.example.MyBolt").
+bool looksLikeJavaClass(const std::string& name) {
+  static const std::regex java("([A-Za-z_$][A-Za-z0-9_$]*\\.)+[A-Za-z_$][A-Za-z0-9_$]*");
+  return std::regex_match(name, java);
+}
+
+std::string unknownClass(const std::string& what, const std::string& cls,
+                         const ComponentRegistry& global) {
+  std::string hint = didYouMean(cls, global.componentNames());
+  if (!hint.empty() || !looksLikeJavaClass(cls)) {  // a typo of a class Squall has
+    return fmt::format(
+        "{}: unknown class '{}'{}; `squall classes` lists the classes this squall has", what, cls,
+        hint);
+  }
+  std::string origin = cls.rfind("org.apache.storm.", 0) == 0
+                           ? "a Java class of Apache Storm that Squall does not implement"
+                           : "a Java class (from a jar)";
+  return fmt::format(
+      "{}: unknown class '{}': it is {}, and Squall runs no JVM, so Java classes cannot be "
+      "loaded; write the component in Python (a python: script or Flux's "
+      "FluxShellBolt/FluxShellSpout) or in C++ (SQUALL_REGISTER_COMPONENT). `squall classes` "
+      "lists the classes this squall has",
+      what, cls, origin);
+}
+
+void checkComponent(const TopologyFile& file, const ComponentDef& def, CheckedTopology& out);
+void checkSubscriptions(const TopologyFile& file, const CheckedTopology& out,
+                        const std::set<std::string>& broken, std::vector<FluxError>& errors);
+
 }  // namespace
 
 CheckedTopology checkTopology(const TopologyFile& file) {
   CheckedTopology out;
+  // Every problem is reported, not only the first: each component and each subscription is
+  // checked on its own, and a component that failed is not checked again through its uses.
+  std::vector<FluxError> errors;
+  std::set<std::string> broken;
   try {
     internal::validateTopologyName(file.name);
   } catch (const InvalidTopologyException& e) {
-    throw FluxError(file.nameWhere, e.what());
+    errors.emplace_back(file.nameWhere, e.what());
   }
-  const ComponentRegistry& global = ComponentRegistry::global();
-  const ComponentRegistry& local = *file.topology.local;
   for (const auto& [key, value] : file.conf.values()) {
     try {
       validateConfigValue(key, value);
     } catch (const ConfigError& e) {
-      throw FluxError(file.configWhere(key), e.what());
+      errors.emplace_back(file.configWhere(key), e.what());
     }
   }
   const auto& defs = file.topology.def.components;
   for (const auto& def : defs) {
+    try {
+      checkComponent(file, def, out);
+    } catch (const FluxError& e) {
+      errors.push_back(e);
+      broken.insert(def.id);
+    }
+  }
+  checkSubscriptions(file, out, broken, errors);
+  if (!errors.empty()) throw FluxError::all(errors);
+  return out;
+}
+
+namespace {
+
+void checkComponent(const TopologyFile& file, const ComponentDef& def, CheckedTopology& out) {
+  const ComponentRegistry& global = ComponentRegistry::global();
+  const ComponentRegistry& local = *file.topology.local;
+  {
     const ComponentSource& src = file.source(def.id);
     std::string what = fmt::format("{} '{}'", kindName(def.kind), def.id);
     const ComponentFactory* factory = local.findComponent(def.className);
     if (!factory) factory = global.findComponent(def.className);
     if (!factory) {
       if (!isShellClass(def.className)) {
-        throw FluxError(
-            src.classWhere,
-            fmt::format("{}: unknown class '{}'{}; `squall classes` lists the "
-                        "classes this squall has",
-                        what, def.className, didYouMean(def.className, global.componentNames())));
+        throw FluxError(src.classWhere, unknownClass(what, def.className, global));
       }
       auto streams = shellOutputs(def);
       if (!streams) {
@@ -75,8 +129,8 @@ CheckedTopology checkTopology(const TopologyFile& file) {
         inst = (*factory)(def.args);
       } catch (const std::exception& e) {
         throw FluxError(src.classWhere,
-                        fmt::format("{}: class '{}' rejects its arguments {}: {}", what,
-                                    def.className, toString(def.args), e.what()));
+                        fmt::format("{}: class '{}' rejects its arguments{}: {}", what,
+                                    def.className, shortArgs(def.args), e.what()));
       }
       if (kindOf(inst) != def.kind) {
         throw FluxError(src.classWhere,
@@ -109,71 +163,82 @@ CheckedTopology checkTopology(const TopologyFile& file) {
     }
     out.tasks[def.id] = tasks;
   }
+}
 
+void checkSubscriptions(const TopologyFile& file, const CheckedTopology& out,
+                        const std::set<std::string>& broken, std::vector<FluxError>& errors) {
+  const ComponentRegistry& global = ComponentRegistry::global();
+  const ComponentRegistry& local = *file.topology.local;
+  const auto& defs = file.topology.def.components;
   std::vector<std::string> ids;
   for (const auto& def : defs) ids.push_back(def.id);
   for (const auto& def : defs) {
     const ComponentSource& src = file.source(def.id);
-    for (size_t i = 0; i < def.inputs.size(); ++i) {
-      const InputDef& in = def.inputs[i];
-      SourceLocation where = i < src.inputs.size() ? src.inputs[i] : src.where;
-      std::string what = fmt::format("bolt '{}'", def.id);
-      auto from = out.outputs.find(in.component);
-      if (from == out.outputs.end()) {
-        throw FluxError(where, fmt::format("{} subscribes to unknown component '{}'{}", what,
-                                           in.component, didYouMean(in.component, ids)));
-      }
-      const auto& streams = from->second;
-      auto s = streams.find(in.stream);
-      if (s == streams.end()) {
-        std::vector<std::string> names;
-        for (const auto& [name, info] : streams) names.push_back(name);
-        std::string hint;
-        if (streams.empty()) {
-          const ComponentSource& fromSrc = file.source(in.component);
-          hint = fromSrc.language == ComponentLanguage::Native
-                     ? ""
-                     : " (declare its outputs: fields: [...] or streams: {...})";
+    for (size_t i = 0; i < def.inputs.size(); ++i) try {
+        const InputDef& in = def.inputs[i];
+        if (broken.count(in.component)) continue;  // already reported
+        SourceLocation where = i < src.inputs.size() ? src.inputs[i] : src.where;
+        std::string what = fmt::format("bolt '{}'", def.id);
+        auto from = out.outputs.find(in.component);
+        if (from == out.outputs.end()) {
+          throw FluxError(where, fmt::format("{} subscribes to unknown component '{}'{}", what,
+                                             in.component, didYouMean(in.component, ids)));
         }
-        throw FluxError(where,
-                        fmt::format("{} subscribes to stream '{}' of '{}', which is not "
-                                    "declared{}; '{}' declares {}{}",
-                                    what, in.stream, in.component, didYouMean(in.stream, names),
-                                    in.component, streamList(streams), hint));
-      }
-      const StreamInfo& stream = s->second;
-      const GroupingDef& g = in.grouping;
-      if (g.type == GroupingType::Fields || g.type == GroupingType::PartialKey) {
-        for (const auto& f : g.fields) {
-          if (!stream.fields.contains(f)) {
-            throw FluxError(where, fmt::format("{}: {} grouping on field '{}', which stream '{}' "
-                                               "of '{}' does not declare{} (its fields are {})",
-                                               what, groupingTypeName(g.type), f, in.stream,
-                                               in.component, didYouMean(f, stream.fields.toList()),
-                                               stream.fields.toString()));
+        const auto& streams = from->second;
+        auto s = streams.find(in.stream);
+        if (s == streams.end()) {
+          std::vector<std::string> names;
+          for (const auto& [name, info] : streams) names.push_back(name);
+          std::string hint;
+          if (streams.empty()) {
+            const ComponentSource& fromSrc = file.source(in.component);
+            hint = fromSrc.language == ComponentLanguage::Native
+                       ? ""
+                       : " (declare its outputs: fields: [...] or streams: {...})";
+          }
+          throw FluxError(where,
+                          fmt::format("{} subscribes to stream '{}' of '{}', which is not "
+                                      "declared{}; '{}' declares {}{}",
+                                      what, in.stream, in.component, didYouMean(in.stream, names),
+                                      in.component, streamList(streams), hint));
+        }
+        const StreamInfo& stream = s->second;
+        const GroupingDef& g = in.grouping;
+        if (g.type == GroupingType::Fields || g.type == GroupingType::PartialKey) {
+          for (const auto& f : g.fields) {
+            if (!stream.fields.contains(f)) {
+              throw FluxError(
+                  where,
+                  fmt::format("{}: {} grouping on field '{}', which stream '{}' "
+                              "of '{}' does not declare{} (its fields are {})",
+                              what, groupingTypeName(g.type), f, in.stream, in.component,
+                              didYouMean(f, stream.fields.toList()), stream.fields.toString()));
+            }
           }
         }
+        if (g.type == GroupingType::Direct && !stream.direct) {
+          throw FluxError(where, fmt::format("{}: direct grouping on stream '{}' of '{}', which is "
+                                             "not declared direct",
+                                             what, in.stream, in.component));
+        }
+        if (g.type != GroupingType::Direct && stream.direct) {
+          throw FluxError(where,
+                          fmt::format("{}: {} grouping on direct stream '{}' of '{}'; a "
+                                      "direct stream needs DIRECT grouping",
+                                      what, groupingTypeName(g.type), in.stream, in.component));
+        }
+        if (g.type == GroupingType::Custom && !local.findGrouping(g.customClass) &&
+            !global.findGrouping(g.customClass)) {
+          throw FluxError(
+              where, fmt::format("{}: unknown custom grouping class '{}'", what, g.customClass));
+        }
+      } catch (const FluxError& e) {
+        errors.push_back(e);
       }
-      if (g.type == GroupingType::Direct && !stream.direct) {
-        throw FluxError(where, fmt::format("{}: direct grouping on stream '{}' of '{}', which is "
-                                           "not declared direct",
-                                           what, in.stream, in.component));
-      }
-      if (g.type != GroupingType::Direct && stream.direct) {
-        throw FluxError(where,
-                        fmt::format("{}: {} grouping on direct stream '{}' of '{}'; a "
-                                    "direct stream needs DIRECT grouping",
-                                    what, groupingTypeName(g.type), in.stream, in.component));
-      }
-      if (g.type == GroupingType::Custom && !local.findGrouping(g.customClass) &&
-          !global.findGrouping(g.customClass)) {
-        throw FluxError(where,
-                        fmt::format("{}: unknown custom grouping class '{}'", what, g.customClass));
-      }
-    }
   }
-  return out;
 }
+
+}  // namespace
 
 void planTopology(const TopologyFile& file) {
   internal::TopologyPlan::build(file.name, file.name + "-check", file.conf, file.topology);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 
@@ -34,6 +35,24 @@ FluxError::FluxError(SourceLocation where, const std::string& message)
     : InvalidTopologyException(formatError(where, message)),
       where_(std::move(where)),
       message_(message) {}
+
+FluxError::FluxError(const std::string& text, SourceLocation where, std::string message,
+                     size_t count)
+    : InvalidTopologyException(text),
+      where_(std::move(where)),
+      message_(std::move(message)),
+      count_(count) {}
+
+FluxError FluxError::all(const std::vector<FluxError>& errors) {
+  if (errors.size() == 1) return errors.front();
+  std::string text;
+  size_t count = 0;
+  for (const auto& e : errors) {
+    text += (text.empty() ? "" : "\n") + std::string(e.what());
+    count += e.count();
+  }
+  return FluxError(text, errors.front().where(), errors.front().message(), count);
+}
 
 const ComponentSource& TopologyFile::source(const std::string& id) const {
   static const ComponentSource none;
@@ -94,6 +113,34 @@ PythonSetup PythonSetup::discover(const std::string& executablePath) {
   }
   setup.packageDir = importableSquall(setup.interpreter);
   return setup;
+}
+
+std::optional<std::string> findResource(const std::string& resource,
+                                        const std::vector<std::string>& roots) {
+  namespace fs = std::filesystem;
+  std::string relative = resource;
+  while (!relative.empty() && relative.front() == '/') relative.erase(0, 1);
+  if (relative.empty()) return std::nullopt;
+  for (const auto& root : roots) {
+    fs::path p = fs::path(root) / relative;
+    if (pathExists(p.string()) && !isDirectory(p.string())) return p.lexically_normal().string();
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> resourceRoots(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> roots = {(fs::path(dir) / "resources").string(), dir};
+  std::error_code ec;
+  fs::path cwd = fs::current_path(ec);
+  if (!ec) {
+    for (const fs::path& p : {cwd / "resources", cwd / "src" / "main" / "resources"}) {
+      if (std::find(roots.begin(), roots.end(), p.string()) == roots.end()) {
+        roots.push_back(p.string());
+      }
+    }
+  }
+  return roots;
 }
 
 TopologyFile loadTopologyFile(const std::string& path, const LoadOptions& options) {

@@ -31,12 +31,19 @@ struct SourceLocation {
 class FluxError : public InvalidTopologyException {
  public:
   FluxError(SourceLocation where, const std::string& message);
+  // Several problems found in one pass: what() has one line per problem, in the order given
+  // (each already combined error contributes all of its lines). `errors` must not be empty.
+  static FluxError all(const std::vector<FluxError>& errors);
+
   const SourceLocation& where() const { return where_; }
   const std::string& message() const { return message_; }
+  size_t count() const { return count_; }
 
  private:
+  FluxError(const std::string& text, SourceLocation where, std::string message, size_t count);
   SourceLocation where_;
   std::string message_;
+  size_t count_ = 1;
 };
 
 enum class ComponentLanguage { Native, Python, Shell };
@@ -83,6 +90,7 @@ struct PythonSetup {
 
 struct LoadOptions {
   std::string filterFile;  // Flux's --filter: a properties file for ${key} substitution
+  bool envFilter = false;  // Flux's --env-filter: substitute ${ENV-NAME} (off unless asked)
   std::string nameOverride;
   Map configOverrides;  // -c key=value, applied over the file's config
   PythonSetup python;
@@ -92,7 +100,19 @@ struct LoadOptions {
   std::function<void(const std::string&)> onWarning;
 };
 
-// Reads a .yaml/.yml (Flux) or .py (DSL) topology. Throws FluxError naming the file and line.
+// A classpath resource as Flux's `resource: true` and `-R` name it ("/configs/a.yaml"; the
+// leading '/' is the classpath root): the first of <root>/<resource> that is a file, trying
+// each root in order. nullopt when none is.
+std::optional<std::string> findResource(const std::string& resource,
+                                        const std::vector<std::string>& roots);
+
+// The roots a classpath resource is looked up in from `dir` (a topology file's folder, or
+// the working folder): dir/resources, dir, then the working folder's resources/ and
+// src/main/resources/ (a Maven project's), as a jar would hold them.
+std::vector<std::string> resourceRoots(const std::string& dir);
+
+// Reads a .yaml/.yml (Flux) or .py (DSL) topology. Throws FluxError naming the file and line;
+// a YAML file with several problems gets one FluxError listing all of them.
 TopologyFile loadTopologyFile(const std::string& path, const LoadOptions& options);
 
 TopologyFile loadYamlTopology(const std::string& path, const LoadOptions& options);

@@ -18,6 +18,7 @@
 #include <set>
 #include <sstream>
 
+#include "flux/check.h"
 #include "flux/did_you_mean.h"
 #include "flux/shell_components.h"
 #include "flux/topology_file.h"
@@ -133,6 +134,8 @@ class Loader {
   Value plainValue(const Doc& d, const YAML::Node& n);
   Value argValue(const Doc& d, const YAML::Node& n);
   Value componentValue(const std::string& id, const Doc& d, const YAML::Node& ref);
+  Value beanValue(const Doc& d, const YAML::Node& node, const std::string& id,
+                  const std::string& what);
   std::map<std::string, StreamInfo> streamsOf(const Doc& d, const YAML::Node& n);
 
   void merge(const Doc& d, bool isMain, bool override);
@@ -145,6 +148,18 @@ class Loader {
   void buildStream(const Entry& e);
   GroupingDef grouping(const Doc& d, const YAML::Node& n, std::string& stream);
   std::vector<std::string> componentIds() const;
+  // Runs one independent part of the load (a component, a stream, an include); its error is
+  // kept and loading goes on, so every problem is reported at once. False when it failed.
+  template <typename F>
+  bool collect(F&& part) {
+    try {
+      part();
+      return true;
+    } catch (const FluxError& e) {
+      errors_.push_back(e);
+      return false;
+    }
+  }
 
   std::string path_;
   LoadOptions options_;
@@ -158,6 +173,8 @@ class Loader {
   std::vector<ComponentDef> defs_;
   std::map<std::string, size_t> defIndex_;
   TopologyFile file_;
+  std::vector<FluxError> errors_;
+  std::set<std::string> failed_;  // spouts and bolts whose definition has an error
 };
 
 // ----- text
@@ -250,7 +267,12 @@ std::string Loader::substitute(const std::string& text, const std::string& displ
       std::string key = m[1].str();
       std::optional<std::string> replacement;
       if (key.rfind("ENV-", 0) == 0) {
-        if (const char* v = std::getenv(key.substr(4).c_str())) {
+        if (!options_.envFilter) {
+          warn({display, lineNo, {}},
+               fmt::format("'${{{}}}' is left as it is: environment variables are substituted "
+                           "only with -e/--env-filter (as in Flux)",
+                           key));
+        } else if (const char* v = std::getenv(key.substr(4).c_str())) {
           replacement = v;
         } else {
           warn({display, lineNo, {}},
@@ -432,6 +454,69 @@ Value Loader::argValue(const Doc& d, const YAML::Node& n) {
   return plainValue(d, n);
 }
 
+// A Flux object definition as data: {id, className, constructorArgs, properties (name ->
+// value), configMethods [{name, args}], factory, factoryArgs}, refs resolved. Flux builds a
+// Java object from it; the Squall class that receives it reads the Storm classes it implements
+// (src/kafka/flux_bean.h), so the loader stays free of class knowledge.
+Value Loader::beanValue(const Doc& d, const YAML::Node& node, const std::string& id,
+                        const std::string& what) {
+  Map m;
+  m["id"] = id;
+  m["at"] = at(d, node).toString();  // for the receiving class's messages
+  m["className"] = needString(d, node, "className", what);
+  auto listOf = [&](const char* key) {
+    auto kv = find(node, key);
+    if (!kv || kv->value.IsNull()) return;
+    if (!kv->value.IsSequence())
+      fail(d, kv->value, fmt::format("{}: {} must be a list", what, key));
+    m[key] = argValue(d, kv->value);
+  };
+  listOf("constructorArgs");
+  if (auto f = find(node, "factory")) {
+    m["factory"] = asString(d, f->value, what + ": factory (a static method name)");
+    listOf("factoryArgs");
+  } else if (auto fa = find(node, "factoryArgs")) {
+    fail(d, fa->key, what + ": factoryArgs go with factory (the static method that takes them)");
+  }
+  if (find(node, "factory") && find(node, "constructorArgs")) {
+    fail(d, find(node, "factory")->key,
+         what + ": give either constructorArgs or factory with factoryArgs, not both");
+  }
+  if (auto props = find(node, "properties"); props && !props->value.IsNull()) {
+    if (!props->value.IsSequence()) fail(d, props->value, what + ": properties must be a list");
+    Map pm;
+    for (const auto& p : props->value) {
+      if (!p.IsMap()) fail(d, p, what + ": each property is a map {name, value} or {name, ref}");
+      checkKeys(d, p, {"name", "value", "ref"}, what + " property");
+      std::string name = needString(d, p, "name", what + " property");
+      if (auto r = find(p, "ref")) {
+        pm[name] = componentValue(asString(d, r->value, "ref"), d, r->value);
+      } else if (auto v = find(p, "value")) {
+        pm[name] = argValue(d, v->value);
+      } else {
+        fail(d, p, fmt::format("{}: property '{}' needs a value or a ref", what, name));
+      }
+    }
+    m["properties"] = Value(std::move(pm));
+  }
+  if (auto methods = find(node, "configMethods"); methods && !methods->value.IsNull()) {
+    if (!methods->value.IsSequence())
+      fail(d, methods->value, what + ": configMethods must be a list");
+    List calls;
+    for (const auto& call : methods->value) {
+      if (!call.IsMap()) fail(d, call, what + ": each configMethod is a map {name, args}");
+      checkKeys(d, call, {"name", "args"}, what + " configMethod");
+      Map c;
+      c["name"] = needString(d, call, "name", what + " configMethod");
+      auto args = find(call, "args");
+      c["args"] = args ? argValue(d, args->value) : Value(List{});
+      calls.push_back(Value(std::move(c)));
+    }
+    m["configMethods"] = Value(std::move(calls));
+  }
+  return Value(std::move(m));
+}
+
 // A `components:` entry as data: {className, constructorArgs, properties, configMethods}, or
 // its `value:` (Squall: any YAML). Flux builds Java objects here; Squall hands the data to
 // the component that refers to it.
@@ -453,57 +538,12 @@ Value Loader::componentValue(const std::string& id, const Doc& refDoc, const YAM
             {"id", "className", "constructorArgs", "properties", "configMethods", "factory",
              "factoryArgs", "value"},
             what);
-  if (auto f = find(e.node, "factory")) {
-    fail(d, f->key,
-         fmt::format("{}: factory methods build Java objects, which Squall cannot "
-                     "do; describe the component as data (className, "
-                     "constructorArgs, properties) or give its value",
-                     what));
-  }
   Value result;
   if (auto v = find(e.node, "value")) {
     if (find(e.node, "className")) fail(d, v->key, what + ": give either value or className");
     result = argValue(d, v->value);
   } else {
-    Map m;
-    m["className"] = needString(d, e.node, "className", what);
-    if (auto args = find(e.node, "constructorArgs")) {
-      if (!args->value.IsSequence())
-        fail(d, args->value, what + ": constructorArgs must be a list");
-      m["constructorArgs"] = argValue(d, args->value);
-    }
-    if (auto props = find(e.node, "properties")) {
-      if (!props->value.IsSequence()) fail(d, props->value, what + ": properties must be a list");
-      Map pm;
-      for (const auto& p : props->value) {
-        checkKeys(d, p, {"name", "value", "ref"}, what + " property");
-        std::string name = needString(d, p, "name", what + " property");
-        if (auto r = find(p, "ref")) {
-          pm[name] = componentValue(asString(d, r->value, "ref"), d, r->value);
-        } else if (auto v = find(p, "value")) {
-          pm[name] = argValue(d, v->value);
-        } else {
-          fail(d, p, fmt::format("{}: property '{}' needs a value or a ref", what, name));
-        }
-      }
-      m["properties"] = Value(std::move(pm));
-    }
-    if (auto methods = find(e.node, "configMethods")) {
-      if (!methods->value.IsSequence()) {
-        fail(d, methods->value, what + ": configMethods must be a list");
-      }
-      List calls;
-      for (const auto& call : methods->value) {
-        checkKeys(d, call, {"name", "args"}, what + " configMethod");
-        Map c;
-        c["name"] = needString(d, call, "name", what + " configMethod");
-        auto args = find(call, "args");
-        c["args"] = args ? argValue(d, args->value) : Value(List{});
-        calls.push_back(Value(std::move(c)));
-      }
-      m["configMethods"] = Value(std::move(calls));
-    }
-    result = Value(std::move(m));
+    result = beanValue(d, e.node, id, what);
   }
   resolving_.erase(id);
   componentValues_[id] = result;
@@ -673,12 +713,6 @@ void Loader::buildComponent(const Entry& e, ComponentKind kind) {
                                       what, load));
     }
   }
-  if (auto f = find(node, "factory")) {
-    fail(d, f->key,
-         fmt::format("{}: factory methods build Java objects; name the class with "
-                     "className and constructorArgs instead",
-                     what));
-  }
   int forms = (find(node, "className") ? 1 : 0) + (find(node, "python") ? 1 : 0) +
               (find(node, "command") ? 1 : 0);
   if (forms != 1) {
@@ -702,17 +736,12 @@ void Loader::buildComponent(const Entry& e, ComponentKind kind) {
     if (className == kFluxShellBolt || className == kFluxShellSpout) {
       buildFluxShell(d, node, className, def, src);
     } else {
-      for (const char* key : {"properties", "configMethods"}) {
-        if (auto k = find(node, key)) {
-          fail(d, k->key,
-               fmt::format("{}: {} call Java setters and methods; Squall's classes "
-                           "take their settings as constructorArgs",
-                           what, key));
-        }
-      }
       def.className = className;
       src.displayClass = className;
-      if (auto args = find(node, "constructorArgs"); args && !args->value.IsNull()) {
+      if (find(node, "properties") || find(node, "configMethods") || find(node, "factory")) {
+        // Storm's builder style: the class receives its whole definition (see beanValue).
+        def.args.push_back(beanValue(d, node, id, what));
+      } else if (auto args = find(node, "constructorArgs"); args && !args->value.IsNull()) {
         if (!args->value.IsSequence()) {
           fail(d, args->value,
                fmt::format("constructorArgs of {} must be a list, got {}", what,
@@ -761,11 +790,26 @@ void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::str
   }
   bool changeCwd = true;
   std::map<std::string, std::string> userEnv;
-  if (auto props = find(node, "properties")) {
-    fail(d, props->key,
-         fmt::format("{}: {} has no properties; use configMethods "
-                     "(setNamedStream, addComponentConfig, setEnv, ...)",
-                     what, simpleClassName(cls)));
+  if (auto props = find(node, "properties"); props && !props->value.IsNull()) {
+    // ShellBolt/ShellSpout's one setter, setEnv, is the only property Flux can set on them.
+    if (!props->value.IsSequence()) fail(d, props->value, what + ": properties must be a list");
+    for (const auto& p : props->value) {
+      if (!p.IsMap()) fail(d, p, what + ": each property is a map {name, value}");
+      checkKeys(d, p, {"name", "value"}, what + " property");
+      std::string name = needString(d, p, "name", what + " property");
+      auto v = find(p, "value");
+      if (name != "env" || !v || !v->value.IsMap()) {
+        fail(d, p,
+             fmt::format("{}: {} has one property, env (a map of variables); use configMethods "
+                         "for the rest (setDefaultStream, setNamedStream, addComponentConfig, "
+                         "changeChildCWD)",
+                         what, simpleClassName(cls)));
+      }
+      for (auto it = v->value.begin(); it != v->value.end(); ++it) {
+        userEnv[asString(d, it->first, "a variable name")] =
+            it->second.IsScalar() ? it->second.Scalar() : "";
+      }
+    }
   }
   if (auto methods = find(node, "configMethods"); methods && !methods->value.IsNull()) {
     if (!methods->value.IsSequence())
@@ -824,8 +868,14 @@ void Loader::buildFluxShell(const Doc& d, const YAML::Node& node, const std::str
     }
   }
   // changeChildCWD(false): the child stays in the engine's working directory.
-  ResolvedCommand resolved = resolveCommand(
-      written, d.dir, options_.python, changeCwd ? std::string() : fs::current_path().string());
+  std::string keepCwd = changeCwd ? std::string() : fs::current_path().string();
+  ResolvedCommand resolved = resolveCommand(written, d.dir, options_.python, keepCwd);
+  if (!resolved.missingScript.empty() && &d != docs_.front().get()) {
+    // Flux runs every script from the topology's resources, whichever file names it.
+    ResolvedCommand fromMain =
+        resolveCommand(written, docs_.front()->dir, options_.python, keepCwd);
+    if (fromMain.missingScript.empty()) resolved = fromMain;
+  }
   if (!resolved.missingScript.empty()) {
     fail(d, cmdNode,
          fmt::format("{}: {}", what, missingScriptMessage(resolved, d.dir, displayDir(d.display))));
@@ -1093,60 +1143,70 @@ TopologyFile Loader::load() {
          "Squall cannot run it. Describe the topology with spouts, bolts and "
          "streams instead");
   }
-  if (auto hooks = find(main.root, "workerHooks");
-      hooks && !hooks->value.IsNull() && hooks->value.size() > 0) {
-    fail(main, hooks->key, "workerHooks are Java classes (IWorkerHook); Squall cannot run them");
-  }
+  collect([&] {
+    if (auto hooks = find(main.root, "workerHooks");
+        hooks && !hooks->value.IsNull() && hooks->value.size() > 0) {
+      fail(main, hooks->key,
+           "workerHooks are Java classes (IWorkerHook), and Squall runs no JVM; remove them "
+           "(a C++ topology can use a task hook instead)");
+    }
+  });
   merge(main, true, false);
 
   if (auto inc = find(main.root, "includes"); inc && !inc->value.IsNull()) {
     if (!inc->value.IsSequence())
       fail(main, inc->value, "includes must be a list of {file, resource, override}");
-    for (const auto& item : inc->value) {
-      if (!item.IsMap()) fail(main, item, "each include is a map {file, resource, override}");
-      checkKeys(main, item, {"file", "resource", "override"}, "include");
-      std::string file = needString(main, item, "file", "include");
-      bool resource = false, override = false;
-      if (auto r = find(item, "resource")) resource = asBool(main, r->value, "resource");
-      if (auto o = find(item, "override")) override = asBool(main, o->value, "override");
-      fs::path p(file);
-      std::vector<fs::path> candidates;
-      if (p.is_absolute()) {
-        candidates.push_back(p);
-      } else if (resource) {
-        candidates = {fs::path(main.dir) / "resources" / p, fs::path(main.dir) / p};
-      } else {
-        candidates = {fs::path(main.dir) / p};
-      }
-      std::optional<fs::path> found;
-      for (const auto& c : candidates) {
-        if (pathExists(c.string()) && !isDirectory(c.string())) {
-          found = c;
-          break;
+    for (const auto& item : inc->value)
+      collect([&] {
+        if (!item.IsMap()) fail(main, item, "each include is a map {file, resource, override}");
+        checkKeys(main, item, {"file", "resource", "override"}, "include");
+        std::string file = needString(main, item, "file", "include");
+        bool resource = false, override = false;
+        if (auto r = find(item, "resource")) resource = asBool(main, r->value, "resource");
+        if (auto o = find(item, "override")) override = asBool(main, o->value, "override");
+        fs::path p(file);
+        std::optional<fs::path> found;
+        std::vector<std::string> roots;
+        if (resource) {
+          // A classpath resource: "/configs/a.yaml" names a file under the resources folder.
+          roots = resourceRoots(main.dir);
+          if (auto r = findResource(file, roots)) found = *r;
+        } else {
+          fs::path c = p.is_absolute() ? p : fs::path(main.dir) / p;
+          if (pathExists(c.string()) && !isDirectory(c.string())) found = c;
         }
-      }
-      if (!found) {
-        fail(main, find(item, "file")->value, fmt::format("included file '{}' not found", file));
-      }
-      std::string display =
-          p.is_absolute() ? file
-                          : (fs::path(main.display).parent_path() / fs::relative(*found, main.dir))
-                                .lexically_normal()
-                                .string();
-      const Doc& included = parse(found->lexically_normal().string(), display);
-      if (auto nested = find(included.root, "includes"); nested && !nested->value.IsNull()) {
-        warn(at(included, nested->key),
-             "includes of an included file are ignored (Flux does "
-             "not follow includes recursively)");
-      }
-      for (const char* key : {"topologySource", "workerHooks"}) {
-        if (auto k = find(included.root, key)) {
-          fail(included, k->key, fmt::format("{} is not supported by Squall", key));
+        if (!found) {
+          std::string where;
+          for (const auto& r : roots) where += (where.empty() ? "" : ", ") + r;
+          fail(main, find(item, "file")->value,
+               resource
+                   ? fmt::format("included resource '{}' not found (looked in {})", file, where)
+                   : fmt::format("included file '{}' not found{}", file,
+                                 p.is_absolute() ? ""
+                                                 : " (add resource: true to look it up in the "
+                                                   "resources folder)"));
         }
-      }
-      checkKeys(included, included.root, topLevel, "the included file");
-      merge(included, false, override);
-    }
+        std::string display =
+            (!resource && p.is_absolute()) ? file
+            : found->lexically_normal().string().rfind(main.dir, 0) == 0
+                ? (fs::path(main.display).parent_path() / fs::relative(*found, main.dir))
+                      .lexically_normal()
+                      .string()
+                : found->lexically_normal().string();
+        const Doc& included = parse(found->lexically_normal().string(), display);
+        if (auto nested = find(included.root, "includes"); nested && !nested->value.IsNull()) {
+          warn(at(included, nested->key),
+               "includes of an included file are ignored (Flux does "
+               "not follow includes recursively)");
+        }
+        for (const char* key : {"topologySource", "workerHooks"}) {
+          if (auto k = find(included.root, key)) {
+            fail(included, k->key, fmt::format("{} is not supported by Squall", key));
+          }
+        }
+        checkKeys(included, included.root, topLevel, "the included file");
+        merge(included, false, override);
+      });
   }
 
   // Name: --name, else the file's name:, else the file name.
@@ -1173,14 +1233,28 @@ TopologyFile Loader::load() {
   }
   file_.conf = Config(conf);
 
-  for (const auto& [id, e] : spouts_.items) buildComponent(e, ComponentKind::Spout);
-  for (const auto& [id, e] : bolts_.items) buildComponent(e, ComponentKind::Bolt);
+  for (const auto& [id, e] : spouts_.items) {
+    if (!collect([&] { buildComponent(e, ComponentKind::Spout); })) failed_.insert(id);
+  }
+  for (const auto& [id, e] : bolts_.items) {
+    if (!collect([&] { buildComponent(e, ComponentKind::Bolt); })) failed_.insert(id);
+  }
   if (spouts_.items.empty()) {
     auto bolts = find(main.root, "bolts");
-    fail(main, bolts ? bolts->key : main.root,
-         "the topology has no spouts (a spouts: list is needed)");
+    collect([&] {
+      fail(main, bolts ? bolts->key : main.root,
+           "the topology has no spouts (a spouts: list is needed)");
+    });
   }
-  for (const auto& e : streams_) buildStream(e);
+  for (const auto& e : streams_) {
+    // A stream of a component that could not be built was reported with the component.
+    auto from = find(e.node, "from"), to = find(e.node, "to");
+    if ((from && from->value.IsScalar() && failed_.count(from->value.Scalar())) ||
+        (to && to->value.IsScalar() && failed_.count(to->value.Scalar()))) {
+      continue;
+    }
+    collect([&] { buildStream(e); });
+  }
 
   // Flux adds a bolt only when it is the target of a stream.
   std::set<std::string> sources;
@@ -1188,7 +1262,8 @@ TopologyFile Loader::load() {
     for (const auto& in : def.inputs) sources.insert(in.component);
   }
   for (auto& def : defs_) {
-    if (def.kind == ComponentKind::Bolt && def.inputs.empty() && !sources.count(def.id)) {
+    if (def.kind == ComponentKind::Bolt && def.inputs.empty() && !sources.count(def.id) &&
+        errors_.empty()) {
       warn(file_.sources[def.id].where,
            fmt::format("bolt '{}' is not the target of any stream, so it is left out of the "
                        "topology (as Flux does)",
@@ -1197,6 +1272,15 @@ TopologyFile Loader::load() {
       continue;
     }
     file_.topology.def.components.push_back(std::move(def));
+  }
+  if (!errors_.empty()) {
+    // The parts that loaded are checked too, so one run reports every problem.
+    try {
+      checkTopology(file_);
+    } catch (const FluxError& e) {
+      errors_.push_back(e);
+    }
+    throw FluxError::all(errors_);
   }
   return std::move(file_);
 }

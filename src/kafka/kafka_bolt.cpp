@@ -15,6 +15,8 @@
 #include <mutex>
 #include <thread>
 
+#include "kafka/flux_bean.h"
+#include "kafka/kafka_bolt_flux.h"
 #include "kafka/map_args.h"
 #include "kafka/rdkafka_util.h"
 #include "squall/errors.h"
@@ -293,7 +295,11 @@ class KafkaBolt::Impl {
 KafkaBolt::KafkaBolt() = default;
 
 KafkaBolt::KafkaBolt(const Values& args) {
-  MapArgs a("KafkaBolt", MapArgs::single("KafkaBolt", args));
+  // Storm's Flux form (a KafkaBolt component with configMethods) becomes the settings map.
+  Map fromFlux;
+  bool flux = args.size() == 1 && FluxBean::is(args[0]);
+  if (flux) fromFlux = kafkaBoltSettingsFromFlux(args[0]);
+  MapArgs a("KafkaBolt", flux ? fromFlux : MapArgs::single("KafkaBolt", args));
   if (auto v = a.optionalString("bootstrap.servers")) settings_.props["bootstrap.servers"] = *v;
   if (const Value* k = a.find("kafka")) {
     for (const auto& [key, v] : a.map("kafka", *k)) {

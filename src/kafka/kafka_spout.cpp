@@ -1,5 +1,5 @@
-// KafkaSpout: Storm's KafkaSpout lifecycle (storm-kafka-client, see
-// /work/shared/reference/kafka-spout.md §2) on the KafkaConsumer interface.
+// KafkaSpout: Storm's KafkaSpout lifecycle (storm-kafka-client's KafkaSpout.java: open,
+// activate, nextTuple, ack, fail, commit, deactivate, close) on the KafkaConsumer interface.
 //
 // Threads: every spout call runs on the executor thread, which owns all of the state below.
 // The blocking control-plane work — partition discovery, committed offsets and watermarks of
@@ -20,6 +20,7 @@
 
 #include "kafka/background_worker.h"
 #include "kafka/commit_metadata.h"
+#include "kafka/flux_bean.h"
 #include "kafka/map_args.h"
 #include "kafka/offset_manager.h"
 #include "kafka/rdkafka_consumer.h"
@@ -914,8 +915,21 @@ void KafkaSpout::Impl::publishMetrics(bool log) {
 
 KafkaSpout::KafkaSpout(KafkaSpoutConfig config) : config_(std::move(config)) {}
 
-KafkaSpout::KafkaSpout(const Values& args)
-    : config_(KafkaSpoutConfig::fromMap(MapArgs::single("KafkaSpout", args))) {}
+namespace {
+
+KafkaSpoutConfig configFromArgs(const Values& args) {
+  if (args.size() == 1 && FluxBean::is(args[0])) return KafkaSpoutConfig::fromFlux(args[0]);
+  if (args.empty()) {
+    throw IllegalArgumentException(
+        "KafkaSpout takes one constructor argument: a ref to a KafkaSpoutConfig component "
+        "(Storm's Flux form) or a map of settings (src/kafka/README.md)");
+  }
+  return KafkaSpoutConfig::fromMap(MapArgs::single("KafkaSpout", args));
+}
+
+}  // namespace
+
+KafkaSpout::KafkaSpout(const Values& args) : config_(configFromArgs(args)) {}
 
 KafkaSpout::KafkaSpout(const KafkaSpout& other) : IRichSpout(other), config_(other.config_) {}
 

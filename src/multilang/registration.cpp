@@ -4,7 +4,10 @@
 
 #include <mutex>
 
+#include "multilang/serializer.h"
 #include "squall/component_registry.h"
+#include "squall/config.h"
+#include "squall/config_value_check.h"
 #include "squall/errors.h"
 #include "squall/shell_bolt.h"
 #include "squall/shell_spout.h"
@@ -141,6 +144,10 @@ void registerMultilangComponents() {
     r.addComponent(kFluxShellSpout, factory<ShellSpout, fluxSpec>(kFluxShellSpout));
     r.addComponent(kShellBolt, factory<ShellBolt, mapSpec>(kShellBolt));
     r.addComponent(kShellSpout, factory<ShellSpout, mapSpec>(kShellSpout));
+    // `squall validate` then rejects a serializer the children could not use.
+    registerConfigValueCheck(Config::TOPOLOGY_MULTILANG_SERIALIZER, [](const Value& v) {
+      if (v.isString()) internal::makeSerializer(v.asString());
+    });
   });
 }
 

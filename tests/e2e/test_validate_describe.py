@@ -91,7 +91,7 @@ def test_substitution_from_env_and_properties(squall):
 
 
 def test_unresolved_substitution_is_reported(squall):
-    r = squall.run("validate", rel(os.path.join(GOOD, "substitution.yaml")),
+    r = squall.run("validate", rel(os.path.join(GOOD, "substitution.yaml")), "-e",
                    env={"SQUALL_E2E_PARALLELISM": None})
     assert r.returncode == 1
     assert ("substitution.yaml:8: warning: environment variable 'SQUALL_E2E_PARALLELISM' is "
