@@ -650,6 +650,96 @@ TEST(KafkaSpoutMock, BrokerDownAndBack) {
   expectExactlyOneAckEach(*ledger, keys("b", readOffsets(bs, "gb", "b", 3)));
 }
 
+// Ctrl-C while every broker is down: stopping (deactivate, the kill wait of a second, close)
+// takes at most the 5 s commit wait plus a second. Acked offsets wait to be committed (long
+// commit period), so deactivate and close both have a commit that cannot finish; the
+// KafkaBolt in the topology has records nobody can deliver. It used to take a commit wait
+// each for deactivate and close, then librdkafka's consumer close and the bolt's flush.
+TEST(KafkaSpoutMock, StopTakesAtMostTheCommitWaitPlusASecondWhileBrokersAreDown) {
+  DevKafkaCluster kafka(3);
+  kafka.createTopic("s", 3, 3);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "s", 300);
+  auto ledger = std::make_shared<Ledger>();
+  auto stats = std::make_shared<FlakyStats>();
+  auto config = mockBuilder(bs, {"s"}, "gs", ledger).setOffsetCommitPeriodMs(600'000).build();
+  KafkaBolt out;
+  out.withProducerProperties({{"bootstrap.servers", bs}})
+      .withTopicSelector("copy")
+      .withTupleToKafkaMapper(std::make_shared<FieldNameBasedTupleToKafkaMapper>("key", "value"));
+  TopologyBuilder b;
+  b.setSpout("kafka", KafkaSpout(config), 2);
+  b.setBolt("bolt", FlakyBolt(stats, 0), 1).shuffleGrouping("kafka");
+  b.setBolt("copy", std::move(out), 1).shuffleGrouping("kafka");
+  Config conf = topoConf();
+  conf.setMessageTimeoutSecs(60);
+  LocalCluster cluster;
+  cluster.submitTopology("stop", conf, b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return ledger->ackedRecords() >= 300; }, 30s))
+      << ledger->ackedRecords();
+  kafka.setBrokerDown(-1);
+  ASSERT_TRUE(waitFor([&] { return !errorsMatching(cluster, "stop", "KafkaSpout").empty(); }, 30s))
+      << "the outage is noticed";
+  auto start = std::chrono::steady_clock::now();
+  cluster.killTopologyWithOpts("stop", KillOptions{1});  // squall run's Ctrl-C: --kill-wait 1
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LE(took, 6s) << std::chrono::duration<double>(took).count() << " s";
+  kafka.setBrokerUp(-1);
+}
+
+// The cluster restarts with its brokers at new addresses (same node ids, same bootstrap
+// address), as a development cluster restarted with --port does. librdkafka 2.0.2 keeps
+// dialling the group coordinator's old address, so commits stalled for good ("Waiting for
+// coordinator") while fetching recovered; the spout's consumer now replaces its commit handle
+// when a commit stalls. The committed offsets reach the end of the new log.
+TEST(KafkaSpoutMock, CommitsResumeWhenTheBrokersComeBackAtNewAddresses) {
+  auto kafka = std::make_unique<DevKafkaCluster>(3);
+  kafka->createTopic("m", 2, 3);
+  int port = kafka->listenOnFixedPort(0);
+  const std::string bs = "127.0.0.1:" + std::to_string(port);
+  produce(bs, "m", 200);
+  auto ledger = std::make_shared<Ledger>();
+  auto stats = std::make_shared<FlakyStats>();
+  auto config = mockBuilder(bs, {"m"}, "gm", ledger).build();
+  LocalCluster cluster;
+  cluster.submitTopology("moved", topoConf(), spoutTopology(config, 1, stats, 0.05));
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gm", "m", 2); }, 30s));
+  std::string before = kafka->bootstrapServers();
+  kafka.reset();
+  kafka = std::make_unique<DevKafkaCluster>(3);
+  ASSERT_NE(kafka->bootstrapServers(), before);
+  kafka->createTopic("m", 2, 3);
+  ASSERT_EQ(kafka->listenOnFixedPort(port), port);
+  produce(bs, "m", 300);
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gm", "m", 2); }, 40s))
+      << "commits did not resume";
+  kill(cluster, "moved");
+}
+
+// The same brokers go down and come back at the same addresses while the spout keeps
+// committing (100 ms period): the commits that fail meanwhile are retried and reach the end.
+TEST(KafkaSpoutMock, CommitsResumeWhenTheBrokersComeBackAtTheSameAddresses) {
+  DevKafkaCluster kafka(3);
+  kafka.createTopic("r", 2, 3);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "r", 200);
+  auto ledger = std::make_shared<Ledger>();
+  auto config = mockBuilder(bs, {"r"}, "gr", ledger).build();
+  LocalCluster cluster;
+  cluster.submitTopology("same", topoConf(),
+                         spoutTopology(config, 1, std::make_shared<FlakyStats>(), 0.05));
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gr", "r", 2); }, 30s));
+  kafka.setBrokerDown(-1);
+  ASSERT_TRUE(waitFor([&] { return !errorsMatching(cluster, "same", "KafkaSpout").empty(); }, 30s));
+  kafka.setBrokerUp(-1);
+  produce(bs, "r", 300, -1, 200);
+  ASSERT_TRUE(waitFor([&] { return ledger->ackedRecords() >= 500; }, 40s))
+      << ledger->ackedRecords();
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gr", "r", 2); }, 40s))
+      << "commits did not resume";
+  kill(cluster, "same");
+}
+
 // --- The mock cluster as a separate process (squall-dev-kafka) --------------------------------
 
 namespace {

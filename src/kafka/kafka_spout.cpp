@@ -5,7 +5,10 @@
 // The blocking control-plane work — partition discovery, committed offsets and watermarks of
 // newly assigned partitions — runs on a BackgroundWorker and hands back a Discovery that the
 // executor thread applies. Commits are asynchronous on the executor thread (results polled
-// without blocking), except on revoke, deactivate and close, which wait a bounded time.
+// without blocking), except on revoke and close, which wait a bounded time. Stopping takes at
+// most kBoundedWait plus the consumer's short close, whatever the brokers do: deactivate
+// starts a commit without waiting, and close waits for the commits until kBoundedWait after
+// the deactivate (or after its own start), having told the discovery thread to give up.
 //
 // Message ids are (partition slot, offset) packed into one integer: a slot names one
 // assignment of one partition to this task, so acks and fails of a partition that was
@@ -130,12 +133,13 @@ class KafkaSpout::Impl {
   bool poll(Clock::time_point now);
   void postProcess();
   bool emitRecord(ConsumerRecord& r, Clock::time_point now);
-  void commitAcked(bool wait);
+  // Waits for the commit until `deadline` when given.
+  void commitAcked(std::optional<Clock::time_point> deadline);
   void commitPositions(bool gate);
   void startCommit(std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets,
                    PendingCommit pending);
   void serviceCommits(std::chrono::milliseconds wait);
-  void waitForCommits();
+  void waitForCommits(Clock::time_point deadline);
   void onCommitResult(const CommitResult& r);
   void applyCommitted(Partition& p, int64_t offset);
   void report(const std::string& kind, const std::string& message);
@@ -183,6 +187,7 @@ class KafkaSpout::Impl {
   std::optional<Discovery> discovered_;  // guarded by discoveryMu_
   bool everAssigned_ = false;
   bool closed_ = false;
+  std::optional<Clock::time_point> deactivatedAt_;
 
   std::map<std::string, std::pair<Clock::time_point, int64_t>> reported_;  // kind -> last, muted
   std::shared_ptr<MetricsCell> cell_ = std::make_shared<MetricsCell>();
@@ -389,7 +394,7 @@ void KafkaSpout::Impl::applyDiscovery(Discovery d) {
     }
   }
   // Storm's order: commit what is acked (revoke), assign, then initialise the new partitions.
-  if (atLeastOnce() && !removed.empty()) commitAcked(true);
+  if (atLeastOnce() && !removed.empty()) commitAcked(now + kBoundedWait);
   std::vector<std::pair<TopicPartition, int64_t>> add;
   for (const auto& tp : added) add.emplace_back(tp, d.start.at(tp));
   try {
@@ -434,6 +439,7 @@ void KafkaSpout::Impl::applyDiscovery(Discovery d) {
 // --- Lifecycle -----------------------------------------------------------------------------------
 
 void KafkaSpout::Impl::activate() {
+  deactivatedAt_.reset();
   // Storm refreshes the assignment here; ours arrives from the worker a moment later.
   auto now = Clock::now();
   nextRefresh_ = submitDiscovery()
@@ -442,14 +448,25 @@ void KafkaSpout::Impl::activate() {
 }
 
 void KafkaSpout::Impl::deactivate() {
-  // The consumer stays open and assigned (metrics keep working); only commit.
-  if (atLeastOnce()) commitAcked(true);
+  // The consumer stays open and assigned (metrics keep working); only commit. Without waiting:
+  // the executor deactivates its tasks one after another, and a kill follows a deactivate
+  // within seconds, so close() waits for this commit (within kBoundedWait of now).
+  deactivatedAt_ = Clock::now();
+  if (atLeastOnce()) commitAcked(std::nullopt);
 }
 
 void KafkaSpout::Impl::close() {
   if (closed_) return;
   closed_ = true;
-  if (atLeastOnce()) commitAcked(true);
+  auto now = Clock::now();
+  // Blocking broker calls of the discovery thread give up now, while the commits finish.
+  worker_.requestStop();
+  consumer_->interrupt();
+  auto deadline = deactivatedAt_ && now - *deactivatedAt_ < kBoundedWait
+                      ? *deactivatedAt_ + kBoundedWait
+                      : now + kBoundedWait;
+  if (!pending_.empty()) waitForCommits(deadline);
+  if (atLeastOnce() && Clock::now() < deadline) commitAcked(deadline);
   stopBackground();
   try {
     consumer_->close();
@@ -481,7 +498,7 @@ void KafkaSpout::Impl::nextTuple() {
     if (now >= nextCommit_) {
       nextCommit_ = now + std::chrono::milliseconds(cfg_.offsetCommitPeriodMs());
       if (atLeastOnce()) {
-        commitAcked(false);
+        commitAcked(std::nullopt);
       } else if (guarantee_ == ProcessingGuarantee::NO_GUARANTEE) {
         commitPositions(false);
       }
@@ -734,12 +751,12 @@ void KafkaSpout::Impl::startCommit(std::vector<std::pair<TopicPartition, OffsetA
 }
 
 // AT_LEAST_ONCE: commit each partition's contiguous acked prefix.
-void KafkaSpout::Impl::commitAcked(bool wait) {
+void KafkaSpout::Impl::commitAcked(std::optional<Clock::time_point> deadline) {
   if (!commitsEnabled_) return;
   // One commit at a time keeps results in order; a waiting caller drains the previous one.
   if (!pending_.empty()) {
-    if (!wait) return;
-    waitForCommits();
+    if (!deadline) return;
+    waitForCommits(*deadline);
   }
   std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets;
   PendingCommit pending;
@@ -751,7 +768,7 @@ void KafkaSpout::Impl::commitAcked(bool wait) {
   }
   if (offsets.empty()) return;
   startCommit(std::move(offsets), std::move(pending));
-  if (wait) waitForCommits();
+  if (deadline) waitForCommits(*deadline);
 }
 
 // AT_MOST_ONCE (gate = true: records wait for it) and NO_GUARANTEE: commit positions.
@@ -781,8 +798,7 @@ void KafkaSpout::Impl::serviceCommits(std::chrono::milliseconds wait) {
   for (const auto& r : results) onCommitResult(r);
 }
 
-void KafkaSpout::Impl::waitForCommits() {
-  auto deadline = Clock::now() + kBoundedWait;
+void KafkaSpout::Impl::waitForCommits(Clock::time_point deadline) {
   while (!pending_.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {
