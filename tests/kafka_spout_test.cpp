@@ -115,12 +115,13 @@ TEST(KafkaSpoutFake, ExactlyOneAckPerRecordUnderRandomFailures) {
 }
 
 // A failed record that compaction removed before its retry: the spout sees the log skip it,
-// treats it as done (Storm's STORM-2546) and commits past it.
+// treats it as done (Storm's STORM-2546) and commits past it. (Record 4 is larger than the
+// spout keeps copies of, so its retry re-reads the log; a kept record would be re-emitted.)
 TEST(KafkaSpoutFake, CompactedRetryIsAckedAndCommittedPast) {
   auto broker = std::make_shared<FakeBroker>();
   broker->createTopic("c", 1);
   TopicPartition tp{"c", 0};
-  for (int i = 0; i < 20; ++i) broker->append(tp, "v");
+  for (int i = 0; i < 20; ++i) broker->append(tp, i == 4 ? std::string(17 << 20, 'x') : "v");
 
   // Fails offset 4 once; compacts it away from the log as the spout schedules the retry.
   struct CompactOnRetry : Ledger {
@@ -738,6 +739,85 @@ TEST(KafkaSpoutMock, CommitsResumeWhenTheBrokersComeBackAtTheSameAddresses) {
   ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gr", "r", 2); }, 40s))
       << "commits did not resume";
   kill(cluster, "same");
+}
+
+namespace {
+
+// Times each retry: from the spout's fail() to the record's next emit.
+class RetryTimer : public Ledger {
+ public:
+  void onRetry(const KafkaSpoutMessageId& id) override {
+    Ledger::onRetry(id);
+    std::lock_guard lock(mu_);
+    failedAt_[{id.tp, id.offset}] = std::chrono::steady_clock::now();
+  }
+  void onEmit(const KafkaSpoutMessageId& id) override {
+    Ledger::onEmit(id);
+    std::lock_guard lock(mu_);
+    auto it = failedAt_.find({id.tp, id.offset});
+    if (it == failedAt_.end()) return;
+    delaysMs_.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - it->second)
+            .count());
+    failedAt_.erase(it);
+  }
+  std::vector<double> delaysMs() {
+    std::lock_guard lock(mu_);
+    auto d = delaysMs_;
+    std::sort(d.begin(), d.end());
+    return d;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<Key, std::chrono::steady_clock::time_point> failedAt_;
+  std::vector<double> delaysMs_;
+};
+
+// Fails the first delivery of every record and acks the second.
+class FailFirstBolt : public BaseRichBolt {
+ public:
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { out_ = &c; }
+  void execute(const Tuple& t) override {
+    if (seen_.insert({t.getValue(1).asInt(), t.getValue(2).asInt()}).second) {
+      out_->fail(t);
+    } else {
+      out_->ack(t);
+    }
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  std::set<std::pair<int64_t, int64_t>> seen_;
+  OutputCollector* out_ = nullptr;
+};
+
+}  // namespace
+
+// Storm's default retry policy retries a first failure at once. The spout re-emits a failed
+// record from the copy it keeps of unacked records instead of seeking back and waiting for a
+// fetch, which at the end of the log is a long poll (fetch.wait.max.ms, 2 s here): retries
+// used to wait for it.
+TEST(KafkaSpoutMock, AFirstFailureIsRetriedAtOnceWithoutWaitingForAFetch) {
+  DevKafkaCluster kafka(1);
+  kafka.createTopic("f", 2);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "f", 200);
+  auto timer = std::make_shared<RetryTimer>();
+  auto config = mockBuilder(bs, {"f"}, "gf", timer).setProp("fetch.wait.max.ms", "2000").build();
+  TopologyBuilder b;
+  b.setSpout("kafka", KafkaSpout(config), 1);
+  b.setBolt("bolt", FailFirstBolt(), 1).shuffleGrouping("kafka");
+  LocalCluster cluster;
+  cluster.submitTopology("prompt", topoConf(), b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return timer->ackedRecords() >= 200; }, 60s)) << timer->ackedRecords();
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gf", "f", 2); }, 20s));
+  kill(cluster, "prompt");
+  auto delays = timer->delaysMs();
+  ASSERT_EQ(delays.size(), 200u);
+  EXPECT_LT(delays[delays.size() / 2], 300) << "median retry delay, ms";
+  EXPECT_LT(delays[delays.size() * 9 / 10], 1000) << "p90 retry delay, ms";
+  expectExactlyOneAckEach(*timer, keys("f", readOffsets(bs, "gf", "f", 2)));
 }
 
 // --- The mock cluster as a separate process (squall-dev-kafka) --------------------------------
