@@ -273,6 +273,8 @@ KafkaSpout::Impl::Impl(const KafkaSpoutConfig& cfg, TopologyContext& ctx,
 
 KafkaSpout::Impl::~Impl() {
   // Without close() (the task crashed): nothing is committed, as when a Storm worker dies.
+  worker_.requestStop();
+  consumer_->interrupt();
   stopBackground();
 }
 
