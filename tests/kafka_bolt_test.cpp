@@ -15,6 +15,7 @@ struct SourceState {
   std::mutex mu;
   std::set<int64_t> acked;
   int64_t fails = 0;
+  std::atomic<int64_t> emitted{0};
   size_t ackedCount() {
     std::lock_guard lock(mu);
     return acked.size();
@@ -45,6 +46,7 @@ class Source : public BaseRichSpout {
     }
     out_->emit(Values{"k" + std::to_string(i), "m" + std::to_string(i), topic_ ? topic_(i) : Value()},
                Value(i));
+    st_->emitted.fetch_add(1);
   }
   void ack(const Value& id) override {
     std::lock_guard lock(st_->mu);
@@ -288,4 +290,26 @@ TEST(KafkaBolt, RejectsABadConfiguration) {
   cluster.submitTopology("noselector", conf(), b.createTopology());
   EXPECT_TRUE(waitFor([&] { return !errorsMatching(cluster, "noselector", "no topic selector").empty(); }, 20s));
   cluster.killTopologyWithOpts("noselector", KillOptions{0});
+}
+
+// Stopping is bounded whatever the broker does: with every broker down and records waiting
+// in the producer, the bolt's cleanup flushes for a bounded time, fails the rest and returns
+// (it used to flush for 10 s, then destroy the producer without a bound).
+TEST(KafkaBolt, StopsWithinTheBudgetWhileBrokersAreDown) {
+  DevKafkaCluster kafka(1);
+  kafka.createTopic("out", 1);
+  kafka.setBrokerDown(-1);
+  auto st = std::make_shared<SourceState>();
+  KafkaBolt bolt;
+  bolt.withProducerProperties({{"bootstrap.servers", kafka.bootstrapServers()}})
+      .withTopicSelector("out");
+  LocalCluster cluster;
+  cluster.submitTopology("down", conf(), boltTopology(st, 50, false, bolt));
+  // The records go to the producer, where they wait for a broker.
+  ASSERT_TRUE(waitFor([&] { return st->emitted.load() == 50; }, 10s));
+  auto start = std::chrono::steady_clock::now();
+  cluster.killTopologyWithOpts("down", KillOptions{0});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LE(took, 5s) << std::chrono::duration<double>(took).count() << " s";
+  EXPECT_EQ(st->ackedCount(), 0u);
 }

@@ -213,6 +213,17 @@ TEST(CommitMetadata, RoundTripsStormsJson) {
   EXPECT_EQ(commitMetadataTopologyId(""), std::nullopt);
   EXPECT_EQ(commitMetadataTopologyId("kcat was here"), std::nullopt);
   EXPECT_EQ(commitMetadataTopologyId(R"({"taskId":3})"), std::nullopt);
+  // What Java's JSON writer may put in: \u escapes of any character, which are the same id.
+  EXPECT_EQ(commitMetadataTopologyId(R"({"topologyId":"caf\u00e9-1-2"})"), "caf\xc3\xa9-1-2");
+  std::string unicode = "caf\xc3\xa9 \xe2\x82\xac-3-4";
+  EXPECT_EQ(commitMetadataTopologyId(makeCommitMetadata(unicode, 1, "t")), unicode);
+  // Not JSON, or not an object with a string id: not ours.
+  EXPECT_EQ(commitMetadataTopologyId(R"({"topologyId":"a"} trailing)"), std::nullopt);
+  EXPECT_EQ(commitMetadataTopologyId(R"({"topologyId":"\u12"})"), std::nullopt);
+  EXPECT_EQ(commitMetadataTopologyId(R"({"topologyId":42})"), std::nullopt);
+  EXPECT_EQ(commitMetadataTopologyId(R"(["topologyId","a"])"), std::nullopt);
+  // Deep nesting is read without recursion.
+  EXPECT_EQ(commitMetadataTopologyId("{\"x\":" + std::string(200000, '[')), std::nullopt);
 }
 
 // --- Config --------------------------------------------------------------------------------------

@@ -115,12 +115,13 @@ TEST(KafkaSpoutFake, ExactlyOneAckPerRecordUnderRandomFailures) {
 }
 
 // A failed record that compaction removed before its retry: the spout sees the log skip it,
-// treats it as done (Storm's STORM-2546) and commits past it.
+// treats it as done (Storm's STORM-2546) and commits past it. (Record 4 is larger than the
+// spout keeps copies of, so its retry re-reads the log; a kept record would be re-emitted.)
 TEST(KafkaSpoutFake, CompactedRetryIsAckedAndCommittedPast) {
   auto broker = std::make_shared<FakeBroker>();
   broker->createTopic("c", 1);
   TopicPartition tp{"c", 0};
-  for (int i = 0; i < 20; ++i) broker->append(tp, "v");
+  for (int i = 0; i < 20; ++i) broker->append(tp, i == 4 ? std::string(17 << 20, 'x') : "v");
 
   // Fails offset 4 once; compacts it away from the log as the spout schedules the retry.
   struct CompactOnRetry : Ledger {
@@ -648,6 +649,175 @@ TEST(KafkaSpoutMock, BrokerDownAndBack) {
   ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gb", "b", 3); }, 30s));
   kill(cluster, "down");
   expectExactlyOneAckEach(*ledger, keys("b", readOffsets(bs, "gb", "b", 3)));
+}
+
+// Ctrl-C while every broker is down: stopping (deactivate, the kill wait of a second, close)
+// takes at most the 5 s commit wait plus a second. Acked offsets wait to be committed (long
+// commit period), so deactivate and close both have a commit that cannot finish; the
+// KafkaBolt in the topology has records nobody can deliver. It used to take a commit wait
+// each for deactivate and close, then librdkafka's consumer close and the bolt's flush.
+TEST(KafkaSpoutMock, StopTakesAtMostTheCommitWaitPlusASecondWhileBrokersAreDown) {
+  DevKafkaCluster kafka(3);
+  kafka.createTopic("s", 3, 3);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "s", 300);
+  auto ledger = std::make_shared<Ledger>();
+  auto stats = std::make_shared<FlakyStats>();
+  auto config = mockBuilder(bs, {"s"}, "gs", ledger).setOffsetCommitPeriodMs(600'000).build();
+  KafkaBolt out;
+  out.withProducerProperties({{"bootstrap.servers", bs}})
+      .withTopicSelector("copy")
+      .withTupleToKafkaMapper(std::make_shared<FieldNameBasedTupleToKafkaMapper>("key", "value"));
+  TopologyBuilder b;
+  b.setSpout("kafka", KafkaSpout(config), 2);
+  b.setBolt("bolt", FlakyBolt(stats, 0), 1).shuffleGrouping("kafka");
+  b.setBolt("copy", std::move(out), 1).shuffleGrouping("kafka");
+  Config conf = topoConf();
+  conf.setMessageTimeoutSecs(60);
+  LocalCluster cluster;
+  cluster.submitTopology("stop", conf, b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return ledger->ackedRecords() >= 300; }, 30s))
+      << ledger->ackedRecords();
+  kafka.setBrokerDown(-1);
+  ASSERT_TRUE(waitFor([&] { return !errorsMatching(cluster, "stop", "KafkaSpout").empty(); }, 30s))
+      << "the outage is noticed";
+  auto start = std::chrono::steady_clock::now();
+  cluster.killTopologyWithOpts("stop", KillOptions{1});  // squall run's Ctrl-C: --kill-wait 1
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_LE(took, 6s) << std::chrono::duration<double>(took).count() << " s";
+  kafka.setBrokerUp(-1);
+}
+
+// The cluster restarts with its brokers at new addresses (same node ids, same bootstrap
+// address), as a development cluster restarted with --port does. librdkafka 2.0.2 keeps
+// dialling the group coordinator's old address, so commits stalled for good ("Waiting for
+// coordinator") while fetching recovered; the spout's consumer now replaces its commit handle
+// when a commit stalls. The committed offsets reach the end of the new log.
+TEST(KafkaSpoutMock, CommitsResumeWhenTheBrokersComeBackAtNewAddresses) {
+  auto kafka = std::make_unique<DevKafkaCluster>(3);
+  kafka->createTopic("m", 2, 3);
+  int port = kafka->listenOnFixedPort(0);
+  const std::string bs = "127.0.0.1:" + std::to_string(port);
+  produce(bs, "m", 200);
+  auto ledger = std::make_shared<Ledger>();
+  auto stats = std::make_shared<FlakyStats>();
+  auto config = mockBuilder(bs, {"m"}, "gm", ledger).build();
+  LocalCluster cluster;
+  cluster.submitTopology("moved", topoConf(), spoutTopology(config, 1, stats, 0.05));
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gm", "m", 2); }, 30s));
+  std::string before = kafka->bootstrapServers();
+  kafka.reset();
+  kafka = std::make_unique<DevKafkaCluster>(3);
+  ASSERT_NE(kafka->bootstrapServers(), before);
+  kafka->createTopic("m", 2, 3);
+  ASSERT_EQ(kafka->listenOnFixedPort(port), port);
+  produce(bs, "m", 300);
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gm", "m", 2); }, 40s))
+      << "commits did not resume";
+  kill(cluster, "moved");
+}
+
+// The same brokers go down and come back at the same addresses while the spout keeps
+// committing (100 ms period): the commits that fail meanwhile are retried and reach the end.
+TEST(KafkaSpoutMock, CommitsResumeWhenTheBrokersComeBackAtTheSameAddresses) {
+  DevKafkaCluster kafka(3);
+  kafka.createTopic("r", 2, 3);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "r", 200);
+  auto ledger = std::make_shared<Ledger>();
+  auto config = mockBuilder(bs, {"r"}, "gr", ledger).build();
+  LocalCluster cluster;
+  cluster.submitTopology("same", topoConf(),
+                         spoutTopology(config, 1, std::make_shared<FlakyStats>(), 0.05));
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gr", "r", 2); }, 30s));
+  kafka.setBrokerDown(-1);
+  ASSERT_TRUE(waitFor([&] { return !errorsMatching(cluster, "same", "KafkaSpout").empty(); }, 30s));
+  kafka.setBrokerUp(-1);
+  produce(bs, "r", 300, -1, 200);
+  ASSERT_TRUE(waitFor([&] { return ledger->ackedRecords() >= 500; }, 40s))
+      << ledger->ackedRecords();
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gr", "r", 2); }, 40s))
+      << "commits did not resume";
+  kill(cluster, "same");
+}
+
+namespace {
+
+// Times each retry: from the spout's fail() to the record's next emit.
+class RetryTimer : public Ledger {
+ public:
+  void onRetry(const KafkaSpoutMessageId& id) override {
+    Ledger::onRetry(id);
+    std::lock_guard lock(mu_);
+    failedAt_[{id.tp, id.offset}] = std::chrono::steady_clock::now();
+  }
+  void onEmit(const KafkaSpoutMessageId& id) override {
+    Ledger::onEmit(id);
+    std::lock_guard lock(mu_);
+    auto it = failedAt_.find({id.tp, id.offset});
+    if (it == failedAt_.end()) return;
+    delaysMs_.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - it->second)
+            .count());
+    failedAt_.erase(it);
+  }
+  std::vector<double> delaysMs() {
+    std::lock_guard lock(mu_);
+    auto d = delaysMs_;
+    std::sort(d.begin(), d.end());
+    return d;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<Key, std::chrono::steady_clock::time_point> failedAt_;
+  std::vector<double> delaysMs_;
+};
+
+// Fails the first delivery of every record and acks the second.
+class FailFirstBolt : public BaseRichBolt {
+ public:
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { out_ = &c; }
+  void execute(const Tuple& t) override {
+    if (seen_.insert({t.getValue(1).asInt(), t.getValue(2).asInt()}).second) {
+      out_->fail(t);
+    } else {
+      out_->ack(t);
+    }
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  std::set<std::pair<int64_t, int64_t>> seen_;
+  OutputCollector* out_ = nullptr;
+};
+
+}  // namespace
+
+// Storm's default retry policy retries a first failure at once. The spout re-emits a failed
+// record from the copy it keeps of unacked records instead of seeking back and waiting for a
+// fetch, which at the end of the log is a long poll (fetch.wait.max.ms, 2 s here): retries
+// used to wait for it.
+TEST(KafkaSpoutMock, AFirstFailureIsRetriedAtOnceWithoutWaitingForAFetch) {
+  DevKafkaCluster kafka(1);
+  kafka.createTopic("f", 2);
+  const std::string bs = kafka.bootstrapServers();
+  produce(bs, "f", 200);
+  auto timer = std::make_shared<RetryTimer>();
+  auto config = mockBuilder(bs, {"f"}, "gf", timer).setProp("fetch.wait.max.ms", "2000").build();
+  TopologyBuilder b;
+  b.setSpout("kafka", KafkaSpout(config), 1);
+  b.setBolt("bolt", FailFirstBolt(), 1).shuffleGrouping("kafka");
+  LocalCluster cluster;
+  cluster.submitTopology("prompt", topoConf(), b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return timer->ackedRecords() >= 200; }, 60s)) << timer->ackedRecords();
+  ASSERT_TRUE(waitFor([&] { return committedAtEnd(bs, "gf", "f", 2); }, 20s));
+  kill(cluster, "prompt");
+  auto delays = timer->delaysMs();
+  ASSERT_EQ(delays.size(), 200u);
+  EXPECT_LT(delays[delays.size() / 2], 300) << "median retry delay, ms";
+  EXPECT_LT(delays[delays.size() * 9 / 10], 1000) << "p90 retry delay, ms";
+  expectExactlyOneAckEach(*timer, keys("f", readOffsets(bs, "gf", "f", 2)));
 }
 
 // --- The mock cluster as a separate process (squall-dev-kafka) --------------------------------

@@ -114,7 +114,10 @@ class KafkaConsumer {
   virtual std::vector<CommitResult> pollCommitResults(std::chrono::milliseconds timeout) = 0;
   // The log end offset last seen by the fetcher, without a request; nullopt when unknown.
   virtual std::optional<int64_t> cachedLogEndOffset(const TopicPartition& tp) = 0;
-  // Leaves the cluster. No call may follow.
+  // Makes control-plane calls blocked on other threads give up soon (throwing
+  // KafkaException); called when the spout stops, before close(). Any thread.
+  virtual void interrupt() {}
+  // Leaves the cluster within a bounded time, whatever the brokers do. No call may follow.
   virtual void close() = 0;
 };
 

@@ -149,6 +149,17 @@ class KafkaSpoutRetryService {
   // Per partition, the smallest offset whose retry is due.
   virtual std::map<TopicPartition, int64_t> earliestRetriableOffsets(
       RetryClock::time_point now) const = 0;
+  // Up to `max` offsets whose retry is due, the longest due first (the spout re-emits those
+  // it still holds a copy of without a seek). Defaults to earliestRetriableOffsets().
+  virtual std::vector<std::pair<TopicPartition, int64_t>> readyOffsets(RetryClock::time_point now,
+                                                                       size_t max) const {
+    std::vector<std::pair<TopicPartition, int64_t>> out;
+    for (auto& e : earliestRetriableOffsets(now)) {
+      if (out.size() >= max) break;
+      out.push_back(e);
+    }
+    return out;
+  }
   virtual bool isReady(const TopicPartition& tp, int64_t offset,
                        RetryClock::time_point now) const = 0;
   virtual bool isScheduled(const TopicPartition& tp, int64_t offset) const = 0;
@@ -183,6 +194,8 @@ class KafkaSpoutRetryExponentialBackoff : public KafkaSpoutRetryService {
   void retainAll(const std::set<TopicPartition>& partitions) override;
   std::map<TopicPartition, int64_t> earliestRetriableOffsets(
       RetryClock::time_point now) const override;
+  std::vector<std::pair<TopicPartition, int64_t>> readyOffsets(RetryClock::time_point now,
+                                                               size_t max) const override;
   bool isReady(const TopicPartition& tp, int64_t offset, RetryClock::time_point now) const override;
   bool isScheduled(const TopicPartition& tp, int64_t offset) const override;
   size_t readyMessageCount(RetryClock::time_point now) const override;

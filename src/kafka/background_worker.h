@@ -21,12 +21,16 @@ class BackgroundWorker {
   void start() {
     thread_ = std::thread([this] { loop(); });
   }
-  void stop() {
+  // Refuses new jobs; the running one finishes (stop() waits for it).
+  void requestStop() {
     {
       std::lock_guard lock(mu_);
       stop_ = true;
     }
     cv_.notify_all();
+  }
+  void stop() {
+    requestStop();
     if (thread_.joinable()) thread_.join();
   }
   // False when busy (or stopped).

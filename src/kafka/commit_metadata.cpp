@@ -1,8 +1,9 @@
 #include "kafka/commit_metadata.h"
 
 #include <fmt/format.h>
+#include <rapidjson/reader.h>
 
-#include <cctype>
+#include <string_view>
 
 namespace squall::kafka {
 
@@ -28,74 +29,48 @@ std::string quote(const std::string& s) {
   return out + "\"";
 }
 
-void skipSpace(const std::string& s, size_t& i) {
-  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
-}
+// Storm's metadata is one flat object; anything nested deeper than this is not ours.
+constexpr int kMaxDepth = 32;
 
-// Reads a JSON string starting at s[i] == '"'; nullopt when malformed. \u escapes outside
-// ASCII are kept verbatim: ids compare equal only when written the same way, which ours are.
-std::optional<std::string> readString(const std::string& s, size_t& i) {
-  if (i >= s.size() || s[i] != '"') return std::nullopt;
-  std::string out;
-  for (++i; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '"') {
-      ++i;
-      return out;
-    }
-    if (c != '\\') {
-      out += c;
-      continue;
-    }
-    if (++i >= s.size()) return std::nullopt;
-    switch (s[i]) {
-      case 'n': out += '\n'; break;
-      case 'r': out += '\r'; break;
-      case 't': out += '\t'; break;
-      case 'b': out += '\b'; break;
-      case 'f': out += '\f'; break;
-      case 'u': {
-        if (i + 4 >= s.size()) return std::nullopt;
-        unsigned v = std::stoul(s.substr(i + 1, 4), nullptr, 16);
-        if (v < 0x80) {
-          out += static_cast<char>(v);
-        } else {
-          out += "\\u" + s.substr(i + 1, 4);
-        }
-        i += 4;
-        break;
-      }
-      default: out += s[i];
-    }
-  }
-  return std::nullopt;
-}
+// SAX handler: the first string value of the top-level key "topologyId".
+struct TopologyIdHandler
+    : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, TopologyIdHandler> {
+  int depth = 0;
+  bool object = false;
+  bool wantId = false;
+  std::optional<std::string> id;
 
-// Skips one JSON value (string, number, literal, or nested object/array); false if malformed.
-bool skipValue(const std::string& s, size_t& i) {
-  skipSpace(s, i);
-  if (i >= s.size()) return false;
-  if (s[i] == '"') return readString(s, i).has_value();
-  if (s[i] == '{' || s[i] == '[') {
-    int depth = 0;
-    for (; i < s.size(); ++i) {
-      if (s[i] == '"') {
-        if (!readString(s, i)) return false;
-        --i;
-      } else if (s[i] == '{' || s[i] == '[') {
-        ++depth;
-      } else if (s[i] == '}' || s[i] == ']') {
-        if (--depth == 0) {
-          ++i;
-          return true;
-        }
-      }
-    }
-    return false;
+  bool Default() {
+    wantId = false;
+    return true;
   }
-  while (i < s.size() && s[i] != ',' && s[i] != '}') ++i;
-  return true;
-}
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (wantId && !id) id.emplace(s, n);
+    wantId = false;
+    return true;
+  }
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    wantId = depth == 1 && std::string_view(s, n) == "topologyId";
+    return true;
+  }
+  bool StartObject() {
+    if (depth == 0) object = true;
+    wantId = false;
+    return ++depth <= kMaxDepth;
+  }
+  bool EndObject(rapidjson::SizeType) {
+    --depth;
+    return true;
+  }
+  bool StartArray() {
+    wantId = false;
+    return depth > 0 && ++depth <= kMaxDepth;
+  }
+  bool EndArray(rapidjson::SizeType) {
+    --depth;
+    return true;
+  }
+};
 
 }  // namespace
 
@@ -106,28 +81,18 @@ std::string makeCommitMetadata(const std::string& topologyId, int taskId,
 }
 
 std::optional<std::string> commitMetadataTopologyId(const std::string& metadata) {
-  try {
-    size_t i = 0;
-    skipSpace(metadata, i);
-    if (i >= metadata.size() || metadata[i] != '{') return std::nullopt;
-    ++i;
-    while (true) {
-      skipSpace(metadata, i);
-      auto key = readString(metadata, i);
-      if (!key) return std::nullopt;
-      skipSpace(metadata, i);
-      if (i >= metadata.size() || metadata[i] != ':') return std::nullopt;
-      ++i;
-      skipSpace(metadata, i);
-      if (*key == "topologyId") return readString(metadata, i);
-      if (!skipValue(metadata, i)) return std::nullopt;
-      skipSpace(metadata, i);
-      if (i >= metadata.size() || metadata[i] != ',') return std::nullopt;
-      ++i;
-    }
-  } catch (const std::exception&) {
+  // Metadata is whatever any tool committed for the group: RapidJSON's SAX reader, in place
+  // (no copies through its internal stack), with the nesting bounded by the handler so the
+  // recursive parser stays shallow. JSON text holds no NUL byte.
+  if (metadata.find('\0') != std::string::npos) return std::nullopt;
+  std::string text = metadata;
+  rapidjson::InsituStringStream in(text.data());
+  TopologyIdHandler h;
+  rapidjson::Reader reader;
+  if (reader.Parse<rapidjson::kParseInsituFlag>(in, h).IsError() || !h.object) {
     return std::nullopt;
   }
+  return h.id;
 }
 
 }  // namespace squall::kafka

@@ -1,8 +1,10 @@
 // KafkaBolt: tuples -> librdkafka producer. Threads: execute() on the bolt's executor thread
 // hands records to the producer and never waits for the broker (unless async=false); a poll
 // thread owned by the bolt serves delivery reports and acks or fails the tuples through the
-// (thread-safe) OutputCollector. prepare() starts the thread, cleanup() flushes, fails what
-// is left and stops it.
+// (thread-safe) OutputCollector. prepare() starts the thread, cleanup() flushes (at most
+// kFlushWait), fails what is left and stops it; the producer is destroyed on a thread of its
+// own that cleanup waits for at most kDestroyWait, so stopping is bounded whatever the
+// brokers do.
 
 #include "squall/kafka_bolt.h"
 
@@ -69,6 +71,12 @@ std::optional<std::string> FieldIndexTopicSelector::getTopic(const Tuple& t) con
 
 namespace {
 
+// Within Squall's stop budget (a spout's 5 s commit wait plus a second): the bolt's cleanup
+// starts about a second after the spouts are deactivated.
+constexpr int kFlushWaitMs = 3'000;
+constexpr int kPurgedReportsWaitMs = 300;
+constexpr auto kDestroyWait = std::chrono::milliseconds(500);
+
 // What goes out as bytes: strings and byte strings as they are, null as no payload, anything
 // else as its JSON-like text.
 bool asBytes(const Value& v, std::string& scratch, const char*& data, size_t& len) {
@@ -126,7 +134,15 @@ class KafkaBolt::Impl {
 
   ~Impl() {
     shutdown();
-    rd_kafka_destroy(rk_);
+    // Delivery reports are served only by polling, which has stopped: nothing calls back
+    // into this object while librdkafka shuts down.
+    auto gone = rdk::destroyInBackground(rk_, {}, nullptr);
+    if (gone.wait_for(kDestroyWait) != std::future_status::ready) {
+      spdlog::warn(
+          "KafkaBolt '{}' task {}: the producer is still shutting down after {} ms; it "
+          "finishes in the background",
+          component_, taskId_, kDestroyWait.count());
+    }
   }
 
   void execute(const Tuple& t) {
@@ -204,9 +220,9 @@ class KafkaBolt::Impl {
     if (stopped_) return;
     stopped_ = true;
     // Deliver what can be delivered, then fail the rest (their reports arrive as purged).
-    rd_kafka_flush(rk_, 10'000);
+    rd_kafka_flush(rk_, kFlushWaitMs);
     rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-    rd_kafka_flush(rk_, 1'000);
+    rd_kafka_flush(rk_, kPurgedReportsWaitMs);
     stop_.store(true, std::memory_order_release);
     if (poller_.joinable()) poller_.join();
     rd_kafka_poll(rk_, 0);

@@ -5,7 +5,10 @@
 // The blocking control-plane work — partition discovery, committed offsets and watermarks of
 // newly assigned partitions — runs on a BackgroundWorker and hands back a Discovery that the
 // executor thread applies. Commits are asynchronous on the executor thread (results polled
-// without blocking), except on revoke, deactivate and close, which wait a bounded time.
+// without blocking), except on revoke and close, which wait a bounded time. Stopping takes at
+// most kBoundedWait plus the consumer's short close, whatever the brokers do: deactivate
+// starts a commit without waiting, and close waits for the commits until kBoundedWait after
+// the deactivate (or after its own start), having told the discovery thread to give up.
 //
 // Message ids are (partition slot, offset) packed into one integer: a slot names one
 // assignment of one partition to this task, so acks and fails of a partition that was
@@ -15,6 +18,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <deque>
 #include <regex>
 #include <unordered_map>
 
@@ -36,6 +40,9 @@ constexpr auto kTimerDelay = std::chrono::milliseconds(500);  // Storm's TIMER_D
 constexpr auto kBoundedWait = std::chrono::seconds(5);        // commits on revoke/deactivate/close
 constexpr auto kDiscoveryRetry = std::chrono::seconds(1);     // after a failed discovery
 constexpr auto kRetrySeekPatience = std::chrono::seconds(5);  // re-seek if nothing came back
+// Copies of emitted, unacked records kept per task for prompt retries (see Partition::kept).
+constexpr size_t kKeepBudgetBytes = size_t{16} << 20;
+constexpr int64_t kKeepMaxGap = 64;  // offsets skipped (compaction) filled with empty slots
 constexpr auto kReportEvery = std::chrono::seconds(10);       // per kind of problem
 constexpr auto kMetricsPublish = std::chrono::seconds(1);
 constexpr int kOffsetBits = 44;
@@ -117,6 +124,19 @@ class KafkaSpout::Impl {
     std::unordered_map<int64_t, int> failCounts;
     int64_t emitted = 0;
     int64_t latestEmitted = -1;
+    // AT_LEAST_ONCE: copies of the records of emitted, not yet acked tuples, so a failed one
+    // is emitted again the moment its retry is due, without a seek and a fetch round (which
+    // cost up to fetch.wait.max.ms). Slot i holds offset keptBase + i; acked slots empty and
+    // leave from the front. Records that do not fit the task's budget are retried by seeking.
+    struct Kept {
+      bool has = false;
+      int64_t timestamp = -1;
+      std::optional<std::string> key, value;
+    };
+    std::deque<Kept> kept;
+    int64_t keptBase = 0;
+    int64_t keptLive = 0;
+    size_t keptBytes = 0;  // payloads plus slots
   };
   struct PendingCommit {
     std::vector<std::pair<uint64_t, int64_t>> slots;  // slot, offset
@@ -131,14 +151,19 @@ class KafkaSpout::Impl {
   bool poll(Clock::time_point now);
   void postProcess();
   bool emitRecord(ConsumerRecord& r, Clock::time_point now);
-  void commitAcked(bool wait);
+  // Waits for the commit until `deadline` when given.
+  void commitAcked(std::optional<Clock::time_point> deadline);
   void commitPositions(bool gate);
   void startCommit(std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets,
                    PendingCommit pending);
   void serviceCommits(std::chrono::milliseconds wait);
-  void waitForCommits();
+  void waitForCommits(Clock::time_point deadline);
   void onCommitResult(const CommitResult& r);
   void applyCommitted(Partition& p, int64_t offset);
+  void keep(Partition& p, const ConsumerRecord& r);
+  void unkeep(Partition& p, int64_t offset);
+  void dropKept(Partition& p);
+  bool emitKeptRetry();
   void report(const std::string& kind, const std::string& message);
   void publishMetrics(bool log);
   void stopBackground();
@@ -169,6 +194,7 @@ class KafkaSpout::Impl {
   Partition* last_ = nullptr;  // lookup cache: records come in runs per partition
 
   std::vector<ConsumerRecord> waiting_;  // the last poll's records; a dropped one has partition -1
+  size_t keptBytes_ = 0;                 // over all partitions' kept records
   size_t next_ = 0;
   std::vector<std::string> pollErrors_;
 
@@ -184,6 +210,7 @@ class KafkaSpout::Impl {
   std::optional<Discovery> discovered_;  // guarded by discoveryMu_
   bool everAssigned_ = false;
   bool closed_ = false;
+  std::optional<Clock::time_point> deactivatedAt_;
 
   std::map<std::string, std::pair<Clock::time_point, int64_t>> reported_;  // kind -> last, muted
   std::shared_ptr<MetricsCell> cell_ = std::make_shared<MetricsCell>();
@@ -247,6 +274,8 @@ KafkaSpout::Impl::Impl(const KafkaSpoutConfig& cfg, TopologyContext& ctx,
 
 KafkaSpout::Impl::~Impl() {
   // Without close() (the task crashed): nothing is committed, as when a Storm worker dies.
+  worker_.requestStop();
+  consumer_->interrupt();
   stopBackground();
 }
 
@@ -390,7 +419,7 @@ void KafkaSpout::Impl::applyDiscovery(Discovery d) {
     }
   }
   // Storm's order: commit what is acked (revoke), assign, then initialise the new partitions.
-  if (atLeastOnce() && !removed.empty()) commitAcked(true);
+  if (atLeastOnce() && !removed.empty()) commitAcked(now + kBoundedWait);
   std::vector<std::pair<TopicPartition, int64_t>> add;
   for (const auto& tp : added) add.emplace_back(tp, d.start.at(tp));
   try {
@@ -403,6 +432,7 @@ void KafkaSpout::Impl::applyDiscovery(Discovery d) {
   for (const auto& tp : removed) {
     auto it = parts_.find(tp);
     bySlot_[it->second->slot] = nullptr;
+    dropKept(*it->second);
     parts_.erase(it);
   }
   last_ = nullptr;
@@ -435,6 +465,7 @@ void KafkaSpout::Impl::applyDiscovery(Discovery d) {
 // --- Lifecycle -----------------------------------------------------------------------------------
 
 void KafkaSpout::Impl::activate() {
+  deactivatedAt_.reset();
   // Storm refreshes the assignment here; ours arrives from the worker a moment later.
   auto now = Clock::now();
   nextRefresh_ = submitDiscovery()
@@ -443,14 +474,25 @@ void KafkaSpout::Impl::activate() {
 }
 
 void KafkaSpout::Impl::deactivate() {
-  // The consumer stays open and assigned (metrics keep working); only commit.
-  if (atLeastOnce()) commitAcked(true);
+  // The consumer stays open and assigned (metrics keep working); only commit. Without waiting:
+  // the executor deactivates its tasks one after another, and a kill follows a deactivate
+  // within seconds, so close() waits for this commit (within kBoundedWait of now).
+  deactivatedAt_ = Clock::now();
+  if (atLeastOnce()) commitAcked(std::nullopt);
 }
 
 void KafkaSpout::Impl::close() {
   if (closed_) return;
   closed_ = true;
-  if (atLeastOnce()) commitAcked(true);
+  auto now = Clock::now();
+  // Blocking broker calls of the discovery thread give up now, while the commits finish.
+  worker_.requestStop();
+  consumer_->interrupt();
+  auto deadline = deactivatedAt_ && now - *deactivatedAt_ < kBoundedWait
+                      ? *deactivatedAt_ + kBoundedWait
+                      : now + kBoundedWait;
+  if (!pending_.empty()) waitForCommits(deadline);
+  if (atLeastOnce() && Clock::now() < deadline) commitAcked(deadline);
   stopBackground();
   try {
     consumer_->close();
@@ -482,7 +524,7 @@ void KafkaSpout::Impl::nextTuple() {
     if (now >= nextCommit_) {
       nextCommit_ = now + std::chrono::milliseconds(cfg_.offsetCommitPeriodMs());
       if (atLeastOnce()) {
-        commitAcked(false);
+        commitAcked(std::nullopt);
       } else if (guarantee_ == ProcessingGuarantee::NO_GUARANTEE) {
         commitPositions(false);
       }
@@ -494,8 +536,10 @@ void KafkaSpout::Impl::nextTuple() {
       nextPublish_ = now + kMetricsPublish;
     }
     if (gated_) return;
-    if (mustPoll && (!poll(now) || gated_)) return;
   }
+  // A due retry of a record still kept goes first, before anything is polled or emitted.
+  if (keptBytes_ > 0 && retry_->scheduledCount() > 0 && emitKeptRetry()) return;
+  if (mustPoll && (!poll(Clock::now()) || gated_)) return;
   auto now = Clock::time_point{};
   while (next_ < waiting_.size()) {
     ConsumerRecord& r = waiting_[next_++];
@@ -583,6 +627,7 @@ void KafkaSpout::Impl::postProcess() {
           if (!retry_->isScheduled(p->tp, o)) continue;
           retry_->remove(p->tp, o);
           p->failCounts.erase(o);
+          unkeep(*p, o);
           p->mgr->addToAcked(o);
           listener_.onAck(KafkaSpoutMessageId{p->tp, o, 0});
           spdlog::warn("KafkaSpout '{}' task {}: {} offset {} was failed and is gone from the "
@@ -600,6 +645,7 @@ void KafkaSpout::Impl::postProcess() {
                    component_, taskId_, p->tp.toString(), p->mgr->committedOffset(), r.offset);
       p->mgr = std::make_unique<OffsetManager>(r.offset);
       p->failCounts.clear();
+      dropKept(*p);
       std::set<TopicPartition> others;
       for (const auto& [tp, q] : parts_) {
         if (q.get() != p) others.insert(tp);
@@ -636,12 +682,14 @@ bool KafkaSpout::Impl::emitRecord(ConsumerRecord& r, Clock::time_point now) {
   bool scheduled = st == OffsetState::kFailed && retry_->isScheduled(p->tp, offset);
   // A retry that is not due yet: dropped now, re-polled after the seek back to it.
   if (scheduled && !retry_->isReady(p->tp, offset, now)) return false;
-  // The record is not looked at again (a retry polls it anew): its strings may move.
+  // A copy stays until the tuple is acked; the record's own strings may then move.
+  if (!scheduled) keep(*p, r);
   std::optional<KafkaTuple> t = cfg_.translator().take(std::move(r));
   auto fails = p->failCounts.empty() ? p->failCounts.end() : p->failCounts.find(offset);
   KafkaSpoutMessageId mid{p->tp, offset, fails == p->failCounts.end() ? 0 : fails->second};
   if (!t && !cfg_.emitNullTuples()) {
     // Nothing to emit, but the offset must become committable (STORM-2409).
+    unkeep(*p, offset);
     m.addToAcked(offset);
     if (scheduled) retry_->remove(p->tp, offset);
     if (fails != p->failCounts.end()) p->failCounts.erase(fails);
@@ -673,6 +721,7 @@ void KafkaSpout::Impl::ack(const Value& id) {
   Partition& p = *part;
   if (!p.mgr->isInFlight(offset)) return;  // a duplicate, or from before a reset
   p.mgr->addToAcked(offset);
+  if (p.keptLive) unkeep(p, offset);
   int numFails = 0;
   if (!p.failCounts.empty()) {
     if (auto f = p.failCounts.find(offset); f != p.failCounts.end()) {
@@ -703,12 +752,77 @@ void KafkaSpout::Impl::fail(const Value& id) {
     listener_.onMaxRetryReached(mid);
     p.mgr->addToAcked(offset);
     p.failCounts.erase(offset);
+    unkeep(p, offset);
     listener_.onAck(mid);
     return;
   }
   ++retries_;
   p.mgr->markFailed(offset);
   listener_.onRetry(mid);
+}
+
+// --- Kept records (prompt retries) -------------------------------------------------------------
+
+void KafkaSpout::Impl::keep(Partition& p, const ConsumerRecord& r) {
+  size_t bytes = (r.key ? r.key->size() : 0) + (r.value ? r.value->size() : 0);
+  if (p.keptLive == 0 && !p.kept.empty()) dropKept(p);
+  if (p.kept.empty()) p.keptBase = r.offset;
+  int64_t i = r.offset - p.keptBase;
+  int64_t size = static_cast<int64_t>(p.kept.size());
+  if (i < 0 || i > size + kKeepMaxGap) return;  // outside the window: retried by a seek
+  size_t slots = i >= size ? static_cast<size_t>(i - size + 1) : 0;
+  bytes += slots * sizeof(Partition::Kept);
+  if (keptBytes_ + bytes > kKeepBudgetBytes) return;
+  if (slots) p.kept.resize(p.kept.size() + slots);
+  auto& k = p.kept[static_cast<size_t>(i)];
+  if (k.has) return;
+  k.has = true;
+  k.timestamp = r.timestamp;
+  k.key = r.key;
+  k.value = r.value;
+  ++p.keptLive;
+  p.keptBytes += bytes;
+  keptBytes_ += bytes;
+}
+
+void KafkaSpout::Impl::unkeep(Partition& p, int64_t offset) {
+  int64_t i = offset - p.keptBase;
+  if (i < 0 || i >= static_cast<int64_t>(p.kept.size())) return;
+  auto& k = p.kept[static_cast<size_t>(i)];
+  if (!k.has) return;
+  size_t freed = (k.key ? k.key->size() : 0) + (k.value ? k.value->size() : 0);
+  k = Partition::Kept{};
+  --p.keptLive;
+  while (!p.kept.empty() && !p.kept.front().has) {
+    p.kept.pop_front();
+    ++p.keptBase;
+    freed += sizeof(Partition::Kept);
+  }
+  p.keptBytes -= freed;
+  keptBytes_ -= freed;
+}
+
+void KafkaSpout::Impl::dropKept(Partition& p) {
+  keptBytes_ -= p.keptBytes;
+  p.keptBytes = 0;
+  p.keptLive = 0;
+  p.kept.clear();
+}
+
+// Emits one failed record whose retry is due from its kept copy; false when none is kept.
+bool KafkaSpout::Impl::emitKeptRetry() {
+  auto now = Clock::now();
+  for (const auto& [tp, offset] : retry_->readyOffsets(now, 8)) {
+    Partition* p = find(tp.topic, tp.partition);
+    if (!p) continue;
+    int64_t i = offset - p->keptBase;
+    if (i < 0 || i >= static_cast<int64_t>(p->kept.size())) continue;
+    const auto& k = p->kept[static_cast<size_t>(i)];
+    if (!k.has) continue;
+    ConsumerRecord r{tp.topic, tp.partition, offset, k.timestamp, k.key, k.value};
+    if (emitRecord(r, now)) return true;
+  }
+  return false;
 }
 
 // --- Commits -------------------------------------------------------------------------------------
@@ -735,12 +849,12 @@ void KafkaSpout::Impl::startCommit(std::vector<std::pair<TopicPartition, OffsetA
 }
 
 // AT_LEAST_ONCE: commit each partition's contiguous acked prefix.
-void KafkaSpout::Impl::commitAcked(bool wait) {
+void KafkaSpout::Impl::commitAcked(std::optional<Clock::time_point> deadline) {
   if (!commitsEnabled_) return;
   // One commit at a time keeps results in order; a waiting caller drains the previous one.
   if (!pending_.empty()) {
-    if (!wait) return;
-    waitForCommits();
+    if (!deadline) return;
+    waitForCommits(*deadline);
   }
   std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets;
   PendingCommit pending;
@@ -752,7 +866,7 @@ void KafkaSpout::Impl::commitAcked(bool wait) {
   }
   if (offsets.empty()) return;
   startCommit(std::move(offsets), std::move(pending));
-  if (wait) waitForCommits();
+  if (deadline) waitForCommits(*deadline);
 }
 
 // AT_MOST_ONCE (gate = true: records wait for it) and NO_GUARANTEE: commit positions.
@@ -782,8 +896,7 @@ void KafkaSpout::Impl::serviceCommits(std::chrono::milliseconds wait) {
   for (const auto& r : results) onCommitResult(r);
 }
 
-void KafkaSpout::Impl::waitForCommits() {
-  auto deadline = Clock::now() + kBoundedWait;
+void KafkaSpout::Impl::waitForCommits(Clock::time_point deadline) {
   while (!pending_.empty()) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left.count() <= 0) {

@@ -3,14 +3,26 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <thread>
+
 #include "squall/kafka_consumer.h"
 
 namespace squall::kafka::rdk {
 
 namespace {
 
+// A handle may still be shutting down on a background thread when the process exits (see
+// RdKafkaConsumer::close); its log lines must not reach spdlog once that is being torn down.
+std::atomic<bool> exiting{false};
+void markExiting() {
+  exiting.store(true);
+}
+
 // Called on librdkafka's threads; spdlog is thread-safe.
 void logToSpdlog(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  if (exiting.load()) return;
   const char* name = rk ? rd_kafka_name(rk) : "rdkafka";
   spdlog::level::level_enum l = level <= 3   ? spdlog::level::err
                                 : level == 4 ? spdlog::level::warn
@@ -23,6 +35,9 @@ void logToSpdlog(const rd_kafka_t* rk, int level, const char* fac, const char* b
 
 rd_kafka_conf_t* makeConf(const std::map<std::string, std::string>& props,
                           const std::string& what) {
+  // Registered after spdlog's registry exists, so it runs before the registry is destroyed.
+  static const bool atExit = (spdlog::default_logger_raw(), std::atexit(markExiting), true);
+  (void)atExit;
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char err[512];
   for (const auto& [k, v] : props) {
@@ -74,6 +89,20 @@ bool retriable(rd_kafka_resp_err_t err) {
     default:
       return false;
   }
+}
+
+std::future<void> destroyInBackground(rd_kafka_t* rk, std::vector<rd_kafka_queue_t*> queues,
+                                      std::shared_ptr<void> keep) {
+  auto done = std::make_shared<std::promise<void>>();
+  std::future<void> finished = done->get_future();
+  std::thread([rk, queues = std::move(queues), keep = std::move(keep), done] {
+    for (auto* q : queues) {
+      if (q) rd_kafka_queue_destroy(q);
+    }
+    rd_kafka_destroy_flags(rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    done->set_value();
+  }).detach();
+  return finished;
 }
 
 }  // namespace squall::kafka::rdk

@@ -5,9 +5,12 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <future>
+
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace squall::kafka::rdk {
 
@@ -29,5 +32,13 @@ rd_kafka_conf_t* makeConf(const std::map<std::string, std::string>& props, const
 std::string errorText(rd_kafka_resp_err_t err);
 // Whether trying again later may succeed (broker down, timeouts, coordinator moves).
 bool retriable(rd_kafka_resp_err_t err);
+
+// Destroys a handle (its queues first) on a thread of its own, so a caller can bound its
+// wait: librdkafka's destroy waits for commits still looking for a coordinator (up to
+// session.timeout.ms) and for broker threads. `keep` stays alive until librdkafka is done
+// (what its callbacks use). The future is ready once the handle is gone; if the caller stops
+// waiting, the thread finishes alone. Consumers are destroyed without consumer_close().
+std::future<void> destroyInBackground(rd_kafka_t* rk, std::vector<rd_kafka_queue_t*> queues,
+                                      std::shared_ptr<void> keep);
 
 }  // namespace squall::kafka::rdk

@@ -78,6 +78,16 @@ std::map<TopicPartition, int64_t> KafkaSpoutRetryExponentialBackoff::earliestRet
   return out;
 }
 
+std::vector<std::pair<TopicPartition, int64_t>> KafkaSpoutRetryExponentialBackoff::readyOffsets(
+    RetryClock::time_point now, size_t max) const {
+  std::vector<std::pair<TopicPartition, int64_t>> out;
+  for (const auto& [due, key] : byDue_) {
+    if (due > now || out.size() >= max) break;
+    out.push_back(key);
+  }
+  return out;
+}
+
 bool KafkaSpoutRetryExponentialBackoff::isReady(const TopicPartition& tp, int64_t offset,
                                                 RetryClock::time_point now) const {
   auto it = due_.find(Key{tp, offset});
