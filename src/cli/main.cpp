@@ -43,6 +43,7 @@ struct FileOptions {
   std::vector<std::string> config;
   std::string name;
   bool verbose = false;
+  int exportTimeoutSecs = flux::LoadOptions{}.exportTimeoutSecs;
 };
 
 void addFileOptions(CLI::App* cmd, FileOptions& o) {
@@ -57,6 +58,9 @@ void addFileOptions(CLI::App* cmd, FileOptions& o) {
   cmd->add_option("--name", o.name,
                   "Topology name (default: the file's name:, else its file name)");
   cmd->add_flag("-v,--verbose", o.verbose, "Show more detail when loading fails");
+  cmd->add_option("--export-timeout", o.exportTimeoutSecs,
+                  "Seconds a Python DSL module may take to import and export (default 30)")
+      ->check(CLI::Range(1, 1000000));
 }
 
 std::string executablePath(const char* argv0) {
@@ -71,6 +75,7 @@ flux::TopologyFile load(const FileOptions& o, const std::string& exe) {
   options.filterFile = o.filter;
   options.nameOverride = o.name;
   options.verbose = o.verbose;
+  options.exportTimeoutSecs = o.exportTimeoutSecs;
   options.python = flux::PythonSetup::discover(exe);
   options.onWarning = [](const std::string& w) { std::cerr << w << "\n"; };
   for (const auto& c : o.config) {
