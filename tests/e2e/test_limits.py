@@ -210,7 +210,7 @@ def test_max_task_parallelism_caps_a_wide_hint(squall, tmp_path):
     "\"${" + "a" * 900000 + "\"",  # an unterminated ${ on a long line
     "1" * 500000,                 # a long number
     "1." + "1" * 500000,
-])
+], ids=["unterminated-substitution", "long-integer", "long-float"])
 def test_long_scalars_do_not_overflow_the_stack(squall, tmp_path, value):
     path = tmp_path / "long.yaml"
     path.write_text("name: long\nconfig:\n  a: " + value + "\nspouts:\n  - id: words\n"
@@ -218,3 +218,15 @@ def test_long_scalars_do_not_overflow_the_stack(squall, tmp_path, value):
     status, out, err, _, _ = run_bounded(squall, ["validate", str(path)])
     assert status == 0, err[-2000:]
     assert "topology 'long' is valid" in out
+
+
+def test_alias_bomb_in_a_config_override_is_refused(squall):
+    levels = ["&l0 [" + ", ".join(["x"] * 10) + "]"]
+    for i in range(1, 9):
+        levels.append("&l{} [{}]".format(i, ", ".join(["*l{}".format(i - 1)] * 10)))
+    bomb = "x=[" + ", ".join(levels) + "]"
+    status, _, err, secs, rss = run_bounded(
+        squall, ["validate", rel(os.path.join(EXAMPLES, "test_words.yaml")), "-c", bomb])
+    assert status == 1, err
+    assert "-c x:1: error: the file expands to more than 100000 values" in err
+    assert rss < MAX_RSS_MB
