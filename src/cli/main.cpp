@@ -57,6 +57,7 @@ struct FileOptions {
   std::vector<std::string> config;
   std::string name;
   bool verbose = false;
+  int exportTimeoutSecs = flux::LoadOptions{}.exportTimeoutSecs;
 };
 
 // Flux's own options of `storm jar ... org.apache.storm.flux.Flux` (and `storm local`).
@@ -90,6 +91,9 @@ void addFileOptions(CLI::App* cmd, FileOptions& o) {
   cmd->add_option("--name", o.name,
                   "Topology name (default: the file's name:, else its file name)");
   cmd->add_flag("-v,--verbose", o.verbose, "Show more detail when loading fails");
+  cmd->add_option("--export-timeout", o.exportTimeoutSecs,
+                  "Seconds a Python DSL module may take to import and export (default 30)")
+      ->check(CLI::Range(1, 1000000));
 }
 
 // FILE may be left out in a streamparse project: `-n NAME` then names the topology, as in
@@ -183,6 +187,7 @@ flux::TopologyFile load(FileOptions o, const std::string& exe) {
   options.envFilter = o.envFilter;
   options.nameOverride = o.name;
   options.verbose = o.verbose;
+  options.exportTimeoutSecs = o.exportTimeoutSecs;
   options.python = flux::PythonSetup::discover(exe);
   options.onWarning = [](const std::string& w) { std::cerr << w << "\n"; };
   for (const auto& c : o.config) {

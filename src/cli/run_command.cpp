@@ -42,6 +42,7 @@ void installSignalHandlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session: stop cleanly too
 }
 
 bool sameError(const ReportedError& a, const ReportedError& b) {
@@ -214,6 +215,7 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
   if (options.workers > 0) return runInWorkers(file, options);
   LocalCluster cluster;
   try {
+    flux::planTopology(file);  // refuses a topology this machine cannot hold, before any starts
     cluster.submitTopology(file.name, file.conf, file.topology);
   } catch (const std::exception& e) {
     std::cerr << "squall: error: " << e.what() << "\n";

@@ -3,11 +3,12 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <regex>
+#include <algorithm>
 #include <set>
 
 #include "flux/did_you_mean.h"
 #include "flux/shell_components.h"
+#include "runtime/executor_budget.h"
 #include "squall/component_registry.h"
 #include "topology/topology_plan.h"
 
@@ -161,6 +162,11 @@ void checkComponent(const TopologyFile& file, const ComponentDef& def, CheckedTo
         it != def.conf.end() && it->second.isInt()) {
       tasks = static_cast<int>(it->second.asInt());
     }
+    // As the engine plans it (storm.md 2.8): topology.max.task.parallelism caps the tasks.
+    if (auto cap = file.conf.mergedWithComponent(def.conf).getOptionalInt(
+            Config::TOPOLOGY_MAX_TASK_PARALLELISM)) {
+      tasks = std::min<int>(tasks, static_cast<int>(*cap));
+    }
     out.tasks[def.id] = tasks;
   }
 }
@@ -241,7 +247,19 @@ void checkSubscriptions(const TopologyFile& file, const CheckedTopology& out,
 }  // namespace
 
 void planTopology(const TopologyFile& file) {
-  internal::TopologyPlan::build(file.name, file.name + "-check", file.conf, file.topology);
+  auto plan =
+      internal::TopologyPlan::build(file.name, file.name + "-check", file.conf, file.topology);
+  // Each task of a shell component is a child process (a Python one holds about 12 MiB once
+  // it has imported squall) with two threads of ours: its I/O and its stderr.
+  constexpr uint64_t kChildBytes = 16 << 20;
+  internal::ExecutorDemand demand = internal::executorDemand(*plan);
+  for (const auto& def : file.topology.def.components) {
+    if (!isShellClass(def.className)) continue;
+    uint64_t tasks = plan->component(def.id).tasks.size();
+    demand.bytes += tasks * kChildBytes;
+    demand.threads += tasks * 3;  // the child counts against the same limits
+  }
+  internal::checkExecutorBudget(file.name, demand, internal::MachineCapacity::probe());
 }
 
 }  // namespace squall::flux

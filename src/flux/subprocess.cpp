@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -16,7 +17,8 @@ extern char** environ;
 namespace squall::flux {
 
 ProcessResult runProcess(const std::vector<std::string>& argv,
-                         const std::map<std::string, std::string>& env, int timeoutSecs) {
+                         const std::map<std::string, std::string>& env, int timeoutSecs,
+                         size_t maxOutputBytes) {
   ProcessResult result;
   int outPipe[2], errPipe[2];
   if (pipe2(outPipe, O_CLOEXEC) != 0) {
@@ -66,7 +68,7 @@ ProcessResult runProcess(const std::vector<std::string>& argv,
   std::string* sinks[2] = {&result.out, &result.err};
   int open = 2;
   char buf[65536];
-  while (open > 0) {
+  while (open > 0 && !result.outTooLarge) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
                     deadline - std::chrono::steady_clock::now())
                     .count();
@@ -82,7 +84,11 @@ ProcessResult runProcess(const std::vector<std::string>& argv,
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       ssize_t got = read(fds[i].fd, buf, sizeof buf);
       if (got > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(got));
+        size_t room = maxOutputBytes - std::min(maxOutputBytes, sinks[i]->size());
+        sinks[i]->append(buf, std::min(room, static_cast<size_t>(got)));
+        if (static_cast<size_t>(got) > room) {
+          (i == 0 ? result.outTooLarge : result.errTruncated) = true;
+        }
       } else if (got == 0 || errno != EINTR) {
         close(fds[i].fd);
         fds[i].fd = -1;
@@ -93,10 +99,23 @@ ProcessResult runProcess(const std::vector<std::string>& argv,
   for (auto& f : fds) {
     if (f.fd >= 0) close(f.fd);
   }
+  if (result.outTooLarge) kill(pid, SIGKILL);
+  // Both pipes may close while the process lives on (it closed them, or a child of its
+  // holds them): the deadline still bounds the wait.
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (true) {
+    pid_t done = waitpid(pid, &status, result.timedOut || result.outTooLarge ? 0 : WNOHANG);
+    if (done == pid) break;
+    if (done < 0 && errno != EINTR) break;
+    if (done == 0 && std::chrono::steady_clock::now() >= deadline) {
+      result.timedOut = true;
+      kill(pid, SIGKILL);
+    } else if (done == 0) {
+      usleep(5000);
+    }
   }
   result.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
   return result;
 }
 

@@ -168,6 +168,7 @@ std::pair<std::string, Value> parseConfigOverride(const std::string& text) {
   std::string raw = text.substr(eq + 1);
   Value value;
   try {
+    checkYamlLimits(raw, "-c " + key, YamlLimits{});  // an alias bomb on the command line too
     YAML::Node node = YAML::Load(raw);
     value = yamlValue(node);
     if (node.IsNull() && !raw.empty() && raw != "null" && raw != "~") value = Value(raw);

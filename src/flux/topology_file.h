@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "flux/yaml_limits.h"
 #include "squall/config.h"
 #include "squall/errors.h"
 #include "squall/output_fields_declarer.h"
@@ -95,6 +96,9 @@ struct LoadOptions {
   Map configOverrides;  // -c key=value, applied over the file's config
   PythonSetup python;
   bool verbose = false;
+  YamlLimits yamlLimits;
+  // Bound on running the DSL exporter, which imports the module (the CLI's --export-timeout).
+  int exportTimeoutSecs = 30;
   // Receives each warning as it is found ("file:line: warning: ..."), so warnings reach the
   // user even when loading then fails; without it they are kept in TopologyFile::warnings.
   std::function<void(const std::string&)> onWarning;

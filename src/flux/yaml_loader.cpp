@@ -9,17 +9,19 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <sstream>
 
 #include "flux/check.h"
 #include "flux/did_you_mean.h"
+#include "flux/names.h"
 #include "flux/shell_components.h"
 #include "flux/topology_file.h"
 #include "flux/yaml_values.h"
@@ -57,6 +59,22 @@ struct ConfigEntry {
   YAML::Node key;
   YAML::Node value;
 };
+
+// The file's bytes, refusing one larger than `maxBytes` before reading it all.
+std::string readBounded(const std::string& path, const std::string& display, size_t maxBytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw FluxError({display, 0, {}}, "cannot read this file");
+  std::string text(maxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > maxBytes) {
+    throw FluxError({display, 0, {}},
+                    fmt::format("the file is larger than {} bytes, the most a topology file "
+                                "may be",
+                                maxBytes));
+  }
+  return text;
+}
 
 int lineOf(const YAML::Node& n) {
   return n.Mark().line >= 0 ? n.Mark().line + 1 : 0;
@@ -125,6 +143,7 @@ class Loader {
   void checkKeys(const Doc& d, const YAML::Node& map, const std::vector<std::string>& allowed,
                  const std::string& what);
   std::string asString(const Doc& d, const YAML::Node& n, const std::string& what);
+  void checkText(const Doc& d, const YAML::Node& n, const std::string& what);
   std::string needString(const Doc& d, const YAML::Node& map, const std::string& key,
                          const std::string& what);
   int asPositiveInt(const Doc& d, const YAML::Node& n, const std::string& what);
@@ -180,8 +199,8 @@ class Loader {
 // ----- text
 
 void Loader::loadProperties() {
-  std::ifstream in(options_.filterFile);
-  if (!in) throw FluxError({options_.filterFile, 0, {}}, "cannot read this properties file");
+  std::istringstream in(
+      readBounded(options_.filterFile, options_.filterFile, options_.yamlLimits.maxBytes));
   std::string line, logical;
   auto addLogical = [&](std::string l) {
     size_t start = l.find_first_not_of(" \t\f");
@@ -246,9 +265,20 @@ void Loader::loadProperties() {
   if (!logical.empty()) addLogical(logical);
 }
 
+// "name[3]" as {"name", 3}: Flux's indexed reference into a list-valued property.
+std::optional<std::pair<std::string, size_t>> indexedKey(const std::string& key) {
+  if (key.size() < 3 || key.back() != ']') return std::nullopt;
+  size_t open = key.rfind('[');
+  if (open == std::string::npos) return std::nullopt;
+  std::string digits = key.substr(open + 1, key.size() - open - 2);
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::make_pair(key.substr(0, open), static_cast<size_t>(std::stoul(digits)));
+}
+
 std::string Loader::substitute(const std::string& text, const std::string& display) {
-  static const std::regex ref("\\$\\{([^}]*)\\}");
-  static const std::regex indexed("^(.*)\\[([0-9]+)\\]$");
   std::istringstream in(text);
   std::string line, out;
   int lineNo = 0;
@@ -260,11 +290,14 @@ std::string Loader::substitute(const std::string& text, const std::string& displ
       continue;
     }
     std::string result;
-    auto begin = std::sregex_iterator(line.begin(), line.end(), ref);
     size_t last = 0;
-    for (auto it = begin; it != std::sregex_iterator(); ++it) {
-      const std::smatch& m = *it;
-      std::string key = m[1].str();
+    // Each ${key}, found by hand: std::regex recurses per character and overflows the stack
+    // on a long line.
+    for (size_t open = line.find("${"); open != std::string::npos;
+         open = line.find("${", open + 2)) {
+      size_t close = line.find('}', open + 2);
+      if (close == std::string::npos) break;
+      std::string key = line.substr(open + 2, close - open - 2);
       std::optional<std::string> replacement;
       if (key.rfind("ENV-", 0) == 0) {
         if (!options_.envFilter) {
@@ -280,15 +313,14 @@ std::string Loader::substitute(const std::string& text, const std::string& displ
                            key.substr(4), key));
         }
       } else if (!options_.filterFile.empty()) {
-        std::smatch im;
         if (auto p = properties_.find(key); p != properties_.end()) {
           replacement = p->second;
-        } else if (std::regex_match(key, im, indexed)) {
-          auto p2 = properties_.find(im[1].str());
+        } else if (auto index = indexedKey(key)) {
+          auto p2 = properties_.find(index->first);
           if (p2 != properties_.end()) {
             try {
               YAML::Node list = YAML::Load(p2->second);
-              size_t i = std::stoul(im[2].str());
+              size_t i = index->second;
               if (list.IsSequence() && i < list.size() && list[i].IsScalar()) {
                 replacement = list[i].Scalar();
               }
@@ -303,27 +335,33 @@ std::string Loader::substitute(const std::string& text, const std::string& displ
         }
       }
       if (replacement) {
-        result += line.substr(last, m.position(0) - last) + *replacement;
-        last = m.position(0) + m.length(0);
+        result += line.substr(last, open - last) + *replacement;
+        last = close + 1;
       }
+      open = close - 1;  // the next ${ starts after this one's }
     }
     result += line.substr(last);
     out += result;
     out += '\n';
+    if (out.size() > options_.yamlLimits.maxBytes) {
+      throw FluxError({display, lineNo, {}},
+                      fmt::format("with ${{...}} substituted, the file grows past {} bytes, the "
+                                  "most a topology file may be",
+                                  options_.yamlLimits.maxBytes));
+    }
   }
   return out;
 }
 
 const Doc& Loader::parse(const std::string& absPath, const std::string& display) {
-  std::ifstream in(absPath, std::ios::binary);
-  if (!in) throw FluxError({display, 0, {}}, "cannot read this file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  std::string raw = readBounded(absPath, display, options_.yamlLimits.maxBytes);
   auto doc = std::make_unique<Doc>();
   doc->display = display;
   doc->dir = parentDir(absPath);
   try {
-    doc->root = YAML::Load(substitute(buffer.str(), display));
+    std::string text = substitute(raw, display);
+    checkYamlLimits(text, display, options_.yamlLimits);
+    doc->root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw FluxError({display, e.mark.line >= 0 ? e.mark.line + 1 : 0, {}},
                     "malformed YAML: " + e.msg);
@@ -366,10 +404,14 @@ void Loader::checkKeys(const Doc& d, const YAML::Node& map, const std::vector<st
 }
 
 std::string Loader::asString(const Doc& d, const YAML::Node& n, const std::string& what) {
-  if (!n.IsScalar() || n.Scalar().empty()) {
-    fail(d, n, fmt::format("{} must be a string, got {}", what, describeNode(n)));
-  }
+  if (!n.IsScalar()) fail(d, n, fmt::format("{} must be a string, got {}", what, describeNode(n)));
+  if (n.Scalar().empty()) fail(d, n, fmt::format("{} must not be empty", what));
+  checkText(d, n, what);
   return n.Scalar();
+}
+
+void Loader::checkText(const Doc& d, const YAML::Node& n, const std::string& what) {
+  if (auto problem = nameProblem(n.Scalar())) fail(d, n, fmt::format("{} {}", what, *problem));
 }
 
 std::string Loader::needString(const Doc& d, const YAML::Node& map, const std::string& key,
@@ -381,9 +423,17 @@ std::string Loader::needString(const Doc& d, const YAML::Node& map, const std::s
 
 int Loader::asPositiveInt(const Doc& d, const YAML::Node& n, const std::string& what) {
   Value v = n.IsScalar() ? scalarValue(n) : Value();
+  constexpr int64_t kMost = 1'000'000;
+  // An integer written past int64 reads as a double; it is still an integer, only too large.
+  if (v.isDouble() && std::isfinite(v.asDouble()) && v.asDouble() == std::floor(v.asDouble()) &&
+      std::abs(v.asDouble()) > static_cast<double>(kMost)) {
+    v = Value(v.asDouble() < 0 ? std::numeric_limits<int64_t>::min()
+                               : std::numeric_limits<int64_t>::max());
+  }
   if (!v.isInt()) fail(d, n, fmt::format("{} must be an integer, got {}", what, describeNode(n)));
-  if (v.asInt() < 1 || v.asInt() > 1'000'000) {
-    fail(d, n, fmt::format("{} must be at least 1, got {}", what, v.asInt()));
+  if (v.asInt() < 1) fail(d, n, fmt::format("{} must be at least 1, got {}", what, n.Scalar()));
+  if (v.asInt() > kMost) {
+    fail(d, n, fmt::format("{} is too large: {} (at most {})", what, n.Scalar(), kMost));
   }
   return static_cast<int>(v.asInt());
 }
@@ -404,8 +454,10 @@ std::vector<std::string> Loader::asStringList(const Doc& d, const YAML::Node& n,
   for (const auto& item : n) {
     if (!item.IsScalar() || item.Scalar().empty()) {
       fail(d, item,
-           fmt::format("{} must be a list of strings, but holds {}", what, describeNode(item)));
+           fmt::format("{} must be a list of strings, but holds {}", what,
+                       item.IsScalar() ? "an empty string" : describeNode(item)));
     }
+    checkText(d, item, what);
     out.push_back(item.Scalar());
   }
   return out;
@@ -1156,6 +1208,11 @@ TopologyFile Loader::load() {
   if (auto inc = find(main.root, "includes"); inc && !inc->value.IsNull()) {
     if (!inc->value.IsSequence())
       fail(main, inc->value, "includes must be a list of {file, resource, override}");
+    if (inc->value.size() > static_cast<size_t>(options_.yamlLimits.maxIncludes)) {
+      fail(main, inc->value,
+           fmt::format("{} includes; a topology file may include at most {} files",
+                       inc->value.size(), options_.yamlLimits.maxIncludes));
+    }
     for (const auto& item : inc->value)
       collect([&] {
         if (!item.IsMap()) fail(main, item, "each include is a map {file, resource, override}");

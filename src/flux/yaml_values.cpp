@@ -1,11 +1,11 @@
 #include "flux/yaml_values.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <optional>
-#include <regex>
 
 namespace squall::flux {
 
@@ -19,17 +19,89 @@ std::string withoutUnderscores(const std::string& s) {
   return out;
 }
 
+// Hand-written matchers for YAML 1.1's number forms: std::regex recurses once per character
+// and overflows the stack on a scalar of a few hundred thousand digits.
+struct Cursor {
+  const std::string& s;
+  size_t i = 0;
+  bool done() const { return i == s.size(); }
+  bool take(char c) {
+    if (i < s.size() && s[i] == c) return ++i, true;
+    return false;
+  }
+  bool sign() { return take('-') || take('+'); }
+  // One or more characters satisfying `ok`; returns how many.
+  template <class F>
+  size_t many(F ok) {
+    size_t start = i;
+    while (i < s.size() && ok(s[i])) ++i;
+    return i - start;
+  }
+};
+
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isDigitOr_(char c) {
+  return isDigit(c) || c == '_';
+}
+
+// [-+]?(0|[1-9][0-9_]*)
+bool isDecimal(const std::string& s) {
+  Cursor c{s};
+  c.sign();
+  if (c.take('0')) return c.done();
+  if (c.done() || s[c.i] < '1' || s[c.i] > '9') return false;
+  c.many(isDigitOr_);
+  return c.done();
+}
+
+// [-+]?0x[0-9a-fA-F_]+
+bool isHex(const std::string& s) {
+  Cursor c{s};
+  c.sign();
+  if (!c.take('0') || !c.take('x')) return false;
+  return c.many([](char ch) {
+    return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '_';
+  }) > 0 &&
+         c.done();
+}
+
+// [-+]?0o?[0-7_]+
+bool isOctal(const std::string& s) {
+  Cursor c{s};
+  c.sign();
+  if (!c.take('0')) return false;
+  c.take('o');
+  return c.many([](char ch) { return (ch >= '0' && ch <= '7') || ch == '_'; }) > 0 && c.done();
+}
+
+// [-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?
+bool isFloat(const std::string& s) {
+  Cursor c{s};
+  c.sign();
+  if (c.take('.')) {
+    if (c.many(isDigit) == 0) return false;
+  } else {
+    if (c.done() || !isDigit(s[c.i])) return false;
+    c.many(isDigitOr_);
+    if (c.take('.')) c.many(isDigitOr_);
+  }
+  if (c.take('e') || c.take('E')) {
+    c.sign();
+    if (c.many(isDigit) == 0) return false;
+  }
+  return c.done();
+}
+
 std::optional<Value> parseInt(const std::string& s) {
-  static const std::regex dec("[-+]?(0|[1-9][0-9_]*)");
-  static const std::regex hex("[-+]?0x[0-9a-fA-F_]+");
-  static const std::regex oct("[-+]?0o?[0-7_]+");
   int base = 0;
   std::string digits = s;
-  if (std::regex_match(s, dec)) {
+  if (isDecimal(s)) {
     base = 10;
-  } else if (std::regex_match(s, hex)) {
+  } else if (isHex(s)) {
     base = 16;
-  } else if (std::regex_match(s, oct)) {
+  } else if (isOctal(s)) {
     base = 8;
   } else {
     return std::nullopt;
@@ -57,16 +129,15 @@ std::optional<Value> parseInt(const std::string& s) {
 }
 
 std::optional<Value> parseFloat(const std::string& s) {
-  static const std::regex number("[-+]?(\\.[0-9]+|[0-9][0-9_]*(\\.[0-9_]*)?)([eE][-+]?[0-9]+)?");
-  static const std::regex inf("[-+]?\\.(inf|Inf|INF)");
-  static const std::regex nan("\\.(nan|NaN|NAN)");
-  if (std::regex_match(s, number))
-    return Value(std::strtod(withoutUnderscores(s).c_str(), nullptr));
-  if (std::regex_match(s, inf)) {
+  if (isFloat(s)) return Value(std::strtod(withoutUnderscores(s).c_str(), nullptr));
+  std::string bare = !s.empty() && (s[0] == '-' || s[0] == '+') ? s.substr(1) : s;
+  if (bare == ".inf" || bare == ".Inf" || bare == ".INF") {
     return Value(s[0] == '-' ? -std::numeric_limits<double>::infinity()
                              : std::numeric_limits<double>::infinity());
   }
-  if (std::regex_match(s, nan)) return Value(std::numeric_limits<double>::quiet_NaN());
+  if (s == ".nan" || s == ".NaN" || s == ".NAN") {
+    return Value(std::numeric_limits<double>::quiet_NaN());
+  }
   return std::nullopt;
 }
 

@@ -5,12 +5,19 @@
 // - Full: tryPushBatch pushes the prefix that fits and returns its length; never blocks.
 // - Batching: one compare-and-swap claims several slots.
 // - The consumer frees each slot before handling its item, so producers never wait on it.
+// - Memory: all-zero slots are the initial state (each slot's sequence is stored relative to
+//   its index), so a large ring comes straight from the kernel as untouched pages and an idle
+//   queue costs next to nothing; pages become resident as items first pass through them.
+
+#include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
+#include <new>
 #include <type_traits>
 
 namespace squall::internal {
@@ -23,9 +30,7 @@ class MpscRing {
   explicit MpscRing(size_t capacity)
       : capacity_(std::bit_ceil(std::max<size_t>(capacity, 2))),
         mask_(capacity_ - 1),
-        slots_(new Slot[capacity_]) {
-    for (size_t i = 0; i < capacity_; ++i) slots_[i].seq.store(i, std::memory_order_relaxed);
-  }
+        slots_(ZeroedSlots::allocate(capacity_)) {}
   MpscRing(const MpscRing&) = delete;
   MpscRing& operator=(const MpscRing&) = delete;
 
@@ -47,9 +52,9 @@ class MpscRing {
       }
       if (!tail_.compare_exchange_weak(pos, pos + want, std::memory_order_relaxed)) continue;
       for (size_t i = 0; i < want; ++i) {
-        Slot& s = slots_[(pos + i) & mask_];
-        s.item = items[pushed + i];
-        s.seq.store(pos + i + 1, std::memory_order_release);
+        size_t at = (pos + i) & mask_;
+        slots_.get()[at].item = items[pushed + i];
+        storeSeq(at, pos + i + 1, std::memory_order_release);
       }
       pushed += want;
     }
@@ -67,14 +72,16 @@ class MpscRing {
     size_t n = 0;
     uint64_t pos = head_;
     while (n < max) {
-      Slot& s = slots_[pos & mask_];
-      if (s.seq.load(std::memory_order_acquire) != pos + 1) break;
+      size_t at = pos & mask_;
+      if (loadSeq(at, std::memory_order_acquire) != pos + 1) break;
       if constexpr (!std::is_same_v<std::decay_t<Ahead>, NoAhead>) {
-        const Slot& later = slots_[(pos + kAhead) & mask_];
-        if (later.seq.load(std::memory_order_acquire) == pos + kAhead + 1) ahead(later.item);
+        size_t later = (pos + kAhead) & mask_;
+        if (loadSeq(later, std::memory_order_acquire) == pos + kAhead + 1) {
+          ahead(slots_.get()[later].item);
+        }
       }
-      T item = s.item;
-      s.seq.store(pos + capacity_, std::memory_order_release);
+      T item = slots_.get()[at].item;
+      storeSeq(at, pos + capacity_, std::memory_order_release);
       head_ = ++pos;
       ++n;
       if constexpr (std::is_same_v<std::invoke_result_t<F&, T&>, bool>) {
@@ -88,9 +95,7 @@ class MpscRing {
   }
 
   // Consumer thread only.
-  bool empty() const {
-    return slots_[head_ & mask_].seq.load(std::memory_order_acquire) != head_ + 1;
-  }
+  bool empty() const { return loadSeq(head_ & mask_, std::memory_order_acquire) != head_ + 1; }
   // Any thread; approximate.
   size_t size() const {
     uint64_t t = tail_.load(std::memory_order_relaxed);
@@ -99,17 +104,55 @@ class MpscRing {
   }
 
  private:
+  // Plain data, so that zeroed memory is an array of slots; `seq` is accessed through
+  // std::atomic_ref. It holds the slot's sequence minus the slot's index (Vyukov's ring
+  // starts slot i at sequence i), which makes zero the initial value of every slot.
   struct Slot {
-    std::atomic<uint64_t> seq;
+    alignas(std::atomic_ref<uint64_t>::required_alignment) uint64_t seq;
     T item;
   };
+  // An aggregate of trivially copyable members: zeroed memory holds slots implicitly.
+  static_assert(std::is_aggregate_v<Slot> && std::is_trivially_destructible_v<Slot>);
+
+  // Rings of at least this many bytes are mapped from the kernel, whose fresh pages are
+  // zero and not resident until touched; smaller ones come zeroed from calloc.
+  static constexpr size_t kMapBytes = 64 << 10;
+  struct ZeroedSlots {
+    size_t bytes = 0;
+    void operator()(Slot* p) const {
+      if (bytes >= kMapBytes) {
+        munmap(p, bytes);
+      } else {
+        std::free(p);
+      }
+    }
+    static std::unique_ptr<Slot, ZeroedSlots> allocate(size_t n) {
+      size_t bytes = n * sizeof(Slot);
+      void* p = nullptr;
+      if (bytes >= kMapBytes) {
+        p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED) p = nullptr;
+      } else {
+        p = std::calloc(n, sizeof(Slot));
+      }
+      if (!p) throw std::bad_alloc();
+      return std::unique_ptr<Slot, ZeroedSlots>(static_cast<Slot*>(p), ZeroedSlots{bytes});
+    }
+  };
+
+  uint64_t loadSeq(size_t at, std::memory_order order) const {
+    return std::atomic_ref<uint64_t>(slots_.get()[at].seq).load(order) + at;
+  }
+  void storeSeq(size_t at, uint64_t seq, std::memory_order order) const {
+    std::atomic_ref<uint64_t>(slots_.get()[at].seq).store(seq - at, order);
+  }
   bool slotFree(uint64_t pos) const {
-    return slots_[pos & mask_].seq.load(std::memory_order_acquire) == pos;
+    return loadSeq(pos & mask_, std::memory_order_acquire) == pos;
   }
 
   const size_t capacity_;
   const size_t mask_;
-  std::unique_ptr<Slot[]> slots_;
+  std::unique_ptr<Slot, ZeroedSlots> slots_;
   alignas(64) std::atomic<uint64_t> tail_{0};
   alignas(64) uint64_t head_ = 0;  // consumer-owned
   std::atomic<uint64_t> headPublished_{0};

@@ -6,6 +6,7 @@
 
 #include "runtime/acker_executor.h"
 #include "runtime/bolt_executor.h"
+#include "runtime/executor_budget.h"
 #include "runtime/spout_executor.h"
 
 namespace squall::internal {
@@ -22,6 +23,7 @@ RunningTopology::RunningTopology(const std::string& name, const std::string& id,
   rt_.producerBatchSize = static_cast<int>(c.getInt(Config::TOPOLOGY_PRODUCER_BATCH_SIZE));
   rt_.receiveBufferSize =
       static_cast<size_t>(c.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
+  checkExecutorBudget(name, executorDemand(*rt_.plan), MachineCapacity::probe());
 }
 
 RunningTopology::~RunningTopology() {

@@ -244,6 +244,17 @@ std::shared_ptr<TopologyPlan> TopologyPlan::build(const std::string& name,
     }
   }
 
+  // Bounded before the per-task tables are built: each hint may be up to 10^6.
+  constexpr int64_t kMostTasks = 1'000'000;
+  int64_t allTasks = 0;
+  for (const auto& [id, n] : taskCount) allTasks += n;
+  if (allTasks > kMostTasks) {
+    throw InvalidTopologyException(
+        fmt::format("topology '{}' has {} tasks in all; a topology may have at most {} (lower the "
+                    "parallelism hints or numTasks, or set topology.max.task.parallelism)",
+                    name, allTasks, kMostTasks));
+  }
+
   // Task ids: components sorted by id, consecutive from 1 (std::map iterates sorted).
   plan->taskToComponent.push_back(kSystemComponent);
   for (auto& [id, cp] : plan->components) {

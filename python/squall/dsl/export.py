@@ -104,6 +104,12 @@ def load_topology(path, display, class_name=None):
         spec.loader.exec_module(module)
     except TopologyError as exc:
         raise _topology_error(exc, display, path) from exc
+    except SystemExit as exc:
+        # Not an Exception: left alone it would end the exporter with nothing printed.
+        code = exc.code if exc.code is not None else 0
+        raise ExportError("the module called sys.exit({!r}) while it was being imported; a "
+                          "topology module must only define its topology".format(code),
+                          _user_frame_line(exc, path)) from exc
     except SyntaxError as exc:
         where = exc.filename if exc.filename and os.path.abspath(exc.filename) != path else None
         message = "SyntaxError: {}".format(exc.msg)
