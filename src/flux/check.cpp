@@ -40,10 +40,26 @@ std::string shortArgs(const Values& args) {
   return text.size() <= 160 ? " " + text : std::string();
 }
 
-// A dotted name whose parts are identifiers: a Java class ("com.example.MyBolt").
+// A dotted name whose parts are identifiers: a Java class ("com.example.MyBolt"). Scanned by
+// hand: std::regex recurses per character and overflows the stack on a long name.
 bool looksLikeJavaClass(const std::string& name) {
-  static const std::regex java("([A-Za-z_$][A-Za-z0-9_$]*\\.)+[A-Za-z_$][A-Za-z0-9_$]*");
-  return std::regex_match(name, java);
+  auto identStart = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '_' || c == '$';
+  };
+  size_t parts = 0;
+  bool atStart = true;
+  for (char c : name) {
+    if (atStart) {
+      if (!identStart(c)) return false;
+      atStart = false;
+      ++parts;
+    } else if (c == '.') {
+      atStart = true;
+    } else if (!identStart(c) && !(c >= '0' && c <= '9')) {
+      return false;
+    }
+  }
+  return parts >= 2 && !atStart;
 }
 
 std::string unknownClass(const std::string& what, const std::string& cls,

@@ -77,7 +77,7 @@ std::string importableSquall(const std::string& interpreter) {
   ProcessResult r =
       runProcess({interpreter, "-c",
                   "import os, squall; print(os.path.dirname(os.path.dirname(squall.__file__)))"},
-                 {}, 10);
+                 {}, 10, 64 * 1024);
   if (!r.started || r.timedOut || r.exitCode != 0) return {};
   std::string dir = r.out.substr(0, r.out.find('\n'));
   return holdsSquallPackage(dir) ? dir : std::string();
