@@ -2,7 +2,10 @@
 // the UTF-8 policy of each wire format, values that cannot be carried (poison, reported per
 // tuple), and the bounds on what a child's message may claim (size, nesting).
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 #include <cstring>
 #include <string>
@@ -95,6 +98,17 @@ TEST(MultilangPayloadJson, IntegersOfAnySizeAreExact) {
   EXPECT_EQ(jsonOf(Value(List{m.tuple[1], m.tuple[4], m.tuple[5], m.tuple[9]})),
             "[9223372036854775808,-9223372036854775809,1000000000000000000000000000000,"
             "18446744073709551615]");
+}
+
+TEST(MultilangPayloadJson, DoublesAreReadCorrectlyRounded) {
+  // Python writes a float's shortest repr; it must come back as the very same double.
+  for (const char* text :
+       {"92233720368546.75807", "92233720368546.75", "0.1", "2.2250738585072014e-308",
+        "1.7976931348623157e308", "5e-324", "123456789.12345679"}) {
+    ShellMsg m = decodeJson(fmt::format(R"({{"command":"emit","tuple":[{}]}})", text));
+    ASSERT_EQ(m.tuple.size(), 1u) << text;
+    EXPECT_EQ(m.tuple[0].asDouble(), std::strtod(text, nullptr)) << text;
+  }
 }
 
 TEST(MultilangPayloadJson, InvalidUtf8PoisonsTheTupleNotTheMessage) {

@@ -1290,10 +1290,12 @@ TopologyFile Loader::load() {
   }
   file_.conf = Config(conf);
 
-  for (const auto& [id, e] : spouts_.items) {
+  for (const auto& [id, entry] : spouts_.items) {
+    const auto& e = entry;  // a lambda may not capture a structured binding (before C++20's fix)
     if (!collect([&] { buildComponent(e, ComponentKind::Spout); })) failed_.insert(id);
   }
-  for (const auto& [id, e] : bolts_.items) {
+  for (const auto& [id, entry] : bolts_.items) {
+    const auto& e = entry;  // a lambda may not capture a structured binding (before C++20's fix)
     if (!collect([&] { buildComponent(e, ComponentKind::Bolt); })) failed_.insert(id);
   }
   if (spouts_.items.empty()) {

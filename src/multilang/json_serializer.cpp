@@ -334,8 +334,10 @@ class JsonReader : public MessageReader {
     builder_.begin(out);
     rapidjson::InsituStringStream in(doc);
     MessageHandler handler(builder_, in, doc + docSize);
-    auto ok =
-        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
+    // Full precision: RapidJSON's fast path can round a double to a neighbour, and a Python
+    // float must arrive as the same float (found by the multilang_json fuzzer).
+    auto ok = reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
+                            rapidjson::kParseFullPrecisionFlag>(in, handler);
     if (!ok) {
       if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
       throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",

@@ -92,7 +92,9 @@ def test_substitution_cannot_grow_a_file_without_bound(squall, tmp_path):
     path = tmp_path / "grow.yaml"
     path.write_text("name: g\nconfig:\n" +
                     "".join("  k{}: ${{ENV-SQUALL_BIG}}\n".format(i) for i in range(100)))
-    proc = subprocess.run([squall.binary, "validate", str(path)], cwd=ROOT, capture_output=True,
+    # -e: Flux substitutes ${ENV-...} only when asked.
+    proc = subprocess.run([squall.binary, "validate", "-e", str(path)], cwd=ROOT,
+                          capture_output=True,
                           text=True, timeout=30, env=merged_env({"SQUALL_BIG": "y" * 100000}))
     assert proc.returncode == 1, proc.stderr
     assert "grow.yaml:13: error: with ${...} substituted, the file grows past" in proc.stderr
@@ -134,7 +136,9 @@ def test_ids_with_nul_or_bad_utf8_are_refused(squall, tmp_path, raw, needle):
     path = tmp_path / "names.yaml"
     path.write_bytes(b"name: n\nspouts:\n  - id: " + raw +
                      b"\n    className: org.apache.storm.testing.TestWordSpout\n")
-    proc = subprocess.run([squall.binary, "validate", str(path)], cwd=ROOT, capture_output=True,
+    # -e: Flux substitutes ${ENV-...} only when asked.
+    proc = subprocess.run([squall.binary, "validate", "-e", str(path)], cwd=ROOT,
+                          capture_output=True,
                           timeout=30)
     assert proc.returncode == 1
     assert b"names.yaml:3: error: " + needle in proc.stderr
