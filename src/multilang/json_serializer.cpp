@@ -7,6 +7,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
@@ -248,7 +249,12 @@ class MessageHandler : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, Me
     if (q > digits && (q == end_ || (*q != '.' && *q != 'e' && *q != 'E'))) {
       return b_.value(Value::integer(std::string_view(p, static_cast<size_t>(q - p))));
     }
-    return b_.value(Value(d));
+    // RapidJSON's fast path can round to a neighbouring double, and its full-precision path
+    // trips UBSan in Debian's 1.1.0; a Python float must arrive as the same float, so the
+    // token is read again, correctly rounded (found by the multilang_json fuzzer).
+    double exact;
+    auto [stop, ec] = std::from_chars(p, end_, exact);
+    return b_.value(Value(ec == std::errc() && stop > p ? exact : d));
   }
   bool String(const char* s, rapidjson::SizeType n, bool) {
     std::string_view text(s, n);
@@ -334,10 +340,8 @@ class JsonReader : public MessageReader {
     builder_.begin(out);
     rapidjson::InsituStringStream in(doc);
     MessageHandler handler(builder_, in, doc + docSize);
-    // Full precision: RapidJSON's fast path can round a double to a neighbour, and a Python
-    // float must arrive as the same float (found by the multilang_json fuzzer).
-    auto ok = reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
-                            rapidjson::kParseFullPrecisionFlag>(in, handler);
+    auto ok =
+        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
     if (!ok) {
       if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
       throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",
