@@ -22,7 +22,12 @@ for bin in build/fuzz/fuzz/*_fuzzer; do
     status=$?
   grep -E '^Done [0-9]+ runs' "$scratch/$name.log" || true
   if ((status != 0)); then
-    tail -n 40 "$scratch/$name.log"
+    # The report's head (what went wrong, where) and the input itself, so a CI log alone is
+    # enough to reproduce it.
+    grep -m1 -A 25 -E '==ERROR|runtime error|ERROR: libFuzzer' "$scratch/$name.log" || tail -n 40 "$scratch/$name.log"
+    for input in "$artifacts/$name"-*; do
+      [[ -f $input ]] && { echo "-- $input (base64, first 4 KiB)"; head -c 4096 "$input" | base64; }
+    done
     echo "fuzz: $name failed (status $status); the input is in $artifacts/"
     exit 1
   fi
