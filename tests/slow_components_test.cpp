@@ -209,6 +209,55 @@ TEST(SlowSpout, AnEmitDoesNotWaitForTheRestOfASlowNextTuple) {
   EXPECT_LT(killSecs(cluster, label), 1.5);
 }
 
+// Idle (emits nothing) for `idleFor`, long enough for the flush clock to park; then each
+// nextTuple sleeps `sleep` and emits one tuple at its end.
+class IdleThenSlowSpout : public BaseRichSpout {
+ public:
+  IdleThenSlowSpout(std::string label, std::chrono::milliseconds idleFor,
+                    std::chrono::milliseconds sleep)
+      : label_(std::move(label)), idleFor_(idleFor), sleep_(sleep) {}
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& collector) override {
+    collector_ = &collector;
+    idleUntil_ = Clock::now() + idleFor_;
+  }
+  void nextTuple() override {
+    if (Clock::now() < idleUntil_) return;
+    std::this_thread::sleep_for(sleep_);
+    int64_t n = next_++;
+    int64_t at = nowNs();
+    timeline(label_).emitted(n, at);
+    collector_->emit(Values{n, at}, Value(n));
+  }
+  void ack(const Value& id) override { timeline(label_).acked(id.asInt()); }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"n", "at"}); }
+
+ private:
+  std::string label_;
+  std::chrono::milliseconds idleFor_, sleep_;
+  Clock::time_point idleUntil_;
+  SpoutOutputCollector* collector_ = nullptr;
+  int64_t next_ = 0;
+};
+
+TEST(SlowSpout, AfterAnIdleSpellASlowRoundStillPublishesAtOnce) {
+  // The flush clock parks while the topology is idle (FlushClock::kParkAfterNs). The first
+  // slow round after it must still count as slow: its tuple leaves when the round ends, not
+  // after the next slow round.
+  const std::string label = "idle-then-slow";
+  TopologyBuilder b;
+  b.setSpout("slow", IdleThenSlowSpout(label, 400ms, 200ms), 1);
+  b.setBolt("sink", ArrivalBolt(label), 1).shuffleGrouping("slow");
+  LocalCluster cluster;
+  cluster.submitTopology(label, testConfig(0), b.createTopology());
+  Timeline& tl = timeline(label);
+  ASSERT_TRUE(waitFor([&] { return tl.arrivals() >= 3; }, 5s)) << show(tl.arrivalMs);
+  {
+    std::lock_guard lock(tl.mu);
+    EXPECT_LT(maxOf(tl.arrivalMs), 100.0) << show(tl.arrivalMs);
+  }
+  EXPECT_LT(killSecs(cluster, label), 1.0);
+}
+
 // Sleeps in every execute, then emits [n, emit time] downstream.
 class SlowBolt : public BaseRichBolt {
  public:

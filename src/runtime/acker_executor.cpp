@@ -60,7 +60,7 @@ void AckerExecutor::run() {
     if (n) {
       resetIdle();
     } else {
-      idle(sleepNs);
+      idle(idleSleepNs(sleepNs, kIdleMaxSleepNs));  // only a push gives it work
     }
   }
   flushOutputs();

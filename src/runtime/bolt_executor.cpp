@@ -261,6 +261,8 @@ void BoltExecutor::run() {
     // Small chunks, so a chunk that fills the overflow stops further input quickly. Draining
     // also stops once the flush interval has passed (a slow execute: after one tuple), so
     // outputs leave and a stop is seen between any two slow calls.
+    // Input in hand needs the flush clock, to end a drain of slow calls (see afterUserCall).
+    if (!queue_.empty()) rt_.flush.markActive();
     startUserCalls();
     for (int chunk = 0; chunk < 16 && !hasOverflow(); ++chunk) {
       size_t got = queue_.drain(
@@ -276,7 +278,8 @@ void BoltExecutor::run() {
     if (n) {
       resetIdle();
     } else {
-      idle(boltSleepNs);
+      // Nothing but a push (input, a tick, a stop) gives an idle bolt work: sleep long.
+      idle(idleSleepNs(boltSleepNs, kIdleMaxSleepNs));
     }
   }
   flushOutputs();

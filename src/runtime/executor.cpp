@@ -239,6 +239,13 @@ void Executor::idle(int64_t maxSleepNs) {
   }
 }
 
+int64_t Executor::idleSleepNs(int64_t baseNs, int64_t capNs) const {
+  constexpr uint32_t kBaseSleeps = 100;
+  if (idleCount_ < yieldLimit_ + kBaseSleeps || capNs <= baseNs) return baseNs;
+  uint32_t doublings = std::min<uint32_t>(idleCount_ - yieldLimit_ - kBaseSleeps + 1, 20);
+  return std::min(capNs, std::max<int64_t>(baseNs, 1'000'000) << doublings);
+}
+
 void Executor::reportError(const std::string& component, int task, const std::string& message) {
   rt_.errors.add(component, task, message);
 }

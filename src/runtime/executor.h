@@ -110,9 +110,9 @@ class Executor {
   // single call outlasts the interval (a spout that sleeps or polls in nextTuple), each emit
   // is published at once, so a tuple does not wait for whatever its emitter does next; the
   // first quick call brings batching back.
-  void startUserCalls() { epochSeen_ = rt_.flushEpoch.load(std::memory_order_relaxed); }
+  void startUserCalls() { epochSeen_ = rt_.flush.ticks.load(std::memory_order_relaxed); }
   bool afterUserCall() {
-    uint64_t now = rt_.flushEpoch.load(std::memory_order_relaxed);
+    uint64_t now = rt_.flush.ticks.load(std::memory_order_relaxed);
     if (now == epochSeen_) [[likely]] {
       publishAt_ = batchSize_;
       return false;
@@ -124,6 +124,13 @@ class Executor {
   }
   // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
+  // The sleep for the next idle(): `baseNs` for the first ~0.1 s of sleeping, then doubling
+  // up to `capNs`. Whatever is pushed to the queue (input, acks, ticks, a stop) still wakes
+  // the executor at once; the cap only bounds how late it looks at anything else (a spout's
+  // nextTuple, a backpressured output).
+  int64_t idleSleepNs(int64_t baseNs, int64_t capNs) const;
+  // Longest sleep of an executor that only a push can give work (an idle bolt or acker).
+  static constexpr int64_t kIdleMaxSleepNs = 100'000'000;
   void resetIdle() { idleCount_ = 0; }
   // Reports an exception caught from user code, and waits a growing backoff before the
   // caller rebuilds the component (Storm restarts the worker; we restart the task).
@@ -156,6 +163,7 @@ class Executor {
     if (b.items.empty()) {
       b.dest = dest;
       dirty.push_back(dest->index_);
+      rt_.flush.markActive();  // a partial batch needs the flush clock running
     }
     b.items.push_back(item);
     return b.items.size() >= publishAt_ ? &b : nullptr;
@@ -185,7 +193,7 @@ class Executor {
   std::deque<std::pair<Executor*, AckRecord>> ackOverflow_;
   size_t batchSize_;
   size_t publishAt_;        // batchSize_, or 1 while the user's calls are slow
-  uint64_t epochSeen_ = 0;  // rt_.flushEpoch when last checked
+  uint64_t epochSeen_ = 0;  // rt_.flush.ticks when last checked
   uint32_t spinLimit_;
   uint32_t yieldLimit_;
   uint32_t idleCount_ = 0;

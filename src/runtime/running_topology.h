@@ -54,7 +54,7 @@ class RunningTopology {
   Placement placement_;
   std::vector<std::unique_ptr<Executor>> executors_;
   TickTimer timer_;
-  FlushClock flushClock_{rt_.flushEpoch};
+  FlushClock flushClock_{rt_.flush};
   bool killed_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

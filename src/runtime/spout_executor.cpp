@@ -229,6 +229,9 @@ void SpoutExecutor::run() {
       rt_.plan->component(plan_.componentId)
           .conf.getInt(Config::TOPOLOGY_SPOUT_WAIT_PROGRESSIVE_LEVEL3_SLEEP_MILLIS) *
       1'000'000;
+  const int64_t spoutIdleCapNs = rt_.plan->component(plan_.componentId)
+                                     .conf.getInt(Config::TOPOLOGY_SPOUT_IDLE_MAX_SLEEP_MILLIS) *
+                                 1'000'000;
   while (!stopRequested()) {
     size_t received = queue_.drain([this](detail::TupleData* d) { handleInput(d); }, 64);
     received += queue_.drainAcks([this](const AckRecord& r) { handleAck(r); }, 4096,
@@ -272,7 +275,11 @@ void SpoutExecutor::run() {
     if (received || emits_ != emitsBefore) {
       resetIdle();
     } else {
-      idle(active ? spoutSleepNs : 100'000'000);
+      // Backpressured (an overflow to retry), keep the short sleep: a consumer that frees space
+      // does not wake us.
+      idle(!active         ? 100'000'000
+           : hasOverflow() ? spoutSleepNs
+                           : idleSleepNs(spoutSleepNs, spoutIdleCapNs));
     }
   }
   flushOutputs();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/error_log.h"
+#include "runtime/flush_clock.h"
 #include "runtime/receive_queue.h"
 #include "runtime/tuple_pool.h"
 #include "squall/topology_builder.h"
@@ -35,7 +36,7 @@ struct TopologyRuntime {
   size_t receiveBufferSize = 1024;  // topology.executor.receive.buffer.size
   // Advanced every topology.batch.flush.interval.millis by the FlushClock; on a line of its
   // own (alignas also pads the struct), since every executor reads it after each user call.
-  alignas(64) std::atomic<uint64_t> flushEpoch{0};
+  FlushEpoch flush;
 };
 
 }  // namespace squall::internal
