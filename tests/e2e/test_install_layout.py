@@ -149,9 +149,11 @@ def test_install_lays_out_what_an_operator_needs(installed):
     assert not list(installed.rglob("__pycache__"))
 
 
-def run_until(args, cwd, needle):
+def run_until(args, cwd, needle, env=None):
+    """Runs `args` in a clean environment (plus `env`) until `needle` is printed, then stops it
+    with Ctrl-C; its output."""
     proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=clean_env())
+                            text=True, env=clean_env(**(env or {})))
     try:
         wait_for_output(proc, needle, deadline_secs=DEADLINE_SECS)
         proc.send_signal(signal.SIGINT)
