@@ -39,7 +39,8 @@ def deb(squall, tmp_path_factory):
     debs = sorted(out.glob("*.deb"))
     assert len(debs) == 1, debs
     assert re.fullmatch(r"squall_\d+\.\d+\.\d+-1_[a-z0-9]+\.deb", debs[0].name), debs[0].name
-    return debs[0]
+    yield debs[0]
+    shutil.rmtree(out)  # the package and CPack's staging copy: not kept with pytest's tmp
 
 
 def control(deb):
@@ -91,6 +92,11 @@ def test_depends_names_every_linked_library_and_python(deb, squall):
     missing = {lib: names for lib, names in libs.items() if not names & depends}
     assert not missing, "Depends lacks {} ({})".format(missing, fields["Depends"])
     assert not any(re.search(r"java|jre|jdk", d) for d in depends), fields["Depends"]
+    # Packed relocations (DT_RELR) load only with glibc 2.36 or later.
+    versions = subprocess.run(["objdump", "-p", squall.binary], capture_output=True, text=True,
+                              timeout=30).stdout
+    if "GLIBC_ABI_DT_RELR" in versions:
+        assert "libc6 (>= 2.36)" in fields["Depends"], fields["Depends"]
 
 
 def test_package_holds_the_command_alias_and_python_package(deb):
@@ -127,8 +133,11 @@ def test_package_contents_run_the_word_count(deb, tmp_path, multilang):
     assert r.returncode == 0, r.stderr
     examples = shutil.copytree(root / "usr" / "share" / "doc" / "squall" / "examples",
                                tmp_path / "examples")
-    out = run_until([str(root / "usr" / "bin" / "squall"), "run", "wordcount.py", "--kill-wait",
-                     "1"], examples, '["the", 4]')
+    try:
+        out = run_until([str(root / "usr" / "bin" / "squall"), "run", "wordcount.py",
+                         "--kill-wait", "1"], examples, '["the", 4]')
+    finally:
+        shutil.rmtree(root)
     assert "killed" in out
 
 

@@ -131,7 +131,8 @@ def installed(squall, tmp_path_factory):
     assert r.returncode == 0, r.stdout + r.stderr
     prefix = tmp_path_factory.mktemp("moved") / "squall"
     os.rename(stage / "usr", prefix)
-    return prefix
+    yield prefix
+    shutil.rmtree(prefix)  # hundreds of MB for a sanitized build: not kept with pytest's tmp
 
 
 def test_install_lays_out_what_an_operator_needs(installed):
@@ -203,5 +204,6 @@ def test_find_package_builds_a_cpp_topology_against_the_install(installed, tmp_p
     assert r.returncode == 0, r.stdout + r.stderr
     r = subprocess.run([str(build / "acked_sum")], capture_output=True, text=True,
                        timeout=DEADLINE_SECS, env=clean_env())
+    shutil.rmtree(build)  # a sanitized program is large: not kept with pytest's tmp
     assert r.returncode == 0, r.stdout + r.stderr
     assert "acked 100 sum 4950" in r.stdout
