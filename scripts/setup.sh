@@ -4,7 +4,8 @@
 #
 #   bash scripts/setup.sh demo   # build the squall command and run Python components
 #   bash scripts/setup.sh test   # everything (the default): tests, sanitizers, fuzzing, Kafka
-#                                # tools, Node.js for the multilang tests
+#                                # tools, Node.js for the multilang tests, lintian and a
+#                                # virtualenv for the packaging tests
 #
 # The demo runs in local mode, so it leaves out what only the tests use: clang and its
 # sanitizer runtime (fuzzing), ZooKeeper (its server needs a Java runtime), kcat, pytest.
@@ -26,6 +27,7 @@ test=(
   libzookeeper-mt-dev zookeeper
   python3-pytest python3-msgpack python3-yaml
   kcat nodejs
+  lintian python3-venv python3-wheel-whl
 )
 
 case "$profile" in

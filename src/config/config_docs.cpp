@@ -26,6 +26,14 @@ const char* typeName(ConfigType t) {
   }
   return "?";
 }
+
+// A default as YAML: strings quoted (a Java class name or "json" stays a string), null as
+// YAML's `null`; numbers and booleans as Value prints them.
+std::string yamlValue(const Value& v) {
+  if (v.isNull()) return "null";
+  if (v.isString()) return fmt::format("\"{}\"", v.asString());
+  return v.toString();
+}
 }  // namespace
 
 std::string configReferenceMarkdown() {
@@ -41,6 +49,19 @@ std::string configReferenceMarkdown() {
     out += fmt::format("| `{}` | {} | `{}` | {} | {} | {} |\n", k.name, typeName(k.type),
                        k.defaultValue.toString(), range, k.componentOverridable ? "yes" : "",
                        k.description);
+  }
+  return out;
+}
+
+std::string configDefaultsYaml() {
+  std::string out =
+      "# storm.yaml: the Storm keys Squall honours, each at its default and commented out.\n"
+      "# Generated from include/squall/config_keys.def (docs/CONFIG.md says the same in a table).\n"
+      "# A reference for operators: squall reads no storm.yaml of its own. Set a key in a\n"
+      "# topology's `config:` (Flux YAML), its Topology.config (Python) or with\n"
+      "# `squall run -c key=value`; keys Squall does not know pass through to components.\n";
+  for (const auto& k : configKeys()) {
+    out += fmt::format("\n# {}\n# {}: {}\n", k.description, k.name, yamlValue(k.defaultValue));
   }
   return out;
 }

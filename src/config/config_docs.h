@@ -1,5 +1,6 @@
 #pragma once
-// The configuration reference (docs/CONFIG.md), generated from the declared keys.
+// The configuration reference (docs/CONFIG.md) and the installed default storm.yaml
+// (packaging/storm.yaml), generated from the declared keys.
 
 #include <string>
 
@@ -8,5 +9,8 @@
 namespace squall {
 
 std::string configReferenceMarkdown();
+
+// Every declared key at its default, commented out, as Storm's defaults.yaml lists them.
+std::string configDefaultsYaml();
 
 }  // namespace squall

@@ -71,8 +71,9 @@ TopologyFile loadPythonTopology(const std::string& path, const LoadOptions& opti
   if (py.packageDir.empty()) {
     throw FluxError({path, 0, {}},
                     "cannot find the squall Python package (looked in SQUALL_PYTHONPATH, "
-                    "<squall>/../share/squall/python, <squall>/../lib/squall/python, a source "
-                    "tree above the squall executable, and `import squall` in " +
+                    "<squall>/../share/squall/python, <squall>/../lib/squall/python, the source "
+                    "tree above the build folder of the squall executable, and `import "
+                    "squall` in " +
                         py.interpreter +
                         "); set SQUALL_PYTHONPATH to the folder that holds "
                         "squall/");

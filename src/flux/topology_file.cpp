@@ -94,14 +94,20 @@ PythonSetup PythonSetup::discover(const std::string& executablePath) {
     return setup;
   }
   // Relative to the executable, never to where it was built: an install's share/ or lib/,
-  // then (for a development build, anywhere under a checkout) the source tree's python/.
+  // then, for a binary inside a CMake build folder (a CMakeCache.txt above it) under a
+  // checkout, the source tree's python/. An installed or copied binary has no CMakeCache.txt
+  // above it, so it never picks up a checkout it happens to sit in.
   std::vector<fs::path> candidates;
   if (!executablePath.empty()) {
     fs::path exeDir = fs::path(absolutePath(executablePath)).parent_path();
     candidates.push_back(exeDir / ".." / "share" / "squall" / "python");
     candidates.push_back(exeDir / ".." / "lib" / "squall" / "python");
+    bool inBuildTree = false;
     for (fs::path dir = exeDir; !dir.empty(); dir = dir.parent_path()) {
-      if (pathExists((dir / "CMakeLists.txt").string())) candidates.push_back(dir / "python");
+      if (pathExists((dir / "CMakeCache.txt").string())) inBuildTree = true;
+      if (inBuildTree && pathExists((dir / "CMakeLists.txt").string())) {
+        candidates.push_back(dir / "python");
+      }
       if (dir == dir.root_path()) break;
     }
   }

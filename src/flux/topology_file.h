@@ -84,8 +84,9 @@ struct PythonSetup {
 
   // SQUALL_PYTHON, else /usr/bin/python3. SQUALL_PYTHONPATH, else found from the executable
   // (never from the folder it was built in): <exe>/../share/squall/python,
-  // <exe>/../lib/squall/python, the python/ folder of a source tree above it; else where the
-  // interpreter imports `squall` from. Empty when none holds the package.
+  // <exe>/../lib/squall/python, the python/ folder of a source tree above the CMake build
+  // folder it is in; else where the interpreter imports `squall` from. Empty when none holds
+  // the package.
   static PythonSetup discover(const std::string& executablePath);
 };
 
