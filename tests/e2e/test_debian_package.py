@@ -164,3 +164,24 @@ def test_dockerfile_installs_the_package_cpack_makes(deb):
     assert re.search(r"apt-get install .*squall_\*_amd64\.deb", install), install
     entry = [args for op, args in steps if op == "ENTRYPOINT"]
     assert entry and '"squall"' in entry[0], entry
+
+
+@pytest.mark.skipif(os.environ.get("SQUALL_TEST_SYSTEM_INSTALL") != "1" or os.geteuid() != 0,
+                    reason="installs into the system: only where SQUALL_TEST_SYSTEM_INSTALL=1 "
+                           "(set by .ci/run on its fresh machine) and as root")
+def test_apt_installs_the_package_and_the_demo_runs_from_it(deb, tmp_path, multilang):
+    """What an operator does: `apt install ./squall_*.deb`, then run from /usr/bin alone."""
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    r = subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", str(deb)],
+                       capture_output=True, text=True, timeout=600, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    try:
+        assert shutil.which("squall", path="/usr/bin") == "/usr/bin/squall"
+        examples = shutil.copytree("/usr/share/doc/squall/examples", tmp_path / "examples")
+        out = run_until(["/usr/bin/squall", "run", "wordcount.py", "--kill-wait", "1"], examples,
+                        '["the", 4]')
+        assert "killed" in out
+    finally:
+        r = subprocess.run(["dpkg", "--purge", "squall"], capture_output=True, text=True,
+                           timeout=300, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
