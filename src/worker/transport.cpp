@@ -116,6 +116,7 @@ Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime&
       streams_(plan_),
       fingerprint_(planFingerprint(plan_)),
       pool_(std::make_unique<internal::TuplePool>(4096)) {
+  latest_ = assignment_;
   workerOfTask_.assign(plan_.numTasks() + 1, -1);
   for (const auto& [id, cp] : plan_.components) {
     for (const auto& ep : cp.executors) {
@@ -205,6 +206,83 @@ bool Transport::allConnected() const {
     if (p && !p->up.load()) return false;
   }
   return true;
+}
+
+std::string Transport::reassign(const Assignment& next) {
+  std::lock_guard lock(reassignMu_);
+  const Assignment& cur = latest_;
+  if (next.topologyId != cur.topologyId || next.secret != cur.secret) {
+    return fmt::format("it is for topology '{}' or has another secret", next.topologyId);
+  }
+  if (next.workers.size() != cur.workers.size()) {
+    return fmt::format("it has {} workers instead of {}", next.workers.size(), cur.workers.size());
+  }
+  const WorkerAddress& a = cur.workers[static_cast<size_t>(self_)];
+  const WorkerAddress& b = next.workers[static_cast<size_t>(self_)];
+  if (a.host != b.host || a.port != b.port) {
+    return fmt::format("it moves this worker to {}:{}", b.host, b.port);
+  }
+  for (const auto& [id, cp] : plan_.components) {
+    for (const auto& ep : cp.executors) {
+      int was = cur.workerOf(ep.startTask), is = next.workerOf(ep.startTask);
+      if (is < 0 || is >= static_cast<int>(next.workers.size())) {
+        return fmt::format("it gives executor [{}-{}] of '{}' to no worker", ep.startTask,
+                           ep.endTask, id);
+      }
+      if (was != is && (was == self_ || is == self_)) {
+        return fmt::format("it moves executor [{}-{}] of '{}' from worker {} to worker {}",
+                           ep.startTask, ep.endTask, id, was, is);
+      }
+    }
+  }
+  latest_ = next;
+  pending_ = next;
+  wakeIo();
+  return "";
+}
+
+void Transport::applyReassignment() {
+  std::optional<Assignment> next;
+  {
+    std::lock_guard lock(reassignMu_);
+    next.swap(pending_);
+  }
+  if (!next) return;
+  for (size_t i = 0; i < next->workers.size(); ++i) {
+    if (static_cast<int>(i) == self_) continue;
+    WorkerAddress& was = assignment_.workers[i];
+    const WorkerAddress& is = next->workers[i];
+    if (was.host == is.host && was.port == is.port) continue;
+    spdlog::info("worker {}: worker {} moved from {}:{} to {}:{}", self_, i, was.host, was.port,
+                 is.host, is.port);
+    was = is;
+    Peer& p = *peers_[i];
+    // The lower index connects: to the new address at once. A higher peer (which connects
+    // to us) replaces its connection when it comes back; its old one dies with it.
+    if (p.index > self_) {
+      if (p.conn) closeConn(*p.conn, "it moved", false);
+      p.backoffMs = 0;
+      p.nextConnectNs = 0;
+    }
+  }
+  for (const auto& [start, w] : next->executorWorker) {
+    int was = assignment_.workerOf(start);
+    if (was == w) continue;
+    auto it = proxies_.find(start);
+    if (it == proxies_.end()) continue;  // checked by reassign(): never one of ours
+    RemoteExecutor* proxy = it->second;
+    auto& from = peers_[static_cast<size_t>(was)]->proxies;
+    from.erase(std::remove(from.begin(), from.end(), proxy), from.end());
+    Peer& to = *peers_[static_cast<size_t>(w)];
+    to.proxies.push_back(proxy);
+    proxy->setPeer(to);
+    proxy->setBackPressure(false);
+    for (int t = proxy->plan().startTask; t <= proxy->plan().endTask; ++t) workerOfTask_[t] = w;
+    spdlog::info("worker {}: executor [{}-{}] of '{}' moved from worker {} to worker {}", self_,
+                 proxy->plan().startTask, proxy->plan().endTask, proxy->plan().componentId, was, w);
+  }
+  assignment_.executorWorker = next->executorWorker;
+  assignment_.heartbeatDir = next->heartbeatDir;
 }
 
 TransportStats Transport::stats() const {
@@ -627,6 +705,7 @@ void Transport::run() {
   std::vector<pollfd> fds;
   std::vector<Conn*> polled;
   while (!stop_.load()) {
+    applyReassignment();
     int64_t now = nowNs();
     for (auto& p : peers_) {
       if (p && p->index > self_ && !p->conn && now >= p->nextConnectNs) connectTo(p->index);

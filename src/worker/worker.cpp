@@ -64,6 +64,12 @@ void Worker::stop(int waitSecs) {
   topology_.reset();
 }
 
+std::string Worker::reassign(const Assignment& next) {
+  std::string why = transport_->reassign(next);
+  if (why.empty()) assignment_ = next;
+  return why;
+}
+
 void Worker::heartbeat() const {
   if (assignment_.heartbeatDir.empty()) return;
   TransportStats s = transport_->stats();

@@ -3,7 +3,8 @@
 // gives it (the others stood in for by RemoteExecutors), the transport to the other workers,
 // and its heartbeat. start() listens, starts the executors, waits (bounded) for every peer
 // and then activates the spouts, as a Storm worker waits for its connections; stop() drains
-// and stops in reverse.
+// and stops in reverse. Owned by one thread (the process's main loop), which also calls
+// reassign() and heartbeat().
 
 #include <memory>
 #include <string>
@@ -28,6 +29,9 @@ class Worker {
   void start(double connectTimeoutSecs);
   // Deactivates, lets in-flight tuples drain for `waitSecs`, then stops everything.
   void stop(int waitSecs);
+  // A new assignment of the same topology while running (Transport::reassign): "" once handed
+  // to the transport, else why this worker must be restarted to follow it.
+  std::string reassign(const Assignment& next);
   std::vector<ReportedError> errors() const { return topology_->errors(); }
   TransportStats stats() const { return transport_->stats(); }
   int index() const { return index_; }
