@@ -16,6 +16,10 @@
 
 namespace squall::worker {
 
+// The exit status of a worker process that stopped because it cannot follow a new assignment
+// (its own executors or address changed): whoever supervises it starts it again.
+inline constexpr int kExitReassigned = 75;
+
 class Worker {
  public:
   // Plans the topology (InvalidTopologyException / ConfigError) and checks the assignment
@@ -32,6 +36,10 @@ class Worker {
   // A new assignment of the same topology while running (Transport::reassign): "" once handed
   // to the transport, else why this worker must be restarted to follow it.
   std::string reassign(const Assignment& next);
+  // Reads the assignment file again (on SIGHUP) and applies it. False, with an error logged,
+  // when the worker must be restarted to follow it; a file that cannot be read is logged and
+  // the worker keeps its assignment.
+  bool reloadAssignment(const std::string& path);
   std::vector<ReportedError> errors() const { return topology_->errors(); }
   TransportStats stats() const { return transport_->stats(); }
   int index() const { return index_; }
