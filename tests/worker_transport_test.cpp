@@ -5,6 +5,7 @@
 // one worker that holds the spout in the other.
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -189,6 +191,37 @@ TEST_F(WorkerTransport, AckingAcrossWorkersWithFailures) {
   EXPECT_EQ(std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size(), 3000u) << "acked twice";
   EXPECT_GT(c_.failed.load(), 0);
   EXPECT_GT(tw.w0->stats().sentTuples, 0u);
+}
+
+TEST_F(WorkerTransport, AckingAcrossWorkersOverAUnixSocket) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 500);
+  TwoWorkers tw(2000, Values{Value(10)}, 2, conf);
+  tw.assignment.localSockets = true;
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  // The connection is on worker 1's abstract unix socket: its listener and the accepted end.
+  std::string name = fmt::format("@squall/two-1-1/127.0.0.1:{}", tw.assignment.workers[1].port);
+  std::ifstream unixSockets("/proc/self/net/unix");
+  int ends = 0;
+  for (std::string line; std::getline(unixSockets, line);) {
+    ends += line.size() >= name.size() &&
+            line.compare(line.size() - name.size(), name.size(), name) == 0;
+  }
+  EXPECT_GE(ends, 2) << name;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::lock_guard lock(c_.mu);
+        return c_.acked.size() >= 2000;
+      },
+      60));
+  tw.w0->stop(0);
+  tw.w1->stop(0);
+  std::lock_guard lock(c_.mu);
+  EXPECT_EQ(std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size(), 2000u);
+  EXPECT_EQ(c_.acked.size(), 2000u) << "acked twice";
+  EXPECT_GT(c_.failed.load(), 0);
 }
 
 TEST_F(WorkerTransport, LatePeerGetsConnectedAndLostTuplesAreReplayed) {

@@ -117,7 +117,7 @@ class Transport {
  private:
   struct Conn;
   void run();
-  void acceptOne();
+  void acceptOne(int listenFd);
   void connectTo(int peer);
   void onReadable(Conn& c);
   void onFrame(Conn& c, const FrameReader::Frame& f);
@@ -146,6 +146,7 @@ class Transport {
   std::vector<std::unique_ptr<Peer>> peers_;  // index = worker index; null for self
   std::map<int, RemoteExecutor*> proxies_;    // by executor start task
   int listenFd_ = -1;
+  int localListenFd_ = -1;  // the unix socket, with Assignment::localSockets
   int wakeFd_ = -1;
   std::vector<std::unique_ptr<Conn>> conns_;  // I/O thread only
   std::thread io_;
