@@ -3,7 +3,7 @@
 // as bench_spout_to_bolt. The process forks before any thread starts; the bolt counts into
 // shared memory, so the parent measures what crossed and was executed.
 //
-//   bench_workers_throughput [--ackers 0|1] [--seconds S] [--max-pending P]
+//   bench_workers_throughput [--ackers 0|1] [--seconds S] [--max-pending P] [--unix 0|1]
 // Prints tuples/s executed by the bolt after a warm-up, and both workers' resident memory.
 
 #include <arpa/inet.h>
@@ -96,12 +96,13 @@ long rssKiB(pid_t pid) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int ackers = 0, seconds = 10;
+  int ackers = 0, seconds = 10, unixSockets = 0;
   int64_t maxPending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--ackers")) ackers = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--max-pending")) maxPending = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--unix")) unixSockets = std::atoi(argv[i + 1]);
   }
   void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -120,6 +121,7 @@ int main(int argc, char** argv) {
   a.topologyId = "bench-1-1";
   a.secret = worker::newSecret();
   a.workers = {{"127.0.0.1", freePort()}, {"127.0.0.1", freePort()}};
+  a.localSockets = unixSockets != 0;  // between the two: an abstract unix socket, not TCP
   for (const auto& [id, cp] : plan->components) {
     for (const auto& ep : cp.executors) a.executorWorker[ep.startTask] = id == "spout" ? 0 : 1;
   }
@@ -154,9 +156,10 @@ int main(int argc, char** argv) {
   waitpid(child, &status, 0);
   double rate = static_cast<double>(after - before) / secs;
   std::printf(
-      "2 workers spout->bolt ackers=%d max_pending=%lld: %.2f M tuples/s  rss spout worker %ld "
+      "2 workers spout->bolt ackers=%d max_pending=%lld unix=%d: %.2f M tuples/s  rss spout worker "
+      "%ld "
       "MiB, bolt worker %ld MiB  vcpu_steal_ms %lld\n",
-      ackers, static_cast<long long>(maxPending), rate / 1e6, rssSpout / 1024, rssBolt / 1024,
-      static_cast<long long>(stealMs));
+      ackers, static_cast<long long>(maxPending), unixSockets, rate / 1e6, rssSpout / 1024,
+      rssBolt / 1024, static_cast<long long>(stealMs));
   return 0;
 }

@@ -256,6 +256,7 @@ TEST(Assignment, WritesPrivatelyAndReadsBack) {
   a.topologyId = "t-1-2";
   a.secret = newSecret();
   a.heartbeatDir = dir.string();
+  a.localSockets = true;
   a.workers = {{"127.0.0.1", 4000}, {"127.0.0.1", 4001}};
   a.executorWorker = {{1, 0}, {2, 1}, {3, 0}};
   std::string path = (dir / "assignment").string();
@@ -267,6 +268,7 @@ TEST(Assignment, WritesPrivatelyAndReadsBack) {
   EXPECT_EQ(b.topologyId, a.topologyId);
   EXPECT_EQ(b.secret, a.secret);
   EXPECT_EQ(b.heartbeatDir, a.heartbeatDir);
+  EXPECT_TRUE(b.localSockets);
   ASSERT_EQ(b.workers.size(), 2u);
   EXPECT_EQ(b.workers[1].port, 4001);
   EXPECT_EQ(b.executorWorker, a.executorWorker);
@@ -275,7 +277,7 @@ TEST(Assignment, WritesPrivatelyAndReadsBack) {
     readAssignment(path);
     FAIL() << "expected an error";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(path + ":10: error"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(path + ":11: error"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
 }

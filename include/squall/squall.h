@@ -11,6 +11,7 @@
 #include "squall/kafka_spout.h"
 #include "squall/local_cluster.h"
 #include "squall/output_fields_declarer.h"
+#include "squall/run_topology.h"
 #include "squall/shell_bolt.h"
 #include "squall/shell_component.h"
 #include "squall/shell_spout.h"

@@ -45,6 +45,20 @@ void installSignalHandlers() {
   sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session: stop cleanly too
 }
 
+std::atomic<int> g_reload{0};
+
+void onReload(int) {
+  g_reload.store(1);
+}
+
+// A worker's SIGHUP: the assignment file changed (the launcher or a supervisor rewrote it).
+void installReloadHandler() {
+  struct sigaction sa {};
+  sa.sa_handler = onReload;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGHUP, &sa, nullptr);
+}
+
 bool sameError(const ReportedError& a, const ReportedError& b) {
   return a.component == b.component && a.task == b.task && a.message == b.message &&
          a.timeSecs == b.timeSecs;
@@ -159,6 +173,7 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
               int index) {
   g_signals.store(0);
   installSignalHandlers();
+  installReloadHandler();  // before the file is read: a rewrite before then is read anyway
   worker::Assignment a = worker::readAssignment(assignment);
   file.conf.set(Config::TOPOLOGY_WORKERS, static_cast<int>(a.workers.size()));
   if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
@@ -185,6 +200,10 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
       lastBeat = now;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (g_reload.exchange(0) && !w->reloadAssignment(assignment)) {
+      w->stop(0);
+      return worker::kExitReassigned;
+    }
     fatal = watch.poll(w->errors());
     if (!fatal.empty()) break;
   }

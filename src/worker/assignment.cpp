@@ -46,6 +46,7 @@ void writeAssignment(const std::string& path, const Assignment& a) {
   o << "topology-id " << a.topologyId << "\n";
   o << "secret " << a.secret << "\n";
   if (!a.heartbeatDir.empty()) o << "heartbeat-dir " << a.heartbeatDir << "\n";
+  if (a.localSockets) o << "local-sockets 1\n";
   for (size_t i = 0; i < a.workers.size(); ++i) {
     o << "worker " << i << " " << a.workers[i].host << " " << a.workers[i].port << "\n";
   }
@@ -91,6 +92,10 @@ Assignment readAssignment(const std::string& path) {
       s >> a.secret;
     } else if (key == "heartbeat-dir") {
       std::getline(s >> std::ws, a.heartbeatDir);
+    } else if (key == "local-sockets") {
+      int on = 0;
+      if (!(s >> on) || (on != 0 && on != 1)) throw bad("expected 'local-sockets 0|1'");
+      a.localSockets = on == 1;
     } else if (key == "worker") {
       int index;
       WorkerAddress w;

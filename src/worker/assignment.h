@@ -8,6 +8,7 @@
 //   topology-id ID
 //   secret HEX
 //   heartbeat-dir DIR          (optional)
+//   local-sockets 1            (optional: workers with the same host use unix sockets)
 //   worker INDEX HOST PORT     (one per worker, indexes 0..N-1)
 //   executor START_TASK INDEX  (one per executor, by its first task)
 
@@ -29,6 +30,8 @@ struct Assignment {
   std::string topologyId;
   std::string secret;
   std::string heartbeatDir;
+  // Workers whose host is the same connect over an abstract unix socket instead of TCP.
+  bool localSockets = false;
   std::vector<WorkerAddress> workers;
   std::map<int, int> executorWorker;  // executor start task -> worker index
 

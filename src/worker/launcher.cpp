@@ -52,14 +52,47 @@ struct Child {
   bool waiting = false;  // dead, to be restarted at restartAt
 };
 
+// True when a worker could listen on host:port (with SO_REUSEADDR, as it does).
+bool portFree(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return true;  // let the worker find out and say why
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
 pid_t spawn(const LaunchOptions& o, const std::string& assignmentPath, int index) {
-  std::vector<std::string> args = {o.executable, "worker"};
+  std::vector<std::string> args = {o.executable};
+  if (!o.environment) args.push_back("worker");
   args.insert(args.end(), o.workerArgs.begin(), o.workerArgs.end());
-  args.insert(args.end(), {"--assignment", assignmentPath, "--index", std::to_string(index),
-                           "--kill-wait", std::to_string(o.killWaitSecs)});
+  if (!o.environment) {
+    args.insert(args.end(), {"--assignment", assignmentPath, "--index", std::to_string(index),
+                             "--kill-wait", std::to_string(o.killWaitSecs)});
+  }
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // Built before fork: the child of a threaded process may only make async-signal-safe calls.
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    std::string_view v(*e);
+    if (o.environment && v.rfind("SQUALL_WORKER_", 0) == 0) continue;
+    env.emplace_back(v);
+  }
+  if (o.environment) {
+    env.push_back(fmt::format("{}={}", kAssignmentEnv, assignmentPath));
+    env.push_back(fmt::format("{}={}", kIndexEnv, index));
+    env.push_back(fmt::format("{}={}", kKillWaitEnv, o.killWaitSecs));
+  }
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
@@ -68,7 +101,12 @@ pid_t spawn(const LaunchOptions& o, const std::string& assignmentPath, int index
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
-    execv(argv[0], argv.data());
+    // Ignored across exec until the worker handles it (a reload before then is read anyway).
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGHUP, &ign, nullptr);
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   return pid;
@@ -137,6 +175,16 @@ int launchWorkers(const internal::TopologyPlan& plan, const LaunchOptions& o,
     for (Child& c : children) {
       if (c.waiting) {
         if (now >= c.restartAt && signals.load() == 0) {
+          WorkerAddress& addr = a.workers[static_cast<size_t>(c.index)];
+          if (!portFree(addr.host, addr.port)) {
+            int port = freePort(addr.host);
+            spdlog::warn("worker {}: port {} is taken; moving it to {}", c.index, addr.port, port);
+            addr.port = port;
+            writeAssignment(assignmentPath, a);
+            for (const Child& other : children) {
+              if (other.pid > 0 && !other.waiting) ::kill(other.pid, SIGHUP);
+            }
+          }
           c.pid = spawn(o, assignmentPath, c.index);
           c.startedAt = now;
           c.waiting = false;

@@ -7,6 +7,12 @@
 // status. On a signal or at the end of the duration every worker gets SIGTERM (it drains and
 // stops), then SIGKILL after a grace period. Workers get PR_SET_PDEATHSIG, so they never
 // outlive the launcher.
+//
+// A worker is restarted on its old port when it is free; when something else holds it, the
+// worker moves to a fresh port: the assignment file is rewritten and every other running worker
+// gets SIGHUP, on which it reads the file again and reconnects (Worker::reloadAssignment; the
+// cluster's supervisor drives the same signal). Workers start with SIGHUP ignored until they
+// handle it, so one that is still starting is not killed by it (it reads the file after).
 
 #include <atomic>
 #include <string>
@@ -16,10 +22,20 @@
 
 namespace squall::worker {
 
+// Set in a worker started with LaunchOptions::environment.
+inline constexpr const char* kAssignmentEnv = "SQUALL_WORKER_ASSIGNMENT";
+inline constexpr const char* kIndexEnv = "SQUALL_WORKER_INDEX";
+inline constexpr const char* kKillWaitEnv = "SQUALL_WORKER_KILL_WAIT";
+
 struct LaunchOptions {
   int workers = 1;
-  std::string executable;               // the squall binary
-  std::vector<std::string> workerArgs;  // after `squall worker`: the file and its options
+  // How a worker starts: `executable worker ARGS --assignment PATH --index I --kill-wait K`
+  // (the squall binary), or with `environment`, `executable ARGS` with the assignment, index
+  // and kill wait in kAssignmentEnv, kIndexEnv and kKillWaitEnv (a user's own executable,
+  // squall::runTopology), so the user's arguments reach it unchanged.
+  std::string executable;
+  std::vector<std::string> workerArgs;
+  bool environment = false;
   std::string host = "127.0.0.1";
   double durationSecs = 0;  // 0: until a signal
   int killWaitSecs = 1;

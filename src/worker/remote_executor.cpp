@@ -10,7 +10,7 @@ constexpr int64_t kIdleSleepNs = 1'000'000;
 RemoteExecutor::RemoteExecutor(internal::TopologyRuntime& rt, internal::ExecutorPlan plan,
                                size_t index, size_t count, Transport& transport,
                                Transport::Peer& peer)
-    : Executor(rt, std::move(plan), index, count), transport_(transport), peer_(peer) {}
+    : Executor(rt, std::move(plan), index, count), transport_(transport), peer_(&peer) {}
 
 RemoteExecutor::~RemoteExecutor() {
   join();
@@ -32,7 +32,7 @@ void RemoteExecutor::run() {
     return i;
   };
   while (!stopRequested()) {
-    if (backPressure() || !transport_.writable(peer_)) {
+    if (backPressure() || !transport_.writable(*peer_.load())) {
       idle(kIdleSleepNs);
       continue;
     }
@@ -64,7 +64,7 @@ void RemoteExecutor::run() {
           "over the frame bound; dropped",
           rt_.plan->name, plan_.startTask, plan_.endTask, plan_.componentId, w.size());
     } else {
-      transport_.send(peer_, w.buffer(), tuples);
+      transport_.send(*peer_.load(), w.buffer(), tuples);
     }
     w.clear();
   }

@@ -26,12 +26,14 @@ class RemoteExecutor : public internal::Executor {
     if (backPressure_.exchange(on) && !on) queue().wake();
   }
   bool backPressure() const { return backPressure_.load(std::memory_order_relaxed); }
+  // I/O thread: the executor moved to another worker.
+  void setPeer(Transport::Peer& peer) { peer_.store(&peer); }
 
  private:
   void run() override;
 
   Transport& transport_;
-  Transport::Peer& peer_;
+  std::atomic<Transport::Peer*> peer_;
   std::atomic<bool> backPressure_{false};
 };
 

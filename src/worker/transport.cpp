@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -92,6 +93,17 @@ bool resolve(const WorkerAddress& a, sockaddr_in& out) {
   return true;
 }
 
+// The abstract unix socket of the worker listening on `a`: named after its TCP port, which it
+// holds, so no other live worker has the name; it vanishes with the process.
+socklen_t localAddress(const std::string& topologyId, const WorkerAddress& a, sockaddr_un& out) {
+  std::memset(&out, 0, sizeof out);
+  out.sun_family = AF_UNIX;
+  std::string name = fmt::format("squall/{}/{}:{}", topologyId, a.host, a.port);
+  name.resize(std::min(name.size(), sizeof out.sun_path - 1));
+  std::memcpy(out.sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
+  return static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+}
+
 // Whole small frames on a socket that has just connected: its buffer has room.
 bool writeAll(int fd, const std::string& s) {
   size_t done = 0;
@@ -116,6 +128,7 @@ Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime&
       streams_(plan_),
       fingerprint_(planFingerprint(plan_)),
       pool_(std::make_unique<internal::TuplePool>(4096)) {
+  latest_ = assignment_;
   workerOfTask_.assign(plan_.numTasks() + 1, -1);
   for (const auto& [id, cp] : plan_.components) {
     for (const auto& ep : cp.executors) {
@@ -142,6 +155,7 @@ Transport::~Transport() {
     if (c->fd >= 0) ::close(c->fd);
   }
   if (listenFd_ >= 0) ::close(listenFd_);
+  if (localListenFd_ >= 0) ::close(localListenFd_);
   if (wakeFd_ >= 0) ::close(wakeFd_);
   for (auto& in : inbound_) {
     for (auto* d : in.overflow) detail::release(d);
@@ -161,7 +175,18 @@ void Transport::listen() {
     throw std::runtime_error(fmt::format("worker {} cannot listen on {}:{}: {}", self_, me.host,
                                          me.port, std::strerror(errno)));
   }
-  spdlog::info("worker {} listening on {}:{}", self_, me.host, me.port);
+  if (assignment_.localSockets) {
+    sockaddr_un local;
+    socklen_t len = localAddress(assignment_.topologyId, me, local);
+    localListenFd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (::bind(localListenFd_, reinterpret_cast<sockaddr*>(&local), len) != 0 ||
+        ::listen(localListenFd_, 64) != 0) {
+      throw std::runtime_error(fmt::format("worker {} cannot listen on its unix socket: {}", self_,
+                                           std::strerror(errno)));
+    }
+  }
+  spdlog::info("worker {} listening on {}:{}{}", self_, me.host, me.port,
+               assignment_.localSockets ? " (and a unix socket for workers on this host)" : "");
 }
 
 std::unique_ptr<internal::Executor> Transport::makeRemoteExecutor(internal::TopologyRuntime& rt,
@@ -205,6 +230,83 @@ bool Transport::allConnected() const {
     if (p && !p->up.load()) return false;
   }
   return true;
+}
+
+std::string Transport::reassign(const Assignment& next) {
+  std::lock_guard lock(reassignMu_);
+  const Assignment& cur = latest_;
+  if (next.topologyId != cur.topologyId || next.secret != cur.secret) {
+    return fmt::format("it is for topology '{}' or has another secret", next.topologyId);
+  }
+  if (next.workers.size() != cur.workers.size()) {
+    return fmt::format("it has {} workers instead of {}", next.workers.size(), cur.workers.size());
+  }
+  const WorkerAddress& a = cur.workers[static_cast<size_t>(self_)];
+  const WorkerAddress& b = next.workers[static_cast<size_t>(self_)];
+  if (a.host != b.host || a.port != b.port) {
+    return fmt::format("it moves this worker to {}:{}", b.host, b.port);
+  }
+  for (const auto& [id, cp] : plan_.components) {
+    for (const auto& ep : cp.executors) {
+      int was = cur.workerOf(ep.startTask), is = next.workerOf(ep.startTask);
+      if (is < 0 || is >= static_cast<int>(next.workers.size())) {
+        return fmt::format("it gives executor [{}-{}] of '{}' to no worker", ep.startTask,
+                           ep.endTask, id);
+      }
+      if (was != is && (was == self_ || is == self_)) {
+        return fmt::format("it moves executor [{}-{}] of '{}' from worker {} to worker {}",
+                           ep.startTask, ep.endTask, id, was, is);
+      }
+    }
+  }
+  latest_ = next;
+  pending_ = next;
+  wakeIo();
+  return "";
+}
+
+void Transport::applyReassignment() {
+  std::optional<Assignment> next;
+  {
+    std::lock_guard lock(reassignMu_);
+    next.swap(pending_);
+  }
+  if (!next) return;
+  for (size_t i = 0; i < next->workers.size(); ++i) {
+    if (static_cast<int>(i) == self_) continue;
+    WorkerAddress& was = assignment_.workers[i];
+    const WorkerAddress& is = next->workers[i];
+    if (was.host == is.host && was.port == is.port) continue;
+    spdlog::info("worker {}: worker {} moved from {}:{} to {}:{}", self_, i, was.host, was.port,
+                 is.host, is.port);
+    was = is;
+    Peer& p = *peers_[i];
+    // The lower index connects: to the new address at once. A higher peer (which connects
+    // to us) replaces its connection when it comes back; its old one dies with it.
+    if (p.index > self_) {
+      if (p.conn) closeConn(*p.conn, "it moved", false);
+      p.backoffMs = 0;
+      p.nextConnectNs = 0;
+    }
+  }
+  for (const auto& [start, w] : next->executorWorker) {
+    int was = assignment_.workerOf(start);
+    if (was == w) continue;
+    auto it = proxies_.find(start);
+    if (it == proxies_.end()) continue;  // checked by reassign(): never one of ours
+    RemoteExecutor* proxy = it->second;
+    auto& from = peers_[static_cast<size_t>(was)]->proxies;
+    from.erase(std::remove(from.begin(), from.end(), proxy), from.end());
+    Peer& to = *peers_[static_cast<size_t>(w)];
+    to.proxies.push_back(proxy);
+    proxy->setPeer(to);
+    proxy->setBackPressure(false);
+    for (int t = proxy->plan().startTask; t <= proxy->plan().endTask; ++t) workerOfTask_[t] = w;
+    spdlog::info("worker {}: executor [{}-{}] of '{}' moved from worker {} to worker {}", self_,
+                 proxy->plan().startTask, proxy->plan().endTask, proxy->plan().componentId, was, w);
+  }
+  assignment_.executorWorker = next->executorWorker;
+  assignment_.heartbeatDir = next->heartbeatDir;
 }
 
 TransportStats Transport::stats() const {
@@ -257,18 +359,23 @@ void Transport::flushOut(Peer& p) {
   }
 }
 
-void Transport::acceptOne() {
-  sockaddr_in from{};
+void Transport::acceptOne(int listenFd) {
+  sockaddr_storage from{};
   socklen_t len = sizeof from;
   int fd =
-      ::accept4(listenFd_, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      ::accept4(listenFd, reinterpret_cast<sockaddr*>(&from), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
   if (fd < 0) return;
-  setNoDelay(fd);
   auto c = std::make_unique<Conn>();
   c->fd = fd;
-  char host[INET_ADDRSTRLEN] = "?";
-  inet_ntop(AF_INET, &from.sin_addr, host, sizeof host);
-  c->name = fmt::format("{}:{}", host, ntohs(from.sin_port));
+  if (from.ss_family == AF_INET) {
+    setNoDelay(fd);
+    const auto& in = reinterpret_cast<const sockaddr_in&>(from);
+    char host[INET_ADDRSTRLEN] = "?";
+    inet_ntop(AF_INET, &in.sin_addr, host, sizeof host);
+    c->name = fmt::format("{}:{}", host, ntohs(in.sin_port));
+  } else {
+    c->name = "a unix socket";
+  }
   c->state = Conn::State::AwaitHello;
   c->deadlineNs = nowNs() + kHandshakeTimeoutNs;
   Challenge ch;
@@ -286,15 +393,26 @@ void Transport::acceptOne() {
 void Transport::connectTo(int index) {
   Peer& p = *peers_[static_cast<size_t>(index)];
   const WorkerAddress& a = assignment_.workers[static_cast<size_t>(index)];
+  // On this host (the same address as ours) by its unix socket when the assignment says so.
+  bool local =
+      assignment_.localSockets && a.host == assignment_.workers[static_cast<size_t>(self_)].host;
+  int fd = ::socket(local ? AF_UNIX : AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   sockaddr_in addr;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0 || !resolve(a, addr)) {
+  sockaddr_un localAddr;
+  socklen_t len = 0;
+  if (local) {
+    len = localAddress(assignment_.topologyId, a, localAddr);
+  } else if (resolve(a, addr)) {
+    len = sizeof addr;
+  }
+  if (fd < 0 || len == 0) {
     if (fd >= 0) ::close(fd);
     p.nextConnectNs = nowNs() + kMaxBackoffMs * 1'000'000LL;
     return;
   }
-  setNoDelay(fd);
-  int rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (!local) setNoDelay(fd);
+  int rc = local ? ::connect(fd, reinterpret_cast<sockaddr*>(&localAddr), len)
+                 : ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
   if (rc != 0 && errno != EINPROGRESS) {
     ::close(fd);
     p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
@@ -627,6 +745,7 @@ void Transport::run() {
   std::vector<pollfd> fds;
   std::vector<Conn*> polled;
   while (!stop_.load()) {
+    applyReassignment();
     int64_t now = nowNs();
     for (auto& p : peers_) {
       if (p && p->index > self_ && !p->conn && now >= p->nextConnectNs) connectTo(p->index);
@@ -643,6 +762,7 @@ void Transport::run() {
     polled.clear();
     fds.push_back({wakeFd_, POLLIN, 0});
     fds.push_back({listenFd_, POLLIN, 0});
+    fds.push_back({localListenFd_, POLLIN, 0});  // ignored by poll when -1
     bool reading = overflowTuples_ < kMaxOverflowTuples;
     for (auto& c : conns_) {
       short events = reading ? POLLIN : 0;
@@ -664,16 +784,17 @@ void Transport::run() {
       uint64_t v;
       [[maybe_unused]] auto r = ::read(wakeFd_, &v, sizeof v);
     }
-    if (fds[1].revents & POLLIN) {
+    for (int l = 1; l <= 2; ++l) {
+      if (!(fds[static_cast<size_t>(l)].revents & POLLIN)) continue;
       for (int i = 0; i < 16; ++i) {
         size_t before = conns_.size();
-        acceptOne();
+        acceptOne(fds[static_cast<size_t>(l)].fd);
         if (conns_.size() == before) break;
       }
     }
     for (size_t k = 0; k < polled.size(); ++k) {
       Conn& c = *polled[k];
-      short re = fds[k + 2].revents;
+      short re = fds[k + 3].revents;
       if (c.closed || !re) continue;
       if (c.state == Conn::State::Connecting) {
         int err = 0;

@@ -25,6 +25,12 @@
 // HMAC. Until then frames are bounded to 4 KiB and only handshake frames are accepted; any
 // malformed frame, failed proof or invalid content closes that connection with a logged error.
 //
+// Reassignment: reassign() (any thread) hands a new assignment of the same topology to the I/O
+// thread: a peer whose address changed is disconnected and connected again at once at the new
+// one; a stand-in for an executor that moved between two other workers sends to its new worker.
+// Meanwhile tuples for a peer that is not connected are dropped (acking replays them), so
+// nothing waits without bound.
+//
 // Lifetime: built by the worker after its RunningTopology (whose runtime it reads), listen()
 // before the topology starts, start() after, stop() before the topology's executors stop.
 
@@ -34,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -88,6 +95,10 @@ class Transport {
   void stop();
   // True once every other worker is connected and authenticated.
   bool allConnected() const;
+  // Any thread. "" when `next` can be applied while this worker runs (and it will be, on the
+  // I/O thread); otherwise why not: another topology or secret, another number of workers, or
+  // this worker's own address or executors changed (the worker must then be restarted).
+  std::string reassign(const Assignment& next);
   TransportStats stats() const;
 
   // The placement hook: a stand-in for an executor another worker runs.
@@ -106,7 +117,7 @@ class Transport {
  private:
   struct Conn;
   void run();
-  void acceptOne();
+  void acceptOne(int listenFd);
   void connectTo(int peer);
   void onReadable(Conn& c);
   void onFrame(Conn& c, const FrameReader::Frame& f);
@@ -115,6 +126,7 @@ class Transport {
   void handleBatch(Conn& c, WireReader& r);
   void handleBackPressure(Conn& c, WireReader& r);
   void drainOverflows();
+  void applyReassignment();
   struct Inbound;
   // Pushes what one frame brought for executor `i`; true when its backpressure changed.
   bool pushInbound(size_t i);
@@ -134,10 +146,15 @@ class Transport {
   std::vector<std::unique_ptr<Peer>> peers_;  // index = worker index; null for self
   std::map<int, RemoteExecutor*> proxies_;    // by executor start task
   int listenFd_ = -1;
+  int localListenFd_ = -1;  // the unix socket, with Assignment::localSockets
   int wakeFd_ = -1;
   std::vector<std::unique_ptr<Conn>> conns_;  // I/O thread only
   std::thread io_;
   std::atomic<bool> stop_{false};
+  // The last assignment accepted by reassign(), and the one the I/O thread has yet to apply.
+  std::mutex reassignMu_;
+  Assignment latest_;
+  std::optional<Assignment> pending_;
 
   // Inbound, I/O thread only: per local executor (by executor index), what its queue refused.
   struct Inbound {

@@ -64,6 +64,32 @@ void Worker::stop(int waitSecs) {
   topology_.reset();
 }
 
+std::string Worker::reassign(const Assignment& next) {
+  std::string why = transport_->reassign(next);
+  if (why.empty()) assignment_ = next;
+  return why;
+}
+
+bool Worker::reloadAssignment(const std::string& path) {
+  Assignment next;
+  try {
+    next = readAssignment(path);
+  } catch (const std::exception& e) {
+    spdlog::error("worker {}: keeping its assignment: {}", index_, e.what());
+    return true;
+  }
+  std::string why = reassign(next);
+  if (!why.empty()) {
+    spdlog::error(
+        "worker {}: cannot follow the new assignment {} while running: {}; stopping "
+        "to be restarted",
+        index_, path, why);
+    return false;
+  }
+  spdlog::info("worker {}: assignment {} read again", index_, path);
+  return true;
+}
+
 void Worker::heartbeat() const {
   if (assignment_.heartbeatDir.empty()) return;
   TransportStats s = transport_->stats();

@@ -1,7 +1,9 @@
 """`squall run --workers N`: a topology in N worker processes over TCP loopback.
 
-Groupings, acking with failures, a worker killed with -9, Python components in every worker,
-and a stray connection without the topology's secret. Every test runs until the sequence
+Groupings, acking with failures, a worker killed with -9 (restarted on its port, or on another
+when its port is taken: the others follow), Python components in every worker, a stray
+connection without the topology's secret, and a C++ program that runs its own workers
+(squall::runTopology, examples/two_workers.cpp). Every test runs until the sequence
 spout reports that each of its ids was acked (exactly once), with a deadline.
 """
 
@@ -30,10 +32,12 @@ class Run:
     """A `squall run --workers N` whose merged output is read by a thread, so tests can wait
     for lines while the processes keep writing."""
 
-    def __init__(self, squall, path, workers, *extra):
+    def __init__(self, squall, path, workers, *extra, argv=None):
+        if argv is None:
+            argv = [squall.binary, "run", rel(path), "--workers", str(workers), "--kill-wait",
+                    "0", *extra]
         self.proc = subprocess.Popen(
-            [squall.binary, "run", rel(path), "--workers", str(workers), "--kill-wait", "0",
-             *extra],
+            argv,
             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             start_new_session=True)
         self.lines = []
@@ -86,7 +90,7 @@ class Run:
 @pytest.fixture
 def runs():
     started = []
-    yield lambda *a: started.append(Run(*a)) or started[-1]
+    yield lambda *a, **k: started.append(Run(*a, **k)) or started[-1]
     for r in started:
         r.stop()
 
@@ -207,3 +211,70 @@ def test_stray_connection_without_the_secret_is_refused(squall, runs):
     _, m = run.wait_for(COMPLETE.pattern)
     assert m.group(2) == "0"
     assert run.stop() == 0
+
+
+def test_restarted_worker_moves_when_its_port_is_taken_and_the_others_follow(squall, runs):
+    run = runs(squall, os.path.join(WORKERS, "steady.yaml"), 2)
+    pids = worker_pids(run, 2)
+    victim, host, port = pids[1]  # worker 0 connects to it: it must learn the new port
+    run.wait_for(r"RECORD component=\S+ task=\d+ pid={} ".format(victim))
+    os.kill(victim, signal.SIGKILL)
+    killed_line = len(run.lines)
+    # Take its port as soon as the kernel frees it (the launcher waits 0.1 s to restart it).
+    holder = socket.socket()
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        end = time.monotonic() + 10
+        while True:
+            try:
+                holder.bind((host, port))
+                holder.listen(1)
+                break
+            except OSError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.001)
+        _, m = run.wait_for(r"worker 1: port {} is taken; moving it to (\d+)".format(port),
+                            start=killed_line)
+        new_port = int(m.group(1))
+        run.wait_for(r"worker 0: worker 1 moved from [\d.]+:{} to [\d.]+:{}".format(
+            port, new_port), start=killed_line)
+        i, m = run.wait_for(r"worker 1 restarted \(pid (\d+)\)", start=killed_line)
+        run.wait_for(r"RECORD component=\S+ task=\d+ pid={} ".format(m.group(1)), start=i)
+        _, m = run.wait_for(COMPLETE.pattern)
+        assert m.group(1) == "1500" and m.group(2) == "0", m.group(0)
+        assert run.stop() == 0
+    finally:
+        holder.close()
+
+
+def example_binary(squall, name):
+    """An example program built beside this squall (build/PRESET/examples/NAME)."""
+    build = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(squall.binary))))
+    path = os.path.join(build, "examples", name)
+    if not os.access(path, os.X_OK):
+        pytest.skip("{} is not built".format(path))
+    return path
+
+
+def test_cpp_program_runs_its_own_workers(squall, runs):
+    workers = 2
+    binary = example_binary(squall, "two_workers")
+    run = runs(None, None, workers, argv=[binary, "--sentences", "300", "--fail-percent", "10",
+                                          "--workers", str(workers), "--kill-wait", "0"])
+    _, m = run.wait_for(r"ALL ACKED sentences=(\d+) duplicates=(\d+) replays=(\d+)")
+    sentences, duplicates, replays = map(int, m.groups())
+    assert sentences == 300 and duplicates == 0, m.group(0)
+    assert replays > 0, "10% of the sentences fail once: they must have been replayed"
+    pids = worker_pids(run, workers)
+    # The workers are copies of the program itself.
+    for pid, _, _ in pids.values():
+        assert os.path.realpath("/proc/{}/exe".format(pid)) == os.path.realpath(binary)
+    assert run.stop() == 0, run.text()[-3000:]
+    counts = re.findall(r"COUNT task=(\d+) pid=(\d+) word=(\S+)", run.text())
+    by_word = collections.defaultdict(set)
+    for task, pid, word in counts:
+        by_word[word].add(task)
+    # Fields grouping across the workers: each word counted by one task, the tasks in both.
+    assert len(by_word) == 27 and all(len(t) == 1 for t in by_word.values()), by_word
+    assert {int(pid) for _, pid, _ in counts} == {pid for pid, _, _ in pids.values()}
