@@ -226,6 +226,32 @@ TEST(ZkClient, ExpiredSessionIsReplacedWithEphemeralsAndWatches) {
   EXPECT_EQ(zk->get("/watched"), "b");
 }
 
+TEST(ZkClient, WatchWhoseNodeChangedWhileTheSessionWasLostFiresOnRecovery) {
+  auto zk = zkConnect(zkOptions());
+  auto other = zkConnect(zkOptions());
+  zk->create("/data", "a");
+  zk->create("/dir", "");
+  zk->create("/unchanged", "u");
+  Events data, kids, quiet;
+  zk->get("/data", recordTo(data));
+  zk->children("/dir", recordTo(kids));
+  zk->get("/unchanged", recordTo(quiet));
+  // Expired is told before the watches are set again: changes made here fall in the gap
+  // between the old session's watches and the new one's, which no server watch would report.
+  zk->addSessionListener([&](SessionEvent e) {
+    if (e != SessionEvent::Expired) return;
+    other->set("/data", "b");
+    other->create("/dir/child", "");
+  });
+  endSessionFromAnotherHandle(zk->options(), zk->sessionCredentials());
+  ASSERT_TRUE(waitFor([&] { return data.size() == 1 && kids.size() == 1; }, 30s));
+  EXPECT_EQ(data.all()[0].first, WatchEvent::Type::Changed);
+  EXPECT_EQ(kids.all()[0].first, WatchEvent::Type::Children);
+  EXPECT_EQ(quiet.size(), 0u);  // set again, and silent until its node changes
+  other->set("/unchanged", "v");
+  ASSERT_TRUE(waitFor([&] { return quiet.size() == 1; }));
+}
+
 TEST(ZkClient, ServerRestartMidRunResumesTheSameSession) {
   auto zk = zkConnect(zkOptions());
   Seen<SessionEvent> session;
