@@ -11,7 +11,8 @@
 //
 // Threads: start()/stop() from the owner; the callback runs on the ZkClient's event thread (or
 // the thread calling start()), never concurrently with itself. Lifetime: stop() (or the
-// destructor) withdraws; the ZkClient must outlive the elector.
+// destructor) withdraws; the ZkClient must outlive the elector. Stop the elector before closing
+// its client: close() ends the session (another candidate leads at once) but tells no one.
 
 #include <functional>
 #include <memory>
