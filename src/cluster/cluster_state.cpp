@@ -66,14 +66,28 @@ std::vector<std::string> childrenOrEmpty(ZkClient& zk, const std::string& path, 
   }
 }
 
-// The sequence number ZooKeeper appended (the last 10 digits).
-int64_t sequenceOf(const std::string& name) {
-  if (name.size() < 10) return -1;
+// A node's data decoded, or nullopt when there is no node.
+template <class Decode>
+auto readNode(ZkClient& zk, const std::string& path, Decode decode, Watcher w = {})
+    -> std::optional<decltype(decode(std::string(), path))> {
+  auto data = zk.get(path, std::move(w));
+  if (!data) return std::nullopt;
+  return decode(*data, path);
+}
+
+// The first write creates the ephemeral node, later ones update it.
+void upsertEphemeral(ZkClient& zk, const std::string& path, const std::string& data) {
   try {
-    return std::stoll(name.substr(name.size() - 10));
-  } catch (const std::exception&) {
-    return -1;
+    zk.set(path, data);
+    return;
+  } catch (const ZkError& e) {
+    if (!e.noNode()) throw;
   }
+  zk.create(path, data, CreateMode::Ephemeral);
+}
+
+bool bySequence(const std::string& a, const std::string& b) {
+  return sequenceNumber(a) < sequenceNumber(b);
 }
 
 }  // namespace
@@ -132,10 +146,7 @@ void ClusterState::updateStorm(const std::string& id, const StormBase& base) {
 }
 
 std::optional<StormBase> ClusterState::stormBase(const std::string& id, Watcher watcher) {
-  std::string path = sub(kStorms, id);
-  auto data = zk_.get(path, std::move(watcher));
-  if (!data) return std::nullopt;
-  return stormBaseFromJson(*data, path);
+  return readNode(zk_, sub(kStorms, id), stormBaseFromJson, std::move(watcher));
 }
 
 std::vector<std::string> ClusterState::activeStorms(Watcher watcher) {
@@ -161,10 +172,7 @@ void ClusterState::setAssignment(const std::string& id, const Assignment& a) {
 }
 
 std::optional<Assignment> ClusterState::assignmentInfo(const std::string& id, Watcher watcher) {
-  std::string path = sub(kAssignments, id);
-  auto data = zk_.get(path, std::move(watcher));
-  if (!data) return std::nullopt;
-  return assignmentFromJson(*data, path);
+  return readNode(zk_, sub(kAssignments, id), assignmentFromJson, std::move(watcher));
 }
 
 std::vector<std::string> ClusterState::assignments(Watcher watcher) {
@@ -179,22 +187,11 @@ void ClusterState::removeAssignment(const std::string& id) {
 
 void ClusterState::supervisorHeartbeat(const std::string& supervisorId,
                                        const SupervisorInfo& info) {
-  std::string path = sub(kSupervisors, supervisorId, "supervisor id");
-  std::string data = toJson(info);
-  try {
-    zk_.set(path, data);
-    return;
-  } catch (const ZkError& e) {
-    if (!e.noNode()) throw;
-  }
-  zk_.create(path, data, CreateMode::Ephemeral);
+  upsertEphemeral(zk_, sub(kSupervisors, supervisorId, "supervisor id"), toJson(info));
 }
 
 std::optional<SupervisorInfo> ClusterState::supervisorInfo(const std::string& supervisorId) {
-  std::string path = sub(kSupervisors, supervisorId, "supervisor id");
-  auto data = zk_.get(path);
-  if (!data) return std::nullopt;
-  return supervisorInfoFromJson(*data, path);
+  return readNode(zk_, sub(kSupervisors, supervisorId, "supervisor id"), supervisorInfoFromJson);
 }
 
 std::vector<std::string> ClusterState::supervisors(Watcher watcher) {
@@ -210,10 +207,8 @@ void ClusterState::workerHeartbeat(const std::string& id, const std::string& nod
 
 std::optional<WorkerHeartbeat> ClusterState::getWorkerHeartbeat(const std::string& id,
                                                                 const std::string& node, int port) {
-  std::string path = joinPath(sub(kWorkerbeats, id), beatName(node, port));
-  auto data = zk_.get(path);
-  if (!data) return std::nullopt;
-  return workerHeartbeatFromJson(*data, path);
+  return readNode(zk_, joinPath(sub(kWorkerbeats, id), beatName(node, port)),
+                  workerHeartbeatFromJson);
 }
 
 std::vector<std::string> ClusterState::heartbeatStorms() {
@@ -235,18 +230,14 @@ void ClusterState::reportError(const std::string& id, const std::string& compone
   upsert(zk_, joinPath(sub(kErrors, id), urlEncode(component) + "-last-error"), data);
   auto kids = childrenOrEmpty(zk_, dir);
   if (kids.size() <= kErrorsKept) return;
-  std::sort(kids.begin(), kids.end(), [](const std::string& a, const std::string& b) {
-    return sequenceOf(a) < sequenceOf(b);
-  });
+  std::sort(kids.begin(), kids.end(), bySequence);
   for (size_t i = 0; i + kErrorsKept < kids.size(); ++i) zk_.remove(joinPath(dir, kids[i]));
 }
 
 std::vector<ErrorInfo> ClusterState::errors(const std::string& id, const std::string& component) {
   std::string dir = joinPath(sub(kErrors, id), urlEncode(component));
   auto kids = childrenOrEmpty(zk_, dir);
-  std::sort(kids.begin(), kids.end(), [](const std::string& a, const std::string& b) {
-    return sequenceOf(a) < sequenceOf(b);
-  });
+  std::sort(kids.begin(), kids.end(), bySequence);
   std::vector<ErrorInfo> out;
   for (const auto& k : kids) {
     std::string path = joinPath(dir, k);
@@ -257,10 +248,8 @@ std::vector<ErrorInfo> ClusterState::errors(const std::string& id, const std::st
 
 std::optional<ErrorInfo> ClusterState::lastError(const std::string& id,
                                                  const std::string& component) {
-  std::string path = joinPath(sub(kErrors, id), urlEncode(component) + "-last-error");
-  auto data = zk_.get(path);
-  if (!data) return std::nullopt;
-  return errorInfoFromJson(*data, path);
+  return readNode(zk_, joinPath(sub(kErrors, id), urlEncode(component) + "-last-error"),
+                  errorInfoFromJson);
 }
 
 // --- blobstore ----------------------------------------------------------------------------------
@@ -314,15 +303,7 @@ void ClusterState::removeBlob(const std::string& key) {
 // --- nimbuses -----------------------------------------------------------------------------------
 
 void ClusterState::addNimbusHost(const std::string& hostPort, const NimbusSummary& summary) {
-  std::string path = sub(kNimbuses, hostPort, "nimbus host:port");
-  std::string data = toJson(summary);
-  try {
-    zk_.set(path, data);
-    return;
-  } catch (const ZkError& e) {
-    if (!e.noNode()) throw;
-  }
-  zk_.create(path, data, CreateMode::Ephemeral);
+  upsertEphemeral(zk_, sub(kNimbuses, hostPort, "nimbus host:port"), toJson(summary));
 }
 
 std::vector<NimbusSummary> ClusterState::nimbuses() {
@@ -341,10 +322,7 @@ void ClusterState::setCredentials(const std::string& id, const Credentials& c) {
 }
 
 std::optional<Credentials> ClusterState::credentials(const std::string& id, Watcher watcher) {
-  std::string path = sub(kCredentials, id);
-  auto data = zk_.get(path, std::move(watcher));
-  if (!data) return std::nullopt;
-  return credentialsFromJson(*data, path);
+  return readNode(zk_, sub(kCredentials, id), credentialsFromJson, std::move(watcher));
 }
 
 }  // namespace squall::cluster

@@ -12,15 +12,6 @@ namespace squall::cluster {
 
 namespace {
 
-int64_t sequenceOf(const std::string& name) {
-  if (name.size() < 10) return -1;
-  try {
-    return std::stoll(name.substr(name.size() - 10));
-  } catch (const std::exception&) {
-    return -1;
-  }
-}
-
 // Candidates in election order; names without a sequence number are not candidates.
 std::vector<std::string> candidates(ZkClient& zk, const std::string& lockPath) {
   std::vector<std::string> kids;
@@ -30,9 +21,9 @@ std::vector<std::string> candidates(ZkClient& zk, const std::string& lockPath) {
     if (e.noNode()) return {};
     throw;
   }
-  std::erase_if(kids, [](const std::string& k) { return sequenceOf(k) < 0; });
+  std::erase_if(kids, [](const std::string& k) { return sequenceNumber(k) < 0; });
   std::sort(kids.begin(), kids.end(), [](const std::string& a, const std::string& b) {
-    return sequenceOf(a) < sequenceOf(b);
+    return sequenceNumber(a) < sequenceNumber(b);
   });
   return kids;
 }

@@ -93,6 +93,16 @@ std::string ZkOptions::connectString() const {
   return s;
 }
 
+int64_t sequenceNumber(const std::string& name) {
+  if (name.size() < 10) return -1;
+  int64_t n = 0;
+  for (size_t i = name.size() - 10; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9') return -1;
+    n = n * 10 + (name[i] - '0');
+  }
+  return n;
+}
+
 std::string joinPath(const std::string& parent, const std::string& child) {
   if (parent.empty() || parent == "/") return "/" + child;
   return parent + "/" + child;
@@ -460,18 +470,6 @@ class ZkClient::Impl {
       }
     }
     std::vector<std::pair<Watcher, WatchEvent>> fire;
-    auto dropData = [&](const std::string& p, uint64_t id) {
-      std::lock_guard lk(mu);
-      auto& v = dataWatches[p];
-      std::erase_if(v, [&](const DataWatch& w) { return w.id == id; });
-      if (v.empty()) dataWatches.erase(p);
-    };
-    auto dropChild = [&](const std::string& p, uint64_t id) {
-      std::lock_guard lk(mu);
-      auto& v = childWatches[p];
-      std::erase_if(v, [&](const ChildWatch& w) { return w.id == id; });
-      if (v.empty()) childWatches.erase(p);
-    };
     for (auto& [p, w] : data) {
       Stat st{};
       int rc = call("exists", p, [&](zhandle_t* h) { return zoo_exists(h, p.c_str(), 1, &st); });

@@ -152,6 +152,10 @@ class ZkClient {
 void endSessionFromAnotherHandle(const ZkOptions& options,
                                  const std::pair<int64_t, std::string>& credentials);
 
+// The sequence number ZooKeeper appended to a sequential node's name (its last 10 digits), or
+// -1 when the name has none.
+int64_t sequenceNumber(const std::string& name);
+
 // "a/b" joined as "/a/b"; parent("/a/b") = "/a".
 std::string joinPath(const std::string& parent, const std::string& child);
 
