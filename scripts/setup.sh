@@ -8,7 +8,8 @@
 #                                # virtualenv for the packaging tests
 #
 # The demo runs in local mode, so it leaves out what only the tests use: clang and its
-# sanitizer runtime (fuzzing), ZooKeeper (its server needs a Java runtime), kcat, pytest.
+# sanitizer runtime (fuzzing), the ZooKeeper server and its Java runtime (the binary links only
+# the C client, libzookeeper-mt), kcat, pytest.
 set -euo pipefail
 
 profile="${1:-test}"
@@ -19,12 +20,13 @@ demo=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev libssl-dev
+  libzookeeper-mt-dev
   python3
 )
 test=(
   "${demo[@]}"
   git clang-format clang libclang-rt-14-dev libasio-dev
-  libzookeeper-mt-dev zookeeper
+  zookeeper default-jre-headless
   python3-pytest python3-msgpack python3-yaml
   kcat nodejs
   lintian python3-venv python3-wheel-whl

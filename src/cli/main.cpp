@@ -10,6 +10,7 @@
 //   squall describe FILE [--dot]
 //   squall classes
 //   squall dev-kafka ...   (a development Kafka cluster, when built with src/kafka)
+//   squall dev-cluster ... (a development cluster: ZooKeeper for now; src/cluster)
 //   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
 //              launch commands for Flux files (cli/storm_forms.h)
 //
@@ -29,6 +30,7 @@
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
+#include "cluster/dev_cluster.h"
 #include "flux/builtins.h"
 #include "flux/check.h"
 #include "flux/describe.h"
@@ -242,6 +244,9 @@ int main(int argc, char** argv) {
   }
 #endif
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] %v");
+  if (argc >= 2 && std::string(argv[1]) == "dev-cluster") {
+    return cluster::devClusterMain(std::vector<std::string>(argv + 2, argv + argc));
+  }
 
   CLI::App app{
       "squall: run Apache Storm topologies written as Flux YAML or Python (streamparse "
@@ -317,6 +322,9 @@ int main(int argc, char** argv) {
 #ifdef SQUALL_HAVE_KAFKA
   app.add_subcommand("dev-kafka", "Run a development Kafka cluster (squall dev-kafka --help)");
 #endif
+
+  app.add_subcommand("dev-cluster",
+                     "Run a development cluster on this machine (squall dev-cluster --help)");
 
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");

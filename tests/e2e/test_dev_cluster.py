@@ -1,0 +1,146 @@
+"""`squall dev-cluster`: a real ZooKeeper server on loopback, its address and storm.yaml printed,
+stopped cleanly on SIGTERM/Ctrl-C with no Java left behind, even when squall is killed; and the
+ZooKeeper fixture other e2e tests use (zookeeper_server.py)."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+
+import pytest
+import yaml
+
+from zookeeper_server import four_letter_word, missing_requirements, zookeeper  # noqa: F401
+
+START_DEADLINE_SECS = 90  # Java under a loaded machine, and an ASan build of squall
+
+
+@pytest.fixture(autouse=True)
+def needs_zookeeper():
+    why = missing_requirements()
+    if why:
+        pytest.skip(why)
+
+
+def process_gone(pid):
+    """True when pid no longer runs (a zombie counts as gone: it runs nothing)."""
+    try:
+        with open("/proc/{}/stat".format(pid)) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def wait_until(cond, secs, what):
+    deadline = time.monotonic() + secs
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        time.sleep(0.05)
+    raise AssertionError("{} within {} s".format(what, secs))
+
+
+def start_dev_cluster(squall, *args):
+    """Starts `squall dev-cluster ARGS`; returns (process, printed settings)."""
+    proc = squall.start("dev-cluster", *args)
+    printed = {}
+    deadline = time.monotonic() + START_DEADLINE_SECS
+    lines = []
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml)=(.*)$", line.strip())
+        if m:
+            printed[m.group(1)] = m.group(2)
+        if line.startswith("storm.zookeeper.root:"):
+            return proc, printed
+    proc.kill()
+    out, err = proc.communicate(timeout=30)
+    raise AssertionError("dev-cluster did not print its storm.yaml; stdout:\n{}{}\nstderr:\n{}".format(
+        "".join(lines), out, err))
+
+
+def stop_cleanly(proc, sig):
+    proc.send_signal(sig)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise
+    assert proc.returncode == 0, err
+    assert "dev-cluster: stopped" in err
+    return err
+
+
+def test_dev_cluster_serves_prints_storm_yaml_and_stops_on_sigterm(squall, tmp_path):
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path))
+    try:
+        host, port = printed["zookeeper"].rsplit(":", 1)
+        assert host == "127.0.0.1"
+        port = int(port)
+        java = int(printed["zookeeper.pid"])
+        srvr = four_letter_word(port, "srvr")
+        assert "Mode: standalone" in srvr
+        # Storm's layout was made under /storm: the root and its eight subtrees at least.
+        nodes = int(re.search(r"Node count: (\d+)", srvr).group(1))
+        assert nodes >= 9, srvr
+
+        assert printed["storm.yaml"] == str(tmp_path / "storm.yaml")
+        conf = yaml.safe_load((tmp_path / "storm.yaml").read_text())
+        assert conf == {"storm.zookeeper.servers": ["127.0.0.1"],
+                        "storm.zookeeper.port": port, "storm.zookeeper.root": "/storm"}
+        cfg = (tmp_path / "zookeeper" / "zoo.cfg").read_text()
+        assert "clientPortAddress=127.0.0.1" in cfg
+        assert "admin.enableServer=false" in cfg
+        assert (tmp_path / "zookeeper" / "data" / "version-2").is_dir()
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    stop_cleanly(proc, signal.SIGTERM)
+    wait_until(lambda: process_gone(java), 30, "the ZooKeeper server did not stop")
+    assert four_letter_word(port, "srvr") == ""
+    # --dir is kept for the next run.
+    assert (tmp_path / "zookeeper" / "data").is_dir()
+
+
+def test_dev_cluster_ctrl_c_removes_its_temporary_directory(squall):
+    proc, printed = start_dev_cluster(squall)
+    directory = os.path.dirname(printed["storm.yaml"])
+    java = int(printed["zookeeper.pid"])
+    assert os.path.isdir(directory)
+    stop_cleanly(proc, signal.SIGINT)
+    wait_until(lambda: process_gone(java), 30, "the ZooKeeper server did not stop")
+    assert not os.path.exists(directory)
+
+
+def test_killed_dev_cluster_leaves_no_java(squall, tmp_path):
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path))
+    java = int(printed["zookeeper.pid"])
+    assert not process_gone(java)
+    proc.kill()
+    proc.communicate(timeout=30)
+    wait_until(lambda: process_gone(java), 30, "the ZooKeeper server outlived a killed squall")
+
+
+def test_dev_cluster_usage_errors(squall):
+    r = squall.run("dev-cluster", "--supervisors-please")
+    assert r.returncode == 2
+    assert "unknown option --supervisors-please" in r.stderr
+    assert "usage: squall dev-cluster" in r.stderr
+    r = squall.run("dev-cluster", "--zookeeper-port", "70000")
+    assert r.returncode == 2
+    assert "--zookeeper-port" in r.stderr
+
+
+def test_zookeeper_fixture_restarts_on_the_same_port(zookeeper):  # noqa: F811
+    assert four_letter_word(zookeeper.port, "ruok") == "imok"
+    port = zookeeper.port
+    zookeeper.stop()
+    assert four_letter_word(port, "srvr") == ""
+    zookeeper.start()
+    assert zookeeper.port == port
+    assert zookeeper.serving()
