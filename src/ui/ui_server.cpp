@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "runtime/local_cluster_impl.h"
+#include "ui/bounded_server.h"
 #include "ui/prometheus.h"
 #include "ui/topology_stats.h"
 
@@ -105,7 +106,7 @@ void UiServer::start() {
     stats_ = std::make_unique<TopologyStats>(*t);
     stormId_ = t->plan().stormId;
   }
-  http_ = std::make_unique<httplib::Server>();
+  http_ = std::make_unique<BoundedServer>();
   http_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   http_->set_read_timeout(5);
   http_->set_write_timeout(5);

@@ -189,6 +189,20 @@ def test_bad_paths_ids_and_hostile_requests(squall, run_ui):
         status = None  # the server may close the connection instead of answering
     conn.close()
     assert status in (None, 400, 431)
+
+    # Endless header lines: the server stops reading after a bounded amount (it answers 400
+    # and closes) instead of keeping them all.
+    sent = 0
+    with socket.create_connection(("127.0.0.1", ui.port), timeout=10) as s:
+        s.sendall(b"GET /api/v1/cluster/summary HTTP/1.1\r\nHost: x\r\n")
+        line = b"X-H: " + b"a" * 4000 + b"\r\n"
+        try:
+            while sent < 64 * 1024 * 1024:
+                s.sendall(line * 16)
+                sent += 16 * len(line)
+        except OSError:
+            pass
+    assert sent < 64 * 1024 * 1024, "the server kept reading header lines"
     assert ui.get("/api/v1/cluster/summary")["topologies"] == 1
 
 
