@@ -276,3 +276,31 @@ def test_read_only_refuses_actions(squall, run_ui):
 def test_ui_with_workers_is_refused(squall):
     r = squall.run("run", TEST_WORDS, "--workers", "2", "--ui", "0", "--duration", "1")
     assert r.returncode == 2 and "--ui" in r.stderr
+
+
+def test_ui_port_zero_logs_the_port_it_chose(squall):
+    import re
+    import selectors
+
+    proc = squall.start("run", TEST_WORDS, "--ui", "0", "--duration", "60", "--kill-wait", "0")
+    try:
+        sel = selectors.DefaultSelector()
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        sel.register(proc.stderr, selectors.EVENT_READ)
+        deadline = time.monotonic() + DEADLINE_SECS
+        port = None
+        while port is None:
+            assert time.monotonic() < deadline, "no UI log line"
+            for key, _ in sel.select(timeout=1):
+                line = key.fileobj.readline()
+                m = re.search(r"UI: Storm's REST API at http://127\.0\.0\.1:(\d+)/api/v1/", line)
+                if m:
+                    port = int(m.group(1))
+            assert proc.poll() is None, "squall exited"
+        ui = Ui(proc, port)
+        assert ui.get("/api/v1/topology/summary")["topologies"][0]["name"] == "test-words"
+        status, text = ui.request("/metrics")
+        assert status == 200 and "squall_emitted_total{" in text
+    finally:
+        proc.kill()
+        proc.communicate(timeout=DEADLINE_SECS)
