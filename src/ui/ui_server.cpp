@@ -13,6 +13,7 @@
 #include "ui/bounded_server.h"
 #include "ui/prometheus.h"
 #include "ui/topology_stats.h"
+#include "ui/web_assets.h"
 
 namespace squall::ui {
 
@@ -245,12 +246,12 @@ UiServer::Reply UiServer::route(const std::string& method, const std::vector<std
   auto requireGet = [&] {
     if (!get) throw ApiError(405, fmt::format("{} is not allowed here; use GET", method));
   };
-  if (path.empty()) {
+  // The web UI: its page at / and its files under /ui/, all from the binary.
+  if (path.empty() || (path.size() == 2 && path[0] == "ui")) {
     requireGet();
-    return Reply{200,
-                 "Squall: Storm's UI REST API under /api/v1/ (cluster/summary, topology/summary, "
-                 "topology/ID, ...), Prometheus metrics at /metrics.\n",
-                 "text/plain; charset=utf-8"};
+    const WebAsset* a = findWebAsset(path.empty() ? "/ui/index.html" : "/ui/" + path[1]);
+    if (!a) throw ApiError(404, fmt::format("no such file: /ui/{}", shortened(path[1])));
+    return Reply{200, std::string(a->body), std::string(a->contentType)};
   }
   if (path.size() == 1 && path[0] == "metrics") {
     requireGet();

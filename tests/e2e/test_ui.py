@@ -304,3 +304,52 @@ def test_ui_port_zero_logs_the_port_it_chose(squall):
     finally:
         proc.kill()
         proc.communicate(timeout=DEADLINE_SECS)
+
+
+def test_web_ui_is_served_and_renders_the_api(squall, run_ui, tmp_path):
+    """The page and its assets come from the binary (no other origin), and its render
+    functions, run in Node on this run's own API replies, draw every component."""
+    import shutil
+    import subprocess
+
+    ui = run_ui(TEST_WORDS)
+    tid = topology_id(ui)
+    page = ui.get("/")
+    assert "<script src=\"/ui/squall.js\">" in page
+    js, css = ui.get("/ui/squall.js"), ui.get("/ui/squall.css")
+    for text in (page, js, css):
+        assert "http://" not in text and "https://" not in text, "an asset from elsewhere"
+    status, body = ui.request("/ui/nope.js")
+    assert status == 404 and body["error"] == "404 Not Found"
+    node = shutil.which("node")
+    if not node:
+        pytest.skip("no node to run the page's script")
+    (tmp_path / "squall.js").write_text(js)
+    for name, path in [("cluster", "/api/v1/cluster/summary"),
+                       ("topologies", "/api/v1/topology/summary"),
+                       ("topology", "/api/v1/topology/" + tid),
+                       ("vis", "/api/v1/topology/{}/visualization".format(tid)),
+                       ("component", "/api/v1/topology/{}/component/count".format(tid))]:
+        (tmp_path / (name + ".json")).write_text(json.dumps(ui.get(path)))
+    script = """
+const ui = require('./squall.js');
+const read = (n) => JSON.parse(require('fs').readFileSync(n + '.json', 'utf8'));
+process.stdout.write(JSON.stringify({
+  cluster: ui.renderCluster(read('cluster'), read('topologies')),
+  topology: ui.renderTopology(read('topology'), read('vis')),
+  component: ui.renderComponent(read('component')),
+  escaped: ui.esc('<b>"x"</b>'),
+}));
+"""
+    (tmp_path / "check.js").write_text(script)
+    out = subprocess.run([node, "check.js"], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=DEADLINE_SECS)
+    assert out.returncode == 0, out.stderr
+    html = json.loads(out.stdout)
+    assert 'href="#/topology/' + tid + '"' in html["cluster"]
+    for name in ("words", "count", "log"):
+        assert ">" + name + "<" in html["topology"], name
+    assert "<svg" in html["topology"] and "<line" in html["topology"]
+    assert 'data-action="deactivate"' in html["topology"]
+    assert "Input stats" in html["component"] and "[" in html["component"]
+    assert html["escaped"] == "&lt;b&gt;&quot;x&quot;&lt;/b&gt;"
