@@ -77,7 +77,7 @@ std::string topologySummaryJson(const ServerInfo& server,
 // `window`: kWindows index; `sys`: show system components and streams (__acker, __ack_*).
 std::string topologyJson(const ServerInfo& server, const TopologySnapshot& t, size_t window,
                          bool sys);
-// ApiError 404 when the topology has no such component (or it is a system one and !sys).
+// ApiError 404 when the topology has no such component.
 std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
                           const std::string& component, size_t window, bool sys);
 std::string visualizationJson(const ServerInfo& server, const TopologySnapshot& t, size_t window,

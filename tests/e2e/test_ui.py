@@ -353,3 +353,62 @@ process.stdout.write(JSON.stringify({
     assert 'data-action="deactivate"' in html["topology"]
     assert "Input stats" in html["component"] and "[" in html["component"]
     assert html["escaped"] == "&lt;b&gt;&quot;x&quot;&lt;/b&gt;"
+
+
+KAFKA_TOPOLOGY = '''\
+name: "kafka-lag"
+spouts:
+  - id: "kafka"
+    className: "org.apache.storm.kafka.spout.KafkaSpout"
+    constructorArgs:
+      - bootstrap.servers: "{bootstrap}"
+        topics: ["in"]
+        group.id: "lag"
+        first.poll.offset.strategy: "UNCOMMITTED_EARLIEST"
+        offset.commit.period.ms: 200
+bolts:
+  - id: "log"
+    className: "org.apache.storm.flux.wrappers.bolts.LogInfoBolt"
+streams:
+  - {{from: "kafka", to: "log", grouping: {{type: SHUFFLE}}}}
+'''
+
+
+def test_kafka_lag_per_partition(squall, run_ui, tmp_path):
+    import shutil
+    import subprocess
+
+    from test_kafka_e2e import DevKafka, dev_kafka_command
+
+    dev_cmd, kcat = dev_kafka_command(squall.binary), shutil.which("kcat")
+    if not dev_cmd or not kcat:
+        pytest.skip("needs the dev Kafka cluster (src/kafka) and kcat")
+    if "org.apache.storm.kafka.spout.KafkaSpout" not in squall.classes():
+        pytest.skip("this squall was built without Kafka")
+    dev = DevKafka(dev_cmd, tmp_path, ["in:2"])
+    try:
+        subprocess.run([kcat, "-b", dev.bootstrap, "-P", "-t", "in", "-K:"], check=True,
+                       input="".join("k{}:v{}\n".format(i, i) for i in range(40)), text=True,
+                       timeout=60)
+        topo = tmp_path / "kafka.yaml"
+        topo.write_text(KAFKA_TOPOLOGY.format(bootstrap=dev.bootstrap))
+        ui = run_ui(str(topo))
+        tid = topology_id(ui)
+
+        def caught_up():
+            lag = ui.get("/api/v1/topology/{}/lag".format(tid))
+            parts = lag.get("kafka", {}).get("spoutLagResult", {}).get("in", {})
+            if sorted(parts) != ["0", "1"]:
+                return None
+            if any(p["lag"] != 0 for p in parts.values()):
+                return None
+            return lag
+        lag = wait_until(caught_up, "both partitions committed to their end")
+        parts = lag["kafka"]["spoutLagResult"]["in"]
+        assert lag["kafka"]["spoutType"] == "KAFKA"
+        assert sum(p["consumerCommittedOffset"] for p in parts.values()) == 40
+        assert all(p["logHeadOffset"] == p["consumerCommittedOffset"] for p in parts.values())
+        status, text = ui.request("/metrics")
+        assert status == 200 and 'squall_kafka_lag{' in text and 'topic="in"' in text
+    finally:
+        dev.stop()
