@@ -2,15 +2,21 @@
 // JSON of each path with Storm's field names (storm.md 7.2), the Prometheus text, the path
 // parser on hostile input, and the request handler against a running topology.
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 #include <squall/squall.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <string>
+#include <thread>
 
 #include "engine_fixtures.h"
 #include "stats/rolling_window.h"
 #include "stats/task_totals.h"
+#include "ui/bounded_server.h"
 #include "ui/prometheus.h"
 #include "ui/storm_api.h"
 #include "ui/ui_server.h"
@@ -406,6 +412,53 @@ TEST(UiServer, ReadOnlyRefusesActions) {
   EXPECT_EQ(r.status, 403);
   EXPECT_STREQ(parse(r.body)["error"].GetString(), "403 Forbidden");
   EXPECT_EQ(cluster.getTopologySummaries().at(0).status, TopologyStatus::Active);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The HTTP layer's bounds on a connection.
+
+namespace {
+
+TEST(BoundedServer, GivesUpOnARequestThatTricklesInPastItsDeadline) {
+  ui::BoundedServer server(std::chrono::milliseconds(500));
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread listener([&] { server.listen_after_bind(); });
+
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  // One header byte every 100 ms: each read is quick, the request never ends.
+  std::string request = "GET / HTTP/1.1\r\nX-Slow: " + std::string(100, 'a');
+  auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (char c : request) {
+    if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+      closed = true;
+      break;
+    }
+    char buf[256];
+    ssize_t r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      closed = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  auto took = std::chrono::steady_clock::now() - start;
+  close(fd);
+  EXPECT_TRUE(closed) << "the server kept waiting for a request that never ends";
+  EXPECT_LT(took, 5s);
+  server.stop();
+  listener.join();
 }
 
 }  // namespace

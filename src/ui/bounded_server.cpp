@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 
 namespace squall::ui {
 
@@ -17,7 +18,10 @@ constexpr int kTimeoutMs = 5000;
 // A socket with poll timeouts that reads at most `limit` bytes in all.
 class BoundedStream : public httplib::Stream {
  public:
-  BoundedStream(int fd, size_t limit) : fd_(fd), left_(limit) {}
+  // `deadline`: for the whole request however slowly it trickles in, so that a slow client
+  // holds a thread at most this long.
+  BoundedStream(int fd, size_t limit, std::chrono::milliseconds deadline)
+      : fd_(fd), left_(limit), deadline_(std::chrono::steady_clock::now() + deadline) {}
 
   bool is_readable() const override { return wait(POLLIN); }
   bool is_writable() const override { return wait(POLLOUT); }
@@ -44,7 +48,11 @@ class BoundedStream : public httplib::Stream {
     pollfd p{fd_, events, 0};
     int r;
     do {
-      r = ::poll(&p, 1, kTimeoutMs);
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      deadline_ - std::chrono::steady_clock::now())
+                      .count();
+      if (left <= 0) return false;
+      r = ::poll(&p, 1, static_cast<int>(std::min<int64_t>(left, kTimeoutMs)));
     } while (r < 0 && errno == EINTR);
     return r > 0 && (p.revents & (events | POLLHUP | POLLERR));
   }
@@ -70,6 +78,7 @@ class BoundedStream : public httplib::Stream {
 
   int fd_;
   size_t left_;
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 }  // namespace
@@ -77,7 +86,7 @@ class BoundedStream : public httplib::Stream {
 bool BoundedServer::process_and_close_socket(socket_t sock) {
   bool ok;
   {
-    BoundedStream stream(sock, kMaxRequestBytes);
+    BoundedStream stream(sock, kMaxRequestBytes, requestDeadline_);
     bool closed = true;
     ok = process_request(stream, /*close_connection=*/true, closed, [](httplib::Request&) {});
   }

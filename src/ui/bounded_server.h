@@ -3,9 +3,12 @@
 // 0.11 limits the request line and each header line to 8 KiB but not how many header lines
 // come, so a client streaming headers would grow the server's memory without end. Here each
 // connection serves one request (the reply says `Connection: close`) through a socket stream
-// that stops reading after kMaxRequestBytes, so httplib's parser fails and answers 400.
+// that stops reading after kMaxRequestBytes, so httplib's parser fails and answers 400, and
+// gives up on a request that has not arrived within its deadline (30 s).
 
 #include <httplib.h>
+
+#include <chrono>
 
 namespace squall::ui {
 
@@ -14,7 +17,11 @@ class BoundedServer : public httplib::Server {
   // The request line, headers and body of one request together.
   static constexpr size_t kMaxRequestBytes = 256 * 1024;
 
+  explicit BoundedServer(std::chrono::milliseconds requestDeadline = std::chrono::seconds(30))
+      : requestDeadline_(requestDeadline) {}
+
  private:
+  std::chrono::milliseconds requestDeadline_;
   bool process_and_close_socket(socket_t sock) override;
 };
 
