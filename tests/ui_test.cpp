@@ -462,3 +462,32 @@ TEST(BoundedServer, GivesUpOnARequestThatTricklesInPastItsDeadline) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BoundedServer, StoppingEndsRequestsStillBeingRead) {
+  ui::BoundedServer server;  // the 30 s deadline: stopping must not wait for it
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok", "text/plain");
+  });
+  int port = server.bind_to_any_port("127.0.0.1");
+  ASSERT_GT(port, 0);
+  std::thread listener([&] { server.listen_after_bind(); });
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const char partial[] = "GET / HTTP/1.1\r\nX-Slow: a";
+  ASSERT_EQ(send(fd, partial, sizeof partial - 1, MSG_NOSIGNAL),
+            static_cast<ssize_t>(sizeof partial - 1));
+  ASSERT_TRUE(waitFor([&] { return server.openConnections() == 1; }, 10s));
+  auto start = std::chrono::steady_clock::now();
+  server.stopAll();
+  listener.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3s);
+  close(fd);
+}
+
+}  // namespace

@@ -83,12 +83,26 @@ class BoundedStream : public httplib::Stream {
 
 }  // namespace
 
+void BoundedServer::stopAll() {
+  stop();
+  std::lock_guard lock(mu_);
+  for (socket_t s : open_) ::shutdown(s, SHUT_RDWR);
+}
+
 bool BoundedServer::process_and_close_socket(socket_t sock) {
+  {
+    std::lock_guard lock(mu_);
+    open_.insert(sock);
+  }
   bool ok;
   {
     BoundedStream stream(sock, kMaxRequestBytes, requestDeadline_);
     bool closed = true;
     ok = process_request(stream, /*close_connection=*/true, closed, [](httplib::Request&) {});
+  }
+  {
+    std::lock_guard lock(mu_);
+    open_.erase(sock);
   }
   ::shutdown(sock, SHUT_RDWR);
   ::close(sock);

@@ -9,6 +9,8 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <mutex>
+#include <set>
 
 namespace squall::ui {
 
@@ -20,8 +22,19 @@ class BoundedServer : public httplib::Server {
   explicit BoundedServer(std::chrono::milliseconds requestDeadline = std::chrono::seconds(30))
       : requestDeadline_(requestDeadline) {}
 
+  // Stops listening and ends the requests being read, so that stopping does not wait for a
+  // slow client's deadline.
+  void stopAll();
+  // Connections whose request is being read or answered.
+  size_t openConnections() {
+    std::lock_guard lock(mu_);
+    return open_.size();
+  }
+
  private:
   std::chrono::milliseconds requestDeadline_;
+  std::mutex mu_;
+  std::set<socket_t> open_;
   bool process_and_close_socket(socket_t sock) override;
 };
 

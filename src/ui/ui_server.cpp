@@ -160,7 +160,7 @@ void UiServer::stop() {
   }
   samplerCv_.notify_all();
   if (sampler_.joinable()) sampler_.join();
-  if (http_) http_->stop();
+  if (http_) http_->stopAll();
   if (listener_.joinable()) listener_.join();
 }
 

@@ -21,14 +21,9 @@
 #include "squall/local_cluster.h"
 #include "ui/storm_api.h"
 
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
-
 namespace squall::ui {
 
+class BoundedServer;
 class TopologyStats;
 
 struct UiOptions {
@@ -93,7 +88,7 @@ class UiServer {
   std::atomic<int> killWaitSecs_{-1};
   std::atomic<bool> killTaken_{false};
 
-  std::unique_ptr<httplib::Server> http_;
+  std::unique_ptr<BoundedServer> http_;
   std::thread listener_;
   std::thread sampler_;
   std::mutex samplerMu_;
