@@ -4,6 +4,7 @@
 //   squall run FILE [--duration SECS] [-c key=value]... [--debug] [-f props] [-e]
 //              [Flux's options: --local, --remote, --dry-run, --sleep MS, -q, -n, -i, -R]
 //   squall run [NAME] [-t SECS] [-o key=value]... [-n NAME]  (in a streamparse project)
+//   squall run FILE --ui PORT ...     (Storm's UI REST API and /metrics on PORT)
 //   squall run FILE --workers N ...   (N worker processes over TCP loopback)
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
 //   squall validate FILE
@@ -286,6 +287,11 @@ int main(int argc, char** argv) {
                    "Run in this many worker processes on this machine, connected over TCP "
                    "loopback (default: one process, like `storm local`)")
       ->check(CLI::Range(1, 256));
+  runCmd
+      ->add_option("--ui", run.uiPort,
+                   "Serve Storm's UI REST API and Prometheus /metrics on this port while the "
+                   "topology runs (0: a free port; host: ui.host, default 127.0.0.1)")
+      ->check(CLI::Range(0, 65535));
 
   FileOptions workerFile;
   cli::RunOptions workerRun;

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <thread>
@@ -17,9 +18,13 @@
 #include "flux/debug_tracing.h"
 #include "squall/local_cluster.h"
 #include "topology/topology_plan.h"
+#include "ui/ui_server.h"
 #include "worker/assignment.h"
 #include "worker/launcher.h"
 #include "worker/worker.h"
+#ifdef SQUALL_HAVE_KAFKA
+#include "squall/kafka_spout.h"
+#endif
 
 namespace squall::cli {
 
@@ -140,6 +145,45 @@ class ErrorWatch {
   std::map<std::pair<std::string, int>, Crashes> crashes_;
 };
 
+// The Kafka spouts' partitions, for the UI's /lag and /metrics.
+std::vector<ui::KafkaPartitionSample> kafkaPartitions([[maybe_unused]] const std::string& stormId) {
+  std::vector<ui::KafkaPartitionSample> out;
+#ifdef SQUALL_HAVE_KAFKA
+  for (const auto& m : kafka::kafkaSpoutMetrics()) {
+    if (m.stormId != stormId) continue;
+    for (const auto& p : m.partitions) {
+      out.push_back(ui::KafkaPartitionSample{m.componentId, m.taskId, p.tp.topic, p.tp.partition,
+                                             p.committedOffset, p.logEndOffset, p.lag,
+                                             p.recordsEmitted});
+    }
+  }
+#endif
+  return out;
+}
+
+// The UI of a local run: --ui PORT, else the topology's ui.port when set; null when neither.
+std::unique_ptr<ui::UiServer> startUi(LocalCluster& cluster, const flux::TopologyFile& file,
+                                      const RunOptions& options) {
+  int port = options.uiPort;
+  if (port < 0) {
+    auto configured = file.conf.getOptionalInt(Config::UI_PORT);
+    if (!configured) return nullptr;
+    port = static_cast<int>(*configured);
+  }
+  ui::UiOptions uo;
+  uo.host = file.conf.getString(Config::UI_HOST);
+  uo.port = port;
+  uo.actionsEnabled = file.conf.getBool(Config::UI_ACTIONS_ENABLED);
+  uo.version = SQUALL_VERSION;
+  uo.kafkaPartitions = kafkaPartitions;
+  auto server = std::make_unique<ui::UiServer>(cluster, file.name, std::move(uo));
+  server->start();
+  spdlog::info("UI: Storm's REST API at http://{}:{}/api/v1/, Prometheus metrics at /metrics{}",
+               file.conf.getString(Config::UI_HOST), server->port(),
+               file.conf.getBool(Config::UI_ACTIONS_ENABLED) ? "" : " (read-only)");
+  return server;
+}
+
 int runInWorkers(flux::TopologyFile& file, const RunOptions& options) {
   file.conf.set(Config::TOPOLOGY_WORKERS, options.workers);
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(
@@ -231,7 +275,14 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
 
   g_signals.store(0);
   installSignalHandlers();
-  if (options.workers > 0) return runInWorkers(file, options);
+  if (options.workers > 0) {
+    if (options.uiPort >= 0) {
+      std::cerr << "squall: error: --ui serves a one-process run; with --workers it is not "
+                   "available yet\n";
+      return kExitUsage;
+    }
+    return runInWorkers(file, options);
+  }
   LocalCluster cluster;
   try {
     flux::planTopology(file);  // refuses a topology this machine cannot hold, before any starts
@@ -247,6 +298,15 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
     spdlog::info("running topology '{}' from {}; press Ctrl-C to stop", file.name, file.path);
   }
 
+  std::unique_ptr<ui::UiServer> uiServer;
+  try {
+    uiServer = startUi(cluster, file, options);
+  } catch (const std::exception& e) {
+    std::cerr << "squall: error: " << e.what() << "\n";
+    cluster.killTopologyWithOpts(file.name, KillOptions{0});
+    return kExitInvalid;
+  }
+
   std::set<std::string> spouts;
   for (const auto& def : file.topology.def.components) {
     if (def.kind == ComponentKind::Spout) spouts.insert(def.id);
@@ -254,7 +314,9 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
   ErrorWatch watch(options.maxCrashes, std::move(spouts));
   auto start = std::chrono::steady_clock::now();
   std::string fatal;
+  std::optional<int> uiKillWait;
   while (g_signals.load() == 0) {
+    if (uiServer && (uiKillWait = uiServer->takeKillRequest())) break;
     if (options.durationSecs > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
             options.durationSecs) {
@@ -265,11 +327,13 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
     if (!fatal.empty()) break;
   }
   if (g_signals.load() > 0) spdlog::info("interrupted");
-  spdlog::info("stopping topology '{}': deactivating, waiting {} s, killing", file.name,
-               options.killWaitSecs);
   KillOptions kill;
-  kill.waitSecs = fatal.empty() ? options.killWaitSecs : 0;
+  kill.waitSecs = !fatal.empty() ? 0 : uiKillWait ? *uiKillWait : options.killWaitSecs;
+  spdlog::info("stopping topology '{}': deactivating, waiting {} s, killing", file.name,
+               kill.waitSecs);
+  if (uiServer) uiServer->detach();  // the UI stops reading the topology before it goes
   cluster.killTopologyWithOpts(file.name, kill);
+  if (uiServer) uiServer->stop();
   if (!fatal.empty()) {
     std::cerr << "squall: error: " << fatal << "\n";
     return kExitFailed;

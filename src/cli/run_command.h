@@ -15,6 +15,7 @@ struct RunOptions {
   int maxCrashes = 3;       // a task crashing this many times in a row is fatal; 0: never
   bool debug = false;
   int workers = 0;  // --workers N: N worker processes; 0: this process (local mode)
+  int uiPort = -1;  // --ui PORT: serve Storm's REST API and /metrics (0: a free port); -1: ui.port
   // For --workers: the squall binary, and what to pass each `squall worker` after the command
   // (the file and its options).
   std::string executable;

@@ -160,6 +160,9 @@ bool SpoutExecutor::setUp() {
     t->id = id;
     t->context = std::make_unique<TopologyContext>(rt_.plan, id);
     t->routing = std::make_unique<TaskRouting>(rt_, *t->context, t->stats);
+    // Every stream's entry exists before the task starts, so readers on other threads (the UI)
+    // may walk the map while emits update it.
+    for (const auto& [streamId, info] : cp.streams) t->stats.spoutStreams[streamId];
     t->acking = rt_.plan->ackingEnabled();
     t->collector = std::make_unique<SpoutCollectorImpl>(*this, *t);
     tasks_.push_back(std::move(t));

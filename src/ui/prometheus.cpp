@@ -1,0 +1,200 @@
+#include "ui/prometheus.h"
+
+#include <fmt/format.h>
+
+#include <map>
+
+namespace squall::ui {
+
+namespace {
+
+// A label value with Prometheus' escapes (backslash, quote, newline), as valid UTF-8.
+std::string escape(std::string_view v) {
+  std::string s = validUtf8(v);
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string number(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  return fmt::format("{}", v);
+}
+
+// Samples grouped by metric name, so each family's HELP and TYPE come once, before its lines.
+class Families {
+ public:
+  void add(const std::string& name, const char* type, const char* help, std::string labels,
+           const std::string& value, const char* suffix = "") {
+    auto& f = families_[name];
+    f.type = type;
+    f.help = help;
+    f.lines += fmt::format("{}{}{{{}}} {}\n", name, suffix, labels, value);
+  }
+  std::string text() const {
+    std::string out;
+    for (const auto& [name, f] : families_) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, f.type);
+      out += f.lines;
+    }
+    return out;
+  }
+
+ private:
+  struct Family {
+    const char* type = "";
+    const char* help = "";
+    std::string lines;
+  };
+  std::map<std::string, Family> families_;
+};
+
+std::string labels(const std::string& topology, const std::string& component, int task) {
+  return fmt::format("topology=\"{}\",component=\"{}\",task=\"{}\"", escape(topology),
+                     escape(component), task);
+}
+
+void latency(Families& f, const std::string& name, const char* help, const std::string& l,
+             uint64_t ns, uint64_t samples) {
+  f.add(name, "summary", help, l, number(static_cast<double>(ns) / 1e9), "_sum");
+  f.add(name, "summary", help, l, std::to_string(samples), "_count");
+}
+
+void taskFamilies(Families& f, const TopologySnapshot& t) {
+  for (const auto& s : t.windows[kAllTime]) {
+    std::string base = labels(t.name, s.component, s.task);
+    bool spout = t.plan->findComponent(s.component) &&
+                 t.plan->findComponent(s.component)->kind == ComponentKind::Spout;
+    for (size_t i = 0; i < s.totals.outputs.size() && i < s.outputStreams->size(); ++i) {
+      const auto& o = s.totals.outputs[i];
+      std::string l = fmt::format("{},stream=\"{}\"", base, escape((*s.outputStreams)[i]));
+      f.add("squall_emitted_total", "counter", "Tuples emitted (Storm's emitted).", l,
+            std::to_string(o.emitted));
+      f.add("squall_transferred_total", "counter",
+            "Tuples sent to destination tasks (Storm's transferred).", l,
+            std::to_string(o.transferred));
+      if (spout) {
+        f.add("squall_acked_total", "counter", "Tuples acked (spouts: trees completed).", l,
+              std::to_string(o.acked));
+        f.add("squall_failed_total", "counter", "Tuples failed (spouts: trees failed).", l,
+              std::to_string(o.failed));
+        latency(f, "squall_complete_latency_seconds",
+                "Sampled time from a spout's emit to its tree's completion.", l, o.completeNs,
+                o.completeSamples);
+      }
+    }
+    for (size_t i = 0; i < s.totals.inputs.size() && i < s.inputs->size(); ++i) {
+      const auto& in = s.totals.inputs[i];
+      const auto& [source, stream] = (*s.inputs)[i];
+      std::string l = fmt::format("{},source_component=\"{}\",stream=\"{}\"", base, escape(source),
+                                  escape(stream));
+      f.add("squall_executed_total", "counter", "Tuples a bolt executed (Storm's executed).", l,
+            std::to_string(in.executed));
+      f.add("squall_acked_total", "counter", "Tuples acked (spouts: trees completed).", l,
+            std::to_string(in.acked));
+      f.add("squall_failed_total", "counter", "Tuples failed (spouts: trees failed).", l,
+            std::to_string(in.failed));
+      latency(f, "squall_execute_latency_seconds", "Sampled time inside a bolt's execute().", l,
+              in.executeNs, in.executeSamples);
+      latency(f, "squall_process_latency_seconds",
+              "Sampled time from the start of execute() to the bolt's ack.", l, in.processNs,
+              in.processSamples);
+    }
+  }
+}
+
+void capacityFamily(Families& f, const TopologySnapshot& t) {
+  // Storm's capacity per executor: the share of the last 10 minutes spent in execute().
+  std::map<int, uint64_t> busy;
+  for (const auto& s : t.windows[kAllTime]) busy[s.executorStart] += s.busyNsTenMinutes;
+  double secs = std::min(std::max(t.uptimeSecs, 1.0), 600.0);
+  for (const auto& ep : t.executors) {
+    const auto* cp = t.plan->findComponent(ep.componentId);
+    if (!cp || cp->kind != ComponentKind::Bolt) continue;
+    auto it = busy.find(ep.startTask);
+    if (it == busy.end()) continue;
+    f.add("squall_capacity", "gauge",
+          "Share of the last 10 minutes a bolt executor spent in execute() (Storm's capacity).",
+          fmt::format("topology=\"{}\",component=\"{}\",executor=\"[{}-{}]\"", escape(t.name),
+                      escape(ep.componentId), ep.startTask, ep.endTask),
+          number(static_cast<double>(it->second) / 1e9 / secs));
+  }
+}
+
+// A reported metric: a number, or Storm's multi-count shape (a map of numbers), one line per key.
+void userMetric(Families& f, const std::string& topology, const MetricSample& m) {
+  std::string base =
+      fmt::format("{},name=\"{}\"", labels(topology, m.component, m.task), escape(m.name));
+  const char* help = "The latest value a task reported for a metric (multilang `metrics`).";
+  if (m.value.isNumber()) {
+    f.add("squall_task_metric", "gauge", help, base, number(m.value.asDouble()));
+  } else if (m.value.isBool()) {
+    f.add("squall_task_metric", "gauge", help, base, m.value.asBool() ? "1" : "0");
+  } else if (m.value.isMap()) {
+    for (const auto& [k, v] : m.value.asMap()) {
+      if (!v.isNumber()) continue;
+      f.add("squall_task_metric", "gauge", help, fmt::format("{},key=\"{}\"", base, escape(k)),
+            number(v.asDouble()));
+    }
+  }
+  f.add("squall_task_metric_updates_total", "counter", "How many times a task reported a metric.",
+        base, std::to_string(m.updates));
+}
+
+}  // namespace
+
+std::string prometheusText(const std::vector<PrometheusInput>& topologies) {
+  Families f;
+  for (const auto& in : topologies) {
+    const TopologySnapshot& t = *in.topology;
+    std::string tl = fmt::format("topology=\"{}\",id=\"{}\"", escape(t.name), escape(t.id));
+    f.add("squall_topology_uptime_seconds", "gauge", "Seconds since the topology started.", tl,
+          number(t.uptimeSecs));
+    f.add("squall_topology_active", "gauge", "1 when the topology's spouts are active.", tl,
+          t.status == "ACTIVE" ? "1" : "0");
+    f.add("squall_topology_errors", "gauge",
+          "Errors the topology's components reported (the newest 1000 are kept).", tl,
+          std::to_string(t.errors.size()));
+    f.add("squall_task_metrics_dropped_total", "counter",
+          "Metric reports refused because the registry was full.", tl,
+          std::to_string(in.metricsDropped));
+    taskFamilies(f, t);
+    capacityFamily(f, t);
+    for (const auto& m : in.metrics) userMetric(f, t.name, m);
+    for (const auto& p : in.kafka) {
+      std::string l =
+          fmt::format("{},topic=\"{}\",partition=\"{}\"", labels(t.name, p.component, p.task),
+                      escape(p.topic), p.partition);
+      if (p.lag >= 0) {
+        f.add("squall_kafka_lag", "gauge", "Log end offset minus committed offset.", l,
+              std::to_string(p.lag));
+      }
+      if (p.committedOffset >= 0) {
+        f.add("squall_kafka_committed_offset", "gauge", "The partition's committed offset.", l,
+              std::to_string(p.committedOffset));
+      }
+      if (p.logEndOffset >= 0) {
+        f.add("squall_kafka_log_end_offset", "gauge", "The partition's log end offset.", l,
+              std::to_string(p.logEndOffset));
+      }
+      f.add("squall_kafka_records_emitted_total", "counter",
+            "Records a spout task emitted from the partition.", l,
+            std::to_string(p.recordsEmitted));
+    }
+  }
+  return f.text();
+}
+
+}  // namespace squall::ui

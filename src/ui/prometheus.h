@@ -1,0 +1,25 @@
+#pragma once
+// Prometheus text exposition (format 0.0.4) of a topology's statistics, its tasks' reported
+// metrics (multilang `metrics`, TopologyContext::reportMetric) and its Kafka spouts'
+// partitions. Names follow Prometheus conventions (snake case, `_total` counters, latencies
+// as summaries in seconds) with topology, component, task and stream as labels; the list is
+// in docs/OPERATIONS.md. A pure function, like storm_api.h.
+
+#include <string>
+#include <vector>
+
+#include "squall/metrics_registry.h"
+#include "ui/storm_api.h"
+
+namespace squall::ui {
+
+struct PrometheusInput {
+  const TopologySnapshot* topology = nullptr;  // windows[kAllTime] filled
+  std::vector<MetricSample> metrics;
+  uint64_t metricsDropped = 0;
+  std::vector<KafkaPartitionSample> kafka;
+};
+
+std::string prometheusText(const std::vector<PrometheusInput>& topologies);
+
+}  // namespace squall::ui

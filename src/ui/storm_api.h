@@ -1,0 +1,98 @@
+#pragma once
+// The JSON of Storm's UI REST API (storm.md 7.2), with Storm's paths' field names exactly, so
+// tools written against Storm's UI (streamparse's `sparse stats`) read it unchanged. Pure
+// functions of a TopologySnapshot: no threads, no sockets. Counts are numbers; latencies and
+// capacity are strings with three decimals, as Storm's StatsUtil.floatStr writes them.
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "squall/local_cluster.h"
+#include "topology/topology_plan.h"
+#include "ui/topology_stats.h"
+
+namespace squall::ui {
+
+// A request the API refuses: rendered as Storm does, {"error": "<status> <reason>",
+// "errorMessage": ...} with that HTTP status.
+class ApiError : public std::runtime_error {
+ public:
+  ApiError(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// What this process is, for the cluster, nimbus and supervisor summaries.
+struct ServerInfo {
+  std::string host;       // this machine's name
+  int port = 0;           // the UI's port
+  std::string version;    // Squall's version, reported as stormVersion
+  double uptimeSecs = 0;  // since the UI started
+  int64_t nowSecs = 0;    // Unix time, for errorLapsedSecs
+};
+
+// One topology at one moment. `plan` must outlive the rendering.
+struct TopologySnapshot {
+  const internal::TopologyPlan* plan = nullptr;
+  std::string id;
+  std::string name;
+  std::string status;  // ACTIVE, INACTIVE, KILLED
+  double uptimeSecs = 0;
+  int tasksTotal = 0;
+  int executorsTotal = 0;
+  std::vector<internal::ExecutorPlan> executors;
+  std::vector<ReportedError> errors;  // oldest first
+  // index = kWindows index; filled for the windows the page needs (all four for a topology).
+  std::array<std::vector<TaskSample>, 4> windows;
+  bool actionsEnabled = true;
+};
+
+// One partition of a Kafka spout task as the spout last saw it (for /lag and /metrics).
+struct KafkaPartitionSample {
+  std::string component;
+  int task = 0;
+  std::string topic;
+  int partition = 0;
+  int64_t committedOffset = -1;
+  int64_t logEndOffset = -1;
+  int64_t lag = -1;
+  int64_t recordsEmitted = 0;
+};
+
+// ?window=: the kWindows index for a Storm window value; ApiError 400 for another value.
+size_t parseWindow(const std::string& param);
+
+std::string clusterSummaryJson(const ServerInfo& server,
+                               const std::vector<TopologySnapshot>& topologies);
+std::string nimbusSummaryJson(const ServerInfo& server);
+std::string supervisorSummaryJson(const ServerInfo& server,
+                                  const std::vector<TopologySnapshot>& topologies);
+std::string topologySummaryJson(const ServerInfo& server,
+                                const std::vector<TopologySnapshot>& topologies);
+// `window`: kWindows index; `sys`: show system components and streams (__acker, __ack_*).
+std::string topologyJson(const ServerInfo& server, const TopologySnapshot& t, size_t window,
+                         bool sys);
+// ApiError 404 when the topology has no such component.
+std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
+                          const std::string& component, size_t window, bool sys);
+std::string visualizationJson(const ServerInfo& server, const TopologySnapshot& t, size_t window,
+                              bool sys);
+// Storm's /lag: spoutId -> {spoutId, spoutType, spoutLagResult: {topic: {partition: {...}}}}.
+std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionSample>& kafka);
+// The reply to a successful action.
+std::string actionJson(const std::string& operation, const std::string& topologyId);
+// {"error": "404 Not Found", "errorMessage": ...}.
+std::string errorJson(int status, const std::string& message);
+const char* statusReason(int status);
+
+// Storm's prettyUptimeSec: "1d 2h 3m 4s" with leading zero units left out.
+std::string prettyUptime(int64_t secs);
+// `s` with each invalid UTF-8 sequence replaced by U+FFFD, so the JSON stays valid.
+std::string validUtf8(std::string_view s);
+
+}  // namespace squall::ui

@@ -1,0 +1,103 @@
+#pragma once
+// UiServer: Storm's UI REST API (/api/v1/...) and a Prometheus /metrics endpoint for the
+// topology a `squall run` process runs in its LocalCluster, on one HTTP port (cpp-httplib).
+// Threads: httplib's listener and its pool answer requests; a sampler thread feeds the
+// statistics windows once a second. start() binds (throwing when it cannot) and starts both;
+// stop() ends both. The run loop owns the topology's life: an HTTP kill is handed to it
+// (takeKillRequest), and it calls detach() before it kills, after which requests no longer
+// touch the topology. Activate and deactivate act at once, through the LocalCluster.
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "squall/local_cluster.h"
+#include "ui/storm_api.h"
+
+namespace squall::ui {
+
+class BoundedServer;
+class TopologyStats;
+
+struct UiOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port (see UiServer::port)
+  bool actionsEnabled = true;
+  std::string version;
+  // The Kafka spouts' partitions in this process; empty when Kafka is not built in.
+  std::function<std::vector<KafkaPartitionSample>(const std::string& stormId)> kafkaPartitions;
+};
+
+class UiServer {
+ public:
+  // Serves `topology` (its name) of `cluster`, which must already run it.
+  UiServer(LocalCluster& cluster, std::string topology, UiOptions options);
+  ~UiServer();
+  UiServer(const UiServer&) = delete;
+  UiServer& operator=(const UiServer&) = delete;
+
+  // Binds and starts serving; std::runtime_error naming the address when it cannot bind.
+  void start();
+  void stop();
+  int port() const { return port_; }
+  // The seconds to wait of a kill asked for over HTTP, once.
+  std::optional<int> takeKillRequest();
+  // The topology is about to be killed: stop reading it (requests then see it as gone).
+  void detach();
+
+  // One request, as the HTTP layer hands it over; public so tests can call it directly.
+  struct Reply {
+    int status = 200;
+    std::string body;
+    std::string contentType = "application/json";
+  };
+  Reply handle(const std::string& method, const std::string& target,
+               const std::function<std::string(const std::string&)>& param);
+
+ private:
+  Reply route(const std::string& method, const std::vector<std::string>& path,
+              const std::function<std::string(const std::string&)>& param);
+  Reply topologyRoute(const std::string& method, const std::vector<std::string>& path,
+                      const std::function<std::string(const std::string&)>& param);
+  Reply action(const std::string& op, int waitSecs);
+  // Fills a snapshot of the topology with the given windows; false when it is gone.
+  bool snapshot(TopologySnapshot& out, std::initializer_list<size_t> windows);
+  ServerInfo serverInfo() const;
+  void sampleLoop();
+
+  LocalCluster& cluster_;
+  std::string name_;
+  UiOptions options_;
+  int port_ = 0;
+  std::string host_;  // this machine's name
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+  // Held shared while a request reads the topology, exclusively by detach().
+  std::shared_mutex topologyMu_;
+  bool detached_ = false;
+  std::unique_ptr<TopologyStats> stats_;
+  std::string stormId_;
+  std::atomic<bool> killRequested_{false};
+  std::atomic<int> killWaitSecs_{-1};
+  std::atomic<bool> killTaken_{false};
+
+  std::unique_ptr<BoundedServer> http_;
+  std::thread listener_;
+  std::thread sampler_;
+  std::mutex samplerMu_;
+  std::condition_variable samplerCv_;
+  bool stopping_ = false;
+};
+
+// Splits a request target's path into its percent-decoded segments ("/a/b%20c" -> a, "b c");
+// nullopt for a malformed escape or a decoded NUL. Bounded by the target's length.
+std::optional<std::vector<std::string>> splitPath(std::string_view target);
+
+}  // namespace squall::ui
