@@ -18,13 +18,14 @@ demo=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev libssl-dev
+  thrift-compiler libthrift-dev
   python3
 )
 test=(
   "${demo[@]}"
   git clang-format clang libclang-rt-14-dev libasio-dev
   libzookeeper-mt-dev zookeeper
-  python3-pytest python3-msgpack python3-yaml
+  python3-pytest python3-msgpack python3-yaml python3-thrift
   kcat nodejs
 )
 
