@@ -10,6 +10,8 @@
 //   squall describe FILE [--dot]
 //   squall classes
 //   squall dev-kafka ...   (a development Kafka cluster, when built with src/kafka)
+//   squall nimbus | list | kill | activate | deactivate | rebalance ...   (Storm's cluster
+//              verbs over its Nimbus Thrift service: cli/cluster_commands.h)
 //   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
 //              launch commands for Flux files (cli/storm_forms.h)
 //
@@ -26,6 +28,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cluster_commands.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -318,6 +321,9 @@ int main(int argc, char** argv) {
   app.add_subcommand("dev-kafka", "Run a development Kafka cluster (squall dev-kafka --help)");
 #endif
 
+  cli::ClusterCommands cluster;
+  cli::addClusterCommands(app, cluster);
+
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
   app.add_subcommand("storm", "`squall storm local|jar ...`: Storm's launch commands");
@@ -418,6 +424,7 @@ int main(int argc, char** argv) {
     if (*workerCmd) {
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
+    if (auto rc = cli::runClusterCommand(cluster)) return *rc;
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
     if (*classesCmd) {

@@ -172,10 +172,11 @@ void NimbusCore::killTopology(const std::string& name, const storm::KillOptions&
   // From any status, a kill (again) starts the wait anew; spouts are inactive meanwhile.
   r.status = "KILLED";
   r.action = TopologyRecord::Action::Kill;
-  r.actionDueMs = now() + waitMs(r, options.__isset.wait_secs, options.wait_secs);
+  int64_t wait = waitMs(r, options.__isset.wait_secs, options.wait_secs);
+  r.actionDueMs = now() + wait;
   save(r);
   wake_.notify_all();
-  spdlog::info("Killing topology {} ({}) in {} ms", name, r.id, r.actionDueMs - now());
+  spdlog::info("Killing topology {} ({}) in {} ms", name, r.id, wait);
 }
 
 void NimbusCore::activate(const std::string& name) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 #include <thrift/TConfiguration.h>
+#include <thrift/TOutput.h>
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/server/TThreadedServer.h>
 #include <thrift/transport/TBufferTransports.h>
@@ -45,6 +46,12 @@ class BoundedFramedTransportFactory : public apache::thrift::transport::TTranspo
   std::shared_ptr<TConfiguration> config_;
 };
 
+// Thrift reports a connection it drops (a malformed or oversized frame) through GlobalOutput,
+// on stderr by default; it goes to the daemon's log instead.
+void logThriftMessage(const char* message) {
+  spdlog::warn("nimbus thrift: {}", message);
+}
+
 }  // namespace
 
 NimbusServer::NimbusServer(std::shared_ptr<NimbusBackend> backend, NimbusServerOptions options)
@@ -55,6 +62,7 @@ NimbusServer::~NimbusServer() {
 }
 
 void NimbusServer::start() {
+  apache::thrift::GlobalOutput.setOutputFunction(logThriftMessage);
   auto socket = std::make_shared<PreboundServerSocket>(options_.host, options_.port);
   socket->setRecvTimeout(options_.idleTimeoutMs);
   socket->setSendTimeout(options_.idleTimeoutMs);
