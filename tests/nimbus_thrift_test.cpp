@@ -374,7 +374,7 @@ TEST(NimbusCore, SubmitListKillActivateRebalance) {
   EXPECT_EQ(core.getClusterInfo().topologies[0].id.rfind("words-2-", 0), 0u);
 }
 
-TEST(NimbusCore, KillWaitsForTheMessageTimeout) {
+TEST(NimbusCore, KillAndRebalanceWaitOnTheClock) {
   TempDir dir;
   std::atomic<int64_t> clock{1'000'000};
   nimbus::NimbusCoreOptions options;
@@ -382,6 +382,21 @@ TEST(NimbusCore, KillWaitsForTheMessageTimeout) {
   options.nowMs = [&] { return clock.load(); };
   nimbus::NimbusCore core(options);
   core.submitTopology("t", "", R"({"topology.message.timeout.secs": 5})", shellTopology(), {});
+  // A rebalance waits as long, then applies and returns to the previous status.
+  storm::RebalanceOptions rb;
+  rb.__set_wait_secs(2);
+  rb.__set_num_workers(4);
+  core.rebalance("t", rb);
+  EXPECT_EQ(core.getClusterInfo().topologies.at(0).status, "REBALANCING");
+  EXPECT_THROW(core.rebalance("t", rb), storm::InvalidTopologyException);
+  clock += 1'999;
+  core.runDueActions();
+  EXPECT_EQ(core.getClusterInfo().topologies.at(0).num_workers, 1);
+  clock += 1;
+  core.runDueActions();
+  EXPECT_EQ(core.getClusterInfo().topologies.at(0).status, "ACTIVE");
+  EXPECT_EQ(core.getClusterInfo().topologies.at(0).num_workers, 4);
+
   core.killTopology("t", {});
   EXPECT_EQ(core.getClusterInfo().topologies.at(0).status, "KILLED");
   EXPECT_FALSE(core.isTopologyNameAllowed("t"));
@@ -483,6 +498,6 @@ TEST(NimbusConfig, StormYamlThenOverrides) {
     EXPECT_NE(std::string(e.what()).find("bad.yaml:"), std::string::npos) << e.what();
   }
   Map legacy = nimbus::loadStormConfig(
-      {(dir.path / ".storm" / "storm.yaml").string(), {"nimbus.seeds=null", "nimbus.host=h"}, {}});
+      {(dir.path / ".storm" / "storm.yaml").string(), {"nimbus.host=h"}, {}});
   EXPECT_EQ(nimbus::nimbusSeeds(legacy), std::vector<std::string>{"h"});
 }

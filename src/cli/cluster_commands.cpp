@@ -22,7 +22,9 @@ namespace {
 
 void addConfigOptions(CLI::App* cmd, ClusterCommands& c) {
   cmd->add_option("--config", c.configFile, "A storm.yaml to read instead of ~/.storm/storm.yaml");
+  // One value per -c, so `squall kill -c k=v NAME` leaves NAME a name.
   cmd->add_option("-c", c.overrides, "Configuration override key=value (value read as YAML)")
+      ->allow_extra_args(false)
       ->take_all();
 }
 

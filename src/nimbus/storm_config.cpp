@@ -9,20 +9,23 @@
 
 #include "flux/topology_file.h"
 #include "flux/yaml_values.h"
+#include "squall/config.h"
 
 namespace squall::nimbus {
 namespace {
 
-// Storm's defaults.yaml for the keys read here.
+// Storm's defaults (defaults.yaml): every key Squall declares (config_keys.def), and Storm's
+// own for the daemon and client keys read here that the table does not declare.
 Map defaults() {
   Map m;
-  m["nimbus.seeds"] = Value(List{Value("localhost")});
-  m["nimbus.thrift.port"] = Value(6627);
-  m["nimbus.thrift.max_buffer_size"] = Value(1048576);
-  m["nimbus.thrift.threads"] = Value(64);
-  m["storm.thrift.socket.timeout.ms"] = Value(600000);
-  m["storm.local.dir"] = Value("storm-local");
-  m["topology.message.timeout.secs"] = Value(30);
+  for (const auto& key : configKeys()) m[key.name] = key.defaultValue;
+  m.insert({"nimbus.seeds", Value(List{Value("localhost")})});
+  m.insert({"nimbus.thrift.port", Value(6627)});
+  m.insert({"nimbus.thrift.bind.host", Value("127.0.0.1")});
+  m.insert({"nimbus.thrift.max_buffer_size", Value(1048576)});
+  m.insert({"nimbus.thrift.threads", Value(64)});
+  m.insert({"storm.thrift.socket.timeout.ms", Value(600000)});
+  m.insert({"storm.local.dir", Value("storm-local")});
   return m;
 }
 
@@ -71,6 +74,10 @@ Map loadStormConfig(const StormConfigSource& source) {
 }
 
 std::vector<std::string> nimbusSeeds(const Map& conf) {
+  // As Storm's NimbusClient: the deprecated nimbus.host, when set, wins over nimbus.seeds.
+  if (auto h = conf.find("nimbus.host"); h != conf.end() && h->second.isString()) {
+    return {h->second.asString()};
+  }
   std::vector<std::string> seeds;
   auto it = conf.find("nimbus.seeds");
   if (it != conf.end() && it->second.isList()) {
@@ -79,11 +86,6 @@ std::vector<std::string> nimbusSeeds(const Map& conf) {
     }
   } else if (it != conf.end() && it->second.isString()) {
     seeds.push_back(it->second.asString());
-  }
-  if (seeds.empty()) {
-    if (auto h = conf.find("nimbus.host"); h != conf.end() && h->second.isString()) {
-      seeds.push_back(h->second.asString());
-    }
   }
   return seeds;
 }

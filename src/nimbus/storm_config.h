@@ -1,6 +1,7 @@
 #pragma once
-// Storm's configuration as its daemons and clients find it: Storm's defaults for the keys
-// Squall's nimbus and client verbs read, then a storm.yaml (--config FILE, else
+// Storm's configuration as its daemons and clients find it: the defaults of every key Squall
+// declares (include/squall/config_keys.def, Storm's defaults), then a storm.yaml (--config FILE,
+// else
 // ~/.storm/storm.yaml when it exists), then each -c key=value (the value read as YAML, as
 // storm's -c is). Errors name the file and line.
 
@@ -19,7 +20,8 @@ struct StormConfigSource {
 
 Map loadStormConfig(const StormConfigSource& source);
 
-// The hosts a client asks for the leader: nimbus.seeds, else Storm's older nimbus.host.
+// The hosts a client asks for the leader: Storm's deprecated nimbus.host when it is set (as
+// Storm's NimbusClient), else nimbus.seeds.
 std::vector<std::string> nimbusSeeds(const Map& conf);
 
 // An integer key; throws std::invalid_argument naming the key when it is not an integer.

@@ -1,5 +1,7 @@
 #include "thrift/nimbus_handler.h"
 
+#include <thrift/protocol/TBinaryProtocol.h>
+
 namespace squall::thrift {
 namespace {
 
@@ -81,6 +83,13 @@ class NimbusHandler : public storm::NimbusIf {
 };
 
 }  // namespace
+
+std::shared_ptr<apache::thrift::protocol::TProtocolFactory> nimbusProtocolFactory(
+    int maxBufferSize) {
+  // Storm's server reads non-strict (a client may omit the version) and writes strict.
+  return std::make_shared<apache::thrift::protocol::TBinaryProtocolFactory>(
+      maxBufferSize, maxBufferSize, false, true);
+}
 
 std::shared_ptr<storm::NimbusIf> makeNimbusHandler(std::shared_ptr<NimbusBackend> backend) {
   return std::make_shared<NimbusHandler>(std::move(backend));

@@ -71,7 +71,7 @@ void NimbusServer::start() {
   auto processor = std::make_shared<storm::NimbusProcessor>(makeNimbusHandler(backend_));
   auto server = std::make_shared<apache::thrift::server::TThreadedServer>(
       processor, socket, std::make_shared<BoundedFramedTransportFactory>(options_.maxBufferSize),
-      std::make_shared<apache::thrift::protocol::TBinaryProtocolFactory>());
+      nimbusProtocolFactory(options_.maxBufferSize));
   server->setConcurrentClientLimit(options_.maxConnections);
   server_ = server;
   thread_ = std::thread([server] {
