@@ -20,14 +20,14 @@ demo=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev libssl-dev
-  libzookeeper-mt-dev
+  libzookeeper-mt-dev thrift-compiler libthrift-dev
   python3 libcpp-httplib-dev
 )
 test=(
   "${demo[@]}"
   git clang-format clang libclang-rt-14-dev libasio-dev
   zookeeper default-jre-headless
-  python3-pytest python3-msgpack python3-yaml python3-prometheus-client
+  python3-pytest python3-msgpack python3-yaml python3-prometheus-client python3-thrift
   kcat nodejs
   lintian python3-venv python3-wheel-whl
 )

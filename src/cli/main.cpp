@@ -12,6 +12,8 @@
 //   squall classes
 //   squall dev-kafka ...   (a development Kafka cluster, when built with src/kafka)
 //   squall dev-cluster ... (a development cluster: ZooKeeper for now; src/cluster)
+//   squall nimbus | list | kill | activate | deactivate | rebalance ...   (Storm's cluster
+//              verbs over its Nimbus Thrift service: cli/cluster_commands.h)
 //   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
 //              launch commands for Flux files (cli/storm_forms.h)
 //
@@ -28,6 +30,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "cli/cluster_commands.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -331,6 +334,8 @@ int main(int argc, char** argv) {
 
   app.add_subcommand("dev-cluster",
                      "Run a development cluster on this machine (squall dev-cluster --help)");
+  cli::ClusterCommands cluster;
+  cli::addClusterCommands(app, cluster);
 
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
@@ -432,6 +437,7 @@ int main(int argc, char** argv) {
     if (*workerCmd) {
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
+    if (auto rc = cli::runClusterCommand(cluster)) return *rc;
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
     if (*classesCmd) {

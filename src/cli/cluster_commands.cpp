@@ -1,0 +1,262 @@
+#include "cli/cluster_commands.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "cli/run_command.h"
+#include "nimbus/nimbus_core.h"
+#include "nimbus/storm_config.h"
+#include "nimbus/storm_topology_translation.h"
+#include "squall/topology_builder.h"
+#include "thrift/nimbus_client.h"
+#include "thrift/nimbus_server.h"
+#include "topology/topology_plan.h"
+
+namespace squall::cli {
+namespace {
+
+void addConfigOptions(CLI::App* cmd, ClusterCommands& c) {
+  cmd->add_option("--config", c.configFile, "A storm.yaml to read instead of ~/.storm/storm.yaml");
+  // One value per -c, so `squall kill -c k=v NAME` leaves NAME a name.
+  cmd->add_option("-c", c.overrides, "Configuration override key=value (value read as YAML)")
+      ->allow_extra_args(false)
+      ->take_all();
+}
+
+Map loadConf(const ClusterCommands& c) {
+  return nimbus::loadStormConfig({c.configFile, c.overrides, {}});
+}
+
+std::unique_ptr<thrift::NimbusConnection> connect(const Map& conf) {
+  thrift::NimbusClientOptions options;
+  options.timeoutMs = nimbus::confInt(conf, "storm.thrift.socket.timeout.ms", 600000);
+  options.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
+  return thrift::connectToLeader(nimbus::nimbusSeeds(conf),
+                                 nimbus::confInt(conf, "nimbus.thrift.port", 6627), options);
+}
+
+// One line naming the service's exception as Storm's clients do (its type and msg).
+std::string describe(const std::exception& e) {
+  if (auto* x = dynamic_cast<const storm::NotAliveException*>(&e)) {
+    return "NotAliveException: " + x->msg;
+  }
+  if (auto* x = dynamic_cast<const storm::AlreadyAliveException*>(&e)) {
+    return "AlreadyAliveException: " + x->msg;
+  }
+  if (auto* x = dynamic_cast<const storm::InvalidTopologyException*>(&e)) {
+    return "InvalidTopologyException: " + x->msg;
+  }
+  if (auto* x = dynamic_cast<const storm::AuthorizationException*>(&e)) {
+    return "AuthorizationException: " + x->msg;
+  }
+  return e.what();
+}
+
+int list(const Map& conf) {
+  auto conn = connect(conf);
+  std::vector<storm::TopologySummary> topologies;
+  conn->client().getTopologySummaries(topologies);
+  if (topologies.empty()) {
+    std::cout << "No topologies running.\n";
+    return kExitOk;
+  }
+  // Storm's ListTopologies, column for column.
+  constexpr const char* kRow = "{:<20} {:<10} {:<10} {:<12} {:<12} {:<20} {:<20}\n";
+  std::cout << fmt::format(kRow, "Topology_name", "Status", "Num_tasks", "Num_workers",
+                           "Uptime_secs", "Topology_Id", "Owner");
+  std::cout << std::string(88, '-') << "\n";
+  for (const auto& t : topologies) {
+    std::cout << fmt::format(kRow, t.name, t.status, t.num_tasks, t.num_workers, t.uptime_secs,
+                             t.id, t.__isset.owner ? t.owner : "null");
+  }
+  return kExitOk;
+}
+
+int kill(const ClusterCommands& c, const Map& conf) {
+  int errors = 0;
+  std::vector<std::string> names;
+  for (const auto& name : c.names) {
+    if (nimbus::isValidTopologyName(name)) {
+      names.push_back(name);
+      continue;
+    }
+    std::cerr << "squall kill: Format of topology name " << name << " is not valid\n";
+    if (!c.ignoreErrors) return kExitInvalid;
+    ++errors;
+  }
+  if (!names.empty()) {
+    storm::KillOptions options;
+    if (c.waitSecs) options.__set_wait_secs(*c.waitSecs);
+    auto conn = connect(conf);
+    for (const auto& name : names) {
+      try {
+        conn->client().killTopologyWithOpts(name, options);
+        std::cout << "Killed topology: " << name << "\n";
+      } catch (const apache::thrift::TException& e) {
+        ++errors;
+        std::cerr << "squall kill: " << name << ": " << describe(e) << "\n";
+        if (!c.ignoreErrors) return kExitInvalid;
+      }
+    }
+  }
+  if (errors > 0) {
+    std::cerr << "squall kill: Failed to successfully kill " << errors << " topologies.\n";
+    return kExitInvalid;
+  }
+  return kExitOk;
+}
+
+int rebalance(const ClusterCommands& c, const Map& conf) {
+  storm::RebalanceOptions options;
+  if (c.waitSecs) options.__set_wait_secs(*c.waitSecs);
+  if (c.numWorkers) options.__set_num_workers(*c.numWorkers);
+  std::map<std::string, int32_t> executors;
+  for (const auto& e : c.executors) {
+    // Storm's ExecutorParser: the last '=' splits, so a component id may contain '='.
+    auto eq = e.rfind('=');
+    int n = 0;
+    try {
+      size_t used = 0;
+      if (eq == std::string::npos || eq == 0) throw std::invalid_argument(e);
+      n = std::stoi(e.substr(eq + 1), &used);
+      if (used != e.size() - eq - 1) throw std::invalid_argument(e);
+    } catch (const std::exception&) {
+      std::cerr << "squall rebalance: Failed to parse '" << e
+                << "' correctly. Expected in <component>=<parallelism> format\n";
+      return kExitUsage;
+    }
+    executors[e.substr(0, eq)] = n;
+  }
+  if (!executors.empty()) options.__set_num_executors(executors);
+  auto conn = connect(conf);
+  conn->client().rebalance(c.names.at(0), options);
+  std::cout << "Topology " << c.names[0] << " is rebalancing\n";
+  return kExitOk;
+}
+
+int runNimbus(const Map& conf) {
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  nimbus::NimbusCoreOptions core;
+  core.conf = conf;
+  std::string bind = nimbus::confString(conf, "nimbus.thrift.bind.host", "127.0.0.1");
+  core.host = nimbus::confString(conf, "storm.local.hostname", bind);
+  if (core.host == "0.0.0.0") {
+    char name[256] = {};
+    gethostname(name, sizeof name - 1);
+    core.host = name;
+  }
+  core.port = nimbus::confInt(conf, "nimbus.thrift.port", 6627);
+  core.localDir = nimbus::confString(conf, "storm.local.dir", "storm-local");
+  core.version = SQUALL_VERSION;
+  // A submission is checked as the engine will run it: classes, streams, fields, config.
+  core.validate = [](const std::string& name, const TopologyDef& def, const Map& topoConf) {
+    StormTopology topology;
+    topology.def = def;
+    internal::TopologyPlan::build(name, name + "-check", Config(topoConf), topology);
+  };
+  auto backend = std::make_shared<nimbus::NimbusCore>(core);
+
+  thrift::NimbusServerOptions server;
+  server.host = bind;
+  server.port = core.port;
+  server.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
+  server.maxConnections = nimbus::confInt(conf, "nimbus.thrift.threads", 64);
+  thrift::NimbusServer thriftServer(backend, server);
+  thriftServer.start();
+  // Tests and scripts wait for this line before they connect.
+  std::cout << fmt::format("nimbus: serving Storm's Nimbus Thrift service on {}:{}", bind,
+                           thriftServer.port())
+            << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("nimbus: stopping on signal {}", sig);
+  thriftServer.stop();
+  return kExitOk;
+}
+
+}  // namespace
+
+void addClusterCommands(CLI::App& app, ClusterCommands& c) {
+  c.nimbus = app.add_subcommand(
+      "nimbus", "Run a nimbus: Storm's Nimbus Thrift service (nimbus.thrift.port, 6627)");
+  addConfigOptions(c.nimbus, c);
+
+  c.list = app.add_subcommand("list", "List the topologies nimbus runs (storm list)");
+  addConfigOptions(c.list, c);
+
+  c.kill = app.add_subcommand("kill", "Kill topologies: deactivate, wait, remove (storm kill)");
+  addConfigOptions(c.kill, c);
+  c.kill->add_option("NAME", c.names, "Topology names")->required();
+  c.kill
+      ->add_option("-w,--wait-time-secs,--wait", c.waitSecs,
+                   "Seconds between deactivating and removing (default: the topology's "
+                   "topology.message.timeout.secs)")
+      ->check(CLI::NonNegativeNumber);
+  c.kill->add_flag("-i,--ignore-errors", c.ignoreErrors,
+                   "Go on to the next name when one fails (still exits 1)");
+
+  c.activate = app.add_subcommand("activate", "Activate a topology's spouts (storm activate)");
+  c.deactivate =
+      app.add_subcommand("deactivate", "Deactivate a topology's spouts (storm deactivate)");
+  for (CLI::App* cmd : {c.activate, c.deactivate}) {
+    addConfigOptions(cmd, c);
+    cmd->add_option("NAME", c.names, "Topology name")->required()->expected(1);
+  }
+
+  c.rebalance = app.add_subcommand(
+      "rebalance", "Spread a topology again, with new worker or executor counts (storm rebalance)");
+  addConfigOptions(c.rebalance, c);
+  c.rebalance->add_option("NAME", c.names, "Topology name")->required()->expected(1);
+  c.rebalance->add_option("-w,--wait", c.waitSecs, "Seconds to wait before rebalancing")
+      ->check(CLI::NonNegativeNumber);
+  c.rebalance->add_option("-n,--num-workers", c.numWorkers, "New number of workers")
+      ->check(CLI::PositiveNumber);
+  c.rebalance->add_option("-e,--executor", c.executors, "COMPONENT=PARALLELISM, repeatable");
+}
+
+std::optional<int> runClusterCommand(const ClusterCommands& c) {
+  CLI::App* given = nullptr;
+  for (CLI::App* cmd : {c.nimbus, c.list, c.kill, c.activate, c.deactivate, c.rebalance}) {
+    if (cmd && cmd->parsed()) given = cmd;
+  }
+  if (!given) return std::nullopt;
+  std::string verb = given->get_name();
+  Map conf;
+  try {
+    conf = loadConf(c);
+  } catch (const std::exception& e) {
+    std::cerr << "squall " << verb << ": " << e.what() << "\n";
+    return kExitUsage;
+  }
+  try {
+    if (given == c.nimbus) return runNimbus(conf);
+    if (given == c.list) return list(conf);
+    if (given == c.kill) return kill(c, conf);
+    if (given == c.rebalance) return rebalance(c, conf);
+    auto conn = connect(conf);
+    if (given == c.activate) {
+      conn->client().activate(c.names.at(0));
+      std::cout << "Activated topology: " << c.names[0] << "\n";
+    } else {
+      conn->client().deactivate(c.names.at(0));
+      std::cout << "Deactivated topology: " << c.names[0] << "\n";
+    }
+    return kExitOk;
+  } catch (const std::exception& e) {
+    std::cerr << "squall " << verb << ": " << describe(e) << "\n";
+    return kExitInvalid;
+  }
+}
+
+}  // namespace squall::cli

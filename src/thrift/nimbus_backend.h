@@ -1,0 +1,49 @@
+#pragma once
+// NimbusBackend: what Storm's Nimbus Thrift service asks of a nimbus. NimbusServer decodes each
+// request and calls one of these; the nimbus daemon implements it (src/nimbus/NimbusCore in
+// process, ZooKeeper-backed in the cluster). Types are the ones generated from storm.thrift,
+// so nothing is translated twice.
+//
+// Methods may be called from several connection threads at once. Expected failures are the
+// service's declared exceptions (storm::NotAliveException, AlreadyAliveException,
+// InvalidTopologyException, AuthorizationException), which reach the client as Storm's; any
+// other exception reaches it as a TApplicationException carrying what().
+
+#include <string>
+
+#include "storm_thrift/storm_types.h"
+
+namespace squall::thrift {
+
+class NimbusBackend {
+ public:
+  virtual ~NimbusBackend() = default;
+
+  // submitTopology is submitTopologyWithOpts with initial_status ACTIVE.
+  virtual void submitTopology(const std::string& name, const std::string& uploadedJarLocation,
+                              const std::string& jsonConf, const storm::StormTopology& topology,
+                              const storm::SubmitOptions& options) = 0;
+  // killTopology is killTopologyWithOpts with no wait_secs (the topology's message timeout).
+  virtual void killTopology(const std::string& name, const storm::KillOptions& options) = 0;
+  virtual void activate(const std::string& name) = 0;
+  virtual void deactivate(const std::string& name) = 0;
+  virtual void rebalance(const std::string& name, const storm::RebalanceOptions& options) = 0;
+
+  // An upload: a location handed out by beginFileUpload, chunks appended, then finished; the
+  // finished location is what submitTopology's uploadedJarLocation names.
+  virtual std::string beginFileUpload() = 0;
+  virtual void uploadChunk(const std::string& location, const std::string& chunk) = 0;
+  virtual void finishFileUpload(const std::string& location) = 0;
+
+  virtual std::string getNimbusConf() = 0;  // JSON
+  virtual storm::ClusterSummary getClusterInfo() = 0;
+  virtual storm::NimbusSummary getLeader() = 0;
+  virtual bool isTopologyNameAllowed(const std::string& name) = 0;
+  // By topology id (name-N-secs); NotAliveException when there is none.
+  virtual storm::TopologyInfo getTopologyInfo(const std::string& id) = 0;
+  virtual std::string getTopologyConf(const std::string& id) = 0;       // JSON
+  virtual storm::StormTopology getTopology(const std::string& id) = 0;  // with system components
+  virtual storm::StormTopology getUserTopology(const std::string& id) = 0;  // as submitted
+};
+
+}  // namespace squall::thrift

@@ -1,0 +1,66 @@
+#include "thrift/nimbus_client.h"
+
+#include <fmt/format.h>
+#include <thrift/TConfiguration.h>
+#include <thrift/protocol/TBinaryProtocol.h>
+#include <thrift/transport/TBufferTransports.h>
+#include <thrift/transport/TSocket.h>
+
+namespace squall::thrift {
+
+using apache::thrift::transport::TFramedTransport;
+using apache::thrift::transport::TSocket;
+
+NimbusConnection::NimbusConnection(const std::string& host, int port,
+                                   const NimbusClientOptions& options)
+    : host_(host), port_(port) {
+  auto config = std::make_shared<apache::thrift::TConfiguration>(options.maxBufferSize,
+                                                                 options.maxBufferSize);
+  auto socket = std::make_shared<TSocket>(host, port, config);
+  socket->setConnTimeout(std::min(options.timeoutMs, 10000));
+  socket->setRecvTimeout(options.timeoutMs);
+  socket->setSendTimeout(options.timeoutMs);
+  transport_ = std::make_shared<TFramedTransport>(socket, config);
+  transport_->open();
+  client_ = std::make_unique<storm::NimbusClient>(
+      std::make_shared<apache::thrift::protocol::TBinaryProtocol>(transport_));
+}
+
+NimbusConnection::~NimbusConnection() {
+  try {
+    transport_->close();
+  } catch (...) {  // closing a broken connection has nothing left to report
+  }
+}
+
+std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>& seeds, int port,
+                                                  const NimbusClientOptions& options) {
+  std::string errors;
+  for (const auto& seed : seeds) {
+    try {
+      auto conn = std::make_unique<NimbusConnection>(seed, port, options);
+      storm::NimbusSummary leader;
+      conn->client().getLeader(leader);
+      if (leader.host == seed && leader.port == port) return conn;
+      // The leader may be named as it advertises itself; a seed that is the leader under
+      // another name still answers, so keep this connection if the leader cannot be reached.
+      try {
+        return std::make_unique<NimbusConnection>(leader.host, leader.port, options);
+      } catch (const std::exception& e) {
+        errors +=
+            fmt::format("; leader {}:{} named by {}: {}", leader.host, leader.port, seed, e.what());
+        if (leader.port == port) return conn;  // the seed itself, under another name
+      }
+    } catch (const std::exception& e) {
+      errors += fmt::format("; {}:{}: {}", seed, port, e.what());
+    }
+  }
+  std::string list;
+  for (const auto& s : seeds) list += (list.empty() ? "" : ", ") + s;
+  throw NimbusUnavailable(fmt::format(
+      "could not find leader nimbus from seed hosts [{}] on port {}{} (set nimbus.seeds and "
+      "nimbus.thrift.port in storm.yaml, --config FILE or -c key=value)",
+      list, port, errors));
+}
+
+}  // namespace squall::thrift
