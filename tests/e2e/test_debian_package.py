@@ -110,7 +110,8 @@ def test_package_holds_the_command_alias_and_python_package(deb):
                  "./usr/share/squall/python/pystorm/__init__.py",
                  "./usr/share/squall/python/storm.py", "./usr/share/squall/storm.yaml",
                  "./usr/share/doc/squall/copyright", "./usr/share/doc/squall/changelog.Debian.gz",
-                 "./usr/share/doc/squall/examples/wordcount.py"):
+                 "./usr/share/doc/squall/examples/wordcount.py",
+                 "./usr/lib/systemd/system/squall-nimbus.service"):
         assert path in listing, path
     # Headers and static libraries belong to squall-dev, caches to no package.
     for absent in ("./usr/include/", ".a\n", "__pycache__", ".pyc"):
@@ -185,3 +186,26 @@ def test_apt_installs_the_package_and_the_demo_runs_from_it(deb, tmp_path, multi
         r = subprocess.run(["dpkg", "--purge", "squall"], capture_output=True, text=True,
                            timeout=300, env=env)
         assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_systemd_unit_runs_the_installed_nimbus():
+    """packaging/systemd/squall-nimbus.service: sections and keys systemd reads, and a command
+    line that the installed binary accepts."""
+    import configparser
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(os.path.join(ROOT, "packaging", "systemd", "squall-nimbus.service"))
+    assert set(unit.sections()) == {"Unit", "Service", "Install"}
+    exec_start = unit["Service"]["ExecStart"].split()
+    assert exec_start[:2] == ["/usr/bin/squall", "nimbus"], exec_start
+    assert unit["Service"]["StateDirectory"] == "squall"
+    assert "storm.local.dir=/var/lib/squall" in exec_start
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    if shutil.which("systemd-analyze"):
+        r = subprocess.run(["systemd-analyze", "verify",
+                            os.path.join(ROOT, "packaging", "systemd", "squall-nimbus.service")],
+                           capture_output=True, text=True, timeout=60)
+        # The binary is not installed where the tests run: that one complaint is expected.
+        problems = [line for line in (r.stdout + r.stderr).splitlines()
+                    if line.strip() and "/usr/bin/squall is not executable" not in line]
+        assert not problems, problems
