@@ -9,6 +9,7 @@ go to $SQUALL_TEST_ARTIFACTS/web_ui/ (ctest sets it to build/<preset>/test-artif
 the pytest tmp dir; the test prints where. Both processes are killed at the end."""
 
 import base64
+import importlib.util
 import json
 import os
 import re
@@ -92,6 +93,14 @@ def stop(proc):
             pass
     proc.wait(timeout=DEADLINE_SECS)
 
+    def group_gone():  # Chromium's renderers and squall's Python children too
+        try:
+            os.killpg(proc.pid, 0)
+            return False
+        except ProcessLookupError:
+            return True
+    wait_until(group_gone, "process group {} to exit".format(proc.pid))
+
 
 def start_squall(squall, tmp_path):
     """`squall run OPS --ui 0`; (process, port) once the log names the port it chose."""
@@ -122,6 +131,9 @@ def start_chromium(binary, tmp_path):
          "--no-first-run", "--no-default-browser-check", "--disable-extensions",
          "--disable-background-networking", "--disable-sync", "--disable-component-update",
          "--disable-default-apps", "--disable-field-trial-config", "--window-size=1280,900",
+         # A full-page screenshot lays the page out without a scrollbar: hide it always, so
+         # the page's width does not change between the layout and the capture.
+         "--hide-scrollbars",
          "about:blank"],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
@@ -174,9 +186,7 @@ def test_web_ui_in_headless_chromium(squall, multilang, tmp_path):
     binary = shutil.which("chromium")
     if not binary:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh test)")
-    try:
-        import websocket  # noqa: F401  (Debian's python3-websocket)
-    except ImportError:
+    if importlib.util.find_spec("websocket") is None:  # Debian's python3-websocket
         pytest.skip("python3-websocket is not installed (bash scripts/setup.sh test)")
     artifacts = artifacts_dir(tmp_path)
     print("web UI screenshots:", artifacts)

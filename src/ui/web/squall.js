@@ -87,7 +87,7 @@ function errorSummary(err) {
 }
 
 function lastError(c) {
-  return '<span title="' + esc(c.lastError) + '">' + esc(errorSummary(c.lastError)) + "</span>";
+  return '<span class="error" title="' + esc(c.lastError) + '">' + esc(errorSummary(c.lastError)) + "</span>";
 }
 
 function renderTopology(t, vis) {
