@@ -5,11 +5,12 @@
 #   bash scripts/setup.sh demo   # build the squall command and run Python components
 #   bash scripts/setup.sh test   # everything (the default): tests, sanitizers, fuzzing, Kafka
 #                                # tools, Node.js for the multilang tests, lintian and a
-#                                # virtualenv for the packaging tests
+#                                # virtualenv for the packaging tests, headless Chromium and
+#                                # a WebSocket client to drive it (the web UI test)
 #
 # The demo runs in local mode, so it leaves out what only the tests use: clang and its
 # sanitizer runtime (fuzzing), the ZooKeeper server and its Java runtime (the binary links only
-# the C client, libzookeeper-mt), kcat, pytest.
+# the C client, libzookeeper-mt), kcat, pytest, Chromium.
 set -euo pipefail
 
 profile="${1:-test}"
@@ -30,6 +31,7 @@ test=(
   python3-pytest python3-msgpack python3-yaml python3-prometheus-client python3-thrift
   kcat nodejs
   lintian python3-venv python3-wheel-whl
+  chromium python3-websocket
 )
 
 case "$profile" in

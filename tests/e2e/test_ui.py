@@ -339,6 +339,7 @@ process.stdout.write(JSON.stringify({
   topology: ui.renderTopology(read('topology'), read('vis')),
   component: ui.renderComponent(read('component')),
   escaped: ui.esc('<b>"x"</b>'),
+  summary: ui.errorSummary('Traceback (most recent call last):\\n  File "b.py", line 9\\nValueError: x\\n'),
 }));
 """
     (tmp_path / "check.js").write_text(script)
@@ -353,6 +354,8 @@ process.stdout.write(JSON.stringify({
     assert 'data-action="deactivate"' in html["topology"]
     assert "Input stats" in html["component"] and "[" in html["component"]
     assert html["escaped"] == "&lt;b&gt;&quot;x&quot;&lt;/b&gt;"
+    assert html["summary"] == "ValueError: x"
+    assert "<h2>Errors</h2><p>None.</p>" in html["topology"]
 
 
 KAFKA_TOPOLOGY = '''\

@@ -78,6 +78,18 @@ function graph(vis) {
   return s + "</svg>";
 }
 
+// A Python error's first line is "Traceback (most recent call last):"; its last line names
+// the exception, which is what a one-line summary should show.
+function errorSummary(err) {
+  var lines = String(err === null || err === undefined ? "" : err).split("\n")
+    .filter(function (l) { return l.trim(); });
+  return lines.length ? lines[lines.length - 1].trim() : "";
+}
+
+function lastError(c) {
+  return '<span class="error" title="' + esc(c.lastError) + '">' + esc(errorSummary(c.lastError)) + "</span>";
+}
+
 function renderTopology(t, vis) {
   var id = encodeURIComponent(t.id);
   var link = function (c) { return '<a href="#/topology/' + id + "/component/" + encodeURIComponent(c) + '">' + esc(c) + "</a>"; };
@@ -92,13 +104,21 @@ function renderTopology(t, vis) {
   h += "<h2>Spouts (" + esc(t.windowHint) + ")</h2>" + table(
     [["Id", function (s) { return link(s.spoutId); }], ["Executors", "executors"], ["Tasks", "tasks"],
      ["Emitted", "emitted"], ["Transferred", "transferred"], ["Complete latency (ms)", "completeLatency"],
-     ["Acked", "acked"], ["Failed", "failed"], ["Last error", function (s) { return esc(String(s.lastError).split("\n")[0]); }]], t.spouts);
+     ["Acked", "acked"], ["Failed", "failed"], ["Last error", lastError]], t.spouts);
   h += "<h2>Bolts (" + esc(t.windowHint) + ")</h2>" + table(
     [["Id", function (b) { return link(b.boltId); }], ["Executors", "executors"], ["Tasks", "tasks"],
      ["Emitted", "emitted"], ["Transferred", "transferred"],
      ["Capacity", function (b) { return '<span class="' + capClass(b.capacity) + '">' + esc(b.capacity) + "</span>"; }],
      ["Execute latency (ms)", "executeLatency"], ["Executed", "executed"], ["Process latency (ms)", "processLatency"],
-     ["Acked", "acked"], ["Failed", "failed"], ["Last error", function (b) { return esc(String(b.lastError).split("\n")[0]); }]], t.bolts);
+     ["Acked", "acked"], ["Failed", "failed"], ["Last error", lastError]], t.bolts);
+  h += "<h2>Errors</h2>";
+  var failing = t.spouts.map(function (c) { return [c.spoutId, c.lastError]; })
+    .concat(t.bolts.map(function (c) { return [c.boltId, c.lastError]; }))
+    .filter(function (e) { return e[1]; });
+  if (!failing.length) h += "<p>None.</p>";
+  failing.forEach(function (e) {
+    h += "<details><summary>" + link(e[0]) + ": " + esc(errorSummary(e[1])) + '</summary><pre class="error">' + esc(e[1]) + "</pre></details>";
+  });
   return h;
 }
 
@@ -167,5 +187,6 @@ if (typeof document !== "undefined") {
 }
 
 if (typeof module !== "undefined") {
-  module.exports = { esc: esc, renderCluster: renderCluster, renderTopology: renderTopology, renderComponent: renderComponent, graph: graph };
+  module.exports = { esc: esc, renderCluster: renderCluster, renderTopology: renderTopology, renderComponent: renderComponent, graph: graph,
+    errorSummary: errorSummary };
 }
