@@ -34,15 +34,19 @@ struct alignas(64) FlushEpoch {
 
   // Executor threads, when they begin a batch or take input. Costs a load of this line unless
   // the clock has ticked since the last mark.
+  // Inlined into every emit path, so only the load and the branch are here.
   void markActive() {
-    if (active.load(std::memory_order_relaxed)) return;
-    // Paired with the clock's store of `parked` then load of `active` (both sequentially
-    // consistent): either the clock sees this mark and stays awake, or we see it parked and
-    // wake it.
+    if (!active.load(std::memory_order_relaxed)) [[unlikely]]
+      markActiveSlow();
+  }
+  // Paired with the clock's store of `parked` then load of `active` (both sequentially
+  // consistent): either the clock sees this mark and stays awake, or we see it parked and
+  // wake it.
+  [[gnu::noinline]] void markActiveSlow() {
     active.store(true, std::memory_order_seq_cst);
     if (parked.load(std::memory_order_seq_cst)) unpark();
   }
-  void unpark() {
+  [[gnu::noinline]] void unpark() {
     // Parked, the clock counted no time, so a call that ran across the wake-up may have been
     // slow: count the wake-up as two intervals, and the caller's afterUserCall() publishes
     // what that call emitted at once (a spout that slept seconds in nextTuple, then emitted).
