@@ -84,6 +84,18 @@ def rel(path):
     return os.path.relpath(path, ROOT)
 
 
+def wait_until(cond, what, timeout=DEADLINE_SECS):
+    """Polls `cond` until it returns something true (which is returned), failing the test with
+    "timed out waiting for WHAT" after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        assert time.monotonic() < deadline, "timed out waiting for " + what
+        time.sleep(0.1)
+
+
 def wait_for_output(proc, needle, deadline_secs):
     """Reads proc.stdout line by line until `needle` appears; returns the lines read."""
     lines = []

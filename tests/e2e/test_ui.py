@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from conftest import DEADLINE_SECS, E2E, EXAMPLES
+from conftest import DEADLINE_SECS, wait_until, E2E, EXAMPLES
 
 OPS = os.path.join(E2E, "ops", "ops.yaml")
 TEST_WORDS = os.path.join(EXAMPLES, "test_words.yaml")
@@ -23,16 +23,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_until(cond, what, timeout=DEADLINE_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
 
 
 class Ui:

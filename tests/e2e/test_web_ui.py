@@ -22,21 +22,11 @@ import urllib.request
 
 import pytest
 
-from conftest import DEADLINE_SECS, E2E
+from conftest import DEADLINE_SECS, wait_until, E2E
 
 OPS = os.path.join(E2E, "ops", "ops.yaml")
 # Short deadline for what the page shows once it runs: it refreshes every 2 s.
 PAGE_SECS = 20
-
-
-def wait_until(cond, what, timeout=DEADLINE_SECS):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = cond()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "timed out waiting for " + what
-        time.sleep(0.1)
 
 
 class DevTools:
