@@ -11,6 +11,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "nimbus/json_conf.h"
@@ -432,6 +433,43 @@ TEST(NimbusCore, UploadsAreStoredByContent) {
   EXPECT_EQ(stored, 1u);
   core.submitTopology("t", a, "{}", shellTopology(), {});
   EXPECT_EQ(core.getClusterInfo().topologies.size(), 1u);
+}
+
+TEST(NimbusServer, ServesATopologysBlobsByStormsKeys) {
+  TempDir dir;
+  nimbus::NimbusCoreOptions options;
+  options.localDir = dir.path.string();
+  auto core = std::make_shared<nimbus::NimbusCore>(options);
+  thrift::NimbusServerOptions so;
+  so.port = 0;
+  thrift::NimbusServer server(core, so);
+  server.start();
+
+  thrift::NimbusConnection conn("127.0.0.1", server.port());
+  // A jar of several chunks (the sessions hand out 256 KiB at a time).
+  std::string jar(700 * 1024 + 17, '\0');
+  for (size_t i = 0; i < jar.size(); ++i) jar[i] = static_cast<char>(i * 7 + i / 1000);
+  std::string location;
+  conn.client().beginFileUpload(location);
+  for (size_t at = 0; at < jar.size(); at += 100'000)
+    conn.client().uploadChunk(location, jar.substr(at, 100'000));
+  conn.client().finishFileUpload(location);
+  conn.client().submitTopology("t", location, R"({"topology.workers": 2})", shellTopology());
+  std::string id = core->getClusterInfo().topologies.at(0).id;
+
+  auto download = [&](const std::string& key, uint64_t maxBytes = uint64_t{1} << 30) {
+    std::ostringstream out;
+    thrift::downloadBlob(conn.client(), key, out, maxBytes);
+    return out.str();
+  };
+  EXPECT_EQ(download(id + "-stormjar.jar"), jar);
+  EXPECT_EQ(nimbus::deserializeTopology(download(id + "-stormcode.ser")), shellTopology());
+  EXPECT_NE(download(id + "-stormconf.ser").find("\"topology.workers\":2"), std::string::npos);
+  EXPECT_THROW(download(id + "-stormjar.jar", 1000), std::runtime_error);
+  EXPECT_THROW(download("nope-stormcode.ser"), storm::KeyNotFoundException);
+  EXPECT_THROW(download(id), storm::KeyNotFoundException);
+  std::string chunk;
+  EXPECT_ANY_THROW(conn.client().downloadBlobChunk(chunk, "no-such-session"));
 }
 
 TEST(NimbusServer, ServesClientsAndSurvivesGarbage) {

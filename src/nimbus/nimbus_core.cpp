@@ -291,6 +291,55 @@ void NimbusCore::finishFileUpload(const std::string& location) {
   artifacts_.finish(location);
 }
 
+storm::BeginDownloadResult NimbusCore::beginBlobDownload(const std::string& key) {
+  // Storm's per-topology keys: the id (itself name-N-secs) and what the blob holds.
+  static constexpr std::string_view kJar = "-stormjar.jar", kCode = "-stormcode.ser",
+                                    kConf = "-stormconf.ser";
+  auto notFound = [&] {
+    storm::KeyNotFoundException e;
+    e.msg = key.substr(0, 256);
+    return e;
+  };
+  auto split = [&](std::string_view suffix) -> std::optional<std::string> {
+    if (key.size() > suffix.size() && key.ends_with(suffix))
+      return key.substr(0, key.size() - suffix.size());
+    return std::nullopt;
+  };
+  std::optional<std::string> id;
+  std::string_view kind;
+  for (std::string_view suffix : {kJar, kCode, kConf})
+    if ((id = split(suffix))) {
+      kind = suffix;
+      break;
+    }
+  if (!id) throw notFound();
+  std::optional<TopologyRecord> r;
+  {
+    std::lock_guard lock(mu_);
+    r = store_->get(*id);
+  }
+  if (!r) throw notFound();
+  storm::BeginDownloadResult out;
+  out.version = r->launchTimeSecs * 1000;
+  if (kind == kJar) {
+    if (r->artifact.empty()) throw notFound();  // submitted without an upload
+    std::string path = artifacts_.pathOf(r->artifact);
+    std::error_code ec;
+    auto size = std::filesystem::file_size(path, ec);
+    out.session = downloads_.openFile(path);
+    if (!ec) out.__set_data_size(static_cast<int64_t>(size));
+  } else {
+    std::string bytes = kind == kCode ? r->topology : r->jsonConf;
+    out.__set_data_size(static_cast<int64_t>(bytes.size()));
+    out.session = downloads_.openBytes(std::move(bytes));
+  }
+  return out;
+}
+
+std::string NimbusCore::downloadBlobChunk(const std::string& session) {
+  return downloads_.next(session);
+}
+
 std::string NimbusCore::getNimbusConf() {
   return toJson(Value(options_.conf));
 }

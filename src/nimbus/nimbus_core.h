@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "nimbus/artifact_store.h"
+#include "nimbus/blob_downloads.h"
 #include "nimbus/topology_store.h"
 #include "squall/topology_def.h"
 #include "squall/value.h"
@@ -56,6 +57,8 @@ class NimbusCore : public thrift::NimbusBackend {
   std::string beginFileUpload() override;
   void uploadChunk(const std::string& location, const std::string& chunk) override;
   void finishFileUpload(const std::string& location) override;
+  storm::BeginDownloadResult beginBlobDownload(const std::string& key) override;
+  std::string downloadBlobChunk(const std::string& session) override;
   std::string getNimbusConf() override;
   storm::ClusterSummary getClusterInfo() override;
   storm::NimbusSummary getLeader() override;
@@ -81,6 +84,7 @@ class NimbusCore : public thrift::NimbusBackend {
   NimbusCoreOptions options_;
   std::shared_ptr<TopologyStore> store_;
   ArtifactStore artifacts_;
+  BlobDownloads downloads_;
   int64_t startedMs_;
   uint64_t submitted_ = 0;  // Storm's submittedCount, the N of name-N-secs
 

@@ -35,6 +35,12 @@ class NimbusBackend {
   virtual void uploadChunk(const std::string& location, const std::string& chunk) = 0;
   virtual void finishFileUpload(const std::string& location) = 0;
 
+  // A topology's blobs (Storm's keys: ID-stormjar.jar, ID-stormcode.ser, ID-stormconf.ser):
+  // beginBlobDownload opens a session (storm::KeyNotFoundException for an unknown key), each
+  // downloadBlobChunk returns the next chunk, an empty one at the end.
+  virtual storm::BeginDownloadResult beginBlobDownload(const std::string& key) = 0;
+  virtual std::string downloadBlobChunk(const std::string& session) = 0;
+
   virtual std::string getNimbusConf() = 0;  // JSON
   virtual storm::ClusterSummary getClusterInfo() = 0;
   virtual storm::NimbusSummary getLeader() = 0;

@@ -33,6 +33,29 @@ NimbusConnection::~NimbusConnection() {
   }
 }
 
+void downloadBlob(storm::NimbusClient& client, const std::string& key, std::ostream& out,
+                  uint64_t maxBytes) {
+  storm::BeginDownloadResult begin;
+  client.beginBlobDownload(begin, key);
+  uint64_t limit = maxBytes;
+  if (begin.__isset.data_size && begin.data_size >= 0)
+    limit = std::min<uint64_t>(limit, static_cast<uint64_t>(begin.data_size));
+  uint64_t got = 0;
+  for (std::string chunk;;) {
+    client.downloadBlobChunk(chunk, begin.session);
+    if (chunk.empty()) break;
+    got += chunk.size();
+    if (got > limit)
+      throw std::runtime_error(fmt::format(
+          "blob {}: nimbus sent more than {} bytes ({})", key, limit,
+          limit == maxBytes ? "the most this client accepts" : "the size it announced"));
+    out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+  }
+  if (begin.__isset.data_size && got != static_cast<uint64_t>(begin.data_size))
+    throw std::runtime_error(
+        fmt::format("blob {}: nimbus announced {} bytes and sent {}", key, begin.data_size, got));
+}
+
 std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>& seeds, int port,
                                                   const NimbusClientOptions& options) {
   std::string errors;

@@ -3,7 +3,9 @@
 // Storm's NimbusClient finds the leader: ask each seed host for getLeader(), then connect to
 // the leader it names. Used by the squall CLI verbs; not thread-safe (one per thread).
 
+#include <cstdint>
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -41,6 +43,12 @@ class NimbusConnection {
   std::shared_ptr<apache::thrift::transport::TTransport> transport_;
   std::unique_ptr<storm::NimbusClient> client_;
 };
+
+// Reads the blob `key` (beginBlobDownload, then downloadBlobChunk until an empty chunk) into
+// `out`. std::runtime_error naming the key when it grows past `maxBytes` or past the size
+// nimbus announced; the service's exceptions (storm::KeyNotFoundException) pass through.
+void downloadBlob(storm::NimbusClient& client, const std::string& key, std::ostream& out,
+                  uint64_t maxBytes);
 
 // Storm's NimbusClient.getConfiguredClient: the leader among `seeds` (host names or
 // addresses, each asked on `port`). Throws NimbusUnavailable.

@@ -36,6 +36,12 @@ class NimbusHandler : public storm::NimbusIf {
     b_->uploadChunk(location, chunk);
   }
   void finishFileUpload(const std::string& location) override { b_->finishFileUpload(location); }
+  void beginBlobDownload(storm::BeginDownloadResult& out, const std::string& key) override {
+    out = b_->beginBlobDownload(key);
+  }
+  void downloadBlobChunk(std::string& out, const std::string& session) override {
+    out = b_->downloadBlobChunk(session);
+  }
   void getNimbusConf(std::string& out) override { out = b_->getNimbusConf(); }
   void getClusterInfo(storm::ClusterSummary& out) override { out = b_->getClusterInfo(); }
   void getTopologySummaries(std::vector<storm::TopologySummary>& out) override {

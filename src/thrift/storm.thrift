@@ -114,6 +114,17 @@ exception InvalidTopologyException {
   1: required string msg;
 }
 
+exception KeyNotFoundException {
+  1: required string msg;
+}
+
+// A blob download in progress (Storm's blob store): the session names it to downloadBlobChunk.
+struct BeginDownloadResult {
+  1: required i64 version;
+  2: required string session;
+  3: optional i64 data_size;
+}
+
 struct TopologySummary {
   1: required string id;
   2: required string name;
@@ -282,6 +293,12 @@ service Nimbus {
   string beginFileUpload() throws (1: AuthorizationException aze);
   void uploadChunk(1: string location, 2: binary chunk) throws (1: AuthorizationException aze);
   void finishFileUpload(1: string location) throws (1: AuthorizationException aze);
+
+  // Code distribution: a supervisor (or another nimbus) reads a topology's blobs,
+  // <id>-stormjar.jar, <id>-stormcode.ser and <id>-stormconf.ser, chunk by chunk; an empty
+  // chunk ends the blob.
+  BeginDownloadResult beginBlobDownload(1: string key) throws (1: AuthorizationException aze, 2: KeyNotFoundException knf);
+  binary downloadBlobChunk(1: string session) throws (1: AuthorizationException aze);
 
   string getNimbusConf() throws (1: AuthorizationException aze);
   ClusterSummary getClusterInfo() throws (1: AuthorizationException aze);
