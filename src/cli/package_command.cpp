@@ -21,7 +21,7 @@
 #include "nimbus/json_conf.h"
 #include "nimbus/storm_config.h"
 #include "nimbus/storm_topology_translation.h"
-#include "thrift/nimbus_client.h"
+#include "submit/nimbus_submit.h"
 
 namespace fs = std::filesystem;
 
@@ -278,32 +278,6 @@ TopologyDef relocatable(TopologyDef def, const std::vector<fs::path>& packed,
   return def;
 }
 
-std::unique_ptr<thrift::NimbusConnection> connect(const Map& conf) {
-  thrift::NimbusClientOptions options;
-  options.timeoutMs = nimbus::confInt(conf, "storm.thrift.socket.timeout.ms", 600000);
-  options.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
-  return thrift::connectToLeader(nimbus::nimbusSeeds(conf),
-                                 nimbus::confInt(conf, "nimbus.thrift.port", 6627), options);
-}
-
-std::string upload(storm::NimbusClient& client, const std::string& jar, int maxBufferSize) {
-  std::string location;
-  client.beginFileUpload(location);
-  std::cout << "Uploading topology jar " << jar << " to assigned location: " << location
-            << std::endl;
-  // Each chunk, with the call around it, must fit nimbus's frame (nimbus.thrift.max_buffer_size).
-  size_t chunk = static_cast<size_t>(std::clamp(maxBufferSize / 2, 1024, 307200));
-  std::ifstream in(jar, std::ios::binary);
-  if (!in) throw std::runtime_error(jar + ": cannot read");
-  std::string buf(chunk, '\0');
-  while (in.read(buf.data(), static_cast<std::streamsize>(chunk)) || in.gcount() > 0) {
-    client.uploadChunk(location, buf.substr(0, static_cast<size_t>(in.gcount())));
-  }
-  client.finishFileUpload(location);
-  std::cout << "Successfully uploaded topology jar to assigned location: " << location << std::endl;
-  return location;
-}
-
 }  // namespace
 
 PackageResult packageTopology(const flux::TopologyFile& file, const flux::PythonSetup& python,
@@ -390,25 +364,16 @@ int submitTopology(const flux::TopologyFile& file, const flux::PythonSetup& pyth
                                   fs::absolute(file.dir).lexically_normal()};
   storm::StormTopology topology = nimbus::toStormTopology(
       relocatable(file.topology.def, mapped, python.interpreter), checked.outputs);
-  std::string jsonConf = nimbus::toJson(Value(file.conf.values()));
 
-  auto conn = connect(conf);
-  auto& client = conn->client();
+  submit::Submission submission;
+  submission.name = file.name;
+  submission.jar = packed.jar;
+  submission.jsonConf = nimbus::toJson(Value(file.conf.values()));
+  submission.topology = topology;
+  submission.inactive = o.inactive;
   try {
-    std::string location =
-        upload(client, packed.jar, nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576));
-    std::cout << "Submitting topology " << file.name << " in distributed mode with conf "
-              << jsonConf << std::endl;
-    storm::SubmitOptions options;
-    options.__set_initial_status(o.inactive ? storm::TopologyInitialStatus::INACTIVE
-                                            : storm::TopologyInitialStatus::ACTIVE);
-    client.submitTopologyWithOpts(file.name, location, jsonConf, topology, options);
-    std::cout << "Finished submitting topology: " << file.name << std::endl;
-    storm::ClusterSummary summary;
-    client.getClusterInfo(summary);
-    for (const auto& t : summary.topologies) {
-      if (t.name == file.name) std::cout << "Topology id: " << t.id << std::endl;
-    }
+    std::string id = submit::submitToNimbus(conf, submission, std::cout);
+    if (!id.empty()) std::cout << "Topology id: " << id << std::endl;
   } catch (const apache::thrift::TException& e) {
     std::cerr << "squall submit: " << describeNimbusError(e) << "\n";
     return kExitInvalid;
