@@ -206,6 +206,18 @@ TEST_F(ArtifactTest, RefusesTruncatedJarsAtEveryLength) {
   }
 }
 
+TEST_F(ArtifactTest, AReadErrorWithoutAMessageIsStillAnArtifactError) {
+  // Found by the fuzzer: a local header that lies about its name length; libarchive fails
+  // without an error string, which once reached fmt as a null pointer.
+  std::string jar = path("lying.jar");
+  std::ofstream(jar, std::ios::binary) << read(
+      fs::path(SQUALL_SOURCE_DIR) / "fuzz/corpus/artifact_extract/error_without_message.jar");
+  ExtractLimits all;
+  all.prefixes.clear();
+  EXPECT_THROW(extractArtifact(jar, path("dest"), all), ArtifactError);
+  EXPECT_FALSE(fs::exists(dir_ / "dest"));
+}
+
 TEST_F(ArtifactTest, RefusesADestinationThatHoldsFiles) {
   std::string jar = path("t.jar");
   writeArtifact(jar, {{"resources/a.py", {}, "a", false}});

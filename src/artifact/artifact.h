@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+struct archive;  // libarchive's handle
+
 namespace squall::artifact {
 
 // A jar that cannot be written, read or safely extracted; what() names the archive and, when
@@ -65,6 +67,9 @@ struct ExtractResult {
 // keep their executable bits (at most 0755: no setuid, no group or world write).
 ExtractResult extractArtifact(const std::string& jarPath, const std::string& destDir,
                               const ExtractLimits& limits = {});
+
+// libarchive's message for `a`'s last error, never null (it is, for some failures).
+std::string archiveError(::archive* a);
 
 // One value of META-INF/MANIFEST.MF text ("Squall-Topology-File"), or "" when absent.
 std::string manifestValue(const std::string& manifestText, const std::string& key);

@@ -157,7 +157,7 @@ class Extraction {
         if (n == 0) break;
         if (n < 0) {
           refuse(name, fmt::format("cannot read its data (truncated or corrupt jar?): {}",
-                                   archive_error_string(a) ? archive_error_string(a) : "error"));
+                                   archiveError(a)));
         }
         written += static_cast<uint64_t>(n);
         result.bytes += static_cast<uint64_t>(n);
@@ -245,7 +245,7 @@ ExtractResult extractArtifact(const std::string& jarPath, const std::string& des
     archive_read_support_format_zip_seekable(a.get());
     if (archive_read_open_filename(a.get(), jarPath.c_str(), 65536) != ARCHIVE_OK) {
       throw ArtifactError(
-          fmt::format("{}: not a jar (zip) archive: {}", jarPath, archive_error_string(a.get())));
+          fmt::format("{}: not a jar (zip) archive: {}", jarPath, archiveError(a.get())));
     }
     Extraction x(jarPath, tmp, limits, static_cast<uint64_t>(st.st_size));
     archive_entry* e = nullptr;
@@ -257,7 +257,7 @@ ExtractResult extractArtifact(const std::string& jarPath, const std::string& des
         throw ArtifactError(
             fmt::format("{}: after entry '{}': cannot read the next one "
                         "(truncated or corrupt jar?): {}",
-                        jarPath, last, archive_error_string(a.get())));
+                        jarPath, last, archiveError(a.get())));
       }
       x.entry(a.get(), e, result);
       if (const char* n = archive_entry_pathname(e)) last = n;

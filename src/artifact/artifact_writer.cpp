@@ -73,11 +73,10 @@ void writeArtifact(const std::string& jarPath, std::vector<ArtifactFile> files) 
   std::unique_ptr<archive, ArchiveDeleter> a(archive_write_new());
   archive_write_set_format_zip(a.get());
   if (archive_write_open_filename(a.get(), tmp.c_str()) != ARCHIVE_OK) {
-    throw ArtifactError(
-        fmt::format("{}: cannot create: {}", jarPath, archive_error_string(a.get())));
+    throw ArtifactError(fmt::format("{}: cannot create: {}", jarPath, archiveError(a.get())));
   }
   auto fail = [&](const std::string& entry) {
-    std::string why = archive_error_string(a.get()) ? archive_error_string(a.get()) : "error";
+    std::string why = archiveError(a.get());
     a.reset();
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -123,6 +122,11 @@ void writeArtifact(const std::string& jarPath, std::vector<ArtifactFile> files) 
     fs::remove(tmp, ec);
     throw ArtifactError(fmt::format("{}: cannot rename into place: {}", jarPath, ec.message()));
   }
+}
+
+std::string archiveError(::archive* a) {
+  const char* why = archive_error_string(a);
+  return why ? why : fmt::format("libarchive error {}", archive_errno(a));
 }
 
 std::string manifestValue(const std::string& text, const std::string& key) {
