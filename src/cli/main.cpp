@@ -135,7 +135,7 @@ std::vector<std::string> fileArgs(const FileOptions& o) {
 void addFluxOptions(CLI::App* cmd, FluxOptions& o, double& sleepMs) {
   cmd->add_flag("-l,--local", o.local, "Run in local mode (what `run` does; Flux's option)");
   cmd->add_flag("-r,--remote", o.remote,
-                "Submit to a cluster (Flux's option; Squall has no cluster mode yet)");
+                "Submit to the cluster's nimbus, as `squall submit` (Flux's option)");
   cmd->add_flag("--dry-run", o.dryRun,
                 "Load, validate and print the topology without running it (Flux's option)");
   cmd->add_option("-s,--sleep", sleepMs, "Run this many milliseconds, then stop (Flux's option)")
@@ -444,12 +444,13 @@ int main(int argc, char** argv) {
       }
       bool remote = fluxOpts.remote || (fluxOpts.stormJar && !fluxOpts.local);
       if (remote && !fluxOpts.dryRun) {
-        std::cerr << "squall: error: "
-                  << (fluxOpts.remote ? "--remote submits to a Storm cluster"
-                                      : "`storm jar` without --local submits to a Storm cluster")
-                  << ", and Squall has no cluster mode yet; run it in local mode: add --local "
-                     "(or use `storm local` / `squall run`)\n";
-        return cli::kExitUsage;
+        // Flux's --remote (and `storm jar` without --local): what `squall submit` does, nimbus
+        // found from ~/.storm/storm.yaml and -c as `storm jar` finds it.
+        cli::SubmitOptions remoteOpts;
+        remoteOpts.overrides = runFile.config;
+        remoteOpts.inactive = fluxOpts.inactive;
+        return cli::submitTopology(load(runFile, exe), flux::PythonSetup::discover(exe),
+                                   remoteOpts);
       }
       if (fluxOpts.quiet) spdlog::set_level(spdlog::level::warn);
       if (!fluxOpts.zookeeper.empty()) {

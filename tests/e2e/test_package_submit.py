@@ -224,3 +224,15 @@ def test_submit_without_nimbus_says_so(squall, tmp_path):
                    "-c", "nimbus.thrift.port={}".format(free_port()))
     assert r.returncode == 1
     assert "127.0.0.1" in r.stderr, r.stderr
+
+
+def test_storm_jar_remote_submits(squall, nimbus):
+    port, _ = nimbus
+    seeds = ["-c", 'nimbus.seeds=["127.0.0.1"]', "-c", "nimbus.thrift.port={}".format(port)]
+    # `storm jar X.jar org.apache.storm.flux.Flux --remote FILE`, as Storm users launch it.
+    r = squall.run("jar", "topology.jar", "org.apache.storm.flux.Flux", "--remote",
+                   "examples/test_words.yaml", *seeds)
+    assert r.returncode == 0, r.stderr
+    assert "Finished submitting topology: test-words" in r.stdout
+    listed = squall.run("list", *seeds).stdout
+    assert any(l.split()[:2] == ["test-words", "ACTIVE"] for l in listed.splitlines()), listed
