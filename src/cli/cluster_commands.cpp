@@ -187,6 +187,10 @@ int runNimbus(const Map& conf) {
 
 }  // namespace
 
+std::string describeNimbusError(const std::exception& e) {
+  return describe(e);
+}
+
 void addClusterCommands(CLI::App& app, ClusterCommands& c) {
   c.nimbus = app.add_subcommand(
       "nimbus", "Run a nimbus: Storm's Nimbus Thrift service (nimbus.thrift.port, 6627)");

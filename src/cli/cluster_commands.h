@@ -36,6 +36,10 @@ struct ClusterCommands {
 
 void addClusterCommands(CLI::App& app, ClusterCommands& c);
 
+// One line naming a Thrift service exception as Storm's clients do ("AlreadyAliveException:
+// wordcount is already alive"); what() for any other exception.
+std::string describeNimbusError(const std::exception& e);
+
 // The exit status when one of the cluster commands was given, else nullopt.
 std::optional<int> runClusterCommand(const ClusterCommands& c);
 

@@ -12,6 +12,8 @@
 //   squall classes
 //   squall dev-kafka ...   (a development Kafka cluster, when built with src/kafka)
 //   squall dev-cluster ... (a development cluster: ZooKeeper for now; src/cluster)
+//   squall package FILE [-o OUT] | submit FILE [-n NAME] [-c k=v]... [--config storm.yaml]
+//              (the topology's jar, and submitting it to nimbus: cli/package_command.h)
 //   squall nimbus | list | kill | activate | deactivate | rebalance ...   (Storm's cluster
 //              verbs over its Nimbus Thrift service: cli/cluster_commands.h)
 //   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
@@ -31,6 +33,7 @@
 #include <iostream>
 
 #include "cli/cluster_commands.h"
+#include "cli/package_command.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -132,7 +135,7 @@ std::vector<std::string> fileArgs(const FileOptions& o) {
 void addFluxOptions(CLI::App* cmd, FluxOptions& o, double& sleepMs) {
   cmd->add_flag("-l,--local", o.local, "Run in local mode (what `run` does; Flux's option)");
   cmd->add_flag("-r,--remote", o.remote,
-                "Submit to a cluster (Flux's option; Squall has no cluster mode yet)");
+                "Submit to the cluster's nimbus, as `squall submit` (Flux's option)");
   cmd->add_flag("--dry-run", o.dryRun,
                 "Load, validate and print the topology without running it (Flux's option)");
   cmd->add_option("-s,--sleep", sleepMs, "Run this many milliseconds, then stop (Flux's option)")
@@ -337,6 +340,50 @@ int main(int argc, char** argv) {
   cli::ClusterCommands cluster;
   cli::addClusterCommands(app, cluster);
 
+  // The topology artifact and its submission to nimbus (cli/package_command.h). Their -o and
+  // --config are Storm's and sparse's (the jar, storm.yaml), so they take their own options.
+  FileOptions packageFile, submitFile;
+  cli::PackageOptions packageOpts;
+  cli::SubmitOptions submitOpts;
+  CLI::App* packageCmd = app.add_subcommand(
+      "package", "Make the topology's jar: its file, resources, Python code and wheels");
+  CLI::App* submitCmd = app.add_subcommand(
+      "submit", "Package a topology and submit it to nimbus (storm jar --remote, sparse submit)");
+  for (auto [cmd, o] : {std::pair{packageCmd, &packageFile}, std::pair{submitCmd, &submitFile}}) {
+    cmd->add_option("FILE", o->file,
+                    "Topology file: Flux YAML or Python DSL; in a streamparse project, a "
+                    "topology name");
+    cmd->add_option("-n,--name", o->name, "Topology name (default: the file's)");
+    cmd->add_option("-f,--filter", o->filter, "Properties file for ${key} substitution");
+    cmd->add_flag("-e,--env-filter", o->envFilter, "Substitute ${ENV-NAME} in the YAML");
+    cmd->add_option("--export-timeout", o->exportTimeoutSecs,
+                    "Seconds a Python DSL module may take to import (default 30)")
+        ->check(CLI::Range(1, 1000000));
+  }
+  packageCmd->add_option("-c", packageFile.config, "Topology configuration key=value")
+      ->allow_extra_args(false)
+      ->take_all();
+  packageCmd->add_option("-o,--output", packageOpts.output, "The jar (default: NAME.jar)");
+  packageCmd->add_option("--find-links", packageOpts.findLinks,
+                         "A folder of wheels pip may use (repeatable)");
+  submitCmd
+      ->add_option("-c,-o,--option", submitOpts.overrides,
+                   "Configuration key=value: of the topology, and to find nimbus")
+      ->allow_extra_args(false)
+      ->take_all();
+  submitCmd->add_option("--config", submitOpts.configFile,
+                        "A storm.yaml to read instead of ~/.storm/storm.yaml");
+  submitCmd->add_flag("-i,--inactive", submitOpts.inactive, "Submit with its spouts inactive");
+  submitCmd->add_option("--find-links", submitOpts.package.findLinks,
+                        "A folder of wheels pip may use (repeatable)");
+  std::string unpackJar, unpackDir, unpackCache;
+  CLI::App* unpackCmd = app.add_subcommand(
+      "unpack", "Extract a topology jar as a supervisor does (and build its Python environment)");
+  unpackCmd->add_option("JAR", unpackJar, "The jar")->required();
+  unpackCmd->add_option("DIR", unpackDir, "A folder that does not exist yet")->required();
+  unpackCmd->add_option("--python-cache", unpackCache,
+                        "Build the jar's virtualenv in this cache folder");
+
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
   app.add_subcommand("storm", "`squall storm local|jar ...`: Storm's launch commands");
@@ -397,12 +444,13 @@ int main(int argc, char** argv) {
       }
       bool remote = fluxOpts.remote || (fluxOpts.stormJar && !fluxOpts.local);
       if (remote && !fluxOpts.dryRun) {
-        std::cerr << "squall: error: "
-                  << (fluxOpts.remote ? "--remote submits to a Storm cluster"
-                                      : "`storm jar` without --local submits to a Storm cluster")
-                  << ", and Squall has no cluster mode yet; run it in local mode: add --local "
-                     "(or use `storm local` / `squall run`)\n";
-        return cli::kExitUsage;
+        // Flux's --remote (and `storm jar` without --local): what `squall submit` does, nimbus
+        // found from ~/.storm/storm.yaml and -c as `storm jar` finds it.
+        cli::SubmitOptions remoteOpts;
+        remoteOpts.overrides = runFile.config;
+        remoteOpts.inactive = fluxOpts.inactive;
+        return cli::submitTopology(load(runFile, exe), flux::PythonSetup::discover(exe),
+                                   remoteOpts);
       }
       if (fluxOpts.quiet) spdlog::set_level(spdlog::level::warn);
       if (!fluxOpts.zookeeper.empty()) {
@@ -438,6 +486,21 @@ int main(int argc, char** argv) {
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
     if (auto rc = cli::runClusterCommand(cluster)) return *rc;
+    if (*unpackCmd) return cli::unpackArtifact(unpackJar, unpackDir, unpackCache);
+    if (*packageCmd || *submitCmd) {
+      FileOptions& o = *packageCmd ? packageFile : submitFile;
+      if (*submitCmd) o.config = submitOpts.overrides;
+      if (!resolveFile(o, packageCmd->parsed() ? "package" : "submit")) return cli::kExitUsage;
+      flux::TopologyFile file = load(o, exe);
+      auto python = flux::PythonSetup::discover(exe);
+      if (*submitCmd) return cli::submitTopology(file, python, submitOpts);
+      auto packed = cli::packageTopology(file, python, packageOpts);
+      std::cout << fmt::format("{}: topology '{}': {} resource file{}, {} wheel{}\n", packed.jar,
+                               file.name, packed.resources, packed.resources == 1 ? "" : "s",
+                               packed.requirements.size(),
+                               packed.requirements.size() == 1 ? "" : "s");
+      return cli::kExitOk;
+    }
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
     if (*classesCmd) {

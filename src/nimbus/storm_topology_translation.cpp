@@ -4,6 +4,7 @@
 #include <thrift/protocol/TBinaryProtocol.h>
 #include <thrift/transport/TBufferTransports.h>
 
+#include <optional>
 #include <set>
 
 #include "flux/shell_components.h"
@@ -57,6 +58,14 @@ GroupingDef grouping(const storm::Grouping& g, const std::string& where, bool re
     d.type = GroupingType::Direct;
   } else if (s.local_or_shuffle) {
     d.type = GroupingType::LocalOrShuffle;
+  } else if (s.custom_object &&
+             g.custom_object.full_class_name == "org.apache.storm.grouping.PartialKeyGrouping") {
+    // Storm's TopologyBuilder.partialKeyGrouping: the class with the field names.
+    d.type = GroupingType::PartialKey;
+    for (const auto& a : javaArgs(g.custom_object, where)) {
+      if (!a.isString()) invalid(fmt::format("{}: PartialKeyGrouping takes field names", where));
+      d.fields.push_back(a.asString());
+    }
   } else if (s.custom_object) {
     d.type = GroupingType::Custom;
     d.customClass = g.custom_object.full_class_name;
@@ -135,6 +144,13 @@ ComponentDef component(const std::string& id, ComponentKind kind,
       invalid(fmt::format("{}: json_conf is not an object", where));
     if (conf.isMap()) def.conf = conf.asMap();
   }
+  if (auto it = def.conf.find(kComponentArgsKey); it != def.conf.end() && s.java_object) {
+    if (!it->second.isList())
+      invalid(fmt::format("{}: {} is not a list", where, kComponentArgsKey));
+    const auto& list = it->second.asList();
+    def.args.assign(list.begin(), list.end());
+    def.conf.erase(it);
+  }
   for (const auto& [source, g] : common.inputs) {
     std::string inputWhere =
         fmt::format("{}, input {}:{}", where, source.componentId, source.streamId);
@@ -147,7 +163,182 @@ ComponentDef component(const std::string& id, ComponentKind kind,
   return def;
 }
 
+std::optional<storm::JavaObjectArg> javaArg(const Value& v) {
+  storm::JavaObjectArg a;
+  switch (v.type()) {
+    case ValueType::Bool:
+      a.__set_bool_arg(v.asBool());
+      break;
+    case ValueType::Int:
+      a.__set_long_arg(v.asInt());
+      break;
+    case ValueType::Double:
+      a.__set_double_arg(v.asDouble());
+      break;
+    case ValueType::String:
+      a.__set_string_arg(v.asString());
+      break;
+    case ValueType::Bytes:
+      a.__set_binary_arg(std::string(v.asBytes().data.begin(), v.asBytes().data.end()));
+      break;
+    default:
+      return std::nullopt;
+  }
+  return a;
+}
+
+// The arguments as JavaObjectArgs, or nullopt when one of them is not a scalar.
+std::optional<std::vector<storm::JavaObjectArg>> javaArgList(const Values& args) {
+  std::vector<storm::JavaObjectArg> out;
+  for (const auto& v : args) {
+    auto a = javaArg(v);
+    if (!a) return std::nullopt;
+    out.push_back(*a);
+  }
+  return out;
+}
+
+storm::Grouping toGrouping(const GroupingDef& g, const std::string& where) {
+  storm::Grouping out;
+  switch (g.type) {
+    case GroupingType::Shuffle:
+      out.__set_shuffle({});
+      break;
+    case GroupingType::LocalOrShuffle:
+      out.__set_local_or_shuffle({});
+      break;
+    case GroupingType::Fields:
+      out.__set_fields(g.fields);
+      break;
+    case GroupingType::Global:
+      out.__set_fields({});
+      break;
+    case GroupingType::All:
+      out.__set_all({});
+      break;
+    case GroupingType::None:
+      out.__set_none({});
+      break;
+    case GroupingType::Direct:
+      out.__set_direct({});
+      break;
+    case GroupingType::PartialKey: {
+      storm::JavaObject o;
+      o.full_class_name = "org.apache.storm.grouping.PartialKeyGrouping";
+      for (const auto& f : g.fields) {
+        storm::JavaObjectArg a;
+        a.__set_string_arg(f);
+        o.args_list.push_back(a);
+      }
+      out.__set_custom_object(o);
+      break;
+    }
+    case GroupingType::Custom: {
+      storm::JavaObject o;
+      o.full_class_name = g.customClass;
+      auto args = javaArgList(g.customArgs);
+      if (!args) {
+        invalid(
+            fmt::format("{}: custom grouping '{}' has an argument that is not a number, "
+                        "string, boolean or bytes, which Storm's JavaObject cannot carry",
+                        where, g.customClass));
+      }
+      o.args_list = *args;
+      out.__set_custom_object(o);
+      break;
+    }
+  }
+  return out;
+}
+
+// A shell component's arguments when they fit Storm's ShellComponent.
+std::optional<storm::ShellComponent> asShellComponent(const ComponentDef& c,
+                                                      const ToStormOptions& options) {
+  if (c.className != flux::kShellBolt && c.className != flux::kShellSpout) return std::nullopt;
+  if (c.args.size() != 1 || !c.args[0].isMap()) return std::nullopt;
+  const Map& m = c.args[0].asMap();
+  for (const auto& [key, v] : m) {
+    if (key != "command" && key != "fields" && key != "streams" && key != "cwd") {
+      return std::nullopt;
+    }
+  }
+  auto cmd = m.find("command");
+  if (cmd == m.end() || !cmd->second.isList() || cmd->second.asList().size() != 2) {
+    return std::nullopt;
+  }
+  const auto& list = cmd->second.asList();
+  if (!list[0].isString() || !list[1].isString()) return std::nullopt;
+  auto cwd = m.find("cwd");
+  std::string dir = cwd == m.end() ? "" : (cwd->second.isString() ? cwd->second.asString() : "?");
+  if (dir != options.shellCwd) return std::nullopt;
+  storm::ShellComponent shell;
+  shell.__set_execution_command(list[0].asString());
+  shell.__set_script(list[1].asString());
+  return shell;
+}
+
+storm::StreamInfo streamInfo(const StreamInfo& info) {
+  storm::StreamInfo s;
+  const auto& names = info.fields.toList();
+  s.output_fields.assign(names.begin(), names.end());
+  s.direct = info.direct;
+  return s;
+}
+
 }  // namespace
+
+storm::StormTopology toStormTopology(const TopologyDef& def, const DeclaredOutputs& outputs,
+                                     const ToStormOptions& options) {
+  storm::StormTopology out;
+  out.__isset.worker_hooks = false;
+  for (const auto& c : def.components) {
+    std::string where =
+        fmt::format("{} '{}'", c.kind == ComponentKind::Spout ? "spout" : "bolt", c.id);
+    storm::ComponentObject object;
+    storm::ComponentCommon common;
+    Map conf = c.conf;
+    if (auto shell = asShellComponent(c, options)) {
+      object.__set_shell(*shell);
+    } else {
+      storm::JavaObject o;
+      o.full_class_name = c.className;
+      if (auto args = javaArgList(c.args)) {
+        o.args_list = *args;
+      } else {
+        conf[kComponentArgsKey] = Value(List(c.args.begin(), c.args.end()));
+      }
+      object.__set_java_object(o);
+    }
+    std::map<std::string, StreamInfo> streams;
+    if (flux::isShellClass(c.className)) {
+      if (auto declared = flux::shellOutputs(c)) streams = *declared;
+    } else if (auto it = outputs.find(c.id); it != outputs.end()) {
+      streams = it->second;
+    }
+    for (const auto& [name, info] : streams) common.streams[name] = streamInfo(info);
+    for (const auto& in : c.inputs) {
+      storm::GlobalStreamId id;
+      id.componentId = in.component;
+      id.streamId = in.stream;
+      common.inputs[id] =
+          toGrouping(in.grouping, fmt::format("{}, input {}:{}", where, in.component, in.stream));
+    }
+    common.__set_parallelism_hint(c.parallelism);
+    common.__set_json_conf(toJson(Value(std::move(conf))));
+    if (c.kind == ComponentKind::Spout) {
+      storm::SpoutSpec spec;
+      spec.spout_object = object;
+      spec.common = common;
+      out.spouts[c.id] = spec;
+    } else {
+      storm::Bolt bolt;
+      bolt.bolt_object = object;
+      bolt.common = common;
+      out.bolts[c.id] = bolt;
+    }
+  }
+  return out;
+}
 
 bool isValidTopologyName(const std::string& name) {
   return !name.empty() && name.find_first_of("/.:\\") == std::string::npos;

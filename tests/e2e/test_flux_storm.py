@@ -141,9 +141,10 @@ def test_flux_flags_dry_run_detail_and_quiet(squall):
     q = squall.run("run", "-d", "-q", "-n", path)
     assert q.returncode == 0, q.stderr
     assert "TOPOLOGY DETAILS" not in q.stdout
-    remote = squall.run("run", "--remote", path)
-    assert remote.returncode == 2
-    assert "Squall has no cluster mode yet" in remote.stderr and "--local" in remote.stderr
+    # --remote submits (test_package_submit.py); with no nimbus there, it says so.
+    remote = squall.run("run", "--remote", path, "-c", "nimbus.thrift.port=1")
+    assert remote.returncode == 1
+    assert "could not find leader nimbus" in remote.stderr, remote.stderr
 
 
 def test_run_length_options_conflict_with_a_sentence(squall):
@@ -183,8 +184,9 @@ def test_storm_launch_forms(squall, form):
 
 def test_storm_jar_without_local_and_java_main_classes(squall):
     path = storm_file("resource_include.yaml")
-    r = squall.run("jar", "topology.jar", "org.apache.storm.flux.Flux", path)
-    assert r.returncode == 2 and "no cluster mode yet" in r.stderr
+    r = squall.run("jar", "topology.jar", "org.apache.storm.flux.Flux", path,
+                   "-c", "nimbus.thrift.port=1")
+    assert r.returncode == 1 and "could not find leader nimbus" in r.stderr, r.stderr
     r = squall.run("storm", "jar", "topology.jar", "com.example.WordCountTopology", "--local")
     assert r.returncode == 2 and "names the Java main class 'com.example.WordCountTopology'" in r.stderr
     r = squall.run("storm", "kill", "wordcount")
