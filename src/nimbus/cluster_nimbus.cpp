@@ -67,6 +67,14 @@ int64_t ClusterNimbus::nowMs() const {
 }
 
 void ClusterNimbus::start() {
+  // The topologies' secrets are kept where only the cluster reads them (a creator-only ACL),
+  // which needs the daemons to authenticate.
+  if (options_.zk.authScheme != "digest" || options_.zk.authPayload.empty()) {
+    throw std::runtime_error(
+        "a cluster nimbus needs storm.zookeeper.auth.scheme: digest and "
+        "storm.zookeeper.auth.payload (user:password, shared by the cluster's daemons): the "
+        "topologies' secrets are readable only by the cluster");
+  }
   startedMs_ = nowMs();
   zk_ = std::make_unique<cluster::ZkClient>(options_.zk);
   zk_->start();
