@@ -98,10 +98,11 @@ void ClusterNimbus::start() {
   };
   core.onChange = [this](const TopologyRecord& r, bool removed) { onChange(r, removed); };
   core.mayAct = [this] { return isLeader(); };
+  // The elector exists before the core's timer thread asks it whether this nimbus leads.
+  elector_ = std::make_unique<cluster::LeaderElector>(*zk_, hostPort_);
   core_ = std::make_unique<NimbusCore>(core, store_);
 
   publish();
-  elector_ = std::make_unique<cluster::LeaderElector>(*zk_, hostPort_);
   elector_->start([this](bool leading) {
     spdlog::info("nimbus {}: {} leader", hostPort_, leading ? "became" : "is no longer");
     wake();
@@ -123,7 +124,10 @@ void ClusterNimbus::stop() {
   if (elector_) elector_->stop();
   core_.reset();  // its timer thread reads the store
   elector_.reset();
-  if (zk_) zk_->close();
+  if (zk_ && !closed_) {
+    closed_ = true;
+    zk_->close();
+  }
 }
 
 bool ClusterNimbus::isLeader() const {
@@ -325,12 +329,33 @@ bool ClusterNimbus::replicate(const std::string& id) {
   return ok;
 }
 
+// The code and conf of topologies gone from /storms (killed through another nimbus). Only
+// files a minute old: a submission writes its blobs before its /storms node.
+void ClusterNimbus::removeStaleBlobs(const std::set<std::string>& active) {
+  std::error_code ec;
+  auto cutoff = fs::file_time_type::clock::now() - std::chrono::minutes(1);
+  fs::path dir = fs::path(store_->blobPath("x")).parent_path();
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    for (std::string_view suffix : {"-stormcode.ser", "-stormconf.ser"}) {
+      if (name.size() > suffix.size() && name.ends_with(suffix) &&
+          !active.count(name.substr(0, name.size() - suffix.size())) &&
+          entry.last_write_time(ec) < cutoff) {
+        std::error_code rm;
+        fs::remove(entry.path(), rm);
+      }
+    }
+  }
+}
+
 // --- the monitor --------------------------------------------------------------------------------
 
 void ClusterNimbus::monitorOnce() {
   publish();
   auto wakeMe = [this](const cluster::WatchEvent&) { wake(); };
-  for (const auto& id : state_->activeStorms(wakeMe)) replicate(id);
+  auto active = state_->activeStorms(wakeMe);
+  for (const auto& id : active) replicate(id);
+  removeStaleBlobs(std::set<std::string>(active.begin(), active.end()));
   if (!isLeader()) return;
   // Supervisors that left: remembered from when they were first missed, so their executors
   // move only after nimbus.supervisor.timeout.secs.

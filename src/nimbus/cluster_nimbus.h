@@ -105,6 +105,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   void schedule(const TopologyRecord& r);
   void onChange(const TopologyRecord& r, bool removed);
   bool replicate(const std::string& id);
+  void removeStaleBlobs(const std::set<std::string>& active);
   void publish();
   void monitorLoop();
   void wake();
@@ -127,6 +128,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   std::condition_variable wakeCv_;
   bool woken_ = false;
   bool stopping_ = false;
+  bool closed_ = false;
   std::thread monitor_;
 };
 

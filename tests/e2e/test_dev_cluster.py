@@ -1,6 +1,7 @@
-"""`squall dev-cluster`: a real ZooKeeper server on loopback and its nimbus processes, their addresses and storm.yaml printed,
-stopped cleanly on SIGTERM/Ctrl-C with no Java left behind, even when squall is killed; and the
-ZooKeeper fixture other e2e tests use (zookeeper_server.py)."""
+"""`squall dev-cluster`: a real ZooKeeper server on loopback and its nimbus processes, their
+addresses and storm.yaml printed, stopped cleanly on SIGTERM/Ctrl-C with no Java or nimbus left
+behind, even when squall is killed; and the ZooKeeper fixture other e2e tests use
+(zookeeper_server.py)."""
 
 import os
 import re
