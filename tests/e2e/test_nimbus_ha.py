@@ -96,8 +96,12 @@ def test_leader_killed_other_leads_and_serves(squall, zookeeper, gen, tmp_path):
             location = c.beginFileUpload()
             c.uploadChunk(location, b"PK\x03\x04" + b"\x01" * 5000)
             c.finishFileUpload(location)
+            submitted = time.monotonic()
             c.submitTopology("words", location, json.dumps({"topology.workers": 2}),
                              wordcount(ttypes))
+            # Scheduled before submit returns (Storm waits for its 10 s timer).
+            print("submit with its assignment written: {:.0f} ms".format(
+                (time.monotonic() - submitted) * 1000))
             # 3 workers would need 3 slots; the supervisor has 2, one of them free... none now.
             with pytest.raises(ttypes.InvalidTopologyException) as refused:
                 c.submitTopology("big", "", json.dumps({"topology.workers": 3}),
