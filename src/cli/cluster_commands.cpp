@@ -9,6 +9,8 @@
 #include <iostream>
 
 #include "cli/run_command.h"
+#include "cluster/zk_client.h"
+#include "nimbus/cluster_nimbus.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/storm_config.h"
 #include "nimbus/storm_topology_translation.h"
@@ -139,7 +141,21 @@ int rebalance(const ClusterCommands& c, const Map& conf) {
   return kExitOk;
 }
 
-int runNimbus(const Map& conf) {
+// The executors of a topology as every worker plans it, so nimbus's assignment and the
+// workers' task ids agree.
+std::vector<cluster::ExecutorRange> planExecutors(const std::string& name, const std::string& id,
+                                                  const TopologyDef& def, const Map& conf) {
+  StormTopology topology;
+  topology.def = def;
+  auto plan = internal::TopologyPlan::build(name, id, Config(conf), topology);
+  std::vector<cluster::ExecutorRange> out;
+  for (const auto& [component, cp] : plan->components) {
+    for (const auto& ep : cp.executors) out.push_back({ep.startTask, ep.endTask});
+  }
+  return out;
+}
+
+int runNimbus(const ClusterCommands& c, const Map& conf) {
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
@@ -165,7 +181,26 @@ int runNimbus(const Map& conf) {
     topology.def = def;
     internal::TopologyPlan::build(name, name + "-check", Config(topoConf), topology);
   };
-  auto backend = std::make_shared<nimbus::NimbusCore>(core);
+
+  // A cluster's nimbus when storm.zookeeper.servers is given (storm.yaml or -c); else the
+  // in-process nimbus core alone, which needs no ZooKeeper.
+  Map given = nimbus::loadStormConfig({c.configFile, c.overrides, {}, false});
+  std::shared_ptr<thrift::NimbusBackend> backend;
+  std::shared_ptr<nimbus::ClusterNimbus> clusterNimbus;
+  if (given.count("storm.zookeeper.servers")) {
+    nimbus::ClusterNimbusOptions o;
+    o.core = core;
+    o.zk = cluster::ZkOptions::fromConfig(Config(conf));
+    o.planExecutors = planExecutors;
+    o.supervisorTimeoutSecs = nimbus::confInt(conf, "nimbus.supervisor.timeout.secs", 60);
+    o.monitorFreqSecs = nimbus::confInt(conf, "nimbus.monitor.freq.secs", 10);
+    o.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
+    clusterNimbus = std::make_shared<nimbus::ClusterNimbus>(o);
+    clusterNimbus->start();
+    backend = clusterNimbus;
+  } else {
+    backend = std::make_shared<nimbus::NimbusCore>(core);
+  }
 
   thrift::NimbusServerOptions server;
   server.host = bind;
@@ -177,11 +212,16 @@ int runNimbus(const Map& conf) {
   // Tests and scripts wait for this line before they connect.
   std::cout << fmt::format("nimbus: serving Storm's Nimbus Thrift service on {}:{}", bind,
                            thriftServer.port())
+            << (clusterNimbus
+                    ? fmt::format(" (cluster nimbus {}, ZooKeeper {})", clusterNimbus->hostPort(),
+                                  cluster::ZkOptions::fromConfig(Config(conf)).connectString())
+                    : std::string())
             << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("nimbus: stopping on signal {}", sig);
   thriftServer.stop();
+  if (clusterNimbus) clusterNimbus->stop();
   return kExitOk;
 }
 
@@ -244,7 +284,7 @@ std::optional<int> runClusterCommand(const ClusterCommands& c) {
     return kExitUsage;
   }
   try {
-    if (given == c.nimbus) return runNimbus(conf);
+    if (given == c.nimbus) return runNimbus(c, conf);
     if (given == c.list) return list(conf);
     if (given == c.kill) return kill(c, conf);
     if (given == c.rebalance) return rebalance(c, conf);

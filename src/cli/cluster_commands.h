@@ -1,6 +1,8 @@
 #pragma once
 // Storm's cluster verbs in the squall command, over Storm's Nimbus Thrift service:
-//   squall nimbus                          the Thrift server over the in-process nimbus core
+//   squall nimbus                          the Thrift server over a ClusterNimbus when
+//                                          storm.zookeeper.servers is given, else over the
+//                                          in-process nimbus core
 //   squall list                            Storm's table (or "No topologies running.")
 //   squall kill NAME... [-w SECS] [-i]     killTopologyWithOpts
 //   squall activate NAME / deactivate NAME

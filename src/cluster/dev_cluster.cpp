@@ -8,9 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <thread>
 
 #include "cluster/cluster_state.h"
+#include "cluster/dev_cluster_nimbus.h"
 #include "cluster/zk_client.h"
 #include "cluster/zookeeper_server.h"
 
@@ -34,6 +36,18 @@ std::string stormYaml(const ZooKeeperServer& zk) {
       "storm.zookeeper.port: {}\n"
       "storm.zookeeper.root: \"/storm\"\n",
       zk.port());
+}
+
+// What a client needs to find the leading nimbus. With one nimbus, Storm's own keys; with
+// several on this one machine each has its own port, so the seeds name host:port (Squall's
+// clients take that form; Storm's expect one nimbus.thrift.port for every seed host).
+std::string nimbusClientYaml(const std::vector<int>& ports, int leaderPort) {
+  std::string seeds;
+  for (int p : ports) {
+    seeds += ports.size() == 1 ? std::string("  - \"127.0.0.1\"\n")
+                               : fmt::format("  - \"127.0.0.1:{}\"\n", p);
+  }
+  return fmt::format("nimbus.seeds:\n{}nimbus.thrift.port: {}\n", seeds, leaderPort);
 }
 
 // Restores the previous handlers when the run ends, however it ends.
@@ -89,10 +103,24 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
       ZkClient client(zk);
       client.start();
       ClusterState state(client);
-      client.close();
 
       std::string yamlPath = (fs::path(dir) / "storm.yaml").string();
       std::string yaml = stormYaml(server);
+      // The nimbuses, before the supervisors; destroyed (stopped) after them, before ZooKeeper.
+      std::unique_ptr<DevNimbuses> nimbuses;
+      if (o.nimbuses > 0) {
+        nimbuses = std::make_unique<DevNimbuses>(o.squallBinary, dir,
+                                                 writeDaemonsYaml(dir, server.port()), o.nimbuses);
+        nimbuses->start();
+        int leaderPort = nimbuses->waitForLeader(client, std::chrono::seconds(60));
+        yaml += nimbusClientYaml(nimbuses->ports(), leaderPort);
+        for (size_t i = 0; i < nimbuses->ports().size(); ++i) {
+          out << fmt::format("nimbus.{}=127.0.0.1:{} pid {}{}\n", i + 1, nimbuses->ports()[i],
+                             nimbuses->pids()[i],
+                             nimbuses->ports()[i] == leaderPort ? " (leader)" : "");
+        }
+      }
+      client.close();
       {
         std::ofstream f(yamlPath + ".tmp");
         f << yaml;
@@ -135,13 +163,16 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
 }
 
 std::string devClusterUsage() {
-  return "usage: squall dev-cluster [--dir DIR] [--zookeeper-port PORT] [--duration SECONDS]\n"
+  return "usage: squall dev-cluster [--dir DIR] [--zookeeper-port PORT] [--nimbuses N]\n"
+         "                          [--duration SECONDS]\n"
          "Runs a cluster on this machine for development: a ZooKeeper server (Debian's\n"
          "`zookeeper` package, Java) on 127.0.0.1 with its own configuration and data, and\n"
-         "prints its address and the storm.yaml a client needs. Runs until Ctrl-C.\n"
+         "nimbus processes, and prints the addresses and the storm.yaml a client needs.\n"
+         "Runs until Ctrl-C.\n"
          "  --dir DIR              keep the configuration, data and logs in DIR (default: a\n"
          "                         temporary directory, removed at exit)\n"
          "  --zookeeper-port PORT  ZooKeeper's port (default: a free one)\n"
+         "  --nimbuses N           nimbus processes, one leading (default 1; 0: none)\n"
          "  --duration SECONDS     stop after this long\n";
 }
 
@@ -170,6 +201,8 @@ int devClusterMain(const std::vector<std::string>& args) {
         o.dir = value();
       } else if (a == "--zookeeper-port") {
         o.zookeeperPort = static_cast<int>(number(value(), 1, 65535));
+      } else if (a == "--nimbuses") {
+        o.nimbuses = static_cast<int>(number(value(), 0, 9));
       } else if (a == "--duration") {
         o.durationSecs = number(value(), 0, 1e9);
       } else {

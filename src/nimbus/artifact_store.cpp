@@ -20,6 +20,8 @@ std::string randomHex(size_t bytes) {
   return out;
 }
 
+}  // namespace
+
 std::string sha256File(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot read " + path);
@@ -37,8 +39,6 @@ std::string sha256File(const std::string& path) {
   for (unsigned int i = 0; i < len; ++i) hex += fmt::format("{:02x}", md[i]);
   return hex;
 }
-
-}  // namespace
 
 ArtifactStore::ArtifactStore(std::string root, uint64_t maxBytes, size_t maxOpen)
     : root_(std::move(root)), maxBytes_(maxBytes), maxOpen_(maxOpen) {

@@ -14,6 +14,9 @@
 
 namespace squall::nimbus {
 
+// The SHA-256 of a file, as 64 hex digits; std::runtime_error when it cannot be read.
+std::string sha256File(const std::string& path);
+
 class ArtifactStore {
  public:
   ArtifactStore(std::string root, uint64_t maxBytes = uint64_t{1} << 30, size_t maxOpen = 64);

@@ -237,6 +237,7 @@ void NimbusCore::rebalance(const std::string& name, const storm::RebalanceOption
 }
 
 void NimbusCore::runDueActions() {
+  if (options_.mayAct && !options_.mayAct()) return;
   std::lock_guard lock(mu_);
   int64_t t = now();
   for (auto r : store_->list()) {
@@ -267,14 +268,15 @@ void NimbusCore::timerLoop() {
       if (r.action != TopologyRecord::Action::None) due = std::min(due, r.actionDueMs);
     }
     int64_t t = now();
-    if (due <= t) {
+    bool act = !options_.mayAct || options_.mayAct();
+    if (act && due <= t) {
       lock.unlock();
       runDueActions();
       lock.lock();
       continue;
     }
-    // Bounded, so a clock the caller moves (tests) is noticed too.
-    int64_t sleepMs = std::min<int64_t>(due - t, 1000);
+    // Bounded, so a clock the caller moves (tests) or a leadership won is noticed too.
+    int64_t sleepMs = act ? std::clamp<int64_t>(due - t, 1, 1000) : 1000;
     wake_.wait_for(lock, std::chrono::milliseconds(sleepMs));
   }
 }
@@ -493,7 +495,14 @@ storm::StormTopology NimbusCore::getTopology(const std::string& id) {
 
 TopologyDef NimbusCore::topologyDef(const std::string& id) {
   std::lock_guard lock(mu_);
-  TopologyRecord r = byId(id);
+  return topologyDefOf(byId(id));
+}
+
+Map topologyConfOf(const TopologyRecord& r) {
+  return parseConf(r.jsonConf, "topology conf");
+}
+
+TopologyDef topologyDefOf(const TopologyRecord& r) {
   TopologyDef def = toTopologyDef(deserializeTopology(r.topology));
   for (auto& c : def.components) {
     if (auto it = r.componentExecutors.find(c.id); it != r.componentExecutors.end()) {

@@ -39,7 +39,15 @@ struct NimbusCoreOptions {
   // removed=true when it is removed, so a scheduler can follow.
   std::function<void(const TopologyRecord&, bool removed)> onChange;
   std::function<int64_t()> nowMs;  // the clock; default: the system clock
+  // Whether this nimbus may carry out due kills and rebalances now (in a cluster, only the
+  // leader does); default: always.
+  std::function<bool()> mayAct;
 };
+
+// A record's topology as it runs (its StormTopology translated, executors as the record says)
+// and its configuration. InvalidTopologyException when either does not parse.
+TopologyDef topologyDefOf(const TopologyRecord& r);
+Map topologyConfOf(const TopologyRecord& r);
 
 class NimbusCore : public thrift::NimbusBackend {
  public:

@@ -53,7 +53,7 @@ void mergeFile(Map& conf, const std::string& path) {
 }  // namespace
 
 Map loadStormConfig(const StormConfigSource& source) {
-  Map conf = defaults();
+  Map conf = source.withDefaults ? defaults() : Map{};
   if (!source.configFile.empty()) {
     mergeFile(conf, source.configFile);
   } else {

@@ -16,6 +16,7 @@ struct StormConfigSource {
   std::string configFile;              // --config FILE; empty: ~/.storm/storm.yaml if present
   std::vector<std::string> overrides;  // -c key=value, in order
   std::string home;                    // where ~ is; empty: $HOME
+  bool withDefaults = true;            // false: only what the file and -c give
 };
 
 Map loadStormConfig(const StormConfigSource& source);

@@ -56,10 +56,21 @@ void downloadBlob(storm::NimbusClient& client, const std::string& key, std::ostr
         fmt::format("blob {}: nimbus announced {} bytes and sent {}", key, begin.data_size, got));
 }
 
-std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>& seeds, int port,
+std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>& seeds,
+                                                  int defaultPort,
                                                   const NimbusClientOptions& options) {
   std::string errors;
-  for (const auto& seed : seeds) {
+  for (const auto& seedEntry : seeds) {
+    // Squall's: a seed may name its own port (HOST:PORT), for nimbuses sharing one host.
+    std::string seed = seedEntry;
+    int port = defaultPort;
+    if (auto colon = seedEntry.rfind(':');
+        colon != std::string::npos && seedEntry.find(':') == colon &&
+        colon + 1 < seedEntry.size() &&
+        seedEntry.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+      seed = seedEntry.substr(0, colon);
+      port = std::atoi(seedEntry.c_str() + colon + 1);
+    }
     try {
       auto conn = std::make_unique<NimbusConnection>(seed, port, options);
       storm::NimbusSummary leader;
@@ -83,7 +94,7 @@ std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>
   throw NimbusUnavailable(fmt::format(
       "could not find leader nimbus from seed hosts [{}] on port {}{} (set nimbus.seeds and "
       "nimbus.thrift.port in storm.yaml, --config FILE or -c key=value)",
-      list, port, errors));
+      list, defaultPort, errors));
 }
 
 }  // namespace squall::thrift

@@ -51,7 +51,8 @@ void downloadBlob(storm::NimbusClient& client, const std::string& key, std::ostr
                   uint64_t maxBytes);
 
 // Storm's NimbusClient.getConfiguredClient: the leader among `seeds` (host names or
-// addresses, each asked on `port`). Throws NimbusUnavailable.
+// addresses, each asked on `port`; Squall's HOST:PORT form names a seed's own port, for
+// several nimbuses on one host). Throws NimbusUnavailable.
 std::unique_ptr<NimbusConnection> connectToLeader(const std::vector<std::string>& seeds, int port,
                                                   const NimbusClientOptions& options = {});
 

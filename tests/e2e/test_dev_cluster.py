@@ -1,6 +1,7 @@
-"""`squall dev-cluster`: a real ZooKeeper server on loopback, its address and storm.yaml printed,
-stopped cleanly on SIGTERM/Ctrl-C with no Java left behind, even when squall is killed; and the
-ZooKeeper fixture other e2e tests use (zookeeper_server.py)."""
+"""`squall dev-cluster`: a real ZooKeeper server on loopback and its nimbus processes, their
+addresses and storm.yaml printed, stopped cleanly on SIGTERM/Ctrl-C with no Java or nimbus left
+behind, even when squall is killed; and the ZooKeeper fixture other e2e tests use
+(zookeeper_server.py)."""
 
 import os
 import re
@@ -52,15 +53,22 @@ def start_dev_cluster(squall, *args):
         if not line:
             break
         lines.append(line)
-        m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml)=(.*)$", line.strip())
+        m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml|nimbus\.\d+)=(.*)$", line.strip())
         if m:
             printed[m.group(1)] = m.group(2)
-        if line.startswith("storm.zookeeper.root:"):
+        if line.startswith("nimbus.thrift.port:"):
             return proc, printed
     proc.kill()
     out, err = proc.communicate(timeout=30)
     raise AssertionError("dev-cluster did not print its storm.yaml; stdout:\n{}{}\nstderr:\n{}".format(
         "".join(lines), out, err))
+
+
+def nimbus_of(line):
+    """(thrift port, pid) of a printed `nimbus.I=127.0.0.1:PORT pid PID [(leader)]`."""
+    m = re.match(r"^127\.0\.0\.1:(\d+) pid (\d+)", line)
+    assert m, line
+    return int(m.group(1)), int(m.group(2))
 
 
 def stop_cleanly(proc, sig):
@@ -90,8 +98,18 @@ def test_dev_cluster_serves_prints_storm_yaml_and_stops_on_sigterm(squall, tmp_p
 
         assert printed["storm.yaml"] == str(tmp_path / "storm.yaml")
         conf = yaml.safe_load((tmp_path / "storm.yaml").read_text())
+        nimbus_port, nimbus_pid = nimbus_of(printed["nimbus.1"])
         assert conf == {"storm.zookeeper.servers": ["127.0.0.1"],
-                        "storm.zookeeper.port": port, "storm.zookeeper.root": "/storm"}
+                        "storm.zookeeper.port": port, "storm.zookeeper.root": "/storm",
+                        "nimbus.seeds": ["127.0.0.1"], "nimbus.thrift.port": nimbus_port}
+        # The nimbus answers a client with only that storm.yaml; the cluster's digest is in
+        # daemons.yaml, readable by this user alone, never in the client's file.
+        r = squall.run("list", "--config", str(tmp_path / "storm.yaml"))
+        assert r.returncode == 0 and r.stdout == "No topologies running.\n", r.stderr
+        daemons = tmp_path / "daemons.yaml"
+        assert os.stat(daemons).st_mode & 0o777 == 0o600
+        assert "storm.zookeeper.auth.payload" in daemons.read_text()
+        assert "auth" not in (tmp_path / "storm.yaml").read_text()
         cfg = (tmp_path / "zookeeper" / "zoo.cfg").read_text()
         assert "clientPortAddress=127.0.0.1" in cfg
         assert "admin.enableServer=false" in cfg
@@ -102,6 +120,7 @@ def test_dev_cluster_serves_prints_storm_yaml_and_stops_on_sigterm(squall, tmp_p
         raise
     stop_cleanly(proc, signal.SIGTERM)
     wait_until(lambda: process_gone(java), 30, "the ZooKeeper server did not stop")
+    assert process_gone(nimbus_pid)
     assert four_letter_word(port, "srvr") == ""
     # --dir is kept for the next run.
     assert (tmp_path / "zookeeper" / "data").is_dir()
@@ -120,10 +139,31 @@ def test_dev_cluster_ctrl_c_removes_its_temporary_directory(squall):
 def test_killed_dev_cluster_leaves_no_java(squall, tmp_path):
     proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path))
     java = int(printed["zookeeper.pid"])
-    assert not process_gone(java)
+    _, nimbus = nimbus_of(printed["nimbus.1"])
+    assert not process_gone(java) and not process_gone(nimbus)
     proc.kill()
     proc.communicate(timeout=30)
     wait_until(lambda: process_gone(java), 30, "the ZooKeeper server outlived a killed squall")
+    wait_until(lambda: process_gone(nimbus), 30, "the nimbus outlived a killed squall")
+
+
+def test_dev_cluster_with_two_nimbuses_one_leads(squall, tmp_path):
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--nimbuses", "2")
+    try:
+        nimbuses = [printed["nimbus.1"], printed["nimbus.2"]]
+        assert sum("(leader)" in n for n in nimbuses) == 1
+        conf = yaml.safe_load((tmp_path / "storm.yaml").read_text())
+        ports = [nimbus_of(n)[0] for n in nimbuses]
+        assert conf["nimbus.seeds"] == ["127.0.0.1:{}".format(p) for p in ports]
+        r = squall.run("list", "--config", str(tmp_path / "storm.yaml"))
+        assert r.returncode == 0 and r.stdout == "No topologies running.\n", r.stderr
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    stop_cleanly(proc, signal.SIGINT)
+    for n in nimbuses:
+        assert process_gone(nimbus_of(n)[1])
 
 
 def test_dev_cluster_usage_errors(squall):
