@@ -7,6 +7,8 @@
 //   squall run FILE --ui PORT ...     (Storm's UI REST API and /metrics on PORT)
 //   squall run FILE --workers N ...   (N worker processes over TCP loopback)
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
+//   squall worker --storm-dist DIR --assignment PATH --index I   (a supervisor's worker)
+//   squall supervisor ...  (Storm's supervisor daemon: cli/supervisor_command.h)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -34,6 +36,7 @@
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
+#include "cli/supervisor_command.h"
 #include "cluster/dev_cluster.h"
 #include "flux/builtins.h"
 #include "flux/check.h"
@@ -41,6 +44,7 @@
 #include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
+#include "supervisor/stormdist_topology.h"
 #include "worker/testing_components.h"
 
 #ifdef SQUALL_HAVE_MULTILANG
@@ -313,6 +317,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   workerCmd->add_option("--max-crashes", workerRun.maxCrashes,
                         "Exit with status 3 when a task crashes this many times in a row");
+  // A supervisor's worker: the topology as nimbus stored it, not a topology file.
+  std::string stormDist;
+  workerCmd->add_option("--storm-dist", stormDist,
+                        "Run the topology of this stormdist folder (stormcode.ser, "
+                        "stormconf.ser, resources/) instead of FILE (started by `squall "
+                        "supervisor`)");
 
   CLI::App* validateCmd =
       app.add_subcommand("validate", "Check a topology file without running it");
@@ -336,6 +346,8 @@ int main(int argc, char** argv) {
                      "Run a development cluster on this machine (squall dev-cluster --help)");
   cli::ClusterCommands cluster;
   cli::addClusterCommands(app, cluster);
+  cli::SupervisorCommand supervisorCmd;
+  cli::addSupervisorCommand(app, supervisorCmd);
 
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
@@ -435,8 +447,18 @@ int main(int argc, char** argv) {
       return cli::runTopology(std::move(file), run);
     }
     if (*workerCmd) {
+      if (!stormDist.empty()) {
+        if (!workerFile.file.empty()) {
+          std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
+          return cli::kExitUsage;
+        }
+        return cli::runWorker(supervisor::loadStormDist(stormDist), workerRun, assignment,
+                              workerIndex);
+      }
+      if (!resolveFile(workerFile, "worker")) return cli::kExitUsage;
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
+    if (*supervisorCmd.cmd) return cli::runSupervisorCommand(supervisorCmd, exe);
     if (auto rc = cli::runClusterCommand(cluster)) return *rc;
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
