@@ -5,9 +5,9 @@
 // its workers running on and adopted by the next one, a topology unassigned and its workers
 // stopped. Recovery times are printed.
 
-#include <arpa/inet.h>
 #include <archive.h>
 #include <archive_entry.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -124,7 +124,21 @@ void writeZip(const fs::path& path, const std::vector<ZipEntry>& entries) {
   archive_write_free(a);
 }
 
-cluster::ExecutorRange ex(int a, int b) { return {a, b}; }
+int freePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+cluster::ExecutorRange ex(int a, int b) {
+  return {a, b};
+}
 
 // ---------------------------------------------------------------- the worker assignment
 
@@ -187,8 +201,8 @@ TEST(Stormdist, ExtractsResourcesAndPythonKeepingExecutableBits) {
   EXPECT_EQ(readFile(dest / "resources/run.sh"), "#!/bin/sh\necho hi\n");
   EXPECT_TRUE((fs::status(dest / "resources/run.sh").permissions() & fs::perms::owner_exec) !=
               fs::perms::none);
-  EXPECT_TRUE((fs::status(dest / "resources/sub/data.txt").permissions() &
-               fs::perms::owner_exec) == fs::perms::none);
+  EXPECT_TRUE((fs::status(dest / "resources/sub/data.txt").permissions() & fs::perms::owner_exec) ==
+              fs::perms::none);
   EXPECT_EQ(readFile(dest / "resources/sub/data.txt"), "data");
   EXPECT_TRUE(fs::is_symlink(dest / "resources/data-link"));
   EXPECT_EQ(readFile(dest / "resources/data-link"), "data");
@@ -219,7 +233,8 @@ TEST(Stormdist, RefusesHostileJarsAndWritesNothingOutside) {
       {"symlink out", {ZipEntry::link("resources/out", "../../..")}, "resources/out"},
       {"absolute symlink", {ZipEntry::link("resources/etc", "/etc")}, "resources/etc"},
       {"write through a symlink",
-       {ZipEntry::directory("resources/sub/"), ZipEntry::link("resources/l", "sub"),
+       {ZipEntry::directory("resources/sub/"),
+        ZipEntry::link("resources/l", "sub"),
         {"resources/l/escaped.txt", "x"}},
        "resources/l/escaped.txt"},
   };
@@ -311,8 +326,7 @@ TEST(Stormdist, DownloadsAllOrNothing) {
   EXPECT_TRUE(fs::exists(fs::path(d) / "stormcode.ser"));
   EXPECT_FALSE(fs::exists(fs::path(d) / "stormjar.jar"));
   EXPECT_THROW(supervisor::downloadStormDist(fetch, "../x", root.string()), std::runtime_error);
-  EXPECT_THROW(supervisor::downloadStormDist(fetch, "none-3-3", root.string()),
-               std::runtime_error);
+  EXPECT_THROW(supervisor::downloadStormDist(fetch, "none-3-3", root.string()), std::runtime_error);
 }
 
 TEST(WorkerProcess, StartTimeTellsAReusedPidApart) {
@@ -339,18 +353,6 @@ TEST(WorkerProcess, StartTimeTellsAReusedPidApart) {
 
 // ---------------------------------------------------------------- the processes
 
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 storm::JavaObjectArg intArg(int v) {
   storm::JavaObjectArg a;
   a.__set_int_arg(v);
@@ -375,7 +377,7 @@ storm::StormTopology sequenceTopology() {
   storm::StormTopology t;
   storm::JavaObject spout;
   spout.__set_full_class_name("squall.testing.SequenceSpout");
-  spout.__set_args_list({intArg(100'000'000), intArg(4)});
+  spout.__set_args_list({intArg(1'000'000), intArg(4)});
   storm::SpoutSpec s;
   s.spout_object.__set_java_object(spout);
   s.__set_common(common({}, {"id", "key"}));
@@ -445,9 +447,11 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   // A nimbus serving the topology's blobs; the jar carries resources/.
   nimbus::NimbusCoreOptions no;
   no.localDir = (dir.path / "nimbus").string();
+  no.host = "127.0.0.1";
+  no.port = freePort();  // getLeader names it
   auto core = std::make_shared<nimbus::NimbusCore>(no);
   thrift::NimbusServerOptions so;
-  so.port = 0;
+  so.port = no.port;
   thrift::NimbusServer server(core, so);
   server.start();
   fs::path jar = dir.path / "topology.jar";
@@ -458,7 +462,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   conn.client().uploadChunk(location, readFile(jar));
   conn.client().finishFileUpload(location);
   const std::string conf =
-      R"({"topology.workers": 2, "topology.max.spout.pending": 20, "topology.message.timeout.secs": 5})";
+      R"({"topology.workers": 2, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2})";
   conn.client().submitTopology("seq", location, conf, sequenceTopology());
   std::string id = core->getClusterInfo().topologies.at(0).id;
 
@@ -508,8 +512,8 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
       a.executorNodePort[{ep.startTask, ep.endTask}] = {sup, name == "seq" ? portA : portB};
     }
   }
-  state.setCredentials(id, cluster::Credentials{{{supervisor::kWorkerSecretCredential,
-                                                  worker::newSecret()}}});
+  state.setCredentials(
+      id, cluster::Credentials{{{supervisor::kWorkerSecretCredential, worker::newSecret()}}});
   auto assigned = Clock::now();
   state.setAssignment(id, a);
 
@@ -520,8 +524,10 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
       << supervisor->output();
   std::printf("assignment to tuples received across workers: %.2f s\n", secondsSince(assigned));
   EXPECT_EQ(readFile(local / "supervisor/stormdist" / id / "resources/hello.txt"), "hello\n");
-  EXPECT_TRUE(fs::exists(logs / "workers-artifacts" / id / std::to_string(portA) / "worker.log.out"));
-  EXPECT_TRUE(fs::exists(logs / "workers-artifacts" / id / std::to_string(portB) / "worker.log.err"));
+  EXPECT_TRUE(
+      fs::exists(logs / "workers-artifacts" / id / std::to_string(portA) / "worker.log.out"));
+  EXPECT_TRUE(
+      fs::exists(logs / "workers-artifacts" / id / std::to_string(portB) / "worker.log.err"));
   ASSERT_TRUE(eventually([&] { return state.getWorkerHeartbeat(id, sup, portB).has_value(); }));
   EXPECT_FALSE(state.getWorkerHeartbeat(id, sup, portB)->executors.empty());
 
@@ -534,6 +540,12 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   ASSERT_TRUE(supervisor::processAlive(victim));
   auto killed = Clock::now();
   ::kill(victim.pid, SIGKILL);
+  ASSERT_TRUE(eventually([&] {
+    int64_t pid = beat(beatB)["pid"];
+    return pid > 0 && pid != victim.pid;
+  }));
+  std::printf("worker killed with -9: its replacement heartbeats after %.2f s\n",
+              secondsSince(killed));
   ASSERT_TRUE(eventually(
       [&] {
         auto b = beat(beatB);
@@ -541,8 +553,10 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
       },
       std::chrono::seconds(60)))
       << supervisor->output();
-  std::printf("worker killed with -9: tuples received by its replacement after %.2f s\n",
-              secondsSince(killed));
+  std::printf(
+      "worker killed with -9: tuples received by its replacement after %.2f s (the tuples "
+      "in flight to it are replayed at topology.message.timeout.secs, 2 s)\n",
+      secondsSince(killed));
 
   // kill -9 of the supervisor: the workers run on.
   supervisor::ProcessId workerA = pidOf(portA), workerB = pidOf(portB);
@@ -559,8 +573,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
     auto i = state.supervisorInfo(sup);
     return i && i->usedPorts.size() == 2 && i->uptimeSecs >= 0 &&
            supervisor->output().find("running on") != std::string::npos;
-  }))
-      << supervisor->output();
+  })) << supervisor->output();
   std::printf("supervisor killed with -9 and restarted: back in ZooKeeper %.2f s after the kill\n",
               secondsSince(supervisorKilled));
   EXPECT_NE(supervisor->output().find("adopted worker pid " + std::to_string(workerA.pid)),
@@ -582,8 +595,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   ASSERT_TRUE(eventually([&] {
     auto p = pidOf(portA);
     return p.pid > 0 && p.pid != workerA.pid && beat(beatA)["pid"] == p.pid;
-  }))
-      << supervisor->output();
+  })) << supervisor->output();
 
   // The topology unassigned: its workers stop, its code and heartbeats go.
   workerA = pidOf(portA);
@@ -592,8 +604,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   state.removeAssignment(id);
   ASSERT_TRUE(eventually([&] {
     return !supervisor::processAlive(workerA) && !supervisor::processAlive(workerB);
-  }))
-      << supervisor->output();
+  })) << supervisor->output();
   std::printf("topology unassigned: its workers stopped after %.2f s\n", secondsSince(unassigned));
   EXPECT_TRUE(eventually([&] { return !fs::exists(local / "supervisor/stormdist" / id); }));
   EXPECT_TRUE(eventually([&] { return !state.getWorkerHeartbeat(id, sup, portB).has_value(); }));

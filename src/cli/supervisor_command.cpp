@@ -42,7 +42,8 @@ double confSecs(const Map& conf, const std::string& key, int fallback) {
 
 void addSupervisorCommand(CLI::App& app, SupervisorCommand& s) {
   s.cmd = app.add_subcommand(
-      "supervisor", "Run a supervisor: the workers of this machine's slots (supervisor.slots.ports)");
+      "supervisor",
+      "Run a supervisor: the workers of this machine's slots (supervisor.slots.ports)");
   s.cmd->add_option("--config", s.configFile,
                     "A storm.yaml to read instead of ~/.storm/storm.yaml");
   s.cmd->add_option("-c", s.overrides, "Configuration override key=value (value read as YAML)")

@@ -30,7 +30,8 @@ bool startsWith(const std::string& s, const char* prefix) {
 // may use them as separators; none of ours does).
 std::vector<std::string> components(const std::string& jar, const std::string& path) {
   auto refuse = [&](const char* why) {
-    throw std::runtime_error(fmt::format("{}: entry '{}' {}; refusing to extract it", jar, path, why));
+    throw std::runtime_error(
+        fmt::format("{}: entry '{}' {}; refusing to extract it", jar, path, why));
   };
   if (path.empty() || path[0] == '/') refuse("is an absolute path");
   if (path.find('\\') != std::string::npos) refuse("has a backslash");
@@ -131,16 +132,16 @@ void extractJarResources(const std::string& jar, const std::string& dest,
     std::string full = root;
     for (size_t i = 0; i < parts.size(); ++i) {
       if (i > 0 && fs::is_symlink(full)) {
-        throw std::runtime_error(fmt::format(
-            "{}: entry '{}' is reached through a symbolic link; refusing to extract it", jar,
-            path));
+        throw std::runtime_error(
+            fmt::format("{}: entry '{}' is reached through a symbolic link; refusing to extract it",
+                        jar, path));
       }
       full += "/" + parts[i];
     }
     archive_entry_set_pathname(entry, full.c_str());
     if (archive_write_header(out.get(), entry) < ARCHIVE_WARN) {
-      throw std::runtime_error(fmt::format("{}: cannot extract '{}': {}", jar, path,
-                                           archive_error_string(out.get())));
+      throw std::runtime_error(
+          fmt::format("{}: cannot extract '{}': {}", jar, path, archive_error_string(out.get())));
     }
     const void* block = nullptr;
     size_t size = 0;
@@ -149,22 +150,22 @@ void extractJarResources(const std::string& jar, const std::string& dest,
       r = archive_read_data_block(in.get(), &block, &size, &offset);
       if (r == ARCHIVE_EOF) break;
       if (r < ARCHIVE_WARN) {
-        throw std::runtime_error(fmt::format("{}: cannot read '{}': {}", jar, path,
-                                             archive_error_string(in.get())));
+        throw std::runtime_error(
+            fmt::format("{}: cannot read '{}': {}", jar, path, archive_error_string(in.get())));
       }
       bytes += size;
       if (bytes > limits.maxBytes) {
-        throw std::runtime_error(fmt::format("{}: more than {} bytes to extract (at '{}')", jar,
-                                             limits.maxBytes, path));
+        throw std::runtime_error(
+            fmt::format("{}: more than {} bytes to extract (at '{}')", jar, limits.maxBytes, path));
       }
       if (archive_write_data_block(out.get(), block, size, offset) < ARCHIVE_WARN) {
-        throw std::runtime_error(fmt::format("{}: cannot write '{}': {}", jar, path,
-                                             archive_error_string(out.get())));
+        throw std::runtime_error(
+            fmt::format("{}: cannot write '{}': {}", jar, path, archive_error_string(out.get())));
       }
     }
     if (archive_write_finish_entry(out.get()) < ARCHIVE_WARN) {
-      throw std::runtime_error(fmt::format("{}: cannot finish '{}': {}", jar, path,
-                                           archive_error_string(out.get())));
+      throw std::runtime_error(
+          fmt::format("{}: cannot finish '{}': {}", jar, path, archive_error_string(out.get())));
     }
   }
   // Directory permissions are applied at close.
@@ -174,9 +175,15 @@ void extractJarResources(const std::string& jar, const std::string& dest,
   }
 }
 
-std::string stormJarKey(const std::string& id) { return id + "-stormjar.jar"; }
-std::string stormCodeKey(const std::string& id) { return id + "-stormcode.ser"; }
-std::string stormConfKey(const std::string& id) { return id + "-stormconf.ser"; }
+std::string stormJarKey(const std::string& id) {
+  return id + "-stormjar.jar";
+}
+std::string stormCodeKey(const std::string& id) {
+  return id + "-stormcode.ser";
+}
+std::string stormConfKey(const std::string& id) {
+  return id + "-stormconf.ser";
+}
 
 bool isSafeTopologyId(const std::string& id) {
   return !id.empty() && id[0] != '.' && id.find('/') == std::string::npos &&

@@ -44,12 +44,12 @@ flux::TopologyFile loadStormDist(const std::string& dir) {
     throw std::runtime_error(fmt::format("{}: {}", (root / "stormconf.ser").string(), e.what()));
   }
   if (!conf.isMap()) {
-    throw std::runtime_error(
-        fmt::format("{}: the configuration is not a JSON object", (root / "stormconf.ser").string()));
+    throw std::runtime_error(fmt::format("{}: the configuration is not a JSON object",
+                                         (root / "stormconf.ser").string()));
   }
   nimbus::TranslateOptions options;
-  options.shellCwd = fs::is_directory(root / "resources") ? (root / "resources").string()
-                                                          : root.string();
+  options.shellCwd =
+      fs::is_directory(root / "resources") ? (root / "resources").string() : root.string();
   flux::TopologyFile file;
   file.path = root.string();
   file.dir = root.string();

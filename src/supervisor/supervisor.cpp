@@ -38,8 +38,8 @@ std::string newSupervisorId() {
   uint64_t a = gen(), b = gen();
   a = (a & ~uint64_t{0xF000}) | 0x4000;
   b = (b & ~(uint64_t{3} << 62)) | (uint64_t{2} << 62);
-  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF,
-                     a & 0xFFFF, b >> 48, b & 0xFFFFFFFFFFFF);
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", a >> 32, (a >> 16) & 0xFFFF, a & 0xFFFF,
+                     b >> 48, b & 0xFFFFFFFFFFFF);
 }
 
 // The time of the worker's last heartbeat (worker.h writes worker-INDEX.heartbeat), or -1.
@@ -191,12 +191,14 @@ void Supervisor::sync() {
       }
       missingSecret_.erase(id);
       worker::Assignment w = toWorkerAssignment(*a, id, secret->second);
-      downloadStormDist(o_.fetch, id, (fs::path(o_.localDir) / "supervisor" / "stormdist").string());
+      downloadStormDist(o_.fetch, id,
+                        (fs::path(o_.localDir) / "supervisor" / "stormdist").string());
       for (const auto& [port, index] : local) {
         if (std::find(o_.ports.begin(), o_.ports.end(), port) == o_.ports.end()) {
-          spdlog::error("supervisor: topology {} is assigned port {}, not one of this "
-                        "supervisor's slots; ignoring it",
-                        id, port);
+          spdlog::error(
+              "supervisor: topology {} is assigned port {}, not one of this "
+              "supervisor's slots; ignoring it",
+              id, port);
           continue;
         }
         worker::Assignment mine = w;
@@ -280,11 +282,11 @@ void Supervisor::launch(Slot& s) {
   std::string logs = artifactsDir(s.topologyId, s.port);
   fs::create_directories(logs);
   std::string dist = (fs::path(o_.localDir) / "supervisor" / "stormdist" / s.topologyId).string();
-  std::vector<std::string> argv = {o_.workerExecutable, "worker",  "--storm-dist",
-                                   fs::absolute(dist).string(), "--assignment",
-                                   fs::absolute(dir + "/assignment").string(),
-                                   "--index",        std::to_string(s.index),
-                                   "--kill-wait",    std::to_string(o_.killWaitSecs)};
+  std::vector<std::string> argv = {o_.workerExecutable, "worker",
+                                   "--storm-dist",      fs::absolute(dist).string(),
+                                   "--assignment",      fs::absolute(dir + "/assignment").string(),
+                                   "--index",           std::to_string(s.index),
+                                   "--kill-wait",       std::to_string(o_.killWaitSecs)};
   s.process = spawnDetached(argv, dist, logs + "/worker.log.out", logs + "/worker.log.err");
   writeProcessId(dir + "/pid", s.process);
   s.running = true;
@@ -325,14 +327,15 @@ void Supervisor::monitor() {
     int64_t beat = lastBeatMs(slotDir(port), s.index);
     if (alive) {
       double timeout = beat < 0 ? o_.workerStartTimeoutSecs : o_.workerTimeoutSecs;
-      int64_t since = beat < 0 ? std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     now - s.startedAt)
-                                     .count()
-                               : nowMs() - beat;
+      int64_t since =
+          beat < 0
+              ? std::chrono::duration_cast<std::chrono::milliseconds>(now - s.startedAt).count()
+              : nowMs() - beat;
       if (since > timeout * 1000) {
-        spdlog::error("supervisor: worker on port {} (pid {}) has not heartbeaten for {} ms; "
-                      "killing it",
-                      port, s.process.pid, since);
+        spdlog::error(
+            "supervisor: worker on port {} (pid {}) has not heartbeaten for {} ms; "
+            "killing it",
+            port, s.process.pid, since);
         stopWorker(s, false);
         alive = false;
       }
@@ -351,8 +354,7 @@ void Supervisor::monitor() {
       hb.stormId = s.topologyId;
       hb.executors = s.executors;
       hb.timeSecs = beat / 1000;
-      hb.uptimeSecs =
-          std::chrono::duration_cast<std::chrono::seconds>(now - s.startedAt).count();
+      hb.uptimeSecs = std::chrono::duration_cast<std::chrono::seconds>(now - s.startedAt).count();
       try {
         state_.workerHeartbeat(s.topologyId, id_, port, hb);
         s.lastRelayedBeatMs = beat;

@@ -37,9 +37,9 @@
 namespace squall::supervisor {
 
 struct SupervisorOptions {
-  std::string localDir = "storm-local";  // storm.local.dir
-  std::string logDir = "logs";           // storm.log.dir: workers-artifacts/ID/PORT/
-  std::string hostname;                  // storm.local.hostname, else the host's name
+  std::string localDir = "storm-local";            // storm.local.dir
+  std::string logDir = "logs";                     // storm.log.dir: workers-artifacts/ID/PORT/
+  std::string hostname;                            // storm.local.hostname, else the host's name
   std::vector<int> ports{6700, 6701, 6702, 6703};  // supervisor.slots.ports
   double heartbeatSecs = 5;                        // supervisor.heartbeat.frequency.secs
   double monitorSecs = 3;                          // supervisor.monitor.frequency.secs
@@ -113,7 +113,7 @@ class Supervisor {
   };
   std::shared_ptr<Watches> watches_ = std::make_shared<Watches>();
   cluster::Watcher watcherFor(const std::string& path);
-  std::map<int, Slot> slots_;  // by port: what runs (or is to be restarted) there
+  std::map<int, Slot> slots_;            // by port: what runs (or is to be restarted) there
   std::set<std::string> missingSecret_;  // topologies logged as waiting for their secret
 };
 
