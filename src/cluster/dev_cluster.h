@@ -15,6 +15,7 @@ struct DevClusterOptions {
   std::string dir;          // kept after exit; empty: a temporary directory, removed at exit
   int zookeeperPort = 0;    // 0: a free port
   double durationSecs = 0;  // 0: until a signal
+  int supervisors = 1;      // `squall supervisor` processes (dev_cluster_supervisors.h)
 };
 
 int runDevCluster(const DevClusterOptions& options, std::ostream& out, std::ostream& err);
