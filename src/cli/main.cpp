@@ -7,6 +7,8 @@
 //   squall run FILE --ui PORT ...     (Storm's UI REST API and /metrics on PORT)
 //   squall run FILE --workers N ...   (N worker processes over TCP loopback)
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
+//   squall worker --storm-dist DIR --assignment PATH --index I   (a supervisor's worker)
+//   squall supervisor ...  (Storm's supervisor daemon: cli/supervisor_command.h)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -37,6 +39,7 @@
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
+#include "cli/supervisor_command.h"
 #include "cluster/dev_cluster.h"
 #include "flux/builtins.h"
 #include "flux/check.h"
@@ -44,6 +47,7 @@
 #include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
+#include "supervisor/stormdist_topology.h"
 #include "worker/testing_components.h"
 
 #ifdef SQUALL_HAVE_MULTILANG
@@ -316,6 +320,12 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   workerCmd->add_option("--max-crashes", workerRun.maxCrashes,
                         "Exit with status 3 when a task crashes this many times in a row");
+  // A supervisor's worker: the topology as nimbus stored it, not a topology file.
+  std::string stormDist;
+  workerCmd->add_option("--storm-dist", stormDist,
+                        "Run the topology of this stormdist folder (stormcode.ser, "
+                        "stormconf.ser, resources/) instead of FILE (started by `squall "
+                        "supervisor`)");
 
   CLI::App* validateCmd =
       app.add_subcommand("validate", "Check a topology file without running it");
@@ -339,6 +349,8 @@ int main(int argc, char** argv) {
                      "Run a development cluster on this machine (squall dev-cluster --help)");
   cli::ClusterCommands cluster;
   cli::addClusterCommands(app, cluster);
+  cli::SupervisorCommand supervisorCmd;
+  cli::addSupervisorCommand(app, supervisorCmd);
 
   // The topology artifact and its submission to nimbus (cli/package_command.h). Their -o and
   // --config are Storm's and sparse's (the jar, storm.yaml), so they take their own options.
@@ -483,8 +495,18 @@ int main(int argc, char** argv) {
       return cli::runTopology(std::move(file), run);
     }
     if (*workerCmd) {
+      if (!stormDist.empty()) {
+        if (!workerFile.file.empty()) {
+          std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
+          return cli::kExitUsage;
+        }
+        return cli::runWorker(supervisor::loadStormDist(stormDist), workerRun, assignment,
+                              workerIndex);
+      }
+      if (!resolveFile(workerFile, "worker")) return cli::kExitUsage;
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
+    if (*supervisorCmd.cmd) return cli::runSupervisorCommand(supervisorCmd, exe);
     if (auto rc = cli::runClusterCommand(cluster)) return *rc;
     if (*unpackCmd) return cli::unpackArtifact(unpackJar, unpackDir, unpackCache);
     if (*packageCmd || *submitCmd) {

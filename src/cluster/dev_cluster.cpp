@@ -1,6 +1,7 @@
 #include "cluster/dev_cluster.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <signal.h>
 
 #include <atomic>
@@ -13,6 +14,7 @@
 
 #include "cluster/cluster_state.h"
 #include "cluster/dev_cluster_nimbus.h"
+#include "cluster/dev_cluster_supervisors.h"
 #include "cluster/zk_client.h"
 #include "cluster/zookeeper_server.h"
 
@@ -71,6 +73,24 @@ class StopSignals {
   }, oldTerm_{};
 };
 
+// Step 3 of src/cluster/README.md: `--supervisors N` processes, each printed as
+// supervisor.I=ID pid=P slots=PORTS dir=DIR.
+std::vector<DevSupervisor> startSupervisors(const DevClusterOptions& o, const std::string& dir,
+                                            const std::string& config, std::ostream& out,
+                                            std::ostream& err) {
+  if (o.supervisors <= 0) return {};
+  std::vector<DevSupervisor> started = startDevSupervisors(o.supervisors, dir, config);
+  for (size_t i = 0; i < started.size(); ++i) {
+    out << fmt::format("supervisor.{}={} pid={} slots={} dir={}\n", i, started[i].id,
+                       started[i].pid, fmt::join(started[i].ports, ","), started[i].dir);
+    err << fmt::format(
+        "dev-cluster: supervisor {} (pid {}) with slots {}, log in {}/supervisor.log\n",
+        started[i].id, started[i].pid, fmt::join(started[i].ports, ","), started[i].dir);
+  }
+  out << std::flush;
+  return started;
+}
+
 }  // namespace
 
 int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& err) {
@@ -92,6 +112,7 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
     zo.dir = (fs::path(dir) / "zookeeper").string();
     zo.port = o.zookeeperPort;
     ZooKeeperServer server(zo);
+    std::vector<DevSupervisor> supervisors;
     try {
       server.start();
       // Storm's layout under the root, made by the cluster's own client: the daemons that
@@ -132,7 +153,9 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
           << "storm.yaml=" << yamlPath << "\n"
           << yaml << std::flush;
       err << "dev-cluster: ZooKeeper on " << server.address() << ", data in " << zo.dir << "\n"
-          << (o.durationSecs > 0 ? fmt::format("dev-cluster: stopping after {} s\n", o.durationSecs)
+          << std::flush;
+      supervisors = startSupervisors(o, dir, yamlPath, out, err);
+      err << (o.durationSecs > 0 ? fmt::format("dev-cluster: stopping after {} s\n", o.durationSecs)
                                  : std::string("dev-cluster: running until Ctrl-C\n"))
           << std::flush;
 
@@ -152,6 +175,8 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
       err << "dev-cluster: " << e.what() << "\n";
       rc = 1;
     }
+    // Supervisors (and their workers) before ZooKeeper, as src/cluster/README.md orders it.
+    stopDevSupervisors(supervisors, 30);
     server.stop();
   }
   if (temporary) {
@@ -164,7 +189,7 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
 
 std::string devClusterUsage() {
   return "usage: squall dev-cluster [--dir DIR] [--zookeeper-port PORT] [--nimbuses N]\n"
-         "                          [--duration SECONDS]\n"
+         "                          [--supervisors N] [--duration SECONDS]\n"
          "Runs a cluster on this machine for development: a ZooKeeper server (Debian's\n"
          "`zookeeper` package, Java) on 127.0.0.1 with its own configuration and data, and\n"
          "nimbus processes, and prints the addresses and the storm.yaml a client needs.\n"
@@ -173,6 +198,8 @@ std::string devClusterUsage() {
          "                         temporary directory, removed at exit)\n"
          "  --zookeeper-port PORT  ZooKeeper's port (default: a free one)\n"
          "  --nimbuses N           nimbus processes, one leading (default 1; 0: none)\n"
+         "  --supervisors N        run N supervisors (default 1), each with its own local\n"
+         "                         dir under DIR/supervisor-I/ and four slot ports\n"
          "  --duration SECONDS     stop after this long\n";
 }
 
@@ -203,6 +230,8 @@ int devClusterMain(const std::vector<std::string>& args) {
         o.zookeeperPort = static_cast<int>(number(value(), 1, 65535));
       } else if (a == "--nimbuses") {
         o.nimbuses = static_cast<int>(number(value(), 0, 9));
+      } else if (a == "--supervisors") {
+        o.supervisors = static_cast<int>(number(value(), 0, 64));
       } else if (a == "--duration") {
         o.durationSecs = number(value(), 0, 1e9);
       } else {

@@ -16,6 +16,7 @@ struct DevClusterOptions {
   int zookeeperPort = 0;     // 0: a free port
   double durationSecs = 0;   // 0: until a signal
   int nimbuses = 1;          // `squall nimbus` processes (dev_cluster_nimbus.h); 0: none
+  int supervisors = 1;       // `squall supervisor` processes (dev_cluster_supervisors.h)
   std::string squallBinary;  // what runs the daemons; empty: this process's binary
 };
 

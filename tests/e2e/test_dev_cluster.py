@@ -166,6 +166,55 @@ def test_dev_cluster_with_two_nimbuses_one_leads(squall, tmp_path):
         assert process_gone(nimbus_of(n)[1])
 
 
+def read_supervisors(proc, count):
+    """The supervisor.I=ID pid=P slots=... dir=... lines dev-cluster prints after its
+    storm.yaml, as (id, slots, dir, pid)."""
+    found = {}
+    deadline = time.monotonic() + START_DEADLINE_SECS
+    while len(found) < count and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        m = re.match(r"^supervisor\.(\d+)=(\S+) pid=(\d+) slots=([\d,]+) dir=(.*)$",
+                     line.strip())
+        if m:
+            found[int(m.group(1))] = (m.group(2), [int(p) for p in m.group(4).split(",")],
+                                      m.group(5), int(m.group(3)))
+    assert len(found) == count, found
+    return [found[i] for i in range(count)]
+
+
+def test_dev_cluster_runs_supervisors_that_keep_their_ids(squall, tmp_path):
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2")
+    try:
+        port = int(printed["zookeeper"].rsplit(":", 1)[1])
+        sups = read_supervisors(proc, 2)
+        ids = [s[0] for s in sups]
+        assert len(set(ids)) == 2
+        assert not set(sups[0][1]) & set(sups[1][1]), "each supervisor has its own slots"
+        assert all(len(s[1]) == 4 for s in sups)
+        # Each publishes its ephemeral /supervisors/ID (the only ephemerals of this cluster).
+        wait_until(lambda: re.search(r"zk_ephemerals_count\s+2\b", four_letter_word(port, "mntr")),
+                   30, "the supervisors did not register")
+        pids = [s[3] for s in sups]
+        assert all(not process_gone(pid) for pid in pids)
+    except BaseException:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    stop_cleanly(proc, signal.SIGTERM)
+    for pid in pids:
+        wait_until(lambda: process_gone(pid), 30, "a supervisor outlived dev-cluster")
+
+    # The same --dir: the same supervisors (their ids are kept in their storm.local.dir).
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2")
+    try:
+        again = read_supervisors(proc, 2)
+    finally:
+        stop_cleanly(proc, signal.SIGTERM)
+    assert [s[0] for s in again] == ids
+
+
 def test_dev_cluster_usage_errors(squall):
     r = squall.run("dev-cluster", "--supervisors-please")
     assert r.returncode == 2
