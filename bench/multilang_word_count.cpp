@@ -1,16 +1,26 @@
 // Multilang throughput on the word-count shape: a C++ spout -> one splitter child (ShellBolt)
 // -> a C++ counter, one acker, max spout pending 2000 (the shape of the Storm 2.4 baseline in
 // docs/PERFORMANCE.md). Prints the words per second out of the splitter and the CPU used by
-// the engine (this process) and by the child over the measurement.
+// the engine (this process) and by the child over the measurement, and the engine's CPU per
+// multilang message.
 //
 //   bench_multilang_word_count [--serializer json|msgpack] [--splitter squall|batch|stormpy|PATH]
-//                              [--seconds S] [--warmup S] [--max-pending N] [--python PATH]
+//                              [--splitter-command 'any shell command']
+//                              [--task-id-replies 0|1] [--seconds S] [--warmup S]
+//                              [--max-pending N] [--python PATH]
 //                              [--threads 1]  (CPU per engine thread)
 //
 // Splitters: squall = python/examples/split_sentence_bolt.py (squall.Bolt, one emit call per
 // word); batch = bench/multilang/split_batch.py (squall.Bolt, emit_many per sentence);
 // stormpy = python/examples/storm_split_sentence.py (storm.py BasicBolt, waits for the task
-// ids after every emit); anything else is run as a Python script.
+// ids after every emit); anything else is run as a Python script. --splitter-command runs any
+// client unchanged (Storm's storm.py, pystorm, storm.js, ...) through `/bin/sh -c 'exec ...'`
+// in the source directory, with python/ on PYTHONPATH; it must read sentences from field 0 and
+// emit one tuple per word.
+//
+// Messages per sentence, counted for the engine's CPU per message: the tuple to the child, one
+// emit per word, the ack, and (--task-id-replies 1, the default for stormpy) one task-id reply
+// per emit. Heartbeats and syncs are a few a second and left out.
 
 #include <dirent.h>
 #include <squall/squall.h>
@@ -34,6 +44,7 @@ using namespace squall;
 namespace {
 
 std::atomic<uint64_t> counted{0};
+std::atomic<uint64_t> sentencesAcked{0};
 
 class SentenceSpout : public BaseRichSpout {
  public:
@@ -46,6 +57,7 @@ class SentenceSpout : public BaseRichSpout {
     collector_->emit(Values{sentences[id_ % 5]}, Value(id_));
     ++id_;
   }
+  void ack(const Value&) override { sentencesAcked.fetch_add(1, std::memory_order_relaxed); }
   void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"sentence"}); }
 
  private:
@@ -143,6 +155,8 @@ int main(int argc, char** argv) {
   int seconds = 10, warmup = 3;
   int64_t maxPending = 2000;
   bool perThread = false;
+  std::string command;
+  int taskIdReplies = -1;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--serializer") serializer = argv[i + 1];
@@ -152,19 +166,29 @@ int main(int argc, char** argv) {
     if (a == "--max-pending") maxPending = std::atoll(argv[i + 1]);
     if (a == "--python") python = argv[i + 1];
     if (a == "--threads") perThread = std::atoi(argv[i + 1]) != 0;
+    if (a == "--splitter-command") command = argv[i + 1];
+    if (a == "--task-id-replies") taskIdReplies = std::atoi(argv[i + 1]);
   }
   const std::string src = SQUALL_SOURCE_DIR;
   std::string script = splitter;
   if (splitter == "squall") script = src + "/python/examples/split_sentence_bolt.py";
   if (splitter == "batch") script = src + "/bench/multilang/split_batch.py";
   if (splitter == "stormpy") script = src + "/python/examples/storm_split_sentence.py";
+  if (taskIdReplies < 0) taskIdReplies = splitter == "stormpy" && command.empty() ? 1 : 0;
+  std::vector<std::string> argvChild{python, script};
+  if (!command.empty()) {
+    argvChild = {"/bin/sh", "-c", "exec " + command};
+    splitter = command;
+  }
 
   TopologyBuilder builder;
   builder.setSpout("spout", SentenceSpout(), 1);
   builder
-      .setBolt(
-          "split",
-          ShellBolt({python, script}, Fields{"word"}).setEnv({{"PYTHONPATH", src + "/python"}}), 1)
+      .setBolt("split",
+               ShellBolt(argvChild, Fields{"word"})
+                   .setCwd(src)
+                   .setEnv({{"PYTHONPATH", src + "/python"}}),
+               1)
       .shuffleGrouping("spout");
   builder.setBolt("count", Counter(), 1).fieldsGrouping("split", Fields{"word"});
   Config conf;
@@ -181,9 +205,11 @@ int main(int argc, char** argv) {
   double engineBefore = cpuSeconds(getpid());
   auto threadsBefore = threadCpu();
   uint64_t before = counted.load();
+  uint64_t sentencesBefore = sentencesAcked.load();
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   uint64_t after = counted.load();
+  uint64_t sentences = sentencesAcked.load() - sentencesBefore;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double engine = cpuSeconds(getpid()) - engineBefore;
   auto threadsAfter = threadCpu();
@@ -192,13 +218,17 @@ int main(int argc, char** argv) {
   auto errors = cluster.getErrors("ml-bench");
   cluster.killTopologyWithOpts("ml-bench", KillOptions{0});
 
-  double rate = static_cast<double>(after - before) / wall;
+  double words = static_cast<double>(after - before);
+  double rate = words / wall;
+  double messages = words * (1 + taskIdReplies) + 2 * static_cast<double>(sentences);
   std::printf(
       "multilang word count: splitter=%s serializer=%s max_pending=%lld: %.1f k words/s; "
-      "CPU over %.1f s: engine %.0f%%, child %.0f%% (engine share %.0f%%)%s\n",
+      "CPU over %.1f s: engine %.0f%%, child %.0f%% (engine share %.0f%%); engine %.2f us per "
+      "message (%.0f k messages/s), %.2f us per word%s\n",
       splitter.c_str(), serializer.c_str(), static_cast<long long>(maxPending), rate / 1e3, wall,
       100 * engine / wall, 100 * child / wall, 100 * engine / (engine + child),
-      errors.empty() ? "" : " ERRORS REPORTED");
+      messages > 0 ? 1e6 * engine / messages : 0.0, messages / wall / 1e3,
+      words > 0 ? 1e6 * engine / words : 0.0, errors.empty() ? "" : " ERRORS REPORTED");
   if (perThread) {
     for (const auto& [name, after] : threadsAfter) {
       double used = after - (threadsBefore.count(name) ? threadsBefore[name] : 0.0);

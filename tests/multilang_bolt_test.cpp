@@ -299,6 +299,30 @@ TEST(ShellBoltTest, InFlightWindowBoundsWhatTheChildHolds) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
+// A full window refills from its low-water mark, not one slot per ack; a child that holds
+// tuples above that mark (here 7 of a window of 8, whose low-water mark is 6) must still get
+// new input promptly, not only once the held tuples time out (60 s here).
+TEST(ShellBoltTest, ChildHoldingTuplesAboveTheLowWaterMarkKeepsGettingInput) {
+  const std::string label = "holding";
+  const size_t n = 300;
+  TopologyBuilder b;
+  b.setSpout("spout", ReliableSpout(label, n));
+  b.setBolt("hold",
+            ShellBolt({kPython, childScript("fault_bolt.py"), "hold", "7"}, Fields{"x", "pid"}))
+      .shuffleGrouping("spout");
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("hold");
+  Config conf = baseConfig();
+  conf.set(Config::TOPOLOGY_SHELLBOLT_MAX_PENDING, 8);
+  conf.setMessageTimeoutSecs(60);
+  LocalCluster cluster;
+  cluster.submitTopology(label, conf, b.createTopology());
+  EXPECT_TRUE(waitFor([&] { return sinkSeen().count(label) >= n; }, std::chrono::seconds(15)))
+      << sinkSeen().count(label) << " of " << n << " through; errors:\n"
+      << allErrors(cluster, label);
+  EXPECT_TRUE(waitFor([&] { return ackedCount(label) == n - 7; })) << ackedCount(label);
+  cluster.killTopologyWithOpts(label, KillOptions{0});
+}
+
 // Topology definitions name shell components by class: Flux's wrappers and squall's own.
 TEST(ShellBoltTest, RegisteredUnderFluxAndSquallClassNames) {
   registerMultilangComponents();

@@ -36,6 +36,7 @@
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
+#include "squall/detail/drain_end.h"
 #include "squall/detail/emit_batch_scope.h"
 #include "squall/topology_context.h"
 #include "topology/topology_plan.h"
@@ -50,6 +51,13 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr size_t kMaxTicksInFlight = 1000;
 constexpr size_t kMaxExpiredIds = 100'000;
 constexpr int64_t kWindowWarnNs = 10 * kSecond;
+// How long a full window waits for its low-water mark before taking any free slot.
+// How long a full window waits for its low-water mark before taking any free slot, and for
+// how long after that the executor takes slots one by one.
+constexpr int kRefillWaitMs = 2;
+constexpr int64_t kEagerNs = kSecond / 10;
+// Tuples for a busy child wait for the end of the executor's batch up to this many bytes.
+constexpr size_t kDeferBytes = 64 * 1024;
 
 std::string idString(int64_t id) {
   char buf[24];
@@ -95,7 +103,8 @@ class ShellBoltCore {
         topologyStopping_(&context.plan().stopping),
         collector_(collector),
         maxPending_(static_cast<size_t>(conf.getInt(Config::TOPOLOGY_SHELLBOLT_MAX_PENDING))),
-        messageTimeoutNs_(conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS) * kSecond) {
+        messageTimeoutNs_(conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS) * kSecond),
+        lowWater_(maxPending_ - std::min<size_t>(64, (maxPending_ + 3) / 4)) {
     std::random_device rd;
     idBase_ = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     stopFd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -103,6 +112,7 @@ class ShellBoltCore {
   }
 
   ~ShellBoltCore() {
+    detail::cancelDrainEnd(this);
     stop();
     ::close(stopFd_);
     ::close(wakeFd_);
@@ -145,7 +155,12 @@ class ShellBoltCore {
                                   input.getSourceStreamId(), input.getSourceTask(),
                                   input.getValues());
     std::unique_lock lock(mu_);
-    if (!tick && inFlight_ >= maxPending_) waitForWindow(lock);
+    if (!tick && inFlight_ >= maxPending_) {
+      // What waits for the drain's end must reach the child before we wait for its acks.
+      if (running_ && !flushLocked()) signal(wakeFd_);
+      waitForWindow(lock);
+    }
+    bool childBusy = inFlight_ > 0;
     pending_.emplace(id, Pending{input, monotonicNs(), tick});
     if (tick) {
       trackTick(id);
@@ -153,7 +168,16 @@ class ShellBoltCore {
       ++inFlight_;
     }
     normal_ += encoded;
-    if (running_ && !flushLocked()) signal(wakeFd_);
+    if (!running_) return;
+    // An idle child gets its tuple at once; a busy one is working on earlier tuples, so what
+    // arrives meanwhile leaves together when the executor's batch of input ends: one write(2)
+    // (and one wake-up of the child) per burst instead of one per tuple.
+    if (childBusy && normal_.size() < kDeferBytes &&
+        (flushAtDrainEnd_ || detail::callAtDrainEnd(&ShellBoltCore::flushAtDrainEnd, this))) {
+      flushAtDrainEnd_ = true;
+      return;
+    }
+    if (!flushLocked()) signal(wakeFd_);
   }
 
   int childPid() const { return childPid_.load(); }
@@ -164,6 +188,13 @@ class ShellBoltCore {
     int64_t sinceNs;
     bool tick;
   };
+
+  static void flushAtDrainEnd(void* self) {
+    auto* core = static_cast<ShellBoltCore*>(self);
+    std::lock_guard lock(core->mu_);
+    core->flushAtDrainEnd_ = false;
+    if (core->running_ && !core->flushLocked()) signal(core->wakeFd_);
+  }
 
   static void signal(int fd) {
     uint64_t one = 1;
@@ -241,6 +272,12 @@ class ShellBoltCore {
   }
 
   // The executor thread waits here while the window is full: that is the backpressure.
+  // It waits for the window to drain to its low-water mark (the reader wakes it once there),
+  // not for one free slot: waking per ack cost a futex wake, a context switch and a lone
+  // write(2) per tuple, the executor's whole share. A child that holds tuples between the
+  // two marks (a batching bolt) would never drain that far: after kRefillWaitMs without the
+  // wake the executor takes any free slot, and for the next kEagerNs the reader wakes it per
+  // ack again (so such a child loses at most 2 % of its time to the wait).
   // Tuples in flight longer than topology.message.timeout.secs have timed out at their
   // spouts already; past that they leave the window (a late ack is ignored), so a child that
   // holds tuples (a batching bolt with a window too small) slows the topology, never stops it.
@@ -248,11 +285,18 @@ class ShellBoltCore {
     int64_t since = monotonicNs();
     bool warned = false;
     ++waiters_;
-    while (inFlight_ >= maxPending_ && !stopping_ && !topologyStopping()) {
-      windowCv_.wait_for(lock, std::chrono::milliseconds(100));
+    while (!stopping_ && !topologyStopping()) {
+      bool eager = monotonicNs() < eagerUntilNs_;
+      auto waitMs = std::chrono::milliseconds(eager ? 100 : kRefillWaitMs);
+      bool timedOut = windowCv_.wait_for(lock, waitMs) == std::cv_status::timeout;
       int64_t now = monotonicNs();
+      if (timedOut && !eager) {
+        eagerUntilNs_ = now + kEagerNs;
+        eager = true;
+      }
       // The topology is being killed: let the executor finish its queue and stop.
-      if (inFlight_ < maxPending_ || stopping_ || topologyStopping()) break;
+      if (stopping_ || topologyStopping()) break;
+      if (inFlight_ <= lowWater_ || (eager && inFlight_ < maxPending_)) break;
       if (!warned && now - since > kWindowWarnNs) {
         warned = true;
         spdlog::warn(
@@ -547,7 +591,9 @@ class ShellBoltCore {
         t = std::move(it->second.tuple);
         if (!it->second.tick) {
           --inFlight_;
-          if (waiters_) windowCv_.notify_one();
+          if (waiters_ && (inFlight_ == lowWater_ || monotonicNs() < eagerUntilNs_)) {
+            windowCv_.notify_one();
+          }
         }
         pending_.erase(it);
       } else {
@@ -575,6 +621,8 @@ class ShellBoltCore {
   OutputCollector& collector_;
   const size_t maxPending_;
   const int64_t messageTimeoutNs_;
+  // A full window refills from here (a quarter of it, at most 64 tuples, below the top).
+  const size_t lowWater_;
   const std::string defaultStream_ = kDefaultStream;
 
   std::mutex mu_;
@@ -585,13 +633,17 @@ class ShellBoltCore {
   std::unordered_map<int64_t, Pending> pending_;
   size_t inFlight_ = 0;  // entries of pending_ that are not ticks
   int waiters_ = 0;
+  // Until then the executor is woken on every ack: the window did not drain to lowWater_
+  // within kRefillWaitMs (a child holding tuples, or a slow one).
+  int64_t eagerUntilNs_ = 0;
   std::deque<int64_t> tickIds_;
   std::unordered_set<int64_t> expired_;
   std::deque<int64_t> expiredOrder_;
   std::string current_;  // being written; currentOff_ bytes are out
   size_t currentOff_ = 0;
-  std::string urgent_;  // task ids and heartbeats: before tuples
-  std::string normal_;  // tuples
+  std::string urgent_;            // task ids and heartbeats: before tuples
+  std::string normal_;            // tuples
+  bool flushAtDrainEnd_ = false;  // normal_ waits for the executor's drain to end
 
   uint64_t idBase_ = 0;
   std::atomic<uint64_t> seq_{0};

@@ -264,6 +264,7 @@ void BoltExecutor::run() {
     // Input in hand needs the flush clock, to end a drain of slow calls (see afterUserCall).
     if (!queue_.empty()) rt_.flush.markActive();
     startUserCalls();
+    drainEnd.draining = true;
     for (int chunk = 0; chunk < 16 && !hasOverflow(); ++chunk) {
       size_t got = queue_.drain(
           [this](detail::TupleData* d) {
@@ -274,6 +275,7 @@ void BoltExecutor::run() {
       n += got;
       if (got < 64) break;
     }
+    drainEnd.finish();
     flushOutputs();
     if (n) {
       resetIdle();

@@ -93,6 +93,15 @@ thread_local ForeignHeld foreignHeld;
 
 }  // namespace
 
+thread_local DrainEnd drainEnd;
+
+void DrainEnd::finish() {
+  draining = false;
+  // Calls run outside the drain: one that asks for another is told to do its work now.
+  for (size_t i = 0; i < calls.size(); ++i) calls[i].first(calls[i].second);
+  calls.clear();
+}
+
 template <class Item>
 void Executor::holdForeign(std::vector<std::pair<Executor*, Item>>& held, Executor* dest,
                            const Item& item) {
@@ -277,6 +286,18 @@ EmitBatchScope::EmitBatchScope() {
 
 EmitBatchScope::~EmitBatchScope() {
   if (--internal::foreignHeld.depth == 0) internal::Executor::flushForeignHeld();
+}
+
+bool callAtDrainEnd(DrainEndFn fn, void* ctx) {
+  auto& d = internal::drainEnd;
+  if (!d.draining) return false;
+  d.calls.emplace_back(fn, ctx);
+  return true;
+}
+
+void cancelDrainEnd(void* ctx) {
+  auto& calls = internal::drainEnd.calls;
+  std::erase_if(calls, [ctx](const auto& c) { return c.second == ctx; });
 }
 
 }  // namespace squall::detail

@@ -24,6 +24,7 @@
 #include "runtime/topology_runtime.h"
 #include "runtime/tuple_pool.h"
 #include "squall/collectors.h"
+#include "squall/detail/drain_end.h"
 #include "squall/detail/emit_batch_scope.h"
 #include "squall/errors.h"
 #include "squall/topology_context.h"
@@ -39,6 +40,15 @@ inline int64_t nowNs() {
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
+
+// This thread's drain-end calls (squall/detail/drain_end.h): a bolt executor sets `draining`
+// while it delivers a batch of input and calls finish() after it.
+struct DrainEnd {
+  bool draining = false;
+  std::vector<std::pair<detail::DrainEndFn, void*>> calls;
+  void finish();
+};
+extern thread_local DrainEnd drainEnd;
 
 class Executor {
  public:

@@ -15,6 +15,7 @@ heartbeats with sync.  After N tuples (default 5) the first run of MODE does its
   garbage         prints "garbage" to stdout, bypassing the protocol
   flood_stderr    (not a fault) writes ~20 MB to stderr from a thread while working
   never_ack       emits but never acks or fails
+  hold            (not a fault) never acks its first N tuples, acks the rest
 
 "First run" is remembered with the file named by FAULT_MARKER (if set): once it exists the
 child behaves, so a restarted child lets the topology finish.  The pid is written to
@@ -86,6 +87,8 @@ def main():
             continue
         send({"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0], pid],
               "need_task_ids": False})
+        if mode == "hold" and seen <= n:
+            continue
         if mode != "never_ack":
             send({"command": "ack", "id": tup["id"]})
 
