@@ -432,6 +432,17 @@ void ClusterNimbus::deactivate(const std::string& name) {
 
 void ClusterNimbus::rebalance(const std::string& name, const storm::RebalanceOptions& options) {
   assertIsLeader();
+  // Workers plan their executors from the topology's code and conf blobs, which a new
+  // executor count would not reach: refused rather than leave workers and assignment apart.
+  if (options.__isset.num_executors && !options.num_executors.empty()) {
+    storm::InvalidTopologyException e;
+    e.msg = fmt::format(
+        "Topology {}: changing executor counts (rebalance -e) is not supported on a cluster "
+        "yet; rebalance the number of workers (-n), or kill and submit again with new "
+        "parallelism",
+        name);
+    throw e;
+  }
   core_->rebalance(name, options);
 }
 
