@@ -7,6 +7,7 @@
 //   squall run FILE --ui PORT ...     (Storm's UI REST API and /metrics on PORT)
 //   squall run FILE --workers N ...   (N worker processes over TCP loopback)
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
+//   squall logs TOPOLOGY [COMPONENT] [-f]   (its logs under storm.log.dir: cli/logs_command.h)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -31,6 +32,7 @@
 #include <iostream>
 
 #include "cli/cluster_commands.h"
+#include "cli/logs_command.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -336,6 +338,8 @@ int main(int argc, char** argv) {
                      "Run a development cluster on this machine (squall dev-cluster --help)");
   cli::ClusterCommands cluster;
   cli::addClusterCommands(app, cluster);
+  cli::LogsOptions logsOptions;
+  CLI::App* logsCmd = cli::addLogsCommand(app, logsOptions);
 
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
@@ -425,8 +429,8 @@ int main(int argc, char** argv) {
                                  runFile.file, file.name);
         return cli::kExitOk;
       }
+      run.executable = exe;
       if (run.workers > 0) {
-        run.executable = exe;
         run.workerArgs = fileArgs(runFile);
         if (run.debug) run.workerArgs.push_back("--debug");
         run.workerArgs.insert(run.workerArgs.end(),
@@ -435,9 +439,11 @@ int main(int argc, char** argv) {
       return cli::runTopology(std::move(file), run);
     }
     if (*workerCmd) {
+      workerRun.executable = exe;
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);
     }
     if (auto rc = cli::runClusterCommand(cluster)) return *rc;
+    if (*logsCmd) return cli::runLogs(logsOptions, exe);
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
     if (*classesCmd) {
