@@ -9,6 +9,7 @@
 //   squall worker FILE ... --assignment PATH --index I   (one of them)
 //   squall worker --storm-dist DIR --assignment PATH --index I   (a supervisor's worker)
 //   squall supervisor ...  (Storm's supervisor daemon: cli/supervisor_command.h)
+//   squall logs TOPOLOGY [COMPONENT] [-f]   (its logs under storm.log.dir: cli/logs_command.h)
 //   squall validate FILE
 //   squall describe FILE [--dot]
 //   squall classes
@@ -36,6 +37,7 @@
 
 #include "cli/cluster_commands.h"
 #include "cli/package_command.h"
+#include "cli/logs_command.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -395,6 +397,8 @@ int main(int argc, char** argv) {
   unpackCmd->add_option("DIR", unpackDir, "A folder that does not exist yet")->required();
   unpackCmd->add_option("--python-cache", unpackCache,
                         "Build the jar's virtualenv in this cache folder");
+  cli::LogsOptions logsOptions;
+  CLI::App* logsCmd = cli::addLogsCommand(app, logsOptions);
 
   app.add_subcommand("local", "Storm's `storm local [X.jar org.apache.storm.flux.Flux] FILE`");
   app.add_subcommand("jar", "Storm's `storm jar X.jar org.apache.storm.flux.Flux --local FILE`");
@@ -485,8 +489,8 @@ int main(int argc, char** argv) {
                                  runFile.file, file.name);
         return cli::kExitOk;
       }
+      run.executable = exe;
       if (run.workers > 0) {
-        run.executable = exe;
         run.workerArgs = fileArgs(runFile);
         if (run.debug) run.workerArgs.push_back("--debug");
         run.workerArgs.insert(run.workerArgs.end(),
@@ -495,6 +499,7 @@ int main(int argc, char** argv) {
       return cli::runTopology(std::move(file), run);
     }
     if (*workerCmd) {
+      workerRun.executable = exe;
       if (!stormDist.empty()) {
         if (!workerFile.file.empty()) {
           std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
@@ -523,6 +528,7 @@ int main(int argc, char** argv) {
                                packed.requirements.size() == 1 ? "" : "s");
       return cli::kExitOk;
     }
+    if (*logsCmd) return cli::runLogs(logsOptions, exe);
     if (*validateCmd) return validate(validateFile, exe);
     if (*describeCmd) return describe(describeFile, dot, exe);
     if (*classesCmd) {

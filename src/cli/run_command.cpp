@@ -16,6 +16,8 @@
 
 #include "flux/check.h"
 #include "flux/debug_tracing.h"
+#include "logs/log_layout.h"
+#include "logs/process_log.h"
 #include "squall/local_cluster.h"
 #include "topology/topology_plan.h"
 #include "ui/ui_server.h"
@@ -211,6 +213,22 @@ int runInWorkers(flux::TopologyFile& file, const RunOptions& options) {
   return rc == 0 ? kExitOk : rc;
 }
 
+// worker.log of this process in Storm's layout (logs/log_layout.h). A folder that cannot be
+// written is reported and the run goes on with the console alone.
+void openProcessLog(logs::ProcessLog& log, const Config& conf, const RunOptions& options,
+                    const std::string& topologyId, const std::string& topologyName,
+                    const std::string& port) {
+  std::string dir =
+      logs::workerArtifactsDir(logs::logDir(conf, options.executable), topologyId, port);
+  try {
+    log.open(dir, topologyId, topologyName, fmt::format("{}-{}", topologyId, port), port);
+    spdlog::info("logging to {}", log.path());
+  } catch (const std::exception& e) {
+    log.abandon();
+    spdlog::warn("{} (storm.log.dir); logging to the console only", e.what());
+  }
+}
+
 }  // namespace
 
 int runWorker(flux::TopologyFile file, const RunOptions& options, const std::string& assignment,
@@ -219,6 +237,10 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   installSignalHandlers();
   installReloadHandler();  // before the file is read: a rewrite before then is read anyway
   worker::Assignment a = worker::readAssignment(assignment);
+  if (index >= 0 && static_cast<size_t>(index) < a.workers.size()) {
+    openProcessLog(logs::ProcessLog::attach(file.conf), file.conf, options, a.topologyId, file.name,
+                   std::to_string(a.workers[static_cast<size_t>(index)].port));
+  }
   file.conf.set(Config::TOPOLOGY_WORKERS, static_cast<int>(a.workers.size()));
   if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
   flux::enableDebugTracing(file.topology, file.conf);
@@ -271,7 +293,10 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
     return kExitInvalid;
   }
   if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
-  flux::enableDebugTracing(file.topology, file.conf);
+  // With a UI, debug can be switched on while running (its debug/enable/:percent).
+  bool ui = options.workers == 0 &&
+            (options.uiPort >= 0 || file.conf.getOptionalInt(Config::UI_PORT).has_value());
+  flux::enableDebugTracing(file.topology, file.conf, ui);
 
   g_signals.store(0);
   installSignalHandlers();
@@ -283,13 +308,21 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
     }
     return runInWorkers(file, options);
   }
+  // Lines are held from here until the topology's id (its folder) is known.
+  logs::ProcessLog& processLog = logs::ProcessLog::attach(file.conf);
   LocalCluster cluster;
   try {
     flux::planTopology(file);  // refuses a topology this machine cannot hold, before any starts
     cluster.submitTopology(file.name, file.conf, file.topology);
   } catch (const std::exception& e) {
+    processLog.abandon();
     std::cerr << "squall: error: " << e.what() << "\n";
     return kExitInvalid;
+  }
+  for (const auto& t : cluster.getTopologySummaries()) {
+    if (t.name == file.name) {
+      openProcessLog(processLog, file.conf, options, t.id, t.name, logs::kLocalPort);
+    }
   }
   if (options.durationSecs > 0) {
     spdlog::info("running topology '{}' from {} for {} s", file.name, file.path,

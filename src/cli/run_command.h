@@ -16,8 +16,9 @@ struct RunOptions {
   bool debug = false;
   int workers = 0;  // --workers N: N worker processes; 0: this process (local mode)
   int uiPort = -1;  // --ui PORT: serve Storm's REST API and /metrics (0: a free port); -1: ui.port
-  // For --workers: the squall binary, and what to pass each `squall worker` after the command
-  // (the file and its options).
+  // The squall binary (the default storm.log.dir depends on where it is; --workers starts it),
+  // and for --workers what to pass each `squall worker` after the command (the file and its
+  // options).
   std::string executable;
   std::vector<std::string> workerArgs;
 };

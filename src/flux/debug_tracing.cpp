@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <optional>
+
+#include "logs/debug_sampling.h"
 #include "squall/component_registry.h"
 #include "squall/topology_context.h"
 
@@ -9,21 +12,31 @@ namespace squall::flux {
 
 namespace {
 
+using Slot = const std::atomic<int>*;
+
+bool traced(Slot slot) {
+  return logs::DebugSampling::global().sample(slot);
+}
+
 class TracingSpoutCollector : public SpoutOutputCollector {
  public:
-  TracingSpoutCollector(SpoutOutputCollector& inner, std::string component, int task)
-      : inner_(inner), component_(std::move(component)), task_(task) {}
+  TracingSpoutCollector(SpoutOutputCollector& inner, std::string component, int task, Slot slot)
+      : inner_(inner), component_(std::move(component)), task_(task), slot_(slot) {}
 
   const TaskIds& emit(std::string_view stream, Values values, Value messageId) override {
-    spdlog::info("Emitting Tuple: taskId={} componentId={} stream={} values={}{}", task_,
-                 component_, stream, toString(values),
-                 messageId.isNull() ? "" : " msgId=" + messageId.toString());
+    if (traced(slot_)) {
+      spdlog::info("Emitting Tuple: taskId={} componentId={} stream={} values={}{}", task_,
+                   component_, stream, toString(values),
+                   messageId.isNull() ? "" : " msgId=" + messageId.toString());
+    }
     return inner_.emit(stream, std::move(values), std::move(messageId));
   }
   void emitDirect(int taskId, std::string_view stream, Values values, Value messageId) override {
-    spdlog::info("Emitting direct to task {}: taskId={} componentId={} stream={} values={}{}",
-                 taskId, task_, component_, stream, toString(values),
-                 messageId.isNull() ? "" : " msgId=" + messageId.toString());
+    if (traced(slot_)) {
+      spdlog::info("Emitting direct to task {}: taskId={} componentId={} stream={} values={}{}",
+                   taskId, task_, component_, stream, toString(values),
+                   messageId.isNull() ? "" : " msgId=" + messageId.toString());
+    }
     inner_.emitDirect(taskId, stream, std::move(values), std::move(messageId));
   }
   int64_t getPendingCount() const override { return inner_.getPendingCount(); }
@@ -34,31 +47,36 @@ class TracingSpoutCollector : public SpoutOutputCollector {
   SpoutOutputCollector& inner_;
   std::string component_;
   int task_;
+  Slot slot_;
 };
 
 class TracingOutputCollector : public OutputCollector {
  public:
-  TracingOutputCollector(OutputCollector& inner, std::string component, int task)
-      : inner_(inner), component_(std::move(component)), task_(task) {}
+  TracingOutputCollector(OutputCollector& inner, std::string component, int task, Slot slot)
+      : inner_(inner), component_(std::move(component)), task_(task), slot_(slot) {}
 
   const TaskIds& emit(std::string_view stream, std::span<const Tuple> anchors,
                       Values values) override {
-    spdlog::info("Emitting Tuple: taskId={} componentId={} stream={} values={}", task_, component_,
-                 stream, toString(values));
+    if (traced(slot_)) {
+      spdlog::info("Emitting Tuple: taskId={} componentId={} stream={} values={}", task_,
+                   component_, stream, toString(values));
+    }
     return inner_.emit(stream, anchors, std::move(values));
   }
   void emitDirect(int taskId, std::string_view stream, std::span<const Tuple> anchors,
                   Values values) override {
-    spdlog::info("Emitting direct to task {}: taskId={} componentId={} stream={} values={}", taskId,
-                 task_, component_, stream, toString(values));
+    if (traced(slot_)) {
+      spdlog::info("Emitting direct to task {}: taskId={} componentId={} stream={} values={}",
+                   taskId, task_, component_, stream, toString(values));
+    }
     inner_.emitDirect(taskId, stream, anchors, std::move(values));
   }
   void ack(const Tuple& input) override {
-    spdlog::info("BOLT ack TASK: {} TUPLE: {}", task_, input.toString());
+    if (traced(slot_)) spdlog::info("BOLT ack TASK: {} TUPLE: {}", task_, input.toString());
     inner_.ack(input);
   }
   void fail(const Tuple& input) override {
-    spdlog::info("BOLT fail TASK: {} TUPLE: {}", task_, input.toString());
+    if (traced(slot_)) spdlog::info("BOLT fail TASK: {} TUPLE: {}", task_, input.toString());
     inner_.fail(input);
   }
   void resetTimeout(const Tuple& input) override { inner_.resetTimeout(input); }
@@ -71,6 +89,7 @@ class TracingOutputCollector : public OutputCollector {
   OutputCollector& inner_;
   std::string component_;
   int task_;
+  Slot slot_;
 };
 
 class TracingSpout : public IRichSpout {
@@ -80,8 +99,9 @@ class TracingSpout : public IRichSpout {
   void open(const Config& conf, TopologyContext& context,
             SpoutOutputCollector& collector) override {
     task_ = context.getThisTaskId();
-    collector_ =
-        std::make_unique<TracingSpoutCollector>(collector, context.getThisComponentId(), task_);
+    slot_ = logs::DebugSampling::global().slot(context.getThisComponentId());
+    collector_ = std::make_unique<TracingSpoutCollector>(collector, context.getThisComponentId(),
+                                                         task_, slot_);
     inner_->open(conf, context, *collector_);
   }
   void close() override { inner_->close(); }
@@ -89,11 +109,11 @@ class TracingSpout : public IRichSpout {
   void deactivate() override { inner_->deactivate(); }
   void nextTuple() override { inner_->nextTuple(); }
   void ack(const Value& id) override {
-    spdlog::info("SPOUT Acking message {} TASK: {}", id.toString(), task_);
+    if (traced(slot_)) spdlog::info("SPOUT Acking message {} TASK: {}", id.toString(), task_);
     inner_->ack(id);
   }
   void fail(const Value& id) override {
-    spdlog::info("SPOUT Failing {} TASK: {}", id.toString(), task_);
+    if (traced(slot_)) spdlog::info("SPOUT Failing {} TASK: {}", id.toString(), task_);
     inner_->fail(id);
   }
   void declareOutputFields(OutputFieldsDeclarer& d) override { inner_->declareOutputFields(d); }
@@ -103,6 +123,7 @@ class TracingSpout : public IRichSpout {
   std::unique_ptr<IRichSpout> inner_;
   std::unique_ptr<TracingSpoutCollector> collector_;
   int task_ = 0;
+  Slot slot_ = nullptr;
 };
 
 class TracingBolt : public IRichBolt {
@@ -111,12 +132,14 @@ class TracingBolt : public IRichBolt {
 
   void prepare(const Config& conf, TopologyContext& context, OutputCollector& collector) override {
     task_ = context.getThisTaskId();
-    collector_ =
-        std::make_unique<TracingOutputCollector>(collector, context.getThisComponentId(), task_);
+    slot_ = logs::DebugSampling::global().slot(context.getThisComponentId());
+    collector_ = std::make_unique<TracingOutputCollector>(collector, context.getThisComponentId(),
+                                                          task_, slot_);
     inner_->prepare(conf, context, *collector_);
   }
   void execute(const Tuple& input) override {
-    spdlog::info("Processing received message FOR {} TUPLE: {}", task_, input.toString());
+    if (traced(slot_))
+      spdlog::info("Processing received message FOR {} TUPLE: {}", task_, input.toString());
     inner_->execute(input);
   }
   void cleanup() override { inner_->cleanup(); }
@@ -127,6 +150,7 @@ class TracingBolt : public IRichBolt {
   std::unique_ptr<IRichBolt> inner_;
   std::unique_ptr<TracingOutputCollector> collector_;
   int task_ = 0;
+  Slot slot_ = nullptr;
 };
 
 class TracingBasicBolt : public IBasicBolt {
@@ -136,22 +160,24 @@ class TracingBasicBolt : public IBasicBolt {
   void prepare(const Config& conf, TopologyContext& context) override {
     task_ = context.getThisTaskId();
     component_ = context.getThisComponentId();
+    slot_ = logs::DebugSampling::global().slot(component_);
     inner_->prepare(conf, context);
   }
   void execute(const Tuple& input, BasicOutputCollector& collector) override {
-    spdlog::info("Processing received message FOR {} TUPLE: {}", task_, input.toString());
+    bool on = traced(slot_);
+    if (on) spdlog::info("Processing received message FOR {} TUPLE: {}", task_, input.toString());
     if (!tracer_ || &tracer_->inner() != &collector.getOutputter()) {
-      tracer_ =
-          std::make_unique<TracingOutputCollector>(collector.getOutputter(), component_, task_);
+      tracer_ = std::make_unique<TracingOutputCollector>(collector.getOutputter(), component_,
+                                                         task_, slot_);
     }
     BasicOutputCollector traced(*tracer_, input);
     try {
       inner_->execute(input, traced);
     } catch (const FailedException&) {
-      spdlog::info("BOLT fail TASK: {} TUPLE: {}", task_, input.toString());
+      if (on) spdlog::info("BOLT fail TASK: {} TUPLE: {}", task_, input.toString());
       throw;
     }
-    spdlog::info("BOLT ack TASK: {} TUPLE: {}", task_, input.toString());
+    if (on) spdlog::info("BOLT ack TASK: {} TUPLE: {}", task_, input.toString());
   }
   void cleanup() override { inner_->cleanup(); }
   void declareOutputFields(OutputFieldsDeclarer& d) override { inner_->declareOutputFields(d); }
@@ -162,22 +188,32 @@ class TracingBasicBolt : public IBasicBolt {
   std::unique_ptr<TracingOutputCollector> tracer_;
   std::string component_;
   int task_ = 0;
+  Slot slot_ = nullptr;
 };
 
-bool debugOn(const ComponentDef& def, const Config& conf) {
+// A component's own topology.debug, when its configuration sets one.
+std::optional<bool> componentDebug(const ComponentDef& def) {
   if (auto it = def.conf.find(Config::TOPOLOGY_DEBUG);
       it != def.conf.end() && it->second.isBool()) {
     return it->second.asBool();
   }
-  Value v = conf.get(Config::TOPOLOGY_DEBUG);
-  return v.isBool() && v.asBool();
+  return std::nullopt;
 }
 
 }  // namespace
 
-void enableDebugTracing(StormTopology& topology, const Config& conf) {
+void enableDebugTracing(StormTopology& topology, const Config& conf, bool switchable) {
+  auto& sampling = logs::DebugSampling::global();
+  Value v = conf.get(Config::TOPOLOGY_DEBUG);
+  sampling.setTopology(v.isBool() && v.asBool(), 100);
   for (auto& def : topology.def.components) {
-    if (!debugOn(def, conf)) continue;
+    auto own = componentDebug(def);
+    if (own) {
+      sampling.setComponent(def.id, *own, 100);
+    } else {
+      sampling.unsetComponent(def.id);
+    }
+    if (!switchable && !own.value_or(v.isBool() && v.asBool())) continue;
     const ComponentFactory* f = topology.local->findComponent(def.className);
     if (!f) f = ComponentRegistry::global().findComponent(def.className);
     if (!f) continue;  // submit reports the unknown class

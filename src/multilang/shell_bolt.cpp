@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "logs/log_tag.h"
 #include "multilang/message_fields.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
@@ -72,27 +73,6 @@ std::optional<int64_t> parseId(const std::string& text) {
   return v;
 }
 
-void logFromChild(const ShellSetup& s, int64_t pid, int level, const std::string& msg) {
-  auto lvl = spdlog::level::info;
-  switch (level) {
-    case 0:
-      lvl = spdlog::level::trace;
-      break;
-    case 1:
-      lvl = spdlog::level::debug;
-      break;
-    case 3:
-      lvl = spdlog::level::warn;
-      break;
-    case 4:
-      lvl = spdlog::level::err;
-      break;
-    default:
-      break;
-  }
-  spdlog::log(lvl, "ShellLog pid:{}, name:{} task {} {}", pid, s.component, s.task, msg);
-}
-
 }  // namespace
 
 class ShellBoltCore {
@@ -126,6 +106,7 @@ class ShellBoltCore {
     io_ = std::thread([this] {
       std::string name = fmt::format("ml:{}:{}", setup_.component, setup_.task).substr(0, 15);
       pthread_setname_np(pthread_self(), name.c_str());
+      logs::setThreadTag(logs::componentTag(setup_.component, setup_.task, setup_.task));
       ioLoop();
     });
   }

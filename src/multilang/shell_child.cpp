@@ -13,12 +13,24 @@
 #include <cstring>
 #include <ctime>
 
+#include "logs/log_levels.h"
+#include "logs/log_tag.h"
+#include "logs/process_log.h"
+
 namespace squall::internal {
 
 int64_t monotonicNs() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::steady_clock::now().time_since_epoch())
       .count();
+}
+
+void logFromChild(const ShellSetup& s, int64_t pid, int64_t level, const std::string& msg) {
+  auto lvl = logs::multilangLevel(level);
+  if (!logs::LogLevels::global().allows(s.component, lvl)) return;
+  logs::logComponentLine(
+      s.component, lvl,
+      fmt::format("ShellLog pid:{}, name:{} task {} {}", pid, s.component, s.task, msg));
 }
 
 std::string ShellSetup::label() const {
@@ -70,7 +82,9 @@ std::string secondsText(int64_t ns) {
 
 std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int interruptFd) {
   auto child = std::unique_ptr<ShellChild>(new ShellChild(setup));
-  LaunchOptions options{setup.command, setup.cwd, setup.env, setup.label()};
+  LaunchOptions options{
+      setup.command, setup.cwd,       setup.env,
+      setup.label(), setup.component, logs::componentTag(setup.component, setup.task, setup.task)};
   try {
     child->process_ = ShellProcess::launch(options);
   } catch (const ShellLaunchError& e) {

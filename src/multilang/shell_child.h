@@ -54,6 +54,10 @@ struct ShellSetup {
 
 int64_t monotonicNs();
 
+// A `log` command: Storm's DefaultShellLogHandler line ("ShellLog pid:N, name:C msg"), at the
+// command's level, when the component's level (logs::LogLevels) lets it through.
+void logFromChild(const ShellSetup& s, int64_t pid, int64_t level, const std::string& msg);
+
 // What a reader does while the child is silent: `call` runs once the child has been silent
 // for `firstAfterNs`, then again each time the wait it returns (ns) has passed; a negative
 // return ends the wait (readMessage returns false, as when interrupted).

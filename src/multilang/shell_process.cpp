@@ -16,6 +16,10 @@
 #include <cerrno>
 #include <cstring>
 
+#include "logs/log_levels.h"
+#include "logs/log_tag.h"
+#include "logs/process_log.h"
+
 extern char** environ;
 
 namespace squall::internal {
@@ -80,8 +84,7 @@ std::string findOnPath(const std::string& program, const std::vector<std::string
     }
     start = end + 1;
   }
-  throw ShellLaunchError(
-      fmt::format("cannot run '{}': not found on PATH ({})", program, path));
+  throw ShellLaunchError(fmt::format("cannot run '{}': not found on PATH ({})", program, path));
 }
 
 std::string describeStatus(int status) {
@@ -124,7 +127,7 @@ std::string describeStatus(int status) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, nullptr);
   if (cwd && syscall(SYS_chdir, cwd) < 0) fail(2);
-  // Nothing else of the worker leaks into the child (errFd closes itself at exec).
+    // Nothing else of the worker leaks into the child (errFd closes itself at exec).
 #ifdef SYS_close_range
   syscall(SYS_close_range, 3, errFd - 1, 0);
   syscall(SYS_close_range, errFd + 1, ~0U, 0);
@@ -225,6 +228,8 @@ std::unique_ptr<ShellProcess> ShellProcess::launch(const LaunchOptions& options)
 
   auto p = std::unique_ptr<ShellProcess>(new ShellProcess());
   p->label_ = options.label;
+  p->component_ = options.component;
+  p->tag_ = options.tag;
   p->pid_ = pid;
   p->stdin_ = in[1];
   p->stdout_ = out[0];
@@ -245,6 +250,7 @@ void ShellProcess::startStderrThread() {
 }
 
 void ShellProcess::readStderr() {
+  logs::setThreadTag(tag_);
   std::string line;
   char buf[16384];
   while (true) {
@@ -275,11 +281,21 @@ void ShellProcess::readStderr() {
     }
   }
   if (!line.empty()) logLine(line);
-  if (suppressed_) {
-    spdlog::warn("[{} pid {}] {} stderr lines were not logged (rate limit)", label_, pid_,
-                 suppressed_);
-  }
+  reportRateLimited();
   stderrDone_.store(true);
+}
+
+void ShellProcess::reportRateLimited() {
+  if (fileOnly_) {
+    spdlog::warn("[{} pid {}] {} more stderr lines went to the log file only (over {} a second)",
+                 label_, pid_, fileOnly_, kLinesPerSecond);
+  }
+  if (suppressed_) {
+    spdlog::warn("[{} pid {}] {} stderr lines were not logged (over {} a second, and no log file)",
+                 label_, pid_, suppressed_, kLinesPerSecond);
+  }
+  fileOnly_ = 0;
+  suppressed_ = 0;
 }
 
 void ShellProcess::logLine(std::string_view raw) {
@@ -292,19 +308,22 @@ void ShellProcess::logLine(std::string_view raw) {
   }
   int64_t now = monoNs();
   if (now - windowStartNs_ >= 1'000'000'000) {
-    if (suppressed_) {
-      spdlog::warn("[{} pid {}] {} stderr lines were not logged (rate limit)", label_, pid_,
-                   suppressed_);
-      suppressed_ = 0;
-    }
+    reportRateLimited();
     windowStartNs_ = now;
     linesInWindow_ = 0;
   }
+  std::string text = fmt::format("[{} pid {}] {}", label_, pid_, line);
   if (++linesInWindow_ > kLinesPerSecond) {
-    ++suppressed_;
+    // Filtered by the component's level like the others, then kept in the file alone.
+    if (!logs::LogLevels::global().allows(component_, spdlog::level::info)) return;
+    if (logs::logToFileOnly(spdlog::level::info, text)) {
+      ++fileOnly_;
+    } else {
+      ++suppressed_;
+    }
     return;
   }
-  spdlog::info("[{} pid {}] {}", label_, pid_, line);
+  logs::logComponentLine(component_, spdlog::level::info, text);
 }
 
 std::string ShellProcess::stderrTail(size_t lines) const {

@@ -6,8 +6,11 @@
 // - stdin (engine writes) and stdout (engine reads) are non-blocking on the engine side and
 //   may be used by any thread; the owner serialises writes.
 // - stderr: a dedicated thread reads it continuously (a child that floods stderr never blocks
-//   on a full pipe), logs each line with the component, task and pid (rate-limited), and
-//   keeps the last lines for error reports.
+//   on a full pipe), logs each line at INFO with the component, task and pid, as Storm logs
+//   it under the component's logger, and keeps the last lines for error reports. Past
+//   kLinesPerSecond a second the lines go to the log file only (the console is spared a
+//   flood; the file keeps every line, bounded by its rotation); without a file they are
+//   counted and dropped.
 // - terminate(): close stdin, SIGTERM, SIGKILL after a grace period, reap, join the stderr
 //   thread. The destructor terminates. Owned and terminated by one thread.
 
@@ -33,6 +36,8 @@ struct LaunchOptions {
   std::string cwd;               // empty: inherit
   std::vector<std::string> env;  // complete environment, "KEY=value"
   std::string label;             // for log lines, e.g. "ShellBolt 'split' task 4"
+  std::string component;         // whose level filters the stderr lines (logs::LogLevels)
+  std::string tag;               // the stderr thread's log tag, "split:4" (logs/log_tag.h)
 };
 
 // The child could not be started at all (no such program, bad cwd, fork failed).
@@ -69,8 +74,11 @@ class ShellProcess {
   void startStderrThread();
   void readStderr();
   void logLine(std::string_view line);
+  void reportRateLimited();
 
   std::string label_;
+  std::string component_;
+  std::string tag_;
   pid_t pid_ = -1;
   int stdin_ = -1;
   int stdout_ = -1;
@@ -85,7 +93,8 @@ class ShellProcess {
   // Log rate limit, stderr thread only.
   int64_t windowStartNs_ = 0;
   int linesInWindow_ = 0;
-  uint64_t suppressed_ = 0;
+  uint64_t suppressed_ = 0;  // dropped: no log file
+  uint64_t fileOnly_ = 0;    // written to the log file only
 };
 
 }  // namespace squall::internal

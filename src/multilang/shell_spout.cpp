@@ -116,16 +116,9 @@ class ShellSpoutCore {
       case ShellCommandKind::Emit:
         emit(m);
         return;
-      case ShellCommandKind::Log: {
-        auto lvl = spdlog::level::info;
-        if (m.level == 0) lvl = spdlog::level::trace;
-        if (m.level == 1) lvl = spdlog::level::debug;
-        if (m.level == 3) lvl = spdlog::level::warn;
-        if (m.level == 4) lvl = spdlog::level::err;
-        spdlog::log(lvl, "ShellLog pid:{}, name:{} task {} {}", child_->reportedPid(),
-                    setup_.component, setup_.task, m.msg);
+      case ShellCommandKind::Log:
+        logFromChild(setup_, child_->reportedPid(), m.level, m.msg);
         return;
-      }
       case ShellCommandKind::Error:
         collector_.reportError("Shell Process Exception: " + m.msg);
         return;

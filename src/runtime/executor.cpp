@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "logs/log_tag.h"
+
 namespace squall::internal {
 
 Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t executorCount)
@@ -47,6 +49,8 @@ void Executor::start() {
     pthread_setname_np(
         pthread_self(),
         fmt::format("{}:{}", plan_.componentId, plan_.startTask).substr(0, 15).c_str());
+    // The component and tasks on each of its lines in worker.log (`squall logs T COMPONENT`).
+    logs::setThreadTag(logs::componentTag(plan_.componentId, plan_.startTask, plan_.endTask));
     TuplePool::enableThreadCache();
     run();
     TuplePool::flushThreadCache();

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "logs/debug_sampling.h"
 #include "ui/json_out.h"
 
 namespace squall::ui {
@@ -315,7 +316,8 @@ std::string topologyJson(const ServerInfo& server, const TopologySnapshot& t, si
   topologyHeader(j, server, t);
   windowFields(j, window);
   j.field("msgTimeout", plan.conf.getInt(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS));
-  j.field("debug", plan.conf.getBool(Config::TOPOLOGY_DEBUG)).field("samplingPct", 10);
+  int pct = logs::DebugSampling::global().topologyPercent();  // Storm's default shown is 10
+  j.field("debug", pct > 0).field("samplingPct", pct > 0 ? pct : 10);
   j.field("user", "").field("host", server.host).field("actionsEnabled", t.actionsEnabled);
 
   j.key("topologyStats").startArray();
@@ -408,7 +410,8 @@ std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
   j.field("topologyStatus", t.status).field("componentType", spout ? "spout" : "bolt");
   j.field("executors", componentExecutors(*cp)).field("tasks", componentTasks(*cp));
   windowFields(j, window);
-  j.field("debug", plan.conf.getBool(Config::TOPOLOGY_DEBUG)).field("samplingPct", 10);
+  int pct = logs::DebugSampling::global().componentPercent(cp->id);
+  j.field("debug", pct > 0).field("samplingPct", pct > 0 ? pct : 10);
   j.field("eventLogLink", "").field("profilingAndDebuggingCapable", false);
   j.field("profileActionEnabled", false).key("profilerActive").startArray().endArray();
   j.field("user", "").field("host", server.host).field("actionsEnabled", t.actionsEnabled);

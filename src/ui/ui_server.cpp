@@ -7,10 +7,14 @@
 
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 
+#include "logs/debug_sampling.h"
+#include "logs/log_levels.h"
 #include "runtime/local_cluster_impl.h"
 #include "ui/bounded_server.h"
+#include "ui/log_config_api.h"
 #include "ui/prometheus.h"
 #include "ui/topology_stats.h"
 #include "ui/web_assets.h"
@@ -117,7 +121,7 @@ void UiServer::start() {
     auto param = [&](const std::string& k) {
       return req.has_param(k.c_str()) ? req.get_param_value(k.c_str()) : std::string();
     };
-    Reply r = handle(req.method, req.target, param);
+    Reply r = handle(req.method, req.target, param, req.body);
     res.status = r.status;
     res.set_content(r.body, r.contentType.c_str());
   };
@@ -172,6 +176,7 @@ void UiServer::sampleLoop() {
       std::shared_lock t(topologyMu_);
       if (!detached_ && stats_) stats_->sample();
     }
+    logs::LogLevels::global().expire();  // levels set with a timeout go back on time
     lock.lock();
     samplerCv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
   }
@@ -218,12 +223,13 @@ bool UiServer::snapshot(TopologySnapshot& out, std::initializer_list<size_t> win
 }
 
 UiServer::Reply UiServer::handle(const std::string& method, const std::string& target,
-                                 const std::function<std::string(const std::string&)>& param) {
+                                 const std::function<std::string(const std::string&)>& param,
+                                 const std::string& body) {
   Reply r;
   try {
     auto path = splitPath(target);
     if (!path) throw ApiError(400, "malformed path: a bad %-escape, a NUL or too many segments");
-    r = route(method, *path, param);
+    r = route(method, *path, param, body);
   } catch (const ApiError& e) {
     r = Reply{e.status(), errorJson(e.status(), e.what())};
   } catch (const std::exception& e) {
@@ -241,7 +247,8 @@ UiServer::Reply UiServer::handle(const std::string& method, const std::string& t
 }
 
 UiServer::Reply UiServer::route(const std::string& method, const std::vector<std::string>& path,
-                                const std::function<std::string(const std::string&)>& param) {
+                                const std::function<std::string(const std::string&)>& param,
+                                const std::string& body) {
   bool get = method == "GET" || method == "HEAD";
   auto requireGet = [&] {
     if (!get) throw ApiError(405, fmt::format("{} is not allowed here; use GET", method));
@@ -286,14 +293,15 @@ UiServer::Reply UiServer::route(const std::string& method, const std::vector<std
     if (rest[0] == "supervisor") return Reply{200, supervisorSummaryJson(server, all)};
     return Reply{200, topologySummaryJson(server, all)};
   }
-  if (rest[0] == "topology" && rest.size() >= 2) return topologyRoute(method, rest, param);
+  if (rest[0] == "topology" && rest.size() >= 2) return topologyRoute(method, rest, param, body);
   throw ApiError(404, fmt::format("no such path: /api/v1/{}",
                                   shortened(fmt::format("{}", fmt::join(rest, "/")))));
 }
 
-UiServer::Reply UiServer::topologyRoute(
-    const std::string& method, const std::vector<std::string>& rest,
-    const std::function<std::string(const std::string&)>& param) {
+UiServer::Reply UiServer::topologyRoute(const std::string& method,
+                                        const std::vector<std::string>& rest,
+                                        const std::function<std::string(const std::string&)>& param,
+                                        const std::string& body) {
   const std::string& id = rest[1];
   bool get = method == "GET" || method == "HEAD";
   auto expect = [&](bool wantGet) {
@@ -345,6 +353,54 @@ UiServer::Reply UiServer::topologyRoute(
     std::vector<KafkaPartitionSample> kafka;
     if (options_.kafkaPartitions) kafka = options_.kafkaPartitions(t.id);
     return Reply{200, lagJson(t, kafka)};
+  }
+  if (what == "logconfig" && rest.size() == 3) {
+    if (!get) {
+      if (!options_.actionsEnabled) {
+        throw ApiError(403, fmt::format("cannot change the log levels of topology '{}': actions "
+                                        "are disabled (ui.actions.enabled is false)",
+                                        t.id));
+      }
+      applyLogConfig(body, logs::LogLevels::global());
+      spdlog::info("topology '{}': log levels changed over HTTP: {}", t.name, shortened(body));
+    }
+    return Reply{200, logConfigJson(logs::LogLevels::global().config())};
+  }
+  // Storm's debug/enable|disable/:percent for the topology, or for one component.
+  bool componentDebug = what == "component" && rest.size() == 7 && rest[4] == "debug";
+  if ((what == "debug" && rest.size() == 5) || componentDebug) {
+    expect(false);
+    if (!options_.actionsEnabled) {
+      throw ApiError(403, fmt::format("cannot change debug of topology '{}': actions are "
+                                      "disabled (ui.actions.enabled is false)",
+                                      t.id));
+    }
+    const std::string& action = rest[rest.size() - 2];
+    const std::string& pctText = rest.back();
+    if (action != "enable" && action != "disable") {
+      throw ApiError(404,
+                     fmt::format("no such path: debug/{} (enable or disable)", shortened(action)));
+    }
+    char* end = nullptr;
+    double pct = std::strtod(pctText.c_str(), &end);
+    if (pctText.empty() || *end != '\0' || !(pct >= 0 && pct <= 100)) {
+      throw ApiError(400, fmt::format("sampling percentage '{}' must be a number from 0 to 100",
+                                      shortened(pctText)));
+    }
+    auto& sampling = logs::DebugSampling::global();
+    if (componentDebug) {
+      if (!t.plan->findComponent(rest[3])) {
+        throw ApiError(
+            404, fmt::format("topology '{}' has no component '{}'", t.id, shortened(rest[3])));
+      }
+      sampling.setComponent(rest[3], action == "enable", pct);
+    } else {
+      sampling.setTopology(action == "enable", pct);
+    }
+    spdlog::info("topology '{}'{}: debug {}d over HTTP ({} % of tuples)", t.name,
+                 componentDebug ? fmt::format(" component '{}'", rest[3]) : std::string(), action,
+                 action == "enable" ? pct : 0.0);
+    return Reply{200, actionJson("debug", t.id)};
   }
   bool isAction = ((what == "activate" || what == "deactivate") && rest.size() == 3) ||
                   ((what == "rebalance" || what == "kill") && rest.size() == 4);

@@ -59,13 +59,15 @@ class UiServer {
     std::string contentType = "application/json";
   };
   Reply handle(const std::string& method, const std::string& target,
-               const std::function<std::string(const std::string&)>& param);
+               const std::function<std::string(const std::string&)>& param,
+               const std::string& body = "");
 
  private:
   Reply route(const std::string& method, const std::vector<std::string>& path,
-              const std::function<std::string(const std::string&)>& param);
+              const std::function<std::string(const std::string&)>& param, const std::string& body);
   Reply topologyRoute(const std::string& method, const std::vector<std::string>& path,
-                      const std::function<std::string(const std::string&)>& param);
+                      const std::function<std::string(const std::string&)>& param,
+                      const std::string& body);
   Reply action(const std::string& op, int waitSecs);
   // Fills a snapshot of the topology with the given windows; false when it is gone.
   bool snapshot(TopologySnapshot& out, std::initializer_list<size_t> windows);

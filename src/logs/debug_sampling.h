@@ -1,0 +1,46 @@
+#pragma once
+// DebugSampling: Storm's topology debug switch at run time (`topology.debug`, and the UI's
+// POST .../debug/enable|disable/:percent for the topology or one component): whether, and for
+// what share of calls, the tracing decorators of `squall run` (flux/debug_tracing.h) log
+// emits, acks and executes. A component's own setting wins over the topology's. One per
+// process (one topology per squall process); the decorators read it lock-free on each call.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace squall::logs {
+
+class DebugSampling {
+ public:
+  static constexpr int kUnset = -1;
+
+  static DebugSampling& global();
+
+  // percent is clamped to 0..100; disabled is 0.
+  void setTopology(bool enabled, double percent);
+  void setComponent(const std::string& component, bool enabled, double percent);
+  // The component follows the topology's setting again.
+  void unsetComponent(const std::string& component);
+  // The slot a traced task of `component` reads; valid for the process's life.
+  const std::atomic<int>* slot(const std::string& component);
+  // Whether to trace this call of a task reading `slot`.
+  bool sample(const std::atomic<int>* slot);
+  // What the UI shows: the percentage in effect for the topology or a component (0: off).
+  int topologyPercent() const { return topology_.load(std::memory_order_relaxed); }
+  int componentPercent(const std::string& component);
+
+  // For tests: everything off.
+  void clear();
+
+ private:
+  std::atomic<int>& entry(const std::string& component);
+
+  std::atomic<int> topology_{0};
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<std::atomic<int>>> components_;
+};
+
+}  // namespace squall::logs
