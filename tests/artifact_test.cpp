@@ -245,6 +245,8 @@ TEST_F(ArtifactTest, PythonManifestRoundTripsAndRefusesOptions) {
   EXPECT_EQ(back.requirements, m.requirements);
   EXPECT_THROW(parsePythonManifest(R"({"requirements": ["--index-url=http://x"]})", "m.json"),
                ArtifactError);
+  EXPECT_THROW(parsePythonManifest(R"({"requirements": ["x @ file:///etc/passwd"]})", "m.json"),
+               ArtifactError);
   EXPECT_THROW(parsePythonManifest(R"({"interpreter": "/bin/sh"})", "m.json"), ArtifactError);
   EXPECT_THROW(parsePythonManifest("[1", "m.json"), ArtifactError);
 }

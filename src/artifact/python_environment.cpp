@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <thread>
 
 #include "artifact/artifact.h"
@@ -29,6 +30,7 @@ namespace squall::artifact {
 namespace {
 
 constexpr const char* kReady = ".squall-ready";
+const std::regex kRequirement("[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9][A-Za-z0-9.+!_-]*");
 
 std::string readFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -199,10 +201,11 @@ PythonManifest parsePythonManifest(const std::string& text, const std::string& w
     if (!reqs.IsArray())
       throw ArtifactError(fmt::format("{}: \"requirements\" is not a list", where));
     for (const auto& r : reqs.GetArray()) {
-      // Each goes to pip as an argument: a requirement, never an option.
-      if (!r.IsString() || r.GetStringLength() == 0 || r.GetString()[0] == '-') {
+      // Each goes to pip as an argument: only NAME==VERSION (what `squall package` writes from
+      // the wheels' names), never an option, a URL or a path on the supervisor's machine.
+      if (!r.IsString() || !std::regex_match(r.GetString(), kRequirement)) {
         throw ArtifactError(
-            fmt::format("{}: \"requirements\" holds something that is not a requirement", where));
+            fmt::format("{}: \"requirements\" holds something that is not NAME==VERSION", where));
       }
       m.requirements.emplace_back(r.GetString());
     }
