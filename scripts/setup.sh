@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh demo   # build the squall command and run Python components
 #   bash scripts/setup.sh test   # everything (the default): tests, sanitizers, fuzzing, Kafka
 #                                # tools, Node.js for the multilang tests, lintian and a
-#                                # virtualenv for the packaging tests, headless Chromium and
+#                                # virtualenv and pip for the packaging tests (and the
+#                                # topology jar's wheels), headless Chromium and
 #                                # a WebSocket client to drive it (the web UI test)
 #
 # The demo runs in local mode, so it leaves out what only the tests use: clang and its
@@ -30,7 +31,7 @@ test=(
   zookeeper default-jre-headless
   python3-pytest python3-msgpack python3-yaml python3-prometheus-client python3-thrift
   kcat nodejs
-  lintian python3-venv python3-wheel-whl
+  lintian python3-venv python3-wheel-whl python3-pip
   chromium python3-websocket
 )
 

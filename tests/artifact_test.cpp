@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -245,6 +246,8 @@ TEST_F(ArtifactTest, PythonManifestRoundTripsAndRefusesOptions) {
   EXPECT_EQ(back.requirements, m.requirements);
   EXPECT_THROW(parsePythonManifest(R"({"requirements": ["--index-url=http://x"]})", "m.json"),
                ArtifactError);
+  EXPECT_THROW(parsePythonManifest(R"({"requirements": ["x @ file:///etc/passwd"]})", "m.json"),
+               ArtifactError);
   EXPECT_THROW(parsePythonManifest(R"({"interpreter": "/bin/sh"})", "m.json"), ArtifactError);
   EXPECT_THROW(parsePythonManifest("[1", "m.json"), ArtifactError);
 }
@@ -276,6 +279,58 @@ TEST_F(ArtifactTest, TwoProcessesBuildOneEnvironmentOnce) {
   EXPECT_FALSE(c->created);
   fs::remove(fs::path(c->venvDir) / ".squall-ready");
   EXPECT_TRUE(preparePythonEnvironment(path("dist"), path("cache"))->created);
+}
+
+// A wheel written by hand (a wheel is a zip with a dist-info folder), so no build is needed.
+void writeWheel(const std::string& path) {
+  writeArtifact(path, {{"handlib/__init__.py", {}, "VALUE = 42\n", false},
+                       {"handlib-2.0.dist-info/METADATA",
+                        {},
+                        "Metadata-Version: 2.1\nName: handlib\nVersion: 2.0\n",
+                        false},
+                       {"handlib-2.0.dist-info/WHEEL",
+                        {},
+                        "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                        "Tag: py3-none-any\n",
+                        false},
+                       {"handlib-2.0.dist-info/RECORD",
+                        {},
+                        "handlib/__init__.py,,\nhandlib-2.0.dist-info/METADATA,,\n"
+                        "handlib-2.0.dist-info/WHEEL,,\nhandlib-2.0.dist-info/RECORD,,\n",
+                        false}});
+}
+
+TEST_F(ArtifactTest, InstallsTheWheelsOfflineAndTheyImport) {
+  fs::create_directories(dir_ / "dist/squall-python/wheels");
+  writeWheel(path("dist/squall-python/wheels/handlib-2.0-py3-none-any.whl"));
+  PythonManifest m;
+  m.version = "";
+  m.requirements = {"handlib==2.0"};
+  std::ofstream(dir_ / "dist/squall-python/manifest.json") << toJson(m);
+  // An index that cannot answer: pip must not ask one.
+  setenv("PIP_INDEX_URL", "http://127.0.0.1:9/unreachable", 1);
+  auto env = preparePythonEnvironment(path("dist"), path("cache"));
+  unsetenv("PIP_INDEX_URL");
+  ASSERT_TRUE(env);
+  std::string out = path("out.txt");
+  std::string cmd = env->interpreter + " -c 'import handlib; print(handlib.VALUE)' > " + out;
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(read(out), "42\n");
+}
+
+TEST_F(ArtifactTest, AnInterpreterWithoutPipUsesTheEnvironmentsOwn) {
+  // A Python with no pip module: the environment gets pip from ensurepip instead.
+  ASSERT_EQ(std::system(("/usr/bin/python3 -m venv --without-pip " + path("bare")).c_str()), 0);
+  fs::create_directories(dir_ / "dist/squall-python/wheels");
+  writeWheel(path("dist/squall-python/wheels/handlib-2.0-py3-none-any.whl"));
+  PythonManifest m;
+  m.requirements = {"handlib==2.0"};
+  std::ofstream(dir_ / "dist/squall-python/manifest.json") << toJson(m);
+  PythonEnvironmentOptions options;
+  options.interpreter = path("bare/bin/python");
+  auto env = preparePythonEnvironment(path("dist"), path("cache"), options);
+  ASSERT_TRUE(env);
+  EXPECT_EQ(std::system((env->interpreter + " -c 'import handlib'").c_str()), 0);
 }
 
 TEST_F(ArtifactTest, NamesTheVersionItCannotFind) {

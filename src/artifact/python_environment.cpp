@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <thread>
 
 #include "artifact/artifact.h"
@@ -29,6 +30,7 @@ namespace squall::artifact {
 namespace {
 
 constexpr const char* kReady = ".squall-ready";
+const std::regex kRequirement("[A-Za-z0-9][A-Za-z0-9._-]*==[A-Za-z0-9][A-Za-z0-9.+!_-]*");
 
 std::string readFile(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -134,10 +136,10 @@ void build(const fs::path& venv, const fs::path& pythonDir, const PythonManifest
                                             {"PIP_DISABLE_PIP_VERSION_CHECK", "1"},
                                             {"PIP_CONFIG_FILE", "/dev/null"},
                                             {"PYTHONDONTWRITEBYTECODE", "1"}};
-  std::vector<std::string> venvArgv = {interpreter, "-m", "venv", venv.string()};
-  // pip (seconds to install into the venv) only when there is something to install.
-  if (m.requirements.empty()) venvArgv.push_back("--without-pip");
-  auto venvRun = runCommand(venvArgv, env, {}, options.timeoutSecs);
+  // Without pip: ensurepip takes seconds, and the base interpreter's pip can install into
+  // the environment (below).
+  auto venvRun = runCommand({interpreter, "-m", "venv", "--without-pip", venv.string()}, env, {},
+                            options.timeoutSecs);
   if (!venvRun.ok) {
     throw ArtifactError(
         fmt::format("{}: `{} -m venv` failed ({}); Debian's python3-venv "
@@ -145,11 +147,24 @@ void build(const fs::path& venv, const fs::path& pythonDir, const PythonManifest
                     venv.string(), interpreter, venvRun.error, lastLines(venvRun.output, 10)));
   }
   if (m.requirements.empty()) return;
-  std::vector<std::string> argv = {
-      (venv / "bin" / "python").string(), "-m", "pip", "install", "--no-index", "--find-links",
-      (pythonDir / "wheels").string()};
-  argv.insert(argv.end(), m.requirements.begin(), m.requirements.end());
+  std::string python = (venv / "bin" / "python").string();
+  std::vector<std::string> install = {"install", "--no-index", "--find-links",
+                                      (pythonDir / "wheels").string()};
+  install.insert(install.end(), m.requirements.begin(), m.requirements.end());
+  // The base interpreter's pip, into the environment (`pip --python`, pip 22.3 and later).
+  std::vector<std::string> argv = {interpreter, "-m", "pip", "--python", python};
+  argv.insert(argv.end(), install.begin(), install.end());
   auto pip = runCommand(argv, env, {}, options.timeoutSecs);
+  if (!pip.ok) {
+    // No pip beside the interpreter, or an older one: the environment's own, from ensurepip.
+    auto ensure =
+        runCommand({python, "-m", "ensurepip", "--default-pip"}, env, {}, options.timeoutSecs);
+    if (ensure.ok) {
+      argv = {python, "-m", "pip"};
+      argv.insert(argv.end(), install.begin(), install.end());
+      pip = runCommand(argv, env, {}, options.timeoutSecs);
+    }
+  }
   if (!pip.ok) {
     throw ArtifactError(fmt::format("{}: pip install of the topology's wheels failed ({}):\n{}",
                                     venv.string(), pip.error, lastLines(pip.output, 10)));
@@ -199,10 +214,11 @@ PythonManifest parsePythonManifest(const std::string& text, const std::string& w
     if (!reqs.IsArray())
       throw ArtifactError(fmt::format("{}: \"requirements\" is not a list", where));
     for (const auto& r : reqs.GetArray()) {
-      // Each goes to pip as an argument: a requirement, never an option.
-      if (!r.IsString() || r.GetStringLength() == 0 || r.GetString()[0] == '-') {
+      // Each goes to pip as an argument: only NAME==VERSION (what `squall package` writes from
+      // the wheels' names), never an option, a URL or a path on the supervisor's machine.
+      if (!r.IsString() || !std::regex_match(r.GetString(), kRequirement)) {
         throw ArtifactError(
-            fmt::format("{}: \"requirements\" holds something that is not a requirement", where));
+            fmt::format("{}: \"requirements\" holds something that is not NAME==VERSION", where));
       }
       m.requirements.emplace_back(r.GetString());
     }

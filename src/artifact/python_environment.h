@@ -39,12 +39,14 @@ struct PythonEnvironment {
 };
 
 // The virtualenv of `stormdistDir`/squall-python under `cacheRoot`, built when missing:
-// `python -m venv`, then `python -m pip install --no-index --find-links wheels REQ...`, no
-// network. Two processes (supervisors, workers) asking at once build it once: the builder
-// holds `cacheRoot/<hash>.lock` (flock), builds in `cacheRoot/<hash>`, and marks it ready by
-// renaming a marker file into it last; a folder without the marker (a builder that died) is
-// removed and built again. nullopt when the jar has no squall-python/ (the topology runs with
-// the worker's own Python). Throws ArtifactError with pip's or venv's last output lines.
+// `python -m venv --without-pip`, then `python -m pip --python VENV/bin/python install
+// --no-index --find-links wheels REQ...` with the interpreter's own pip (the environment's,
+// from ensurepip, when it has none), no network. Two processes (supervisors, workers) asking at
+// once build it once: the builder holds `cacheRoot/<hash>.lock` (flock), builds in
+// `cacheRoot/<hash>`, and marks it ready by renaming a marker file into it last; a folder without
+// the marker (a builder that died) is removed and built again. nullopt when the jar has no
+// squall-python/ (the topology runs with the worker's own Python). Throws ArtifactError with pip's
+// or venv's last output lines.
 std::optional<PythonEnvironment> preparePythonEnvironment(
     const std::string& stormdistDir, const std::string& cacheRoot,
     const PythonEnvironmentOptions& options = {});

@@ -184,7 +184,8 @@ std::vector<fs::path> buildWheels(const Layout& l, const flux::PythonSetup& pyth
     if (!r.ok) {
       throw std::runtime_error(fmt::format(
           "{}: building wheels offline (pip wheel --no-index) failed: {}; a requirement that is "
-          "neither a local path nor a wheel in --find-links cannot be built here:\n{}",
+          "neither a local path nor a wheel in --find-links cannot be built here (and pip "
+          "needs Debian's python3-pip):\n{}",
           original.string(), r.error, artifact::lastLines(r.output, 12)));
     }
   }
