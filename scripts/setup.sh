@@ -22,6 +22,7 @@ demo=(
   libspdlog-dev libfmt-dev libcli11-dev
   libyaml-cpp-dev libmsgpack-cxx-dev rapidjson-dev librdkafka-dev libssl-dev
   libzookeeper-mt-dev thrift-compiler libthrift-dev
+  libarchive-dev
   python3 libcpp-httplib-dev
 )
 test=(
