@@ -505,7 +505,7 @@ int main(int argc, char** argv) {
           std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
           return cli::kExitUsage;
         }
-        return cli::runWorker(supervisor::loadStormDist(stormDist), workerRun, assignment,
+        return cli::runWorker(supervisor::loadStormDistForWorker(stormDist, exe), workerRun, assignment,
                               workerIndex);
       }
       if (!resolveFile(workerFile, "worker")) return cli::kExitUsage;

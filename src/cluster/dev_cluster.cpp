@@ -113,6 +113,8 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
     zo.port = o.zookeeperPort;
     ZooKeeperServer server(zo);
     std::vector<DevSupervisor> supervisors;
+    // Started before the supervisors (which read nimbus.seeds), stopped after them.
+    std::unique_ptr<DevNimbuses> nimbuses;
     try {
       server.start();
       // Storm's layout under the root, made by the cluster's own client: the daemons that
@@ -128,13 +130,16 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
       std::string yamlPath = (fs::path(dir) / "storm.yaml").string();
       std::string yaml = stormYaml(server);
       // The nimbuses, before the supervisors; destroyed (stopped) after them, before ZooKeeper.
-      std::unique_ptr<DevNimbuses> nimbuses;
+      // The daemons' configuration (the cluster's digest) for nimbuses and supervisors alike.
+      std::string daemonsYaml = writeDaemonsYaml(dir, server.port());
       if (o.nimbuses > 0) {
-        nimbuses = std::make_unique<DevNimbuses>(o.squallBinary, dir,
-                                                 writeDaemonsYaml(dir, server.port()), o.nimbuses);
+        nimbuses = std::make_unique<DevNimbuses>(o.squallBinary, dir, daemonsYaml, o.nimbuses);
         nimbuses->start();
         int leaderPort = nimbuses->waitForLeader(client, std::chrono::seconds(60));
-        yaml += nimbusClientYaml(nimbuses->ports(), leaderPort);
+        std::string seeds = nimbusClientYaml(nimbuses->ports(), leaderPort);
+        yaml += seeds;
+        // Supervisors read daemons.yaml too, and need to find the leader to download code.
+        std::ofstream(daemonsYaml, std::ios::app) << seeds;
         for (size_t i = 0; i < nimbuses->ports().size(); ++i) {
           out << fmt::format("nimbus.{}=127.0.0.1:{} pid {}{}\n", i + 1, nimbuses->ports()[i],
                              nimbuses->pids()[i],
@@ -154,7 +159,7 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
           << yaml << std::flush;
       err << "dev-cluster: ZooKeeper on " << server.address() << ", data in " << zo.dir << "\n"
           << std::flush;
-      supervisors = startSupervisors(o, dir, yamlPath, out, err);
+      supervisors = startSupervisors(o, dir, daemonsYaml, out, err);
       err << (o.durationSecs > 0 ? fmt::format("dev-cluster: stopping after {} s\n", o.durationSecs)
                                  : std::string("dev-cluster: running until Ctrl-C\n"))
           << std::flush;
@@ -177,6 +182,7 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
     }
     // Supervisors (and their workers) before ZooKeeper, as src/cluster/README.md orders it.
     stopDevSupervisors(supervisors, 30);
+    nimbuses.reset();
     server.stop();
   }
   if (temporary) {

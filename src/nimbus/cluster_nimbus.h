@@ -54,7 +54,7 @@ struct ClusterNimbusOptions {
 };
 
 // The name under which /credentials/ID holds the topology's secret (64 hex digits).
-inline constexpr const char* kTopologySecretKey = "squall.topology.secret";
+inline constexpr const char* kTopologySecretKey = "squall.worker.secret";
 
 class ClusterNimbus : public thrift::NimbusBackend {
  public:

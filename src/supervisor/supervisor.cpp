@@ -172,6 +172,12 @@ void Supervisor::sync() {
   };
   std::map<int, Wanted> wanted;
   std::set<std::string> here;
+  // Whatever runs for a topology keeps running while its code or secret cannot be read.
+  auto keepRunning = [&](const std::string& id) {
+    for (const auto& [port, slot] : slots_) {
+      if (slot.topologyId == id) wanted[port] = {id, slot.index, slot.assignment, slot.executors};
+    }
+  };
   for (const std::string& id : state_.assignments(watcherFor("/assignments"))) {
     auto a = state_.assignmentInfo(id, watcherFor("/assignments/" + id));
     if (!a) continue;
@@ -187,6 +193,7 @@ void Supervisor::sync() {
           spdlog::warn("supervisor: topology {} has no {} in /credentials/{} yet; waiting", id,
                        kWorkerSecretCredential, id);
         }
+        keepRunning(id);
         continue;
       }
       missingSecret_.erase(id);
@@ -207,10 +214,7 @@ void Supervisor::sync() {
       }
     } catch (const std::exception& e) {
       spdlog::error("supervisor: topology {}: {}; trying again", id, e.what());
-      // Whatever runs for it keeps running until the problem is gone.
-      for (const auto& [port, slot] : slots_) {
-        if (slot.topologyId == id) wanted[port] = {id, slot.index, slot.assignment, slot.executors};
-      }
+      keepRunning(id);
     }
   }
   // Workers no longer assigned (or assigned to another topology or index) stop first.
