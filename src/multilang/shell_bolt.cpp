@@ -2,7 +2,9 @@
 //
 // Threads:
 // - the executor thread: execute() assigns the tuple a delivery id, records it in flight and
-//   writes it to the child (blocking only while the in-flight window is full);
+//   writes it to the child: at once when the child is idle, else at the end of the executor's
+//   batch of input with the rest of the burst (squall/detail/drain_end.h). It blocks only
+//   while the in-flight window is full, until the window drains to its low-water mark;
 // - the reader thread (one per task): reads and decodes the child's output and acts on it
 //   through the OutputCollector (emit, ack, fail, reportError), writes task-id replies and
 //   heartbeats, finishes writes the executor left when the pipe was full, watches the

@@ -99,8 +99,7 @@ thread_local ForeignHeld foreignHeld;
 
 thread_local DrainEnd drainEnd;
 
-void DrainEnd::finish() {
-  draining = false;
+void DrainEnd::runCalls() {
   // Calls run outside the drain: one that asks for another is told to do its work now.
   for (size_t i = 0; i < calls.size(); ++i) calls[i].first(calls[i].second);
   calls.clear();

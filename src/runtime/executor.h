@@ -46,7 +46,11 @@ inline int64_t nowNs() {
 struct DrainEnd {
   bool draining = false;
   std::vector<std::pair<detail::DrainEndFn, void*>> calls;
-  void finish();
+  void finish() {
+    draining = false;
+    if (!calls.empty()) runCalls();
+  }
+  void runCalls();
 };
 extern thread_local DrainEnd drainEnd;
 
