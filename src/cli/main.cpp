@@ -41,6 +41,7 @@
 #include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
+#include "squall/metrics_consumer.h"
 #include "worker/testing_components.h"
 
 #ifdef SQUALL_HAVE_MULTILANG
@@ -236,6 +237,7 @@ int describe(const FileOptions& o, bool dot, const std::string& exe) {
 
 int main(int argc, char** argv) {
   flux::registerFluxBuiltins();
+  metrics::registerBuiltinMetricsConsumers();  // LoggingMetricsConsumer, the metrics keys' checks
   worker::registerTestingComponents();
 #ifdef SQUALL_HAVE_MULTILANG
   registerMultilangComponents();
