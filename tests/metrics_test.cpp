@@ -17,6 +17,7 @@
 #include "metrics/metrics_config.h"
 #include "metrics/statsd_reporter.h"
 #include "squall/metrics_consumer.h"
+#include "topology/topology_plan.h"
 
 namespace squall::engine_test {
 namespace {
@@ -95,6 +96,9 @@ TEST(MetricsTypes, StormOneMetrics) {
 // Registers one metric of each kind and updates them from execute().
 class MeteredBolt : public BaseRichBolt {
  public:
+  MeteredBolt() = default;
+  // The builder copies the prototype per task; each copy starts afresh.
+  MeteredBolt(const MeteredBolt&) : BaseRichBolt() {}
   void prepare(const Config&, TopologyContext& context, OutputCollector& collector) override {
     collector_ = &collector;
     counter_ = &context.registerCounter("executed");
