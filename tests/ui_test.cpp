@@ -291,7 +291,13 @@ TEST(Prometheus, ExposesCountersLatenciesCapacityAndTaskMetrics) {
   Fixture f;
   ui::PrometheusInput in;
   in.topology = &f.t;
-  in.metrics.push_back(MetricSample{"count", 3, "words \"seen\"", Value(int64_t{42}), 2, 0});
+  MetricSample seen;
+  seen.component = "count";
+  seen.task = 3;
+  seen.name = "words \"seen\"";
+  seen.value = Value(int64_t{42});
+  seen.updates = 2;
+  in.metrics.push_back(seen);
   in.kafka.push_back(ui::KafkaPartitionSample{"words", 1, "t", 0, 10, 15, 5, 10});
   std::string text = ui::prometheusText({in});
   EXPECT_NE(text.find("# TYPE squall_emitted_total counter\n"), std::string::npos);
@@ -304,6 +310,56 @@ TEST(Prometheus, ExposesCountersLatenciesCapacityAndTaskMetrics) {
   EXPECT_NE(text.find("squall_capacity{topology=\"wc\",component=\"count\""), std::string::npos);
   EXPECT_NE(text.find("name=\"words \\\"seen\\\"\"} 42\n"), std::string::npos) << text;
   EXPECT_NE(text.find("squall_kafka_lag{"), std::string::npos);
+}
+
+TEST(Prometheus, ExposesUserCountersGaugesHistogramsAndMeters) {
+  Fixture f;
+  MetricsRegistry r;
+  r.counter("count", 3, "words").inc(7);
+  auto& h = r.histogram("count", 3, "size");
+  for (int i = 1; i <= 100; ++i) h.update(i);
+  r.meter("count", 3, "rate").mark(5);
+  r.gauge("count", 3, "depth", [] { return Value(2.5); });
+  ui::PrometheusInput in;
+  in.topology = &f.t;
+  in.metrics = r.snapshot();
+  std::string text = ui::prometheusText({in});
+  std::string l = "topology=\"wc\",component=\"count\",task=\"3\"";
+  EXPECT_NE(text.find("# TYPE squall_user_counter_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("squall_user_counter_total{" + l + ",name=\"words\"} 7\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("squall_user_gauge{" + l + ",name=\"depth\"} 2.5\n"), std::string::npos);
+  EXPECT_NE(text.find("# TYPE squall_user_histogram summary\n"), std::string::npos);
+  EXPECT_NE(text.find("squall_user_histogram{" + l + ",name=\"size\",quantile=\"0.5\"} 50"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("squall_user_histogram_count{" + l + ",name=\"size\"} 100\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("squall_user_histogram_sum{" + l + ",name=\"size\"} 5050\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("squall_user_meter_total{" + l + ",name=\"rate\"} 5\n"), std::string::npos);
+  EXPECT_NE(text.find("squall_user_meter_rate{" + l + ",name=\"rate\",window=\"1m\"}"),
+            std::string::npos);
+}
+
+TEST(StormApiJson, ComponentPageListsItsTasksMetrics) {
+  Fixture f;
+  MetricsRegistry r;
+  int task = f.plan->component("count").tasks[0];
+  r.counter("count", task, "words").inc(7);
+  r.update("count", task, "seen", Value(int64_t{4}));
+  r.update("words", 1, "other", Value(int64_t{1}));
+  f.t.metrics = r.snapshot();
+  auto d = parse(ui::componentJson(f.server, f.t, "count", ui::kAllTime, false));
+  ASSERT_TRUE(d["taskMetrics"].IsArray());
+  ASSERT_EQ(d["taskMetrics"].Size(), 2u) << "only this component's";
+  EXPECT_STREQ(d["taskMetrics"][0]["name"].GetString(), "seen");
+  EXPECT_STREQ(d["taskMetrics"][0]["type"].GetString(), "reported");
+  EXPECT_EQ(d["taskMetrics"][0]["value"].GetInt(), 4);
+  EXPECT_EQ(d["taskMetrics"][0]["updates"].GetInt(), 1);
+  EXPECT_STREQ(d["taskMetrics"][1]["type"].GetString(), "counter");
+  EXPECT_EQ(d["taskMetrics"][1]["value"].GetInt(), 7);
+  EXPECT_EQ(d["taskMetrics"][1]["task"].GetInt(), task);
 }
 
 // ---------------------------------------------------------------------------------------------

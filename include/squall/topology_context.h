@@ -10,6 +10,7 @@
 
 #include "squall/config.h"
 #include "squall/fields.h"
+#include "squall/metrics.h"
 #include "squall/topology_def.h"
 #include "squall/value.h"
 
@@ -56,9 +57,33 @@ class TopologyContext {
   // (LocalCluster::getMetrics). Any thread.
   void reportMetric(const std::string& name, Value value) const;
 
+  // Storm 2's user metrics (squall/metrics.h), this task's, in the topology's MetricsRegistry,
+  // where every reporter reads them. Call from open/prepare; the objects live as long as the
+  // topology, and registering a name again returns the same one. IllegalArgumentException when
+  // the name is already another kind of metric of this task.
+  metrics::Counter& registerCounter(const std::string& name) const;
+  metrics::Histogram& registerHistogram(const std::string& name) const;
+  metrics::Meter& registerMeter(const std::string& name) const;
+  // Called on the reporters' threads (see metrics::Gauge); dropped when the task's instance is.
+  void registerGauge(const std::string& name, metrics::Gauge gauge) const;
+  // Storm 1's registerMetric: `metric` is read and reset on this task's executor thread every
+  // `timeBucketSizeInSecs` (a metrics tick); each non-null value becomes the metric's latest
+  // value and a DataPoint for the metrics consumers. Owned by the registry until the task's
+  // instance goes (a restarted task registers again).
+  template <class T>
+  T& registerMetric(const std::string& name, std::unique_ptr<T> metric,
+                    int timeBucketSizeInSecs) const {
+    T& out = *metric;
+    registerMetricImpl(name, std::move(metric), timeBucketSizeInSecs);
+    return out;
+  }
+
   const internal::TopologyPlan& plan() const { return *plan_; }
 
  private:
+  void registerMetricImpl(const std::string& name, std::unique_ptr<metrics::IMetric> metric,
+                          int timeBucketSizeInSecs) const;
+
   std::shared_ptr<const internal::TopologyPlan> plan_;
   int taskId_;
 };

@@ -36,8 +36,8 @@
 #include <iostream>
 
 #include "cli/cluster_commands.h"
-#include "cli/package_command.h"
 #include "cli/logs_command.h"
+#include "cli/package_command.h"
 #include "cli/run_command.h"
 #include "cli/short_flags.h"
 #include "cli/storm_forms.h"
@@ -49,6 +49,7 @@
 #include "flux/streamparse_project.h"
 #include "flux/topology_file.h"
 #include "squall/component_registry.h"
+#include "squall/metrics_consumer.h"
 #include "supervisor/stormdist_topology.h"
 #include "worker/testing_components.h"
 
@@ -245,6 +246,7 @@ int describe(const FileOptions& o, bool dot, const std::string& exe) {
 
 int main(int argc, char** argv) {
   flux::registerFluxBuiltins();
+  metrics::registerBuiltinMetricsConsumers();  // LoggingMetricsConsumer, the metrics keys' checks
   worker::registerTestingComponents();
 #ifdef SQUALL_HAVE_MULTILANG
   registerMultilangComponents();
@@ -505,8 +507,8 @@ int main(int argc, char** argv) {
           std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
           return cli::kExitUsage;
         }
-        return cli::runWorker(supervisor::loadStormDistForWorker(stormDist, exe), workerRun, assignment,
-                              workerIndex);
+        return cli::runWorker(supervisor::loadStormDistForWorker(stormDist, exe), workerRun,
+                              assignment, workerIndex);
       }
       if (!resolveFile(workerFile, "worker")) return cli::kExitUsage;
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);

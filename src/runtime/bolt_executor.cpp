@@ -3,7 +3,9 @@
 #include <cmath>
 
 #include "runtime/basic_bolt_adapter.h"
+#include "runtime/task_metrics.h"
 #include "squall/component_registry.h"
+#include "squall/metrics_consumer.h"
 
 namespace squall::internal {
 
@@ -164,6 +166,7 @@ BoltExecutor::Task* BoltExecutor::taskFor(int taskId) {
 
 bool BoltExecutor::prepareTask(Task& t) {
   const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
+  rt_.plan->metrics.forgetInstance(t.id);  // gauges and IMetrics may point into the old one
   try {
     auto inst = cp.factory(cp.args);
     if (auto* basic = std::get_if<std::unique_ptr<IBasicBolt>>(&inst)) {
@@ -217,9 +220,26 @@ void BoltExecutor::deliver(Task& t, const Tuple& tuple) {
 void BoltExecutor::process(detail::TupleData* d) {
   Tuple tuple(d);
   if (d->destTask == kSystemTaskId) {
+    if (d->meta == &metricsTickMeta()) {
+      publishMetrics(static_cast<int>(d->values.at(0).asInt()));
+      return;
+    }
     for (auto& t : tasks_) deliver(*t, tuple);
   } else if (Task* t = taskFor(d->destTask)) {
     deliver(*t, tuple);
+  }
+}
+
+void BoltExecutor::publishMetrics(int bucketSecs) {
+  for (auto& t : tasks_) {
+    if (!t->prepared) continue;
+    try {
+      publishTaskMetrics(rt_, *t->context, bucketSecs, [&](Values v) {
+        t->collector->emit(metrics::kMetricsStream, std::span<const Tuple>(), std::move(v));
+      });
+    } catch (const std::exception& e) {
+      reportError(plan_.componentId, t->id, fmt::format("metrics tick: {}", e.what()));
+    }
   }
 }
 
@@ -292,6 +312,7 @@ void BoltExecutor::run() {
     } catch (const std::exception& e) {
       reportError(plan_.componentId, t->id, fmt::format("cleanup threw: {}", e.what()));
     }
+    rt_.plan->metrics.forgetInstance(t->id);
   }
 }
 

@@ -25,6 +25,8 @@ class BoltExecutor : public Executor {
   void run() override;
   bool prepareTask(Task& t);
   void process(detail::TupleData* d);
+  // A metrics tick: each task's metrics of that bucket (task_metrics.h).
+  void publishMetrics(int bucketSecs);
   void deliver(Task& t, const Tuple& tuple);
   Task* taskFor(int taskId);
 

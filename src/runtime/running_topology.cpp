@@ -8,6 +8,8 @@
 #include "runtime/bolt_executor.h"
 #include "runtime/executor_budget.h"
 #include "runtime/spout_executor.h"
+#include "runtime/task_metrics.h"
+#include "squall/metrics_consumer.h"
 
 namespace squall::internal {
 
@@ -24,6 +26,8 @@ RunningTopology::RunningTopology(const std::string& name, const std::string& id,
   rt_.receiveBufferSize =
       static_cast<size_t>(c.getInt(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE));
   checkExecutorBudget(name, executorDemand(*rt_.plan), MachineCapacity::probe());
+  reporters_ = std::make_unique<metrics::MetricsReporters>(metrics::reporterSpecs(c), name,
+                                                           rt_.plan->metrics);
 }
 
 RunningTopology::~RunningTopology() {
@@ -74,12 +78,35 @@ void RunningTopology::start(bool activateNow) {
       executors_.push_back(std::move(ex));
     }
   }
+  scheduleMetricsTicks();
   for (auto& ex : executors_) ex->start();
   timer_.start();
+  reporters_->start();
   flushClock_.start(plan.conf.getInt(Config::TOPOLOGY_BATCH_FLUSH_INTERVAL_MILLIS) * 1'000'000);
   if (activateNow) activate();
   spdlog::info("topology '{}' ({}) started: {} tasks in {} executors", plan.name, plan.stormId,
                plan.numTasks(), executors_.size());
+}
+
+void RunningTopology::scheduleMetricsTicks() {
+  const TopologyPlan& plan = *rt_.plan;
+  auto local = [this](int task) {
+    return task < static_cast<int>(rt_.executorOfTask.size()) && rt_.executorOfTask[task] &&
+           (rt_.remoteTask.empty() || !rt_.remoteTask[task]);
+  };
+  // With metrics consumers, every task sends its data points each builtin bucket.
+  int builtin =
+      static_cast<int>(plan.conf.getInt(Config::TOPOLOGY_BUILTIN_METRICS_BUCKET_SIZE_SECS));
+  for (const auto& [id, cp] : plan.components) {
+    if (!cp.consumers.contains(metrics::kMetricsStream)) continue;
+    for (int task : cp.tasks) {
+      if (local(task)) timer_.add(rt_.executorOfTask[task], builtin, &metricsTickMeta());
+    }
+  }
+  // A Storm 1 IMetric registered in open/prepare ticks at its own bucket size.
+  plan.metrics.setIntervalListener([this, local](int task, int secs) {
+    if (local(task)) timer_.add(rt_.executorOfTask[task], secs, &metricsTickMeta());
+  });
 }
 
 bool RunningTopology::ready() const {
@@ -109,6 +136,8 @@ void RunningTopology::kill(int waitSecs) {
   timer_.stop();
   for (auto& ex : executors_) ex->requestStop();
   for (auto& ex : executors_) ex->join();
+  rt_.plan->metrics.setIntervalListener(nullptr);
+  reporters_->stop();  // after the executors: the last report has their last updates
   flushClock_.stop();
   spdlog::info("topology '{}' killed", rt_.plan->name);
 }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/metrics_reporters.h"
 #include "runtime/executor.h"
 #include "runtime/flush_clock.h"
 #include "runtime/tick_timer.h"
@@ -50,11 +51,14 @@ class RunningTopology {
   TopologyRuntime& runtime() { return rt_; }
 
  private:
+  void scheduleMetricsTicks();
+
   TopologyRuntime rt_;
   Placement placement_;
   std::vector<std::unique_ptr<Executor>> executors_;
   TickTimer timer_;
   FlushClock flushClock_{rt_.flush};
+  std::unique_ptr<metrics::MetricsReporters> reporters_;
   bool killed_ = false;
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };

@@ -2,7 +2,9 @@
 
 #include <cmath>
 
+#include "runtime/task_metrics.h"
 #include "squall/component_registry.h"
+#include "squall/metrics_consumer.h"
 
 namespace squall::internal {
 
@@ -123,6 +125,7 @@ bool SpoutExecutor::guarded(Task& t, const char* where, F&& f) {
 
 bool SpoutExecutor::openTask(Task& t) {
   const ComponentPlan& cp = rt_.plan->component(plan_.componentId);
+  rt_.plan->metrics.forgetInstance(t.id);  // gauges and IMetrics may point into the old one
   try {
     auto inst = cp.factory(cp.args);
     t.spout = std::move(std::get<std::unique_ptr<IRichSpout>>(inst));
@@ -182,6 +185,20 @@ void SpoutExecutor::rotatePending(Task& t) {
 
 void SpoutExecutor::handleInput(detail::TupleData* d) {
   Tuple tuple(d);
+  if (d->meta == &metricsTickMeta()) {
+    int bucketSecs = static_cast<int>(d->values.at(0).asInt());
+    for (auto& t : tasks_) {
+      if (!t->opened) continue;
+      try {
+        publishTaskMetrics(rt_, *t->context, bucketSecs, [&](Values v) {
+          t->collector->emit(metrics::kMetricsStream, std::move(v), Value());
+        });
+      } catch (const std::exception& e) {
+        reportError(plan_.componentId, t->id, fmt::format("metrics tick: {}", e.what()));
+      }
+    }
+    return;
+  }
   if (!tuple.isTick()) return;  // spouts subscribe to nothing else
   for (auto& t : tasks_) {
     if (d->destTask == kSystemTaskId || d->destTask == t->id) rotatePending(*t);
@@ -293,6 +310,7 @@ void SpoutExecutor::run() {
     } catch (const std::exception& e) {
       reportError(plan_.componentId, t->id, fmt::format("close threw: {}", e.what()));
     }
+    rt_.plan->metrics.forgetInstance(t->id);
   }
 }
 

@@ -9,12 +9,22 @@ const StreamMeta& TickTimer::tickMeta() {
   return meta;
 }
 
-void TickTimer::add(Executor* executor, int periodSecs) {
-  entries_.push_back(Entry{executor, periodSecs, nowNs() + periodSecs * 1'000'000'000LL});
+void TickTimer::add(Executor* executor, int periodSecs, const StreamMeta* meta) {
+  std::lock_guard lock(mu_);
+  for (const auto& e : entries_) {
+    if (e.executor == executor && e.periodSecs == periodSecs && e.meta == meta) return;
+  }
+  entries_.push_back(Entry{executor, periodSecs, meta, nowNs() + periodSecs * 1'000'000'000LL});
+  if (started_ && !stop_ && !thread_.joinable()) {
+    thread_ = std::thread([this] { run(); });
+  }
+  cv_.notify_all();
 }
 
 void TickTimer::start() {
-  if (entries_.empty()) return;
+  std::lock_guard lock(mu_);
+  started_ = true;
+  if (entries_.empty() || stop_) return;  // no thread until something needs ticks
   thread_ = std::thread([this] { run(); });
 }
 
@@ -41,7 +51,7 @@ void TickTimer::run() {
         auto* d = new detail::TupleData();
         d->sourceTask = kSystemTaskId;
         d->destTask = kSystemTaskId;
-        d->meta = &tickMeta();
+        d->meta = e.meta;
         d->values.emplace_back(e.periodSecs);
         if (!e.executor->queue().tryPush(d)) {
           detail::release(d);

@@ -110,8 +110,31 @@ const Config& TopologyContext::getConfig() const {
 const std::string& TopologyContext::getPIDDir() const {
   return plan_->pidDir;
 }
+
 void TopologyContext::reportMetric(const std::string& name, Value value) const {
   plan_->metrics.update(getThisComponentId(), taskId_, name, std::move(value));
+}
+
+metrics::Counter& TopologyContext::registerCounter(const std::string& name) const {
+  return plan_->metrics.counter(getThisComponentId(), taskId_, name);
+}
+
+metrics::Histogram& TopologyContext::registerHistogram(const std::string& name) const {
+  return plan_->metrics.histogram(getThisComponentId(), taskId_, name);
+}
+
+metrics::Meter& TopologyContext::registerMeter(const std::string& name) const {
+  return plan_->metrics.meter(getThisComponentId(), taskId_, name);
+}
+
+void TopologyContext::registerGauge(const std::string& name, metrics::Gauge gauge) const {
+  plan_->metrics.gauge(getThisComponentId(), taskId_, name, std::move(gauge));
+}
+
+void TopologyContext::registerMetricImpl(const std::string& name,
+                                         std::unique_ptr<metrics::IMetric> metric,
+                                         int timeBucketSizeInSecs) const {
+  plan_->metrics.v1(getThisComponentId(), taskId_, name, std::move(metric), timeBucketSizeInSecs);
 }
 
 const std::string& TopologyContext::getCodeDir() const {

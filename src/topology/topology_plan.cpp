@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <set>
 
+#include "metrics/metrics_config.h"
 #include "squall/errors.h"
+#include "squall/metrics_consumer.h"
 
 namespace squall::internal {
 
@@ -125,6 +127,53 @@ void checkInputs(const ComponentDef& def, const std::map<std::string, ComponentP
   }
 }
 
+// Storm's metrics consumer bolts: one system bolt per `topology.metrics.consumer.register`
+// entry, `__metrics<class>` (`#2`... for a class registered again), fed with shuffle grouping by
+// the `__metrics` stream every other component now declares.
+void addMetricsConsumers(TopologyPlan& plan, const StormTopology& topology,
+                         std::map<std::string, int>& taskCount) {
+  const Value* reg = plan.conf.find(Config::TOPOLOGY_METRICS_CONSUMER_REGISTER);
+  if (!reg || reg->isNull() || reg->asList().empty()) return;
+  metrics::registerBuiltinMetricsConsumers();
+  std::vector<std::string> sources;
+  for (const auto& [id, cp] : plan.components) {
+    if (!cp.system) sources.push_back(id);
+  }
+  std::map<std::string, int> seen;
+  size_t index = 0;
+  for (const Value& entry : reg->asList()) {
+    std::string where = fmt::format("{}[{}]", Config::TOPOLOGY_METRICS_CONSUMER_REGISTER, index++);
+    metrics::MetricsConsumerSpec spec = metrics::metricsConsumerSpec(entry, where);
+    const ComponentFactory* f = topology.local->findComponent(spec.className);
+    if (!f) f = ComponentRegistry::global().findComponent(spec.className);
+    if (!f) {
+      throw InvalidTopologyException(
+          fmt::format("{}: metrics consumer class '{}' is not registered (register it with "
+                      "SQUALL_REGISTER_METRICS_CONSUMER; built in: {})",
+                      where, spec.className, metrics::kLoggingMetricsConsumer));
+    }
+    int n = ++seen[spec.className];
+    std::string id = metrics::kMetricsComponentPrefix + spec.className +
+                     (n > 1 ? fmt::format("#{}", n) : std::string());
+    ComponentPlan& cp = plan.components[id];
+    cp.id = id;
+    cp.kind = ComponentKind::Bolt;
+    cp.system = true;
+    cp.factory = *f;
+    cp.args = Values(std::vector<Value>{spec.argument});
+    cp.conf = plan.conf;
+    for (const auto& source : sources) {
+      cp.inputs.push_back(InputDef{source, metrics::kMetricsStream,
+                                   GroupingDef{GroupingType::Shuffle, {}, {}, {}}});
+    }
+    taskCount[id] = spec.parallelism;
+  }
+  for (const auto& source : sources) {
+    plan.components[source].streams[metrics::kMetricsStream] =
+        StreamInfo{Fields{"task-info", "data-points"}, false};
+  }
+}
+
 }  // namespace
 
 void validateTopologyName(const std::string& name) {
@@ -151,6 +200,7 @@ std::shared_ptr<TopologyPlan> TopologyPlan::build(const std::string& name,
                                                   const std::string& stormId, const Config& conf,
                                                   const StormTopology& topology) {
   validateTopologyName(name);
+  metrics::registerBuiltinMetricsConsumers();  // and the checks of the metrics keys
   conf.validate();
   auto plan = std::make_shared<TopologyPlan>();
   plan->name = name;
@@ -243,6 +293,8 @@ std::shared_ptr<TopologyPlan> TopologyPlan::build(const std::string& name,
       }
     }
   }
+
+  addMetricsConsumers(*plan, topology, taskCount);
 
   // Bounded before the per-task tables are built: each hint may be up to 10^6.
   constexpr int64_t kMostTasks = 1'000'000;

@@ -133,24 +133,76 @@ void capacityFamily(Families& f, const TopologySnapshot& t) {
   }
 }
 
-// A reported metric: a number, or Storm's multi-count shape (a map of numbers), one line per key.
+// A number, a bool, or Storm's multi-count shape (a map of numbers, one line per key).
+void valueLines(Families& f, const char* family, const char* help, const std::string& base,
+                const Value& v) {
+  if (v.isNumber()) {
+    f.add(family, "gauge", help, base, number(v.asDouble()));
+  } else if (v.isBool()) {
+    f.add(family, "gauge", help, base, v.asBool() ? "1" : "0");
+  } else if (v.isMap()) {
+    for (const auto& [k, e] : v.asMap()) {
+      if (!e.isNumber()) continue;
+      f.add(family, "gauge", help, fmt::format("{},key=\"{}\"", base, escape(k)),
+            number(e.asDouble()));
+    }
+  }
+}
+
+// A task's metric: reported (multilang `metrics`, a Storm 1 IMetric's bucket) or registered
+// (Storm 2's counters, gauges, histograms and meters).
 void userMetric(Families& f, const std::string& topology, const MetricSample& m) {
   std::string base =
       fmt::format("{},name=\"{}\"", labels(topology, m.component, m.task), escape(m.name));
-  const char* help = "The latest value a task reported for a metric (multilang `metrics`).";
-  if (m.value.isNumber()) {
-    f.add("squall_task_metric", "gauge", help, base, number(m.value.asDouble()));
-  } else if (m.value.isBool()) {
-    f.add("squall_task_metric", "gauge", help, base, m.value.asBool() ? "1" : "0");
-  } else if (m.value.isMap()) {
-    for (const auto& [k, v] : m.value.asMap()) {
-      if (!v.isNumber()) continue;
-      f.add("squall_task_metric", "gauge", help, fmt::format("{},key=\"{}\"", base, escape(k)),
-            number(v.asDouble()));
+  switch (m.kind) {
+    case MetricKind::Reported:
+      valueLines(f, "squall_task_metric",
+                 "The latest value a task reported for a metric (multilang `metrics`, a Storm 1 "
+                 "IMetric's last bucket).",
+                 base, m.value);
+      f.add("squall_task_metric_updates_total", "counter",
+            "How many times a task reported a metric.", base, std::to_string(m.updates));
+      break;
+    case MetricKind::Counter:
+      f.add("squall_user_counter_total", "counter",
+            "A counter a task registered (TopologyContext::registerCounter).", base,
+            m.value.toString());
+      break;
+    case MetricKind::Gauge:
+      valueLines(f, "squall_user_gauge", "A gauge a task registered (registerGauge).", base,
+                 m.value);
+      break;
+    case MetricKind::Histogram: {
+      const char* help =
+          "A histogram a task registered (registerHistogram): quantiles since the task started.";
+      const auto& h = m.histogram;
+      std::pair<const char*, double> qs[] = {{"0.5", h.p50},  {"0.75", h.p75}, {"0.95", h.p95},
+                                             {"0.98", h.p98}, {"0.99", h.p99}, {"0.999", h.p999}};
+      for (auto [q, v] : qs) {
+        f.add("squall_user_histogram", "summary", help, fmt::format("{},quantile=\"{}\"", base, q),
+              number(v));
+      }
+      f.add("squall_user_histogram", "summary", help, base, std::to_string(h.sum), "_sum");
+      f.add("squall_user_histogram", "summary", help, base, std::to_string(h.count), "_count");
+      break;
+    }
+    case MetricKind::Meter: {
+      f.add("squall_user_meter_total", "counter",
+            "Marks of a meter a task registered (registerMeter).", base,
+            std::to_string(m.meter.count));
+      const char* help =
+          "A meter's rate per second: 1, 5 and 15-minute moving averages and the mean.";
+      std::pair<const char*, double> rates[] = {{"1m", m.meter.m1Rate},
+                                                {"5m", m.meter.m5Rate},
+                                                {"15m", m.meter.m15Rate},
+                                                {"mean", m.meter.meanRate}};
+      for (auto [w, v] : rates) {
+        f.add("squall_user_meter_rate", "gauge", help, fmt::format("{},window=\"{}\"", base, w),
+              number(v));
+      }
+      break;
     }
   }
-  f.add("squall_task_metric_updates_total", "counter", "How many times a task reported a metric.",
-        base, std::to_string(m.updates));
 }
 
 }  // namespace

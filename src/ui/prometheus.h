@@ -1,6 +1,7 @@
 #pragma once
 // Prometheus text exposition (format 0.0.4) of a topology's statistics, its tasks' reported
-// metrics (multilang `metrics`, TopologyContext::reportMetric) and its Kafka spouts'
+// metrics (multilang `metrics`, Storm 1 IMetrics, Storm 2 counters, gauges, histograms and
+// meters: MetricsRegistry) and its Kafka spouts'
 // partitions. Names follow Prometheus conventions (snake case, `_total` counters, latencies
 // as summaries in seconds) with topology, component, task and stream as labels; the list is
 // in docs/OPERATIONS.md. A pure function, like storm_api.h.

@@ -394,6 +394,37 @@ std::string topologyJson(const ServerInfo& server, const TopologySnapshot& t, si
   return j.take();
 }
 
+namespace {
+
+// Squall's addition to the component page (Storm's UI shows no user metrics): each task's
+// metrics by name, as the registry has them.
+void taskMetricsField(JsonOut& j, const std::vector<MetricSample>& metrics,
+                      const std::string& component) {
+  j.key("taskMetrics").startArray();
+  for (const auto& m : metrics) {
+    if (m.component != component) continue;
+    j.startObject().field("task", m.task).field("name", m.name);
+    j.field("type", metricKindName(m.kind));
+    j.key("value").value(m.value);
+    if (m.kind == MetricKind::Reported) {
+      j.field("updates", m.updates).field("time", m.timeSecs);
+    } else if (m.kind == MetricKind::Histogram) {
+      const auto& h = m.histogram;
+      j.field("count", h.count).field("min", h.min).field("max", h.max).field("mean", h.mean);
+      j.field("p50", h.p50).field("p75", h.p75).field("p95", h.p95).field("p98", h.p98);
+      j.field("p99", h.p99).field("p999", h.p999);
+    } else if (m.kind == MetricKind::Meter) {
+      j.field("count", m.meter.count).field("m1Rate", m.meter.m1Rate);
+      j.field("m5Rate", m.meter.m5Rate).field("m15Rate", m.meter.m15Rate);
+      j.field("meanRate", m.meter.meanRate);
+    }
+    j.endObject();
+  }
+  j.endArray();
+}
+
+}  // namespace
+
 std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
                           const std::string& component, size_t window, bool sys) {
   const auto& plan = *t.plan;
@@ -513,6 +544,7 @@ std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
   }
   j.endArray();
   errorFields(j, server, lastErrorOf(t, cp->id));
+  taskMetricsField(j, t.metrics, cp->id);
   j.endObject();
   return j.take();
 }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "squall/local_cluster.h"
+#include "squall/metrics_registry.h"
 #include "topology/topology_plan.h"
 #include "ui/topology_stats.h"
 
@@ -50,6 +51,8 @@ struct TopologySnapshot {
   // index = kWindows index; filled for the windows the page needs (all four for a topology).
   std::array<std::vector<TaskSample>, 4> windows;
   bool actionsEnabled = true;
+  // The tasks' metrics (MetricsRegistry::snapshot), for the component page; may be empty.
+  std::vector<MetricSample> metrics;
 };
 
 // One partition of a Kafka spout task as the spout last saw it (for /lag and /metrics).

@@ -339,6 +339,7 @@ UiServer::Reply UiServer::topologyRoute(const std::string& method,
     expect(true);
     size_t w = parseWindow(param("window"));
     for (size_t i = 0; i < kWindows.size(); ++i) t.windows[i] = stats_->window(i);
+    t.metrics = t.plan->metrics.snapshot();
     return Reply{200, componentJson(server, t, rest[3], w, sys)};
   }
   if ((what == "visualization" || what == "visualization-init") && rest.size() == 3) {

@@ -63,10 +63,10 @@ class Ui:
 def run_ui(squall):
     started = []
 
-    def start(path, *extra, duration=120):
+    def start(path, *extra, duration=120, env_extra=None):
         port = free_port()
         proc = squall.start("run", path, "--ui", str(port), "--duration", str(duration),
-                            "--kill-wait", "0", *extra)
+                            "--kill-wait", "0", *extra, env=env_extra)
         started.append(proc)
         ui = Ui(proc, port)
         wait_until(ui.alive, "the UI port")

@@ -1,0 +1,187 @@
+#pragma once
+// User metrics with Storm's shapes, registered through TopologyContext.
+//
+// Storm 2's metrics v2 (Dropwizard): a Counter you inc(), a Gauge read by a callback, a
+// Histogram with percentiles, a Meter with a count and 1/5/15-minute rates. They belong to the
+// topology's MetricsRegistry, keyed by (component, task, name), and outlive the task instance
+// that registered them: a restarted task registering the same name gets the same object back.
+// Updates are lock-free (one relaxed atomic add on memory the task alone writes in practice);
+// reporters (Prometheus, statsd, the UI) read them from their own threads.
+//
+// Storm 1's metrics v1: an IMetric registered with a bucket size is read and reset with
+// getValueAndReset() on the task's own executor thread every bucket, so it needs no atomics;
+// each non-null value goes to the registry as the metric's latest value and, as a DataPoint, to
+// the topology's metrics consumers (metrics_consumer.h).
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "squall/value.h"
+
+namespace squall::metrics {
+
+// Dropwizard's Counter.
+class Counter {
+ public:
+  void inc(int64_t n = 1) { count_.fetch_add(n, std::memory_order_relaxed); }
+  void dec(int64_t n = 1) { count_.fetch_sub(n, std::memory_order_relaxed); }
+  int64_t getCount() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  alignas(64) std::atomic<int64_t> count_{0};
+};
+
+// Dropwizard's Gauge: read by the reporters on their threads (so it must be safe to call from
+// any thread, and must not register metrics). A number, a bool or a map of numbers.
+using Gauge = std::function<Value()>;
+
+// Dropwizard's Meter: marks counted here; the rates are computed by the registry when a
+// reporter reads it (exponentially weighted, ticked every 5 s as Dropwizard does).
+class Meter {
+ public:
+  void mark(int64_t n = 1) { count_.fetch_add(n, std::memory_order_relaxed); }
+  int64_t getCount() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  alignas(64) std::atomic<int64_t> count_{0};
+};
+
+// Dropwizard's Histogram over the values since the task started: each update adds one to a
+// log-linear bucket (16 per power of two, so a percentile is within 1/16 of the true value;
+// values below 16 are exact). Negative values count as 0.
+class Histogram {
+ public:
+  static constexpr int kSubBuckets = 16;
+  static constexpr int kBuckets = kSubBuckets + (63 - 4) * kSubBuckets;
+
+  void update(int64_t v) {
+    uint64_t u = v > 0 ? static_cast<uint64_t>(v) : 0;
+    buckets_[bucketOf(u)].fetch_add(1, std::memory_order_relaxed);
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_.fetch_add(u, std::memory_order_relaxed);
+    uint64_t m = max_.load(std::memory_order_relaxed);
+    while (u > m && !max_.compare_exchange_weak(m, u, std::memory_order_relaxed)) {
+    }
+    m = min_.load(std::memory_order_relaxed);
+    while (u < m && !min_.compare_exchange_weak(m, u, std::memory_order_relaxed)) {
+    }
+  }
+  int64_t getCount() const { return static_cast<int64_t>(count_.load(std::memory_order_relaxed)); }
+
+  static int bucketOf(uint64_t u) {
+    if (u < kSubBuckets) return static_cast<int>(u);
+    int e = 63 - __builtin_clzll(u);  // >= 4
+    return kSubBuckets + (e - 4) * kSubBuckets + static_cast<int>((u >> (e - 4)) & 15);
+  }
+  // The value a bucket stands for: the middle of its range.
+  static double bucketValue(int i) {
+    if (i < kSubBuckets) return i;
+    int e = (i - kSubBuckets) / kSubBuckets + 4;
+    uint64_t lower = static_cast<uint64_t>(kSubBuckets + (i - kSubBuckets) % kSubBuckets)
+                     << (e - 4);
+    uint64_t width = uint64_t{1} << (e - 4);
+    return static_cast<double>(lower) + static_cast<double>(width - 1) / 2.0;
+  }
+  uint64_t bucketCount(int i) const { return buckets_[i].load(std::memory_order_relaxed); }
+  uint64_t sum() const { return sum_.load(std::memory_order_relaxed); }
+  uint64_t min() const { return min_.load(std::memory_order_relaxed); }
+  uint64_t max() const { return max_.load(std::memory_order_relaxed); }
+
+ private:
+  alignas(64) std::atomic<uint64_t> count_{0};
+  std::atomic<uint64_t> sum_{0};
+  std::atomic<uint64_t> min_{UINT64_MAX};
+  std::atomic<uint64_t> max_{0};
+  std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
+};
+
+// ---- Storm 1's metrics v1 (org.apache.storm.metric.api) ----
+
+class IMetric {
+ public:
+  virtual ~IMetric() = default;
+  // The value of the bucket that ended, and a fresh bucket; null reports nothing.
+  virtual Value getValueAndReset() = 0;
+};
+
+class CountMetric : public IMetric {
+ public:
+  void incr() { ++value_; }
+  void incrBy(int64_t n) { value_ += n; }
+  Value getValueAndReset() override { return Value(std::exchange(value_, 0)); }
+
+ private:
+  int64_t value_ = 0;
+};
+
+class MultiCountMetric : public IMetric {
+ public:
+  CountMetric& scope(const std::string& key) { return counts_[key]; }
+  Value getValueAndReset() override {
+    Map out;
+    for (auto& [k, c] : counts_) out.emplace(k, c.getValueAndReset());
+    return Value(std::move(out));
+  }
+
+ private:
+  std::map<std::string, CountMetric> counts_;
+};
+
+// Holds what was last assigned, reported every bucket and not reset (Storm's AssignableMetric).
+class AssignableMetric : public IMetric {
+ public:
+  explicit AssignableMetric(Value v = {}) : value_(std::move(v)) {}
+  void setValue(Value v) { value_ = std::move(v); }
+  Value getValueAndReset() override { return value_; }
+
+ private:
+  Value value_;
+};
+
+class IReducer {
+ public:
+  virtual ~IReducer() = default;
+  virtual void init() = 0;
+  virtual void reduce(const Value& v) = 0;
+  virtual Value extractResult() = 0;
+};
+
+// The mean of the values of a bucket; null for an empty bucket.
+class MeanReducer : public IReducer {
+ public:
+  void init() override { sum_ = 0, n_ = 0; }
+  void reduce(const Value& v) override {
+    sum_ += v.asDouble();
+    ++n_;
+  }
+  Value extractResult() override { return n_ ? Value(sum_ / static_cast<double>(n_)) : Value(); }
+
+ private:
+  double sum_ = 0;
+  int64_t n_ = 0;
+};
+
+class ReducedMetric : public IMetric {
+ public:
+  explicit ReducedMetric(std::unique_ptr<IReducer> reducer) : reducer_(std::move(reducer)) {
+    reducer_->init();
+  }
+  void update(const Value& v) { reducer_->reduce(v); }
+  Value getValueAndReset() override {
+    Value out = reducer_->extractResult();
+    reducer_->init();
+    return out;
+  }
+
+ private:
+  std::unique_ptr<IReducer> reducer_;
+};
+
+}  // namespace squall::metrics
