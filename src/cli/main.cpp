@@ -507,8 +507,13 @@ int main(int argc, char** argv) {
           std::cerr << "squall worker: give either FILE or --storm-dist, not both\n";
           return cli::kExitUsage;
         }
-        return cli::runWorker(supervisor::loadStormDistForWorker(stormDist, exe), workerRun,
-                              assignment, workerIndex);
+        flux::TopologyFile dist = supervisor::loadStormDistForWorker(stormDist, exe);
+        // The supervisor's own settings for its workers (storm.log.dir), as Storm passes -D.
+        for (const auto& c : workerFile.config) {
+          auto [key, value] = flux::parseConfigOverride(c);
+          dist.conf.set(key, value);
+        }
+        return cli::runWorker(std::move(dist), workerRun, assignment, workerIndex);
       }
       if (!resolveFile(workerFile, "worker")) return cli::kExitUsage;
       return cli::runWorker(load(workerFile, exe), workerRun, assignment, workerIndex);

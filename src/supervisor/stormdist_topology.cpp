@@ -81,8 +81,8 @@ void localizeShellComponents(flux::TopologyFile& file, const flux::PythonSetup& 
     }
     if (argv.empty()) continue;
     std::string cwd = resources;
-    if (auto it = m.find("cwd"); it != m.end() && it->second.isString() &&
-                                 !it->second.asString().empty()) {
+    if (auto it = m.find("cwd");
+        it != m.end() && it->second.isString() && !it->second.asString().empty()) {
       cwd = it->second.asString();
     }
     flux::ResolvedCommand resolved = flux::resolveCommand(argv, file.dir, python, cwd);

@@ -273,6 +273,20 @@ void Supervisor::sync() {
   }
 }
 
+namespace {
+
+// A string as a YAML double-quoted scalar (how -c values are read).
+std::string quotedYaml(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
 void Supervisor::launch(Slot& s) {
   std::string dir = slotDir(s.port);
   fs::create_directories(dir);
@@ -286,11 +300,12 @@ void Supervisor::launch(Slot& s) {
   std::string logs = artifactsDir(s.topologyId, s.port);
   fs::create_directories(logs);
   std::string dist = (fs::path(o_.localDir) / "supervisor" / "stormdist" / s.topologyId).string();
-  std::vector<std::string> argv = {o_.workerExecutable, "worker",
-                                   "--storm-dist",      fs::absolute(dist).string(),
-                                   "--assignment",      fs::absolute(dir + "/assignment").string(),
-                                   "--index",           std::to_string(s.index),
-                                   "--kill-wait",       std::to_string(o_.killWaitSecs)};
+  std::vector<std::string> argv = {
+      o_.workerExecutable, "worker", "--storm-dist", fs::absolute(dist).string(), "--assignment",
+      fs::absolute(dir + "/assignment").string(), "--index", std::to_string(s.index), "--kill-wait",
+      std::to_string(o_.killWaitSecs),
+      // Its worker.log beside the .out and .err written here.
+      "-c", fmt::format("storm.log.dir={}", quotedYaml(o_.logDir))};
   s.process = spawnDetached(argv, dist, logs + "/worker.log.out", logs + "/worker.log.err");
   writeProcessId(dir + "/pid", s.process);
   s.running = true;
