@@ -43,7 +43,10 @@ def wait_until(cond, secs, what):
 
 
 def start_dev_cluster(squall, *args):
-    """Starts `squall dev-cluster ARGS`; returns (process, printed settings)."""
+    """Starts `squall dev-cluster ARGS`; returns (process, printed settings) once its storm.yaml
+    is printed (its last line: the nimbus port, or the ZooKeeper root without a nimbus)."""
+    no_nimbus = any(a == "--nimbuses" and b == "0" for a, b in zip(args, args[1:]))
+    last_line = "storm.zookeeper.root:" if no_nimbus else "nimbus.thrift.port:"
     proc = squall.start("dev-cluster", *args)
     printed = {}
     deadline = time.monotonic() + START_DEADLINE_SECS
@@ -56,7 +59,7 @@ def start_dev_cluster(squall, *args):
         m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml|nimbus\.\d+)=(.*)$", line.strip())
         if m:
             printed[m.group(1)] = m.group(2)
-        if line.startswith("nimbus.thrift.port:"):
+        if line.startswith(last_line):
             return proc, printed
     proc.kill()
     out, err = proc.communicate(timeout=30)
@@ -185,7 +188,9 @@ def read_supervisors(proc, count):
 
 
 def test_dev_cluster_runs_supervisors_that_keep_their_ids(squall, tmp_path):
-    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2")
+    # No nimbus, so that the supervisors' nodes are the cluster's only ephemeral ones.
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2",
+                                      "--nimbuses", "0")
     try:
         port = int(printed["zookeeper"].rsplit(":", 1)[1])
         sups = read_supervisors(proc, 2)
@@ -207,7 +212,8 @@ def test_dev_cluster_runs_supervisors_that_keep_their_ids(squall, tmp_path):
         wait_until(lambda: process_gone(pid), 30, "a supervisor outlived dev-cluster")
 
     # The same --dir: the same supervisors (their ids are kept in their storm.local.dir).
-    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2")
+    proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path), "--supervisors", "2",
+                                      "--nimbuses", "0")
     try:
         again = read_supervisors(proc, 2)
     finally:
