@@ -33,6 +33,13 @@ class TranslatingBackend : public thrift::NimbusBackend {
   std::string beginFileUpload() override { return "inbox/x.jar"; }
   void uploadChunk(const std::string&, const std::string&) override {}
   void finishFileUpload(const std::string&) override {}
+  // Every key unknown: the declared exception's path through the handler is what is fuzzed.
+  storm::BeginDownloadResult beginBlobDownload(const std::string& key) override {
+    storm::KeyNotFoundException e;
+    e.msg = key;
+    throw e;
+  }
+  std::string downloadBlobChunk(const std::string&) override { return {}; }
   std::string getNimbusConf() override { return "{}"; }
   storm::ClusterSummary getClusterInfo() override { return {}; }
   storm::NimbusSummary getLeader() override { return {}; }
