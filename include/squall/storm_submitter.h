@@ -11,8 +11,7 @@
 // program itself (as Storm ships the user's jar) would only help once supervisors can run a
 // program as its own workers (runTopology's worker mode), and costs its size (10-200 MB) on
 // every submit. A component handed to TopologyBuilder as an object is refused here: no other
-// process can rebuild it from a name. Link the squall_submit library (built in this tree;
-// the installed package does not export it yet).
+// process can rebuild it from a name. Link Squall::squall_submit (find_package(Squall)).
 
 #include <string>
 

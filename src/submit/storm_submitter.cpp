@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "artifact/artifact.h"
+#include "flux/builtins.h"
 #include "nimbus/json_conf.h"
 #include "nimbus/storm_config.h"
 #include "nimbus/storm_topology_translation.h"
@@ -39,6 +40,9 @@ struct ScratchDir {
 
 std::string StormSubmitter::submitTopology(const std::string& name, const Config& conf,
                                            const StormTopology& topology) {
+  // Storm's testing components and Flux's wrappers are classes every worker has; a program
+  // that links this library names them without linking their object file itself.
+  flux::registerFluxBuiltins();
   for (const auto& c : topology.def.components) {
     if (!ComponentRegistry::global().findComponent(c.className)) {
       throw InvalidTopologyException(fmt::format(
@@ -73,7 +77,9 @@ std::string StormSubmitter::submitTopology(const std::string& name, const Config
   try {
     s.topology = nimbus::toStormTopology(topology.def, outputs);
     std::string id = submit::submitToNimbus(clientConf, s, log);
-    spdlog::info("{}", log.str());
+    std::string said = log.str();
+    while (!said.empty() && said.back() == '\n') said.pop_back();
+    spdlog::info("{}", said);
     return id;
   } catch (const storm::AlreadyAliveException& e) {
     throw AlreadyAliveException(e.msg);

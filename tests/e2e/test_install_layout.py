@@ -6,11 +6,12 @@ Then Squall as `cmake --install` lays it out (packaging/CMakeLists.txt), from th
 $SQUALL_BIN: installed into a DESTDIR, moved away from where it was installed, and run with a
 clean environment from a folder outside the checkout, so nothing can come from the build or
 source tree: the Python word count, the `storm` alias, and a C++ topology built with
-find_package(Squall)."""
+find_package(Squall), run locally and submitted to the installed nimbus with StormSubmitter."""
 
 import os
 import shutil
 import signal
+import socket
 import subprocess
 
 import pytest
@@ -202,8 +203,48 @@ def test_find_package_builds_a_cpp_topology_against_the_install(installed, tmp_p
     r = subprocess.run(["cmake", "--build", str(build)], capture_output=True, text=True,
                        timeout=180, env=env)
     assert r.returncode == 0, r.stdout + r.stderr
-    r = subprocess.run([str(build / "acked_sum")], capture_output=True, text=True,
-                       timeout=DEADLINE_SECS, env=clean_env())
-    shutil.rmtree(build)  # a sanitized program is large: not kept with pytest's tmp
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "acked 100 sum 4950" in r.stdout
+    try:
+        r = subprocess.run([str(build / "acked_sum")], capture_output=True, text=True,
+                           timeout=DEADLINE_SECS, env=clean_env())
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "acked 100 sum 4950" in r.stdout
+        submitted_through_the_installed_nimbus(installed, build / "submit_words", tmp_path)
+    finally:
+        shutil.rmtree(build)  # a sanitized program is large: not kept with pytest's tmp
+
+
+def submitted_through_the_installed_nimbus(installed, submit_words, tmp_path):
+    """A C++ main() linked with Squall::squall_submit submits to the installed `squall nimbus`
+    (HOME is a fresh folder: no ~/.storm/storm.yaml of the machine's is read)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    squall = str(installed / "bin" / "squall")
+    env = clean_env(HOME=str(tmp_path))
+    nimbus = subprocess.Popen([squall, "nimbus", "-c", "nimbus.thrift.port={}".format(port),
+                               "-c", "storm.local.dir={}".format(tmp_path / "nimbus-local")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env=env)
+    try:
+        wait_for_output(nimbus, "serving Storm's Nimbus Thrift service", DEADLINE_SECS)
+        r = subprocess.run([str(submit_words), str(port), "cpp-words"], capture_output=True,
+                           text=True, timeout=DEADLINE_SECS, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.splitlines()[-1].startswith("submitted cpp-words-"), r.stdout
+        assert "Finished submitting topology: cpp-words" in r.stdout  # Storm's client log
+        r = subprocess.run([squall, "list", "-c", "nimbus.seeds=[\"127.0.0.1\"]",
+                            "-c", "nimbus.thrift.port={}".format(port)],
+                           capture_output=True, text=True, timeout=DEADLINE_SECS, env=env)
+        assert r.returncode == 0, r.stderr
+        assert "cpp-words" in r.stdout and "ACTIVE" in r.stdout, r.stdout
+        # The same name again is Storm's AlreadyAliveException, named as such.
+        r = subprocess.run([str(submit_words), str(port), "cpp-words"], capture_output=True,
+                           text=True, timeout=DEADLINE_SECS, env=env)
+        assert r.returncode == 1 and "already" in r.stderr.lower(), r.stdout + r.stderr
+    finally:
+        nimbus.send_signal(signal.SIGTERM)
+        try:
+            nimbus.wait(timeout=DEADLINE_SECS)
+        except subprocess.TimeoutExpired:
+            nimbus.kill()
+            nimbus.wait()
