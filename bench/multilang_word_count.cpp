@@ -1,6 +1,9 @@
 // Multilang throughput on the word-count shape: a C++ spout -> one splitter child (ShellBolt)
 // -> a C++ counter, one acker, max spout pending 2000 (the shape of the Storm 2.4 baseline in
-// docs/PERFORMANCE.md). Prints the words per second out of the splitter and the CPU used by
+// docs/PERFORMANCE.md); --splitters N runs N splitter children. --shape chain is the shape
+// our users run, all Python: a Python spout (bench/multilang/endless_sentence_spout.py) ->
+// the splitter -> a Python word counter (python/examples/word_count_bolt.py, emitting
+// [word, count]) -> the C++ counter that counts words out of it. Prints the words per second out of the splitter and the CPU used by
 // the engine (this process) and by the child over the measurement, and the engine's CPU per
 // multilang message.
 //
@@ -8,6 +11,7 @@
 //                              [--splitter-command 'any shell command']
 //                              [--task-id-replies 0|1] [--seconds S] [--warmup S]
 //                              [--max-pending N] [--python PATH]
+//                              [--splitters N] [--shape word-count|chain]
 //                              [--threads 1]  (CPU per engine thread)
 //
 // Splitters: squall = python/examples/split_sentence_bolt.py (squall.Bolt, one emit call per
@@ -20,12 +24,15 @@
 //
 // Messages per sentence, counted for the engine's CPU per message: the tuple to the child, one
 // emit per word, the ack, and (--task-id-replies 1, the default for stormpy) one task-id reply
-// per emit. Heartbeats and syncs are a few a second and left out.
+// per emit. In the chain, also the spout's next/emit/sync/ack per sentence and the counter's
+// tuple/emit/ack per word (sentences there are words / 6.4, the five sentences' mean length).
+// Heartbeats are a few a second and left out.
 
 #include <dirent.h>
 #include <squall/squall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -157,6 +164,8 @@ int main(int argc, char** argv) {
   bool perThread = false;
   std::string command;
   int taskIdReplies = -1;
+  int splitters = 1;
+  std::string shape = "word-count";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--serializer") serializer = argv[i + 1];
@@ -168,7 +177,14 @@ int main(int argc, char** argv) {
     if (a == "--threads") perThread = std::atoi(argv[i + 1]) != 0;
     if (a == "--splitter-command") command = argv[i + 1];
     if (a == "--task-id-replies") taskIdReplies = std::atoi(argv[i + 1]);
+    if (a == "--splitters") splitters = std::max(1, std::atoi(argv[i + 1]));
+    if (a == "--shape") shape = argv[i + 1];
   }
+  if (shape != "word-count" && shape != "chain") {
+    std::fprintf(stderr, "--shape is word-count or chain, not '%s'\n", shape.c_str());
+    return 2;
+  }
+  const bool chain = shape == "chain";
   const std::string src = SQUALL_SOURCE_DIR;
   std::string script = splitter;
   if (splitter == "squall") script = src + "/python/examples/split_sentence_bolt.py";
@@ -181,16 +197,33 @@ int main(int argc, char** argv) {
     splitter = command;
   }
 
+  const std::map<std::string, std::string> env{{"PYTHONPATH", src + "/python"}};
   TopologyBuilder builder;
-  builder.setSpout("spout", SentenceSpout(), 1);
-  builder
-      .setBolt("split",
-               ShellBolt(argvChild, Fields{"word"})
-                   .setCwd(src)
-                   .setEnv({{"PYTHONPATH", src + "/python"}}),
-               1)
+  if (chain) {
+    builder.setSpout("spout",
+                     ShellSpout({python, src + "/bench/multilang/endless_sentence_spout.py"},
+                                Fields{"sentence"})
+                         .setCwd(src)
+                         .setEnv(env),
+                     1);
+  } else {
+    builder.setSpout("spout", SentenceSpout(), 1);
+  }
+  builder.setBolt("split", ShellBolt(argvChild, Fields{"word"}).setCwd(src).setEnv(env), splitters)
       .shuffleGrouping("spout");
-  builder.setBolt("count", Counter(), 1).fieldsGrouping("split", Fields{"word"});
+  if (chain) {
+    builder
+        .setBolt("pycount",
+                 ShellBolt({python, src + "/python/examples/word_count_bolt.py"},
+                           Fields{"word", "count"})
+                     .setCwd(src)
+                     .setEnv(env),
+                 1)
+        .fieldsGrouping("split", Fields{"word"});
+    builder.setBolt("count", Counter(), 1).shuffleGrouping("pycount");
+  } else {
+    builder.setBolt("count", Counter(), 1).fieldsGrouping("split", Fields{"word"});
+  }
   Config conf;
   conf.setNumAckers(1);
   conf.setMaxSpoutPending(maxPending);
@@ -220,12 +253,16 @@ int main(int argc, char** argv) {
 
   double words = static_cast<double>(after - before);
   double rate = words / wall;
-  double messages = words * (1 + taskIdReplies) + 2 * static_cast<double>(sentences);
+  // The chain's spout is Python: its acks are not seen here, so sentences come from words.
+  double sentenceCount = chain ? words / 6.4 : static_cast<double>(sentences);
+  double messages = words * (1 + taskIdReplies) + 2 * sentenceCount;
+  if (chain) messages += 4 * sentenceCount + 3 * words;
   std::printf(
-      "multilang word count: splitter=%s serializer=%s max_pending=%lld: %.1f k words/s; "
-      "CPU over %.1f s: engine %.0f%%, child %.0f%% (engine share %.0f%%); engine %.2f us per "
+      "multilang %s: splitter=%s x%d serializer=%s max_pending=%lld: %.1f k words/s; "
+      "CPU over %.1f s: engine %.0f%%, children %.0f%% (engine share %.0f%%); engine %.2f us per "
       "message (%.0f k messages/s), %.2f us per word%s\n",
-      splitter.c_str(), serializer.c_str(), static_cast<long long>(maxPending), rate / 1e3, wall,
+      shape.c_str(), splitter.c_str(), splitters, serializer.c_str(),
+      static_cast<long long>(maxPending), rate / 1e3, wall,
       100 * engine / wall, 100 * child / wall, 100 * engine / (engine + child),
       messages > 0 ? 1e6 * engine / messages : 0.0, messages / wall / 1e3,
       words > 0 ? 1e6 * engine / words : 0.0, errors.empty() ? "" : " ERRORS REPORTED");
