@@ -54,7 +54,6 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr size_t kMaxTicksInFlight = 1000;
 constexpr size_t kMaxExpiredIds = 100'000;
 constexpr int64_t kWindowWarnNs = 10 * kSecond;
-// How long a full window waits for its low-water mark before taking any free slot.
 // How long a full window waits for its low-water mark before taking any free slot, and for
 // how long after that the executor takes slots one by one.
 constexpr int kRefillWaitMs = 2;
