@@ -211,7 +211,7 @@ class Ledger:
         return len(self.read()[1])
 
 
-def conf_file(path, zk, hosts, nimbus_port, local, hostname, extra=()):
+def conf_file(path, zk, hosts, nimbus_ports, local, hostname, extra=()):
     lines = {
         "storm.zookeeper.servers": [hosts.root_ip],
         "storm.zookeeper.port": zk.port,
@@ -219,8 +219,9 @@ def conf_file(path, zk, hosts, nimbus_port, local, hostname, extra=()):
         "storm.zookeeper.session.timeout": SESSION_MS,
         "storm.zookeeper.auth.scheme": "digest",
         "storm.zookeeper.auth.payload": DIGEST,
-        "nimbus.seeds": [hosts.root_ip],
-        "nimbus.thrift.port": nimbus_port,
+        # Two nimbuses on one address: seeds as host:port, a form Squall's clients take.
+        "nimbus.seeds": ["{}:{}".format(hosts.root_ip, p) for p in nimbus_ports],
+        "nimbus.thrift.port": nimbus_ports[0],
         "storm.local.dir": str(local / "local"),
         "storm.log.dir": str(local / "logs"),
         "storm.local.hostname": hostname,
@@ -238,24 +239,30 @@ class Cluster:
         self.tmp = tmp_path
         self.hosts = hosts
         self.zk = zk
-        self.nimbus_port = free_port(hosts.root_ip)
+        ports = [free_port(hosts.root_ip), free_port(hosts.root_ip)]
         self.supervisors = {}
         self.starts = 0
         self.confs = {}
-        nimbus_dir = tmp_path / "nimbus"
-        nimbus_dir.mkdir()
-        self.client_conf = conf_file(
-            nimbus_dir / "storm.yaml", zk, hosts, self.nimbus_port, nimbus_dir, hosts.root_ip,
-            [("nimbus.thrift.bind.host", hosts.root_ip),
-             ("nimbus.supervisor.timeout.secs", SUPERVISOR_TIMEOUT),
-             ("nimbus.monitor.freq.secs", 1)])
-        self.nimbus = Daemon(squall, "nimbus", self.client_conf, str(nimbus_dir / "nimbus.log"),
-                             "serving Storm's Nimbus Thrift service")
+        self.nimbuses = {}
+        for i, port in enumerate(ports):
+            d = tmp_path / "nimbus-{}".format(i + 1)
+            d.mkdir()
+            conf = conf_file(
+                d / "storm.yaml", zk, hosts, [port] + [p for p in ports if p != port], d,
+                hosts.root_ip,
+                [("nimbus.thrift.bind.host", hosts.root_ip),
+                 ("nimbus.supervisor.timeout.secs", SUPERVISOR_TIMEOUT),
+                 ("nimbus.monitor.freq.secs", 1)])
+            if i == 0:
+                self.client_conf = conf  # the first leads: it starts first
+            self.nimbuses[port] = Daemon(squall, "nimbus", conf, str(d / "nimbus.log"),
+                                         "serving Storm's Nimbus Thrift service")
+        self.nimbus_port = ports[0]
         for name in hosts.namespaces:
             d = tmp_path / "supervisor-{}".format(name)
             d.mkdir()
             self.confs[name] = conf_file(
-                d / "storm.yaml", zk, hosts, self.nimbus_port, d, hosts.addresses[name],
+                d / "storm.yaml", zk, hosts, ports, d, hosts.addresses[name],
                 [("supervisor.slots.ports", SLOTS),
                  ("supervisor.heartbeat.frequency.secs", 1),
                  ("supervisor.monitor.frequency.secs", 1)])
@@ -302,7 +309,8 @@ class Cluster:
         # Nothing is left to check: the hosts' processes go with their namespaces.
         for s in self.supervisors.values():
             s.kill()
-        self.nimbus.stop()
+        for n in self.nimbuses.values():
+            n.stop()
 
 
 def cluster_info(thrift_gen, host, port):
@@ -484,6 +492,23 @@ def test_faults_across_two_hosts(squall, gen, tmp_path):  # noqa: F811
                                                       time.monotonic() - expired))
         fault.recovered()
         assert "session expired" in cluster.supervisors[other].log_text()
+
+        # 6. kill -9 of the leading nimbus: the other leads, `squall list` answers through it,
+        # and the workers never notice.
+        workers = cluster.workers()
+        leader = cluster.nimbus_port
+        fault = Fault(ledger, "leading nimbus kill -9")
+        cluster.nimbuses[leader].kill()
+        cluster.nimbus_port = next(p for p in cluster.nimbuses if p != leader)
+
+        def listed():
+            r = squall.run("list", "--config", cluster.client_conf)
+            return r.returncode == 0 and re.search(r"ledger\s+ACTIVE\s+\d+\s+2\s", r.stdout)
+        wait_until(listed, "`squall list` through the new leader", RECOVERY_DEADLINE)
+        print("leading nimbus killed: `squall list` answered by the other {:.2f} s later".format(
+            time.monotonic() - fault.at))
+        fault.recovered()
+        assert cluster.workers() == workers
 
         # The end: no new ids; every id ever emitted is acked exactly once.
         (ledger_dir / "stop").write_text("")
