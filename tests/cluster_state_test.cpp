@@ -138,6 +138,39 @@ TEST(ClusterState, SupervisorsAndNimbusesAreEphemeral) {
   EXPECT_TRUE(theirs.nimbuses().empty());
 }
 
+// A daemon killed with -9 and started again before ZooKeeper expires its old session finds its
+// node still there, owned by that session. Updated in place, the node would vanish when the old
+// session expires, taking the restarted supervisor (or nimbus) off the cluster until its next
+// heartbeat; nimbus could count it gone. The new session must own it.
+TEST(ClusterState, RestartedDaemonTakesOverItsNodeFromItsDeadSession) {
+  auto killed = zkConnect(zkOptions());
+  auto restarted = zkConnect(zkOptions());
+  auto observer = zkConnect(zkOptions());
+  ClusterState before(*killed), after(*restarted), theirs(*observer);
+  SupervisorInfo info;
+  info.hostname = "host-a";
+  info.assignmentId = "sup-a";
+  info.metaPorts = {6700};
+  info.uptimeSecs = 100;
+  before.supervisorHeartbeat("sup-a", info);
+  before.addNimbusHost("host-a:6627", NimbusSummary{"host-a", 6627, 100, true, "0.1.0"});
+  info.uptimeSecs = 1;
+  after.supervisorHeartbeat("sup-a", info);
+  after.addNimbusHost("host-a:6627", NimbusSummary{"host-a", 6627, 1, false, "0.1.0"});
+  EXPECT_EQ(theirs.supervisorInfo("sup-a"), info);
+  EXPECT_EQ(observer->exists("/supervisors/sup-a")->ephemeralOwner, restarted->sessionId());
+  EXPECT_EQ(observer->exists("/nimbuses/host-a:6627")->ephemeralOwner, restarted->sessionId());
+
+  // The old session ends (as ZooKeeper expires it): the restarted daemon's nodes stay.
+  killed->close();
+  EXPECT_EQ(theirs.supervisorInfo("sup-a"), info);
+  ASSERT_EQ(theirs.nimbuses().size(), 1u);
+  EXPECT_EQ(theirs.nimbuses()[0].uptimeSecs, 1);
+  info.uptimeSecs = 2;
+  after.supervisorHeartbeat("sup-a", info);
+  EXPECT_EQ(theirs.supervisorInfo("sup-a"), info);
+}
+
 TEST(ClusterState, BlobReplicasPerNimbus) {
   auto zk = zkConnect(zkOptions());
   ClusterState state(*zk);

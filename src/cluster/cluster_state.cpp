@@ -75,15 +75,27 @@ auto readNode(ZkClient& zk, const std::string& path, Decode decode, Watcher w = 
   return decode(*data, path);
 }
 
-// The first write creates the ephemeral node, later ones update it.
+// The first write creates the ephemeral node, later ones update it. A node another session owns
+// is this daemon's own from before a kill -9, not yet expired by ZooKeeper: updated in place it
+// would vanish when that session expires, taking the restarted daemon off the cluster, so it is
+// replaced by one of this session.
 void upsertEphemeral(ZkClient& zk, const std::string& path, const std::string& data) {
-  try {
-    zk.set(path, data);
-    return;
-  } catch (const ZkError& e) {
-    if (!e.noNode()) throw;
+  for (int attempt = 0;; ++attempt) {
+    std::optional<NodeStat> stat = zk.exists(path);
+    try {
+      if (stat && stat->ephemeralOwner == zk.sessionId()) {
+        zk.set(path, data, stat->version);
+        return;
+      }
+      if (stat) zk.remove(path, stat->version);
+      zk.create(path, data, CreateMode::Ephemeral);
+      return;
+    } catch (const ZkError& e) {
+      // Changed between the look and the write (this client making its ephemerals again
+      // after an expiry, or the old session ending): look again, a few times.
+      if (attempt >= 3 || !(e.noNode() || e.nodeExists() || e.badVersion())) throw;
+    }
   }
-  zk.create(path, data, CreateMode::Ephemeral);
 }
 
 bool bySequence(const std::string& a, const std::string& b) {

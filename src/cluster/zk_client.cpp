@@ -25,6 +25,9 @@ bool ZkError::nodeExists() const {
 bool ZkError::noAuth() const {
   return code_ == ZNOAUTH;
 }
+bool ZkError::badVersion() const {
+  return code_ == ZBADVERSION;
+}
 
 const char* watchEventName(WatchEvent::Type t) {
   switch (t) {

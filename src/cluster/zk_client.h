@@ -34,6 +34,7 @@ class ZkError : public SquallError {
   bool noNode() const;
   bool nodeExists() const;
   bool noAuth() const;
+  bool badVersion() const;
 
  private:
   int code_;

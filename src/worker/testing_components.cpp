@@ -7,13 +7,25 @@
 //   squall.testing.RecordingBolt [failPercent=0, forward=false]  logs "RECORD component=C
 //       task=T pid=P id=I key=K" for each tuple, fails failPercent % of them (pseudo-randomly,
 //       seeded by task id), and otherwise forwards [id, key] anchored when `forward`, then acks.
+//   squall.testing.LedgerSpout [dir, perSecond=100, keys=16]  a reliable spout whose source is
+//       durable, as a Kafka topic is: it appends "E id", "A id" and "F id" (emitted, acked,
+//       failed) to DIR/ledger-TASK.log with one write(2) each, so the lines survive kill -9 of
+//       its worker; a spout started again (a restarted or reassigned worker) reads the ledger,
+//       replays every id emitted and never acked, and goes on after the highest. New ids come
+//       at perSecond until DIR/stop exists; failed ids are replayed. The fault tests count ids
+//       lost and acked twice from the ledger alone.
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <deque>
+#include <fstream>
 #include <mutex>
 #include <random>
+#include <set>
 #include <unordered_set>
 
 #include "squall/component_registry.h"
@@ -117,6 +129,85 @@ class RecordingBolt : public BaseRichBolt {
   std::mt19937_64 rng_;
 };
 
+class LedgerSpout : public BaseRichSpout {
+ public:
+  explicit LedgerSpout(const Values& args) {
+    if (args.empty() || !args[0].isString() || (args.size() > 1 && !args[1].isInt()) ||
+        (args.size() > 2 && !args[2].isInt()) || args.size() > 3) {
+      throw IllegalArgumentException("LedgerSpout takes [dir, perSecond=100, keys=16]");
+    }
+    dir_ = args[0].asString();
+    if (args.size() > 1) perSecond_ = std::max<int64_t>(1, args[1].asInt());
+    if (args.size() > 2) keys_ = std::max<int64_t>(1, args[2].asInt());
+  }
+  ~LedgerSpout() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void open(const Config&, TopologyContext& context, SpoutOutputCollector& collector) override {
+    collector_ = &collector;
+    std::string path = fmt::format("{}/ledger-{}.log", dir_, context.getThisTaskId());
+    // What an earlier instance of this task emitted and never saw acked is replayed first.
+    std::set<int64_t> emitted, acked;
+    std::ifstream in(path);
+    char kind = 0;
+    int64_t id = 0;
+    while (in >> kind >> id) {
+      if (kind == 'E') emitted.insert(id);
+      if (kind == 'A') acked.insert(id);
+      next_ = std::max(next_, id + 1);
+    }
+    for (int64_t e : emitted) {
+      if (!acked.count(e)) replay_.push_back(e);
+    }
+    fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw std::runtime_error("LedgerSpout cannot open " + path);
+    spdlog::info("LEDGER START task={} pid={} next={} replaying={}", context.getThisTaskId(),
+                 getpid(), next_, replay_.size());
+    started_ = std::chrono::steady_clock::now();
+  }
+  void nextTuple() override {
+    int64_t id = 0;
+    if (!replay_.empty()) {
+      id = replay_.front();
+      replay_.pop_front();
+    } else {
+      auto now = std::chrono::steady_clock::now();
+      if (now < started_ + std::chrono::microseconds(1'000'000 * sent_ / perSecond_)) return;
+      if (now >= checkStop_) {
+        checkStop_ = now + std::chrono::milliseconds(100);
+        struct stat st;
+        stopped_ = ::stat((dir_ + "/stop").c_str(), &st) == 0;
+      }
+      if (stopped_) return;
+      id = next_++;
+      ++sent_;
+    }
+    record('E', id);
+    collector_->emit(kDefaultStream, Values{id, "k" + std::to_string(id % keys_)}, Value(id));
+  }
+  void ack(const Value& msgId) override { record('A', msgId.asInt()); }
+  void fail(const Value& msgId) override {
+    record('F', msgId.asInt());
+    replay_.push_back(msgId.asInt());
+  }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"id", "key"}); }
+
+ private:
+  void record(char kind, int64_t id) {
+    std::string line = fmt::format("{} {}\n", kind, id);
+    if (::write(fd_, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      spdlog::error("LedgerSpout: cannot append to its ledger in {}", dir_);
+    }
+  }
+  std::string dir_;
+  int64_t perSecond_ = 100, keys_ = 16, next_ = 0, sent_ = 0;
+  int fd_ = -1;
+  bool stopped_ = false;
+  SpoutOutputCollector* collector_ = nullptr;
+  std::deque<int64_t> replay_;
+  std::chrono::steady_clock::time_point started_, checkStop_;
+};
+
 }  // namespace
 
 void registerTestingComponents() {
@@ -124,6 +215,7 @@ void registerTestingComponents() {
   std::call_once(once, [] {
     registerComponent<SequenceSpout>("squall.testing.SequenceSpout");
     registerComponent<RecordingBolt>("squall.testing.RecordingBolt");
+    registerComponent<LedgerSpout>("squall.testing.LedgerSpout");
   });
 }
 

@@ -28,10 +28,10 @@ SLF4J_SIMPLE = "/usr/share/java/slf4j-simple.jar"
 START_DEADLINE_SECS = 60
 
 
-def four_letter_word(port, word, timeout=1.0):
+def four_letter_word(port, word, timeout=1.0, host="127.0.0.1"):
     """The server's answer to `word` ("srvr", "ruok", ...), or "" when none came."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(word.encode())
             chunks = []
             while True:
@@ -44,9 +44,9 @@ def four_letter_word(port, word, timeout=1.0):
         return ""
 
 
-def free_port():
+def free_port(host="127.0.0.1"):
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -61,7 +61,8 @@ def missing_requirements():
 
 
 class ZooKeeperServer:
-    def __init__(self, directory=None, tick_ms=200):
+    def __init__(self, directory=None, tick_ms=200, host="127.0.0.1"):
+        self.host = host  # the address it serves on (another than loopback for network namespaces)
         self.owned = directory is None
         self.dir = directory or tempfile.mkdtemp(prefix="squall-zk-e2e-")
         self.tick_ms = tick_ms
@@ -71,7 +72,7 @@ class ZooKeeperServer:
 
     @property
     def address(self):
-        return "127.0.0.1:{}".format(self.port)
+        return "{}:{}".format(self.host, self.port)
 
     def _write_config(self):
         os.makedirs(os.path.join(self.dir, "data"), exist_ok=True)
@@ -80,7 +81,7 @@ class ZooKeeperServer:
             f.write("tickTime={}\n".format(self.tick_ms))
             f.write("dataDir={}\n".format(os.path.join(self.dir, "data")))
             f.write("clientPort={}\n".format(self.port))
-            f.write("clientPortAddress=127.0.0.1\n")
+            f.write("clientPortAddress={}\n".format(self.host))
             f.write("maxClientCnxns=0\n")
             f.write("admin.enableServer=false\n")  # else a web server on 8080, all interfaces
             f.write("4lw.commands.whitelist=srvr,ruok,stat,mntr,cons\n")
@@ -90,7 +91,7 @@ class ZooKeeperServer:
         if self.proc is not None:
             return
         if self.port is None:
-            self.port = free_port()
+            self.port = free_port(self.host)
         classpath = os.environ.get("SQUALL_ZOOKEEPER_CLASSPATH")
         if not classpath:
             classpath = JAR + (":" + SLF4J_SIMPLE if os.path.exists(SLF4J_SIMPLE) else "")
@@ -109,7 +110,7 @@ class ZooKeeperServer:
             if self.proc.poll() is not None:
                 break
             # Before it serves, srvr answers "not currently serving requests" without Mode:.
-            if "Mode:" in four_letter_word(self.port, "srvr", 0.5):
+            if "Mode:" in four_letter_word(self.port, "srvr", 0.5, self.host):
                 return
             time.sleep(0.05)
         tail = self.log_tail()
@@ -134,7 +135,7 @@ class ZooKeeperServer:
         self.start()
 
     def serving(self):
-        return "Mode:" in four_letter_word(self.port, "srvr")
+        return "Mode:" in four_letter_word(self.port, "srvr", host=self.host)
 
     def log_tail(self, size=2000):
         try:
