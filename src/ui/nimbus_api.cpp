@@ -573,8 +573,18 @@ std::string componentJson(const ServerInfo& server, const TopologyData& t,
 
   // Output stats by stream, input stats by (component, stream), summed over the executors.
   const std::string param = kWindows[window].param;
+  // The streams it declares and the inputs it subscribes to, with zeros before any stats (as
+  // the local page lists them), and whatever else the stats name.
   std::set<std::string> streams;
   std::set<storm::GlobalStreamId> inputs;
+  if (const auto* common = found->second.common) {
+    for (const auto& [stream, info] : common->streams) {
+      if (sys || !isSystemName(stream)) streams.insert(stream);
+    }
+    for (const auto& [id, grouping] : common->inputs) {
+      if (visibleInput(id, sys)) inputs.insert(id);
+    }
+  }
   for (const auto& e : info.executors) {
     if (e.component_id != component || !hasStats(e)) continue;
     for (const auto* m : {windowOf(e.stats.emitted, param), windowOf(e.stats.transferred, param)}) {

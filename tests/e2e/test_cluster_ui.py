@@ -139,6 +139,11 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
         assert len(comp["executorStats"]) == 2
         same_fields(comp["executorStats"][0], local_comp["executorStats"][0], "executorStats")
         assert all(e["port"] > 0 for e in comp["executorStats"])
+        assert [(s["component"], s["stream"]) for s in comp["inputStats"]] == [
+            ("words", "default")]
+        same_fields(comp["inputStats"][0], local_comp["inputStats"][0], "inputStats")
+        assert [s["stream"] for s in comp["outputStats"]] == ["default"]
+        same_fields(comp["outputStats"][0], local_comp["outputStats"][0], "outputStats")
         spout = ui.get("/api/v1/topology/{}/component/words".format(tid))
         same_fields(spout, local.get("/api/v1/topology/{}/component/words".format(local_id)),
                     "spout page", only_local=("taskMetrics",))
