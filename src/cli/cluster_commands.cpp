@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "cli/run_command.h"
+#include "cli/ui_command.h"
 #include "cluster/zk_client.h"
 #include "nimbus/cluster_nimbus.h"
 #include "nimbus/nimbus_core.h"
@@ -267,11 +268,16 @@ void addClusterCommands(CLI::App& app, ClusterCommands& c) {
   c.rebalance->add_option("-n,--num-workers", c.numWorkers, "New number of workers")
       ->check(CLI::PositiveNumber);
   c.rebalance->add_option("-e,--executor", c.executors, "COMPONENT=PARALLELISM, repeatable");
+
+  c.ui = app.add_subcommand("ui",
+                            "Serve Storm's UI REST API and web UI for the cluster nimbus runs "
+                            "(storm ui; ui.host, ui.port 8080, ui.actions.enabled)");
+  addConfigOptions(c.ui, c);
 }
 
 std::optional<int> runClusterCommand(const ClusterCommands& c) {
   CLI::App* given = nullptr;
-  for (CLI::App* cmd : {c.nimbus, c.list, c.kill, c.activate, c.deactivate, c.rebalance}) {
+  for (CLI::App* cmd : {c.nimbus, c.list, c.kill, c.activate, c.deactivate, c.rebalance, c.ui}) {
     if (cmd && cmd->parsed()) given = cmd;
   }
   if (!given) return std::nullopt;
@@ -285,6 +291,7 @@ std::optional<int> runClusterCommand(const ClusterCommands& c) {
   }
   try {
     if (given == c.nimbus) return runNimbus(c, conf);
+    if (given == c.ui) return runClusterUi(conf);
     if (given == c.list) return list(conf);
     if (given == c.kill) return kill(c, conf);
     if (given == c.rebalance) return rebalance(c, conf);

@@ -7,6 +7,8 @@
 //   squall kill NAME... [-w SECS] [-i]     killTopologyWithOpts
 //   squall activate NAME / deactivate NAME
 //   squall rebalance NAME [-w SECS] [-n WORKERS] [-e COMPONENT=PARALLELISM]...
+//   squall ui                              Storm's UI REST API and web UI over nimbus
+//                                          (ui_command.h)
 // each with --config FILE and -c key=value, the configuration found as Storm finds it
 // (nimbus/storm_config.h). Exit status: 0 done, 1 nimbus refused or could not be reached
 // (Storm's clients exit 1 on an exception), 2 usage.
@@ -34,6 +36,7 @@ struct ClusterCommands {
   CLI::App* activate = nullptr;
   CLI::App* deactivate = nullptr;
   CLI::App* rebalance = nullptr;
+  CLI::App* ui = nullptr;
 };
 
 void addClusterCommands(CLI::App& app, ClusterCommands& c);

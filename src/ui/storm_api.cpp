@@ -213,6 +213,8 @@ const char* statusReason(int status) {
       return "URI Too Long";
     case 431:
       return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
     default:
       return "Server Error";
   }

@@ -10,13 +10,9 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "logs/debug_sampling.h"
 #include "logs/log_levels.h"
-#include "runtime/local_cluster_impl.h"
 #include "ui/bounded_server.h"
-#include "ui/log_config_api.h"
-#include "ui/prometheus.h"
-#include "ui/topology_stats.h"
+#include "ui/local_source.h"
 #include "ui/web_assets.h"
 
 namespace squall::ui {
@@ -24,18 +20,6 @@ namespace squall::ui {
 namespace {
 
 constexpr size_t kMaxSegments = 64;
-
-std::string statusName(TopologyStatus s) {
-  switch (s) {
-    case TopologyStatus::Active:
-      return "ACTIVE";
-    case TopologyStatus::Inactive:
-      return "INACTIVE";
-    case TopologyStatus::Killed:
-      return "KILLED";
-  }
-  return "UNKNOWN";
-}
 
 int hexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -94,7 +78,14 @@ std::optional<std::vector<std::string>> splitPath(std::string_view target) {
 }
 
 UiServer::UiServer(LocalCluster& cluster, std::string topology, UiOptions options)
-    : cluster_(cluster), name_(std::move(topology)), options_(std::move(options)) {
+    : UiServer(std::make_unique<LocalSource>(cluster, std::move(topology), options.actionsEnabled,
+                                             options.kafkaPartitions),
+               options) {
+  local_ = static_cast<LocalSource*>(source_.get());
+}
+
+UiServer::UiServer(std::unique_ptr<UiSource> source, UiOptions options)
+    : source_(std::move(source)), options_(std::move(options)) {
   char buf[256] = {};
   host_ = gethostname(buf, sizeof buf - 1) == 0 ? buf : "localhost";
 }
@@ -104,13 +95,7 @@ UiServer::~UiServer() {
 }
 
 void UiServer::start() {
-  {
-    std::unique_lock lock(topologyMu_);
-    internal::RunningTopology* t = cluster_.impl().find(name_);
-    if (!t) throw std::runtime_error(fmt::format("no topology named '{}' is running", name_));
-    stats_ = std::make_unique<TopologyStats>(*t);
-    stormId_ = t->plan().stormId;
-  }
+  source_->start();
   http_ = std::make_unique<BoundedServer>();
   http_->new_task_queue = [] { return new httplib::ThreadPool(4); };
   http_->set_read_timeout(5);
@@ -172,9 +157,10 @@ void UiServer::sampleLoop() {
   std::unique_lock lock(samplerMu_);
   while (!stopping_) {
     lock.unlock();
-    {
-      std::shared_lock t(topologyMu_);
-      if (!detached_ && stats_) stats_->sample();
+    try {
+      source_->tick();
+    } catch (const std::exception& e) {
+      spdlog::warn("ui: {}", e.what());
     }
     logs::LogLevels::global().expire();  // levels set with a timeout go back on time
     lock.lock();
@@ -183,13 +169,11 @@ void UiServer::sampleLoop() {
 }
 
 std::optional<int> UiServer::takeKillRequest() {
-  if (!killRequested_.load() || killTaken_.exchange(true)) return std::nullopt;
-  return killWaitSecs_.load();
+  return local_ ? local_->takeKillRequest() : std::nullopt;
 }
 
 void UiServer::detach() {
-  std::unique_lock lock(topologyMu_);
-  detached_ = true;
+  if (local_) local_->detach();
 }
 
 ServerInfo UiServer::serverInfo() const {
@@ -200,26 +184,6 @@ ServerInfo UiServer::serverInfo() const {
   s.uptimeSecs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   s.nowSecs = unixNow();
   return s;
-}
-
-// Callers hold topologyMu_ shared.
-bool UiServer::snapshot(TopologySnapshot& out, std::initializer_list<size_t> windows) {
-  if (detached_ || !stats_) return false;
-  internal::RunningTopology* t = cluster_.impl().find(name_);
-  if (!t) return false;
-  TopologySummary sum = t->summary();
-  out.plan = &t->plan();
-  out.id = sum.id;
-  out.name = sum.name;
-  out.status = killRequested_.load() ? "KILLED" : statusName(sum.status);
-  out.uptimeSecs = sum.uptimeSecs;
-  out.tasksTotal = sum.tasks;
-  out.executorsTotal = sum.executors;
-  for (const auto& ex : t->executors()) out.executors.push_back(ex->plan());
-  out.errors = t->errors();
-  out.actionsEnabled = options_.actionsEnabled;
-  for (size_t w : windows) out.windows[w] = stats_->window(w);
-  return true;
 }
 
 UiServer::Reply UiServer::handle(const std::string& method, const std::string& target,
@@ -262,18 +226,7 @@ UiServer::Reply UiServer::route(const std::string& method, const std::vector<std
   }
   if (path.size() == 1 && path[0] == "metrics") {
     requireGet();
-    std::vector<PrometheusInput> inputs;
-    std::shared_lock lock(topologyMu_);
-    TopologySnapshot t;
-    if (snapshot(t, {kAllTime})) {
-      PrometheusInput in;
-      in.topology = &t;
-      in.metrics = t.plan->metrics.snapshot();
-      in.metricsDropped = t.plan->metrics.dropped();
-      if (options_.kafkaPartitions) in.kafka = options_.kafkaPartitions(t.id);
-      inputs.push_back(std::move(in));
-    }
-    return Reply{200, prometheusText(inputs), "text/plain; version=0.0.4; charset=utf-8"};
+    return Reply{200, source_->metrics(), "text/plain; version=0.0.4; charset=utf-8"};
   }
   if (path.size() < 3 || path[0] != "api" || path[1] != "v1") {
     throw ApiError(
@@ -285,13 +238,10 @@ UiServer::Reply UiServer::route(const std::string& method, const std::vector<std
       (rest[0] == "cluster" || rest[0] == "nimbus" || rest[0] == "supervisor" ||
        rest[0] == "topology")) {
     requireGet();
-    std::shared_lock lock(topologyMu_);
-    std::vector<TopologySnapshot> all(1);
-    if (!snapshot(all[0], {})) all.clear();
-    if (rest[0] == "cluster") return Reply{200, clusterSummaryJson(server, all)};
-    if (rest[0] == "nimbus") return Reply{200, nimbusSummaryJson(server)};
-    if (rest[0] == "supervisor") return Reply{200, supervisorSummaryJson(server, all)};
-    return Reply{200, topologySummaryJson(server, all)};
+    if (rest[0] == "cluster") return Reply{200, source_->clusterSummary(server)};
+    if (rest[0] == "nimbus") return Reply{200, source_->nimbusSummary(server)};
+    if (rest[0] == "supervisor") return Reply{200, source_->supervisorSummary(server)};
+    return Reply{200, source_->topologySummary(server)};
   }
   if (rest[0] == "topology" && rest.size() >= 2) return topologyRoute(method, rest, param, body);
   throw ApiError(404, fmt::format("no such path: /api/v1/{}",
@@ -302,7 +252,6 @@ UiServer::Reply UiServer::topologyRoute(const std::string& method,
                                         const std::vector<std::string>& rest,
                                         const std::function<std::string(const std::string&)>& param,
                                         const std::string& body) {
-  const std::string& id = rest[1];
   bool get = method == "GET" || method == "HEAD";
   auto expect = [&](bool wantGet) {
     if (get != wantGet) {
@@ -321,51 +270,33 @@ UiServer::Reply UiServer::topologyRoute(const std::string& method,
   };
   std::string sysParam = param("sys");
   bool sys = sysParam == "1" || sysParam == "true";
-  std::shared_lock lock(topologyMu_);
-  TopologySnapshot t;
-  bool alive = snapshot(t, {});
-  if (!alive || (id != t.id && id != t.name)) {
-    throw ApiError(404, fmt::format("topology '{}' is not alive", shortened(id)));
-  }
+  // The topology first: an unknown one is 404 whatever is asked of it.
+  std::string id = source_->resolve(rest[1]);
   ServerInfo server = serverInfo();
   if (rest.size() == 2) {
     expect(true);
-    size_t w = parseWindow(param("window"));
-    for (size_t i = 0; i < kWindows.size(); ++i) t.windows[i] = stats_->window(i);
-    return Reply{200, topologyJson(server, t, w, sys)};
+    return Reply{200, source_->topology(server, id, parseWindow(param("window")), sys)};
   }
   const std::string& what = rest[2];
   if (what == "component" && rest.size() == 4) {
     expect(true);
-    size_t w = parseWindow(param("window"));
-    for (size_t i = 0; i < kWindows.size(); ++i) t.windows[i] = stats_->window(i);
-    t.metrics = t.plan->metrics.snapshot();
-    return Reply{200, componentJson(server, t, rest[3], w, sys)};
+    return Reply{200, source_->component(server, id, rest[3], parseWindow(param("window")), sys)};
   }
   if ((what == "visualization" || what == "visualization-init") && rest.size() == 3) {
     expect(true);
-    size_t w = parseWindow(param("window"));
-    t.windows[w] = stats_->window(w);
-    if (t.windows[kTenMinutes].empty()) t.windows[kTenMinutes] = stats_->window(kTenMinutes);
-    return Reply{200, visualizationJson(server, t, w, sys)};
+    return Reply{200, source_->visualization(server, id, parseWindow(param("window")), sys)};
   }
   if (what == "lag" && rest.size() == 3) {
     expect(true);
-    std::vector<KafkaPartitionSample> kafka;
-    if (options_.kafkaPartitions) kafka = options_.kafkaPartitions(t.id);
-    return Reply{200, lagJson(t, kafka)};
+    return Reply{200, source_->lag(id)};
   }
   if (what == "logconfig" && rest.size() == 3) {
-    if (!get) {
-      if (!options_.actionsEnabled) {
-        throw ApiError(403, fmt::format("cannot change the log levels of topology '{}': actions "
-                                        "are disabled (ui.actions.enabled is false)",
-                                        t.id));
-      }
-      applyLogConfig(body, logs::LogLevels::global());
-      spdlog::info("topology '{}': log levels changed over HTTP: {}", t.name, shortened(body));
+    if (!get && !options_.actionsEnabled) {
+      throw ApiError(403, fmt::format("cannot change the log levels of topology '{}': actions "
+                                      "are disabled (ui.actions.enabled is false)",
+                                      id));
     }
-    return Reply{200, logConfigJson(logs::LogLevels::global().config())};
+    return Reply{200, source_->logConfig(id, get ? nullptr : &body)};
   }
   // Storm's debug/enable|disable/:percent for the topology, or for one component.
   bool componentDebug = what == "component" && rest.size() == 7 && rest[4] == "debug";
@@ -374,7 +305,7 @@ UiServer::Reply UiServer::topologyRoute(const std::string& method,
     if (!options_.actionsEnabled) {
       throw ApiError(403, fmt::format("cannot change debug of topology '{}': actions are "
                                       "disabled (ui.actions.enabled is false)",
-                                      t.id));
+                                      id));
     }
     const std::string& action = rest[rest.size() - 2];
     const std::string& pctText = rest.back();
@@ -388,51 +319,24 @@ UiServer::Reply UiServer::topologyRoute(const std::string& method,
       throw ApiError(400, fmt::format("sampling percentage '{}' must be a number from 0 to 100",
                                       shortened(pctText)));
     }
-    auto& sampling = logs::DebugSampling::global();
-    if (componentDebug) {
-      if (!t.plan->findComponent(rest[3])) {
-        throw ApiError(
-            404, fmt::format("topology '{}' has no component '{}'", t.id, shortened(rest[3])));
-      }
-      sampling.setComponent(rest[3], action == "enable", pct);
-    } else {
-      sampling.setTopology(action == "enable", pct);
-    }
-    spdlog::info("topology '{}'{}: debug {}d over HTTP ({} % of tuples)", t.name,
-                 componentDebug ? fmt::format(" component '{}'", rest[3]) : std::string(), action,
-                 action == "enable" ? pct : 0.0);
-    return Reply{200, actionJson("debug", t.id)};
+    source_->debug(id, componentDebug ? rest[3] : std::string(), action == "enable", pct);
+    return Reply{200, actionJson("debug", id)};
   }
   bool isAction = ((what == "activate" || what == "deactivate") && rest.size() == 3) ||
                   ((what == "rebalance" || what == "kill") && rest.size() == 4);
   if (!isAction) {
-    throw ApiError(
-        404, fmt::format("no such path: /api/v1/topology/{}/{}", shortened(id), shortened(what)));
+    throw ApiError(404, fmt::format("no such path: /api/v1/topology/{}/{}", shortened(rest[1]),
+                                    shortened(what)));
   }
   expect(false);
   if (!options_.actionsEnabled) {
     throw ApiError(403, fmt::format("cannot {} topology '{}': actions are disabled "
                                     "(ui.actions.enabled is false)",
-                                    what, t.id));
+                                    what, id));
   }
   int wait = rest.size() == 4 ? waitArg(rest[3]) : 0;
-  if (killRequested_.load()) {
-    throw ApiError(500, fmt::format("cannot {} topology '{}': it is being killed", what, t.id));
-  }
-  if (what == "activate") {
-    cluster_.activate(name_);
-  } else if (what == "deactivate") {
-    cluster_.deactivate(name_);
-  } else if (what == "rebalance") {
-    throw ApiError(500, fmt::format("cannot rebalance topology '{}': `squall run` holds every "
-                                    "executor in one process, so there is nothing to move",
-                                    t.id));
-  } else {
-    killWaitSecs_.store(wait);
-    killRequested_.store(true);
-    spdlog::info("topology '{}': kill asked for over HTTP, waiting {} s", t.name, wait);
-  }
-  return Reply{200, actionJson(what, t.id)};
+  source_->act(id, what, wait);
+  return Reply{200, actionJson(what, id)};
 }
 
 }  // namespace squall::ui

@@ -1,11 +1,13 @@
 #pragma once
-// UiServer: Storm's UI REST API (/api/v1/...) and a Prometheus /metrics endpoint for the
-// topology a `squall run` process runs in its LocalCluster, on one HTTP port (cpp-httplib).
-// Threads: httplib's listener and its pool answer requests; a sampler thread feeds the
-// statistics windows once a second. start() binds (throwing when it cannot) and starts both;
-// stop() ends both. The run loop owns the topology's life: an HTTP kill is handed to it
-// (takeKillRequest), and it calls detach() before it kills, after which requests no longer
-// touch the topology. Activate and deactivate act at once, through the LocalCluster.
+// UiServer: Storm's UI REST API (/api/v1/...), the web UI and a Prometheus /metrics endpoint
+// on one HTTP port (cpp-httplib), over a UiSource (ui_source.h): the topology a `squall run`
+// process runs in its LocalCluster (LocalSource), or a cluster read through nimbus (`squall
+// ui`, NimbusSource). The server owns HTTP, paths, methods, parameters, JSONP, the read-only
+// mode and the web UI's files, so both sources answer the same paths the same way.
+// Threads: httplib's listener and its pool answer requests; a ticker thread calls the source's
+// tick() once a second (the local statistics windows). start() binds (throwing when it cannot)
+// and starts both; stop() ends both. In local mode the run loop owns the topology's life: an
+// HTTP kill is handed to it (takeKillRequest), and it calls detach() before it kills.
 
 #include <atomic>
 #include <condition_variable>
@@ -20,11 +22,12 @@
 
 #include "squall/local_cluster.h"
 #include "ui/storm_api.h"
+#include "ui/ui_source.h"
 
 namespace squall::ui {
 
 class BoundedServer;
-class TopologyStats;
+class LocalSource;
 
 struct UiOptions {
   std::string host = "127.0.0.1";
@@ -37,8 +40,10 @@ struct UiOptions {
 
 class UiServer {
  public:
-  // Serves `topology` (its name) of `cluster`, which must already run it.
+  // Serves `topology` (its name) of `cluster`, which must already run it (a LocalSource).
   UiServer(LocalCluster& cluster, std::string topology, UiOptions options);
+  // Serves `source` (options.kafkaPartitions is the source's business, unused here).
+  UiServer(std::unique_ptr<UiSource> source, UiOptions options);
   ~UiServer();
   UiServer(const UiServer&) = delete;
   UiServer& operator=(const UiServer&) = delete;
@@ -47,9 +52,10 @@ class UiServer {
   void start();
   void stop();
   int port() const { return port_; }
-  // The seconds to wait of a kill asked for over HTTP, once.
+  // Local mode: the seconds to wait of a kill asked for over HTTP, once.
   std::optional<int> takeKillRequest();
-  // The topology is about to be killed: stop reading it (requests then see it as gone).
+  // Local mode: the topology is about to be killed: stop reading it (requests then see it as
+  // gone).
   void detach();
 
   // One request, as the HTTP layer hands it over; public so tests can call it directly.
@@ -68,27 +74,15 @@ class UiServer {
   Reply topologyRoute(const std::string& method, const std::vector<std::string>& path,
                       const std::function<std::string(const std::string&)>& param,
                       const std::string& body);
-  Reply action(const std::string& op, int waitSecs);
-  // Fills a snapshot of the topology with the given windows; false when it is gone.
-  bool snapshot(TopologySnapshot& out, std::initializer_list<size_t> windows);
   ServerInfo serverInfo() const;
   void sampleLoop();
 
-  LocalCluster& cluster_;
-  std::string name_;
+  std::unique_ptr<UiSource> source_;
+  LocalSource* local_ = nullptr;  // source_, in local mode
   UiOptions options_;
   int port_ = 0;
   std::string host_;  // this machine's name
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
-
-  // Held shared while a request reads the topology, exclusively by detach().
-  std::shared_mutex topologyMu_;
-  bool detached_ = false;
-  std::unique_ptr<TopologyStats> stats_;
-  std::string stormId_;
-  std::atomic<bool> killRequested_{false};
-  std::atomic<int> killWaitSecs_{-1};
-  std::atomic<bool> killTaken_{false};
 
   std::unique_ptr<BoundedServer> http_;
   std::thread listener_;

@@ -6,7 +6,11 @@ polling the DOM with deadlines, for the graph, growing counts and the errors; cl
 and Activate and checks them through the REST API; and fails on any JavaScript exception,
 console error or request to another origin. Screenshots of the topology and a component page
 go to $SQUALL_TEST_ARTIFACTS/web_ui/ (ctest sets it to build/<preset>/test-artifacts), else to
-the pytest tmp dir; the test prints where. Both processes are killed at the end."""
+the pytest tmp dir; the test prints where. Both processes are killed at the end.
+
+The same page served by `squall ui` for a cluster (`squall dev-cluster`, one supervisor, Storm's
+test-words topology submitted): the cluster page, the graph, Deactivate and Activate through
+nimbus, a component page; screenshots in web_ui_cluster/."""
 
 import base64
 import importlib.util
@@ -22,9 +26,10 @@ import urllib.request
 
 import pytest
 
-from conftest import DEADLINE_SECS, wait_until, E2E
+from conftest import DEADLINE_SECS, EXAMPLES, wait_until, E2E
 
 OPS = os.path.join(E2E, "ops", "ops.yaml")
+TEST_WORDS = os.path.join(EXAMPLES, "test_words.yaml")
 # Short deadline for what the page shows once it runs: it refreshes every 2 s.
 PAGE_SECS = 20
 
@@ -164,20 +169,46 @@ def cell(dt, section, row, column):
     return dt.evaluate(CELL_JS % (json.dumps(section), json.dumps(row), json.dumps(column)))
 
 
-def artifacts_dir(tmp_path):
+def artifacts_dir(tmp_path, name="web_ui"):
     root = os.environ.get("SQUALL_TEST_ARTIFACTS") or str(tmp_path / "test-artifacts")
-    path = os.path.join(root, "web_ui")
+    path = os.path.join(root, name)
     shutil.rmtree(path, ignore_errors=True)  # no stale screenshot from an earlier run
     os.makedirs(path)
     return path
 
 
-def test_web_ui_in_headless_chromium(squall, multilang, tmp_path):
+def chromium_or_skip():
     binary = shutil.which("chromium")
     if not binary:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh test)")
     if importlib.util.find_spec("websocket") is None:  # Debian's python3-websocket
         pytest.skip("python3-websocket is not installed (bash scripts/setup.sh test)")
+    return binary
+
+
+def page_problems(dt, port):
+    """(JavaScript exceptions and console errors, requests to another origin than port)."""
+    dt.call("Runtime.evaluate", expression="0")  # collects the events sent meanwhile
+    problems = []
+    requests = []
+    for e in dt.events:
+        p = e["params"]
+        if e["method"] == "Runtime.exceptionThrown":
+            problems.append(p["exceptionDetails"])
+        elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
+            problems.append(p["args"])
+        elif e["method"] == "Log.entryAdded" and p["entry"]["level"] == "error":
+            problems.append(p["entry"])
+        elif e["method"] == "Network.requestWillBeSent":
+            requests.append(p["request"]["url"])
+    assert any(u.endswith("/ui/squall.js") for u in requests), requests
+    elsewhere = [u for u in requests
+                 if urllib.parse.urlsplit(u).netloc != "127.0.0.1:{}".format(port)]
+    return problems, elsewhere
+
+
+def test_web_ui_in_headless_chromium(squall, multilang, tmp_path):
+    binary = chromium_or_skip()
     artifacts = artifacts_dir(tmp_path)
     print("web UI screenshots:", artifacts)
 
@@ -260,25 +291,10 @@ def test_web_ui_in_headless_chromium(squall, multilang, tmp_path):
         assert "three is not allowed" in traceback and traceback.count("\n") >= 3
         assert cell(dt, "Input stats", "numbers", "Stream") == "default"
         dt.screenshot(os.path.join(artifacts, "component.png"))
-        dt.call("Runtime.evaluate", expression="0")  # collects the events sent meanwhile
 
         # No exception, no console error, and every request went to squall's own port.
-        problems = []
-        requests = []
-        for e in dt.events:
-            p = e["params"]
-            if e["method"] == "Runtime.exceptionThrown":
-                problems.append(p["exceptionDetails"])
-            elif e["method"] == "Runtime.consoleAPICalled" and p["type"] in ("error", "assert"):
-                problems.append(p["args"])
-            elif e["method"] == "Log.entryAdded" and p["entry"]["level"] == "error":
-                problems.append(p["entry"])
-            elif e["method"] == "Network.requestWillBeSent":
-                requests.append(p["request"]["url"])
+        problems, elsewhere = page_problems(dt, port)
         assert not problems, problems
-        assert any(u.endswith("/ui/squall.js") for u in requests), requests
-        elsewhere = [u for u in requests
-                     if urllib.parse.urlsplit(u).netloc != "127.0.0.1:{}".format(port)]
         assert not elsewhere, elsewhere
         for name in ("topology.png", "component.png"):
             with open(os.path.join(artifacts, name), "rb") as f:
@@ -298,3 +314,90 @@ def test_web_ui_in_headless_chromium(squall, multilang, tmp_path):
             dt.close()
         for proc in reversed(procs):
             stop(proc)
+
+
+def test_cluster_web_ui_in_headless_chromium(squall, tmp_path):
+    """The page over `squall ui`: nimbus's topology, its graph, actions through nimbus."""
+    from zookeeper_server import missing_requirements
+    binary = chromium_or_skip()
+    why = missing_requirements()
+    if why:
+        pytest.skip(why)
+    from test_cluster_ui import start_cluster_ui
+    from test_dev_cluster import read_supervisors, start_dev_cluster, stop_cleanly
+    artifacts = artifacts_dir(tmp_path, "web_ui_cluster")
+    print("cluster web UI screenshots:", artifacts)
+
+    cluster, printed = start_dev_cluster(squall, "--dir", str(tmp_path / "c"), "--supervisors",
+                                         "1")
+    procs = []
+    ui = None
+    dt = None
+    try:
+        read_supervisors(cluster, 1)
+        conf = printed["storm.yaml"]
+        r = squall.run("submit", TEST_WORDS, "--config", conf)
+        assert r.returncode == 0, r.stderr + r.stdout
+        ui = start_cluster_ui(squall, conf)
+
+        def status():
+            return ui.get("/api/v1/topology/summary")["topologies"][0]["status"]
+
+        chrome, devtools_port = start_chromium(binary, tmp_path)
+        procs.append(chrome)
+        dt = DevTools(page_target(devtools_port))
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            dt.call(domain + ".enable")
+        dt.call("Page.navigate", url=ui.base + "/")
+
+        wait_until(lambda: dt.evaluate(
+            "!!document.querySelector('#main a[href^=\"#/topology/test-words-\"]')"),
+            "the cluster page listing the topology", PAGE_SECS)
+        dt.evaluate("document.querySelector('#main a[href^=\"#/topology/\"]').click()")
+        names = wait_until(lambda: dt.evaluate(
+            "Array.from(document.querySelectorAll('#main svg g')).map(function (g) {"
+            " return g.querySelector('rect') && g.querySelector('text').textContent; })"
+            ".sort().join(',') || null"), "the topology graph", PAGE_SECS)
+        assert names == "count,log,words", names
+        assert dt.evaluate("document.querySelectorAll('#main svg line').length") == 2
+        assert cell(dt, "Spouts", "words", "Executors") == "2"
+        dt.screenshot(os.path.join(artifacts, "topology.png"))
+
+        for action, expect in (("deactivate", "INACTIVE"), ("activate", "ACTIVE")):
+            assert dt.evaluate(
+                "(function () { var b = document.querySelector("
+                "'#main button[data-action=\"%s\"]'); if (b) b.click(); return !!b; })()"
+                % action), "no " + action + " button"
+            wait_until(lambda: status() == expect, "nimbus to say " + expect, PAGE_SECS)
+            wait_until(lambda: dt.evaluate(
+                "document.querySelector('#main h2').textContent.indexOf('(%s,') >= 0" % expect),
+                "the page to show " + expect, PAGE_SECS)
+
+        dt.evaluate("Array.from(document.querySelectorAll('#main a')).find(function (a) {"
+                    " return a.textContent === 'count'; }).click()")
+        wait_until(lambda: dt.evaluate(
+            "(function () { var h = document.querySelector('#main h2');"
+            " return !!h && h.textContent.indexOf('bolt count of test-words') === 0; })()"),
+            "the component page", PAGE_SECS)
+        assert cell(dt, "Input stats", "words", "Stream") == "default"
+        dt.screenshot(os.path.join(artifacts, "component.png"))
+
+        problems, elsewhere = page_problems(dt, ui.port)
+        assert not problems, problems
+        assert not elsewhere, elsewhere
+    except BaseException:
+        if dt:
+            try:
+                dt.screenshot(os.path.join(artifacts, "failure.png"))
+            except Exception as e:
+                print("could not save the failing page:", e)
+        raise
+    finally:
+        if dt:
+            dt.close()
+        for proc in procs:
+            stop(proc)
+        if ui:
+            ui.proc.send_signal(signal.SIGTERM)
+            ui.proc.communicate(timeout=DEADLINE_SECS)
+    stop_cleanly(cluster, signal.SIGTERM)

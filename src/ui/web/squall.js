@@ -142,7 +142,9 @@ function renderComponent(c) {
     c.executorStats);
   h += "<h2>Errors</h2>";
   (c.componentErrors || []).slice(0, 20).forEach(function (e) {
-    h += "<p>Task " + esc(e.task) + ", " + esc(new Date(e.errorTime * 1000).toISOString()) + '</p><pre class="error">' + esc(e.error) + "</pre>";
+    // A local run names the task; nimbus's errors (squall ui) name the worker instead.
+    var where = e.task !== undefined ? "Task " + esc(e.task) : e.errorHost ? esc(e.errorHost + ":" + e.errorPort) : "";
+    h += "<p>" + (where ? where + ", " : "") + esc(new Date(e.errorTime * 1000).toISOString()) + '</p><pre class="error">' + esc(e.error) + "</pre>";
   });
   return h;
 }

@@ -1,0 +1,231 @@
+"""`squall ui` (Storm's `storm ui`) over a real cluster: `squall dev-cluster` with one
+supervisor, Storm's test-words topology submitted to it, and the UI reading nimbus's Thrift API.
+Each REST path answers with the same field names as `squall run --ui` (a local run of the same
+topology, read side by side), an action reaches nimbus, the read-only mode refuses actions, and
+a stopped or hung nimbus gives Storm's error JSON within the client's timeout."""
+
+import json
+import os
+import re
+import signal
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import DEADLINE_SECS, EXAMPLES, wait_until
+from test_dev_cluster import (needs_zookeeper, nimbus_of, read_supervisors,  # noqa: F401
+                              start_dev_cluster, stop_cleanly)
+from test_ui import Ui, free_port
+
+TEST_WORDS = os.path.join(EXAMPLES, "test_words.yaml")
+NIMBUS_WAIT_SECS = 5  # squall ui's cap on storm.thrift.socket.timeout.ms
+
+
+def start_cluster_ui(squall, conf, *extra):
+    """`squall ui --config CONF -c ui.port=0 EXTRA`; a Ui once it prints the port it serves."""
+    proc = squall.start("ui", "--config", conf, "-c", "ui.port=0", *extra)
+    line = proc.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)/", line)
+    if not m:
+        proc.kill()
+        out, err = proc.communicate(timeout=30)
+        raise AssertionError("squall ui did not say its port: {}{}\n{}".format(line, out, err))
+    return Ui(proc, int(m.group(1)))
+
+
+def stop(proc):
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+    try:
+        proc.communicate(timeout=30)
+    except Exception:
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    assert proc.returncode == 0
+
+
+def keys(obj):
+    return set(obj.keys())
+
+
+def by(items, key, value):
+    return next(i for i in items if i[key] == value)
+
+
+def same_fields(cluster, local, what, only_local=()):
+    """The cluster UI's object has exactly the local UI's fields (Storm's names), less the
+    Squall additions that need the local process (`only_local`)."""
+    assert keys(cluster) == keys(local) - set(only_local), (
+        what, sorted(keys(cluster) ^ (keys(local) - set(only_local))))
+
+
+def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbus_down(
+        squall, tmp_path):
+    cluster_dir = str(tmp_path / "c")
+    started = []
+    proc, printed = start_dev_cluster(squall, "--dir", cluster_dir, "--supervisors", "1")
+    _, nimbus_pid = nimbus_of(printed["nimbus.1"])
+    try:
+        (supervisor_id, _, _, _), = read_supervisors(proc, 1)
+        conf = printed["storm.yaml"]
+        r = squall.run("submit", TEST_WORDS, "--config", conf)
+        assert r.returncode == 0, r.stderr + r.stdout
+        tid = re.search(r"Topology id: (\S+)", r.stdout).group(1)
+
+        # The same topology run locally, for its field names.
+        port = free_port()
+        local_proc = squall.start("run", TEST_WORDS, "--ui", str(port), "--duration", "120",
+                                  "--kill-wait", "0")
+        started.append(local_proc)
+        local = Ui(local_proc, port)
+        wait_until(local.alive, "the local UI's port")
+        ui = start_cluster_ui(squall, conf)
+        started.append(ui.proc)
+        read_only = start_cluster_ui(squall, conf, "-c", "ui.actions.enabled=false")
+        started.append(read_only.proc)
+        local_id = local.get("/api/v1/topology/summary")["topologies"][0]["id"]
+
+        # Summaries: nimbus's supervisors, nimbuses and topologies.
+        cluster = ui.get("/api/v1/cluster/summary")
+        same_fields(cluster, local.get("/api/v1/cluster/summary"), "cluster summary")
+        assert cluster["supervisors"] == 1 and cluster["topologies"] == 1
+        assert cluster["slotsTotal"] >= 1 and cluster["executorsTotal"] >= 5
+        nimbuses = ui.get("/api/v1/nimbus/summary")["nimbuses"]
+        same_fields(nimbuses[0], local.get("/api/v1/nimbus/summary")["nimbuses"][0], "nimbus")
+        assert [n["status"] for n in nimbuses] == ["Leader"]
+        assert nimbuses[0]["port"] == nimbus_of(printed["nimbus.1"])[0]
+        supervisors = ui.get("/api/v1/supervisor/summary")
+        same_fields(supervisors, local.get("/api/v1/supervisor/summary"), "supervisor summary")
+        same_fields(supervisors["supervisors"][0],
+                    local.get("/api/v1/supervisor/summary")["supervisors"][0], "supervisor")
+        assert [s["id"] for s in supervisors["supervisors"]] == [supervisor_id]
+        topologies = ui.get("/api/v1/topology/summary")["topologies"]
+        same_fields(topologies[0], local.get("/api/v1/topology/summary")["topologies"][0],
+                    "topology summary")
+        assert [(t["id"], t["name"], t["status"]) for t in topologies] == [
+            (tid, "test-words", "ACTIVE")]
+
+        # The topology page, once the scheduler has placed its executors on a worker.
+        page = wait_until(
+            lambda: (lambda p: p if p["workers"] else None)(ui.get("/api/v1/topology/" + tid)),
+            "the topology's worker in its page", 90)
+        local_page = local.get("/api/v1/topology/" + local_id)
+        same_fields(page, local_page, "topology page")
+        for kind, id_key in (("spouts", "spoutId"), ("bolts", "boltId")):
+            same_fields(page[kind][0], local_page[kind][0], kind)
+            assert {c[id_key] for c in page[kind]} == {c[id_key] for c in local_page[kind]}
+        same_fields(page["topologyStats"][0], local_page["topologyStats"][0], "topologyStats")
+        same_fields(page["workers"][0], local_page["workers"][0], "workers")
+        assert [w["window"] for w in page["topologyStats"]] == ["600", "10800", "86400",
+                                                                ":all-time"]
+        assert page["name"] == "test-words" and page["status"] == "ACTIVE"
+        assert page["workersTotal"] == 1 and page["workers"][0]["supervisorId"] == supervisor_id
+        assert by(page["spouts"], "spoutId", "words")["executors"] == 2
+        assert by(page["bolts"], "boltId", "count")["tasks"] == 2
+        assert page["configuration"]["topology.workers"] == 1
+        assert not any(b["boltId"] == "__acker" for b in page["bolts"])
+        assert any(b["boltId"] == "__acker"
+                   for b in ui.get("/api/v1/topology/{}?sys=1".format(tid))["bolts"])
+        assert ui.get("/api/v1/topology/test-words?window=600")["window"] == "600"
+
+        comp = ui.get("/api/v1/topology/{}/component/count".format(tid))
+        local_comp = local.get("/api/v1/topology/{}/component/count".format(local_id))
+        same_fields(comp, local_comp, "component page", only_local=("taskMetrics",))
+        same_fields(comp["boltStats"][0], local_comp["boltStats"][0], "boltStats")
+        assert comp["componentType"] == "bolt" and comp["topologyId"] == tid
+        assert len(comp["executorStats"]) == 2
+        same_fields(comp["executorStats"][0], local_comp["executorStats"][0], "executorStats")
+        assert all(e["port"] > 0 for e in comp["executorStats"])
+        assert [(s["component"], s["stream"]) for s in comp["inputStats"]] == [
+            ("words", "default")]
+        same_fields(comp["inputStats"][0], local_comp["inputStats"][0], "inputStats")
+        assert [s["stream"] for s in comp["outputStats"]] == ["default"]
+        same_fields(comp["outputStats"][0], local_comp["outputStats"][0], "outputStats")
+        spout = ui.get("/api/v1/topology/{}/component/words".format(tid))
+        same_fields(spout, local.get("/api/v1/topology/{}/component/words".format(local_id)),
+                    "spout page", only_local=("taskMetrics",))
+        status, body = ui.request("/api/v1/topology/{}/component/nope".format(tid))
+        assert status == 404 and body["error"] == "404 Not Found"
+
+        vis = ui.get("/api/v1/topology/{}/visualization".format(tid))
+        local_vis = local.get("/api/v1/topology/{}/visualization".format(local_id))
+        assert keys(vis) == keys(local_vis)
+        same_fields(vis["count"], local_vis["count"], "visualization")
+        assert vis["count"][":inputs"][0][":component"] == "words"
+        assert vis["count"][":inputs"][0][":grouping"] == "fields"
+
+        # The web UI's page and files.
+        assert "<script src=\"/ui/squall.js\">" in ui.get("/")
+        assert "renderTopology" in ui.get("/ui/squall.js")
+        assert "squall_topology_active{topology=\"test-words\"" in ui.get("/metrics")
+
+        # Unknown topology, read-only mode, then an action nimbus carries out.
+        status, body = ui.post("/api/v1/topology/nope/deactivate")
+        assert status == 404 and "nope" in body["errorMessage"]
+        status, body = read_only.post("/api/v1/topology/{}/deactivate".format(tid))
+        assert status == 403 and body["error"] == "403 Forbidden"
+        assert "ui.actions.enabled" in body["errorMessage"]
+        assert ui.get("/api/v1/topology/" + tid)["status"] == "ACTIVE"
+        status, body = ui.post("/api/v1/topology/{}/deactivate".format(tid))
+        assert status == 200, body
+        assert body == {"topologyOperation": "deactivate", "topologyId": tid,
+                        "status": "success"}
+        listed = squall.run("list", "--config", conf)
+        assert re.search(r"test-words\s+INACTIVE\s", listed.stdout), listed.stdout
+        assert read_only.get("/api/v1/topology/" + tid)["status"] == "INACTIVE"
+        status, body = ui.post("/api/v1/topology/test-words/activate")
+        assert status == 200 and body["topologyId"] == tid
+        assert ui.get("/api/v1/topology/summary")["topologies"][0]["status"] == "ACTIVE"
+        status, body = ui.post("/api/v1/topology/{}/logconfig".format(tid))
+        assert status == 501 and body["error"] == "501 Not Implemented"
+
+        # A hung nimbus: an error within the client's timeout, not a hung page.
+        os.kill(nimbus_pid, signal.SIGSTOP)
+        try:
+            asked = time.monotonic()
+            status, body = ui.request("/api/v1/topology/summary")
+            took = time.monotonic() - asked
+        finally:
+            os.kill(nimbus_pid, signal.SIGCONT)
+        assert status == 500 and body["error"] == "500 Server Error", body
+        assert "nimbus" in body["errorMessage"]
+        assert took < NIMBUS_WAIT_SECS * 2 + 5, took
+        assert ui.get("/api/v1/topology/summary")["topologies"][0]["id"] == tid
+
+        r = squall.run("kill", "test-words", "-w", "0", "--config", conf)
+        assert r.returncode == 0, r.stderr
+        wait_until(lambda: ui.get("/api/v1/topology/summary")["topologies"] == [],
+                   "the killed topology to leave the summary")
+        status, body = ui.request("/api/v1/topology/" + tid)
+        assert status == 404 and body["error"] == "404 Not Found"
+    except BaseException:
+        for p in started:
+            p.kill()
+            p.communicate(timeout=30)
+        proc.kill()
+        proc.communicate(timeout=30)
+        raise
+    stop_cleanly(proc, signal.SIGTERM)
+
+    # Nimbus gone: Storm's error JSON naming it, at once, and the UI still serves its page.
+    for path in ("/api/v1/cluster/summary", "/api/v1/nimbus/summary",
+                 "/api/v1/supervisor/summary", "/api/v1/topology/summary",
+                 "/api/v1/topology/" + tid):
+        status, body = ui.request(path)
+        assert status == 500, (path, status, body)
+        assert body["error"] == "500 Server Error"
+        assert "nimbus is not reachable" in body["errorMessage"], body
+    status, body = ui.post("/api/v1/topology/{}/kill/0".format(tid))
+    assert status == 500 and "nimbus is not reachable" in body["errorMessage"]
+    assert "<script src=\"/ui/squall.js\">" in ui.get("/")
+    stop(ui.proc)
+    stop(read_only.proc)
+    local_proc.kill()
+    local_proc.communicate(timeout=DEADLINE_SECS)
+
+
+if __name__ == "__main__":
+    pytest.main([__file__, "-s"])
