@@ -4,7 +4,15 @@
 // shared memory, so the parent measures what crossed and was executed.
 //
 //   bench_workers_throughput [--ackers 0|1] [--seconds S] [--max-pending P] [--unix 0|1]
-// Prints tuples/s executed by the bolt after a warm-up, and both workers' resident memory.
+//                            [--rate R]
+// Prints tuples/s executed by the bolt after a warm-up, both workers' resident memory, and the
+// CPU time per tuple of each worker's threads over the measured seconds (user + system, from
+// /proc: less sensitive to other load on the machine than the rate is).
+//
+// --rate R (with --ackers 1): complete latency at a fixed offered rate across the two workers,
+// as bench_latency_at_rate measures it in one process: each tuple has a scheduled emit time
+// (start + i / R), and its latency runs from then to the spout's ack() of it, in worker 0,
+// after the ack crossed back from the acker in worker 1. Prints p50/p99/p99.9/max.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -14,14 +22,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "topology/topology_plan.h"
 #include "vcpu_steal.h"
@@ -30,25 +45,67 @@
 #include "worker/worker.h"
 
 using namespace squall;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
 std::atomic<uint64_t>* executed = nullptr;  // in memory shared by both processes
+
+// --rate: the schedule, and the latencies the spout (in this process, worker 0) records.
+struct Latency {
+  double rate = 0;
+  Clock::time_point start;
+  int64_t warmupTuples = 0;
+  std::atomic<int64_t> acked{0}, failed{0};
+  std::mutex mu;
+  std::vector<int64_t> ns;
+};
+Latency latency;
 
 class ConstSpout : public BaseRichSpout {
  public:
   explicit ConstSpout(bool reliable) : reliable_(reliable) {}
   void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
   void nextTuple() override {
+    if (latency.rate > 0) {
+      // Emit everything that is due, catching up after any stall.
+      double elapsed = std::chrono::duration<double>(Clock::now() - latency.start).count();
+      auto due = static_cast<int64_t>(elapsed * latency.rate);
+      for (int n = 0; id_ < due && n < 64; ++n, ++id_)
+        collector_->emit(Values{payload_}, Value(id_));
+      return;
+    }
     if (reliable_) {
       collector_->emit(Values{payload_}, Value(++id_));
     } else {
       collector_->emit(Values{payload_});
     }
   }
+  void ack(const Value& id) override {
+    if (latency.rate <= 0) return;
+    int64_t i = id.asInt();
+    auto scheduled =
+        latency.start +
+        std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / latency.rate));
+    if (i >= latency.warmupTuples) {
+      local_.push_back(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - scheduled).count());
+    }
+    if (local_.size() >= 4096) flushLocal();
+    latency.acked.fetch_add(1, std::memory_order_relaxed);
+  }
+  void fail(const Value&) override { latency.failed.fetch_add(1); }
+  void close() override { flushLocal(); }
+  void deactivate() override { flushLocal(); }
   void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"str"}); }
 
  private:
+  void flushLocal() {
+    std::lock_guard lock(latency.mu);
+    latency.ns.insert(latency.ns.end(), local_.begin(), local_.end());
+    local_.clear();
+  }
+  std::vector<int64_t> local_;
   bool reliable_;
   const Value payload_{"some data"};
   SpoutOutputCollector* collector_ = nullptr;
@@ -93,6 +150,52 @@ long rssKiB(pid_t pid) {
   return -1;
 }
 
+// CPU time (user + system, in clock ticks) of each thread of `pid`, summed by thread name.
+std::map<std::string, int64_t> threadTicks(pid_t pid) {
+  std::map<std::string, int64_t> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::ifstream in(dir + "/" + e->d_name + "/stat");
+    std::string line;
+    std::getline(in, line);
+    size_t open = line.find('('), close = line.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::string name = line.substr(open + 1, close - open - 1);
+    std::istringstream rest(line.substr(close + 2));
+    std::string field;
+    int64_t utime = 0, stime = 0;
+    // Fields 3.. after the name: state is field 3; utime and stime are fields 14 and 15.
+    for (int f = 3; f <= 15 && rest >> field; ++f) {
+      if (f == 14) utime = std::atoll(field.c_str());
+      if (f == 15) stime = std::atoll(field.c_str());
+    }
+    out[name] += utime + stime;
+  }
+  closedir(d);
+  return out;
+}
+
+// "name ns/tuple ..." for what each thread name of a worker used over the window.
+std::string cpuPerTuple(const std::map<std::string, int64_t>& before,
+                        const std::map<std::string, int64_t>& after, uint64_t tuples,
+                        double& totalNs) {
+  std::string s;
+  double tickNs = 1e9 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  totalNs = 0;
+  for (const auto& [name, ticks] : after) {
+    auto it = before.find(name);
+    int64_t used = ticks - (it == before.end() ? 0 : it->second);
+    double ns =
+        static_cast<double>(used) * tickNs / static_cast<double>(std::max<uint64_t>(tuples, 1));
+    totalNs += ns;
+    if (used > 0) s += " " + name + " " + std::to_string(static_cast<int>(ns + 0.5));
+  }
+  return s;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -103,7 +206,14 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--seconds")) seconds = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--max-pending")) maxPending = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--unix")) unixSockets = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--rate")) latency.rate = std::atof(argv[i + 1]);
   }
+  if (latency.rate > 0 && ackers == 0) {
+    std::fprintf(stderr, "--rate measures complete latency: it needs --ackers 1\n");
+    return 2;
+  }
+  // The first two seconds' tuples are the warm-up; the schedule starts after the workers.
+  latency.warmupTuples = static_cast<int64_t>(latency.rate * 2);
   void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   executed = new (shared) std::atomic<uint64_t>(0);
@@ -139,14 +249,17 @@ int main(int argc, char** argv) {
     _exit(0);
   }
   close(done[0]);
+  latency.start = Clock::now() + std::chrono::milliseconds(200);
   worker::Worker w(a, 0, "bench", conf, topology);
   w.start(30);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
   uint64_t before = executed->load();
   int64_t stealBefore = vcpuStealMs();
+  auto cpuSpoutBefore = threadTicks(getpid()), cpuBoltBefore = threadTicks(child);
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   uint64_t after = executed->load();
+  auto cpuSpoutAfter = threadTicks(getpid()), cpuBoltAfter = threadTicks(child);
   int64_t stealMs = vcpuStealMs() - stealBefore;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long rssSpout = rssKiB(getpid()), rssBolt = rssKiB(child);
@@ -155,11 +268,33 @@ int main(int argc, char** argv) {
   int status = 0;
   waitpid(child, &status, 0);
   double rate = static_cast<double>(after - before) / secs;
+  double spoutNs = 0, boltNs = 0;
+  std::string spoutCpu = cpuPerTuple(cpuSpoutBefore, cpuSpoutAfter, after - before, spoutNs);
+  std::string boltCpu = cpuPerTuple(cpuBoltBefore, cpuBoltAfter, after - before, boltNs);
+  if (latency.rate > 0) {
+    auto& v = latency.ns;
+    std::sort(v.begin(), v.end());
+    auto pct = [&](double p) {
+      return v.empty() ? 0.0
+                       : static_cast<double>(
+                             v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))]) /
+                             1e3;
+    };
+    std::printf(
+        "2 workers rate=%.0f/s acked=%lld failed=%lld measured=%zu  complete latency us: p50 %.1f  "
+        "p99 %.1f  p99.9 %.1f  max %.1f  vcpu_steal_ms %lld\n",
+        latency.rate, static_cast<long long>(latency.acked.load()),
+        static_cast<long long>(latency.failed.load()), v.size(), pct(0.5), pct(0.99), pct(0.999),
+        pct(1.0), static_cast<long long>(stealMs));
+    return 0;
+  }
   std::printf(
       "2 workers spout->bolt ackers=%d max_pending=%lld unix=%d: %.2f M tuples/s  rss spout worker "
       "%ld "
       "MiB, bolt worker %ld MiB  vcpu_steal_ms %lld\n",
       ackers, static_cast<long long>(maxPending), unixSockets, rate / 1e6, rssSpout / 1024,
       rssBolt / 1024, static_cast<long long>(stealMs));
+  std::printf("  cpu ns/tuple: spout worker %.0f (%s ), bolt worker %.0f (%s )\n", spoutNs,
+              spoutCpu.c_str(), boltNs, boltCpu.c_str());
   return 0;
 }

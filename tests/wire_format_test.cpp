@@ -31,7 +31,7 @@ Value roundTrip(const Value& v) {
   return out;
 }
 
-std::vector<FrameReader::Frame> frames(FrameReader& fr, const std::string& bytes, size_t step,
+std::vector<FrameReader::Frame> frames(FrameReader& fr, std::string_view bytes, size_t step,
                                        std::vector<std::string>& payloads) {
   std::vector<FrameReader::Frame> out;
   for (size_t i = 0; i < bytes.size(); i += step) {
@@ -127,6 +127,80 @@ TEST(WireFormat, BatchKeepsTuplesAndAcksInOrder) {
   EXPECT_EQ(order, (std::vector<std::string>{"t7", "a", "t-1"}));
 }
 
+// The receiver decodes values straight into a recycled tuple body: whatever the body held
+// (more values, fewer, other types, long strings) gives way to exactly what was sent.
+TEST(WireFormat, DecodingIntoARecycledBodyReplacesWhatItHeld) {
+  const std::string longText(5000, 'x');
+  std::vector<Values> sent = {
+      Values{Value("a"), Value(1), Value(2.5)},
+      Values{Value(longText)},
+      Values{},
+      Values{Value(Bytes{"\x00\xff"}), Value(List{Value(1), Value("z")}), Value(), Value(true),
+             Value(INT64_MIN)},
+      Values{Value("short")},
+  };
+  WireWriter w;
+  BatchWriter b(w);
+  b.begin();
+  for (const auto& v : sent) b.tuple(2, 1, 0, MessageId{}, v);
+  ASSERT_EQ(b.end(), sent.size());
+  WireReader r(w.buffer().data() + 5, w.size() - 5);
+  Values body{Value("old"), Value(7), Value(longText), Value(), Value(false), Value(3.0)};
+  size_t k = 0;
+  decodeBatchItems(
+      r,
+      [&](const WireTupleHead& h, WireReader& rr) {
+        EXPECT_EQ(h.destTask, 2);
+        EXPECT_EQ(h.sourceTask, 1);
+        decodeAnchors(rr, [](uint64_t, uint64_t) { ADD_FAILURE() << "no anchors were sent"; });
+        decodeValuesInto(rr, body, rr.count(1));
+        ASSERT_LT(k, sent.size());
+        EXPECT_EQ(body, sent[k]) << "tuple " << k;
+        ++k;
+      },
+      [](const internal::AckRecord&) { ADD_FAILURE() << "no acking records were sent"; });
+  EXPECT_EQ(k, sent.size());
+}
+
+// The writer reserves room for the longest encoding of each piece and grows its buffer when a
+// piece needs more than is left: a batch far larger than its first allocation, with long
+// strings and many anchors, still decodes to what was written.
+TEST(WireFormat, LargeBatchesGrowTheWriterAndRoundTrip) {
+  WireWriter w;
+  BatchWriter b(w);
+  b.begin();
+  MessageId id;
+  for (uint64_t i = 1; i <= 40; ++i) id.xorInto(i, i * 1000);
+  std::vector<Values> sent;
+  for (int i = 0; i < 3000; ++i) {
+    sent.push_back(Values{Value(std::string(static_cast<size_t>(i % 700), 'a' + i % 26)),
+                          Value(int64_t{i} * 1'000'003), Value(-static_cast<double>(i))});
+    b.tuple(i + 1, 1, 3, id, sent.back());
+  }
+  ASSERT_EQ(b.end(), sent.size());
+  EXPECT_GT(w.size(), 1u << 20);
+  FrameReader fr(kMaxFrameBytes);
+  std::vector<std::string> payloads;
+  auto fs = frames(fr, w.buffer(), 65536, payloads);
+  ASSERT_EQ(fs.size(), 1u);
+  WireReader r(payloads[0].data(), payloads[0].size());
+  WireTuple scratch;
+  size_t k = 0;
+  decodeBatch(
+      r, scratch,
+      [&](WireTuple& t) {
+        ASSERT_LT(k, sent.size());
+        EXPECT_EQ(t.destTask, static_cast<int32_t>(k + 1));
+        EXPECT_EQ(t.stream, 3u);
+        ASSERT_EQ(t.anchors.size(), 40u);
+        EXPECT_EQ(t.anchors[39], (MessageId::Entry{40, 40000}));
+        EXPECT_EQ(t.values, sent[k]);
+        ++k;
+      },
+      [](const internal::AckRecord&) {});
+  EXPECT_EQ(k, sent.size());
+}
+
 TEST(WireFormat, EmptyBatchWritesNothing) {
   WireWriter w;
   BatchWriter b(w);
@@ -173,7 +247,7 @@ TEST(WireFormat, MalformedPayloadsAreErrors) {
   b.begin();
   b.tuple(1, 1, 0, MessageId{}, Values{Value("abcdef")});
   b.end();
-  std::string payload = w.buffer().substr(5);
+  std::string payload(w.buffer().substr(5));
   WireTuple scratch;
   auto noTuple = [](WireTuple&) {};
   auto noAck = [](const internal::AckRecord&) {};

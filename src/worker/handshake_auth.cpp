@@ -36,7 +36,7 @@ std::string newSecret() {
 
 namespace {
 
-void hmac(std::string_view secret, const std::string& data, uint8_t out[kMacBytes]) {
+void hmac(std::string_view secret, std::string_view data, uint8_t out[kMacBytes]) {
   unsigned int len = kMacBytes;
   if (!HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
             reinterpret_cast<const unsigned char*>(data.data()), data.size(), out, &len) ||

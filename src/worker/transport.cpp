@@ -40,6 +40,11 @@ const StreamMeta* StreamTable::meta(const std::string& component, uint32_t index
   return it->second[index];
 }
 
+std::vector<const StreamMeta*> StreamTable::ofComponent(const std::string& component) const {
+  auto it = byComponent_.find(component);
+  return it == byComponent_.end() ? std::vector<const StreamMeta*>{} : it->second;
+}
+
 struct Transport::Peer {
   int index = 0;
   // Guards fd and out: proxies write under it, the I/O thread replaces the socket under it.
@@ -74,6 +79,9 @@ namespace {
 
 constexpr int64_t kHandshakeTimeoutNs = 5'000'000'000LL;
 constexpr int kMinBackoffMs = 100, kMaxBackoffMs = 1000;  // Storm's netty min/max wait
+// Room offered to each recv(2): several of the senders' frames (see remote_executor.cpp) per
+// system call.
+constexpr size_t kReadBytes = 256u << 10;
 
 void setNoDelay(int fd) {
   int one = 1;
@@ -105,7 +113,7 @@ socklen_t localAddress(const std::string& topologyId, const WorkerAddress& a, so
 }
 
 // Whole small frames on a socket that has just connected: its buffer has room.
-bool writeAll(int fd, const std::string& s) {
+bool writeAll(int fd, std::string_view s) {
   size_t done = 0;
   while (done < s.size()) {
     ssize_t n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -127,9 +135,16 @@ Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime&
       plan_(*rt.plan),
       streams_(plan_),
       fingerprint_(planFingerprint(plan_)),
-      pool_(std::make_unique<internal::TuplePool>(4096)) {
+      // Room to take back every body the receiver can have out at once (the overflow's bound
+      // plus a few queues' worth): a body the pool cannot take back is freed, and the next
+      // one allocated, on two threads. Ring slots are untouched memory until used.
+      pool_(std::make_unique<internal::TuplePool>(kMaxOverflowTuples + 4 * rt.receiveBufferSize)) {
   latest_ = assignment_;
   workerOfTask_.assign(plan_.numTasks() + 1, -1);
+  streamsOfTask_.resize(static_cast<size_t>(plan_.numTasks()) + 1);
+  for (int t = 1; t <= plan_.numTasks(); ++t) {
+    streamsOfTask_[static_cast<size_t>(t)] = streams_.ofComponent(plan_.componentOfTask(t));
+  }
   for (const auto& [id, cp] : plan_.components) {
     for (const auto& ep : cp.executors) {
       for (int t = ep.startTask; t <= ep.endTask; ++t) {
@@ -204,8 +219,12 @@ void Transport::start() {
   // One inbound slot per executor index (proxies included: cheaper than a map).
   inbound_.resize(rt_.pools.size());
   executorByIndex_.assign(rt_.pools.size(), nullptr);
+  takesAcks_.assign(rt_.pools.size(), false);
   for (internal::Executor* ex : rt_.executorOfTask) {
-    if (ex) executorByIndex_[ex->index()] = ex;
+    if (!ex) continue;
+    executorByIndex_[ex->index()] = ex;
+    const internal::ComponentPlan& cp = plan_.component(ex->plan().componentId);
+    takesAcks_[ex->index()] = cp.system || cp.kind == ComponentKind::Spout;
   }
   io_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "transport");
@@ -317,7 +336,7 @@ bool Transport::writable(Peer& p) const {
   return p.outBytes.load(std::memory_order_relaxed) < kMaxOutBytes;
 }
 
-bool Transport::send(Peer& p, const std::string& frames, size_t tuples) {
+bool Transport::send(Peer& p, std::string_view frames, size_t tuples) {
   bool wake = false;
   {
     std::lock_guard lock(p.mu);
@@ -333,7 +352,7 @@ bool Transport::send(Peer& p, const std::string& frames, size_t tuples) {
     }
     if (done < frames.size()) {
       wake = p.out.empty();
-      p.out.append(frames, done, std::string::npos);
+      p.out.append(frames.substr(done));
       p.outBytes.store(p.out.size(), std::memory_order_relaxed);
     }
   }
@@ -501,7 +520,7 @@ void Transport::establish(Conn& c) {
 
 void Transport::onReadable(Conn& c) {
   for (int reads = 0; reads < 16 && !c.closed; ++reads) {
-    auto room = c.reader.writable(64u << 10);
+    auto room = c.reader.writable(kReadBytes);
     ssize_t n = ::recv(c.fd, room.data(), room.size(), MSG_DONTWAIT);
     if (n == 0) {
       closeConn(c, "the peer closed it", false);
@@ -603,10 +622,13 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
 void Transport::handleBatch(Conn& c, WireReader& r) {
   const int numTasks = plan_.numTasks();
   size_t count = 0;
-  auto localExecutor = [&](int task) -> internal::Executor* {
+  auto checkTask = [&](int task, const char* what) {
     if (task < 1 || task > numTasks) {
-      throw WireError(fmt::format("destination task {} is not in the topology", task));
+      throw WireError(fmt::format("{} task {} is not in the topology", what, task));
     }
+  };
+  // The executor here that runs `task`, or null (counted as dropped) when it is not here.
+  auto localExecutor = [&](int task) -> internal::Executor* {
     if (workerOfTask_[task] != self_) {
       dropped_.fetch_add(1, std::memory_order_relaxed);
       return nullptr;
@@ -618,38 +640,47 @@ void Transport::handleBatch(Conn& c, WireReader& r) {
     if (in.batch.empty() && in.acks.empty()) touched_.push_back(ex->index());
     return in;
   };
-  decodeBatch(
-      r, scratch_,
-      [&](WireTuple& t) {
-        internal::Executor* ex = localExecutor(t.destTask);
-        if (t.sourceTask < 1 || t.sourceTask > numTasks) {
-          throw WireError(fmt::format("source task {} is not in the topology", t.sourceTask));
+  decodeBatchItems(
+      r,
+      [&](const WireTupleHead& h, WireReader& rr) {
+        checkTask(h.destTask, "destination");
+        internal::Executor* ex = localExecutor(h.destTask);
+        checkTask(h.sourceTask, "source");
+        const auto& streams = streamsOfTask_[static_cast<size_t>(h.sourceTask)];
+        if (h.stream >= streams.size()) {
+          throw WireError(fmt::format("component '{}' has no stream number {}",
+                                      plan_.componentOfTask(h.sourceTask), h.stream));
         }
-        const std::string& source = plan_.componentOfTask(t.sourceTask);
-        const StreamMeta* meta = streams_.meta(source, t.stream);
-        if (!meta) {
-          throw WireError(fmt::format("component '{}' has no stream number {}", source, t.stream));
+        const StreamMeta* meta = streams[h.stream];
+        // Decoded straight into the body the executor will get: no copy, and a recycled
+        // body's value storage is reused.
+        detail::TupleData* d = ex ? pool_->acquire() : nullptr;
+        try {
+          decodeAnchors(rr, [&](uint64_t root, uint64_t edge) {
+            if (d) d->messageId.xorInto(root, edge);
+          });
+          size_t n = rr.count(1);
+          if (n != meta->fields.size()) {
+            throw WireError(fmt::format("{} values on stream '{}' of '{}', which declares {}", n,
+                                        meta->streamId, meta->componentId, meta->fields.size()));
+          }
+          decodeValuesInto(rr, d ? d->values : scratch_.values, n);
+        } catch (...) {
+          if (d) detail::release(d);
+          throw;
         }
-        if (t.values.size() != meta->fields.size()) {
-          throw WireError(fmt::format("{} values on stream '{}' of '{}', which declares {}",
-                                      t.values.size(), meta->streamId, source,
-                                      meta->fields.size()));
-        }
-        if (!ex) return;
-        detail::TupleData* d = pool_->acquire();
-        d->sourceTask = t.sourceTask;
-        d->destTask = t.destTask;
+        if (!d) return;
+        d->sourceTask = h.sourceTask;
+        d->destTask = h.destTask;
         d->meta = meta;
-        d->values.swap(t.values);
-        for (auto [root, edge] : t.anchors) d->messageId.xorInto(root, edge);
         hold(ex).batch.push_back(d);
         ++count;
       },
       [&](const internal::AckRecord& a) {
+        checkTask(a.destTask, "destination");
         internal::Executor* ex = localExecutor(a.destTask);
         if (!ex) return;
-        const internal::ComponentPlan& cp = plan_.component(ex->plan().componentId);
-        if (!(cp.system || cp.kind == ComponentKind::Spout)) {
+        if (!takesAcks_[ex->index()]) {
           throw WireError(fmt::format("acking record for task {}, which takes none", a.destTask));
         }
         hold(ex).acks.push_back(a);

@@ -66,6 +66,8 @@ class StreamTable {
   }
   // nullptr when `component` has no stream `index`.
   const StreamMeta* meta(const std::string& component, uint32_t index) const;
+  // Every stream of `component`, by wire number (empty when it has none).
+  std::vector<const StreamMeta*> ofComponent(const std::string& component) const;
 
  private:
   std::unordered_map<const StreamMeta*, uint32_t> index_;
@@ -111,7 +113,7 @@ class Transport {
   bool writable(Peer& p) const;
   // Sends whole frames carrying `tuples` tuples; false (and counted as dropped) if the peer
   // is down.
-  bool send(Peer& p, const std::string& frames, size_t tuples);
+  bool send(Peer& p, std::string_view frames, size_t tuples);
   const StreamTable& streams() const { return streams_; }
 
  private:
@@ -142,7 +144,10 @@ class Transport {
   const internal::TopologyPlan& plan_;
   StreamTable streams_;
   uint64_t fingerprint_;
-  std::vector<int> workerOfTask_;             // index = task id
+  std::vector<int> workerOfTask_;  // index = task id
+  // index = task id: its component's streams by wire number (StreamTable, without a lookup
+  // by component name for every tuple received).
+  std::vector<std::vector<const StreamMeta*>> streamsOfTask_;
   std::vector<std::unique_ptr<Peer>> peers_;  // index = worker index; null for self
   std::map<int, RemoteExecutor*> proxies_;    // by executor start task
   int listenFd_ = -1;
@@ -166,11 +171,12 @@ class Transport {
   };
   std::vector<Inbound> inbound_;  // index = executor index
   std::vector<internal::Executor*> executorByIndex_;
+  std::vector<bool> takesAcks_;  // index = executor index: ackers and spouts
   std::vector<size_t> touched_;
   size_t overflowTuples_ = 0;
   uint64_t statusSeq_ = 0;
   std::unique_ptr<internal::TuplePool> pool_;
-  WireTuple scratch_;
+  WireTuple scratch_;  // values of tuples for executors not here, decoded to be checked
 
   std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0};
 };

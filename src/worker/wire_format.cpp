@@ -12,10 +12,12 @@ void WireWriter::value(const Value& v) {
     case ValueType::Bool:
       u8(static_cast<uint8_t>(v.asBool() ? ValueTag::True : ValueTag::False));
       return;
-    case ValueType::Int:
-      u8(static_cast<uint8_t>(ValueTag::Int));
-      svarint(v.asInt());
+    case ValueType::Int: {
+      char* p = reserve(1 + kMaxVarintBytes);
+      *p = static_cast<char>(ValueTag::Int);
+      commit(putVarint(p + 1, zigzag(v.asInt())));
       return;
+    }
     case ValueType::Double: {
       u8(static_cast<uint8_t>(ValueTag::Double));
       double d = v.asDouble();
@@ -24,10 +26,15 @@ void WireWriter::value(const Value& v) {
       u64(bits);
       return;
     }
-    case ValueType::String:
-      u8(static_cast<uint8_t>(ValueTag::String));
-      bytes(v.asString());
+    case ValueType::String: {
+      const std::string& str = v.asString();
+      char* p = reserve(1 + kMaxVarintBytes + str.size());
+      *p = static_cast<char>(ValueTag::String);
+      p = putVarint(p + 1, str.size());
+      if (!str.empty()) std::memcpy(p, str.data(), str.size());
+      commit(p + str.size());
       return;
+    }
     case ValueType::Bytes:
       u8(static_cast<uint8_t>(ValueTag::Bytes));
       bytes(v.asBytes().data);
@@ -226,17 +233,20 @@ void BatchWriter::begin() {
 
 void BatchWriter::tuple(int32_t destTask, int32_t sourceTask, uint32_t stream, const MessageId& id,
                         const Values& values) {
-  w_.u8(0);
-  w_.svarint(destTask);
-  w_.svarint(sourceTask);
-  w_.varint(stream);
   auto anchors = id.anchors();
-  w_.varint(anchors.size());
+  // Kind, two tasks, the stream, the anchor count, the anchors and the value count.
+  char* p = w_.reserve(1 + 5 * kMaxVarintBytes + 16 * anchors.size());
+  *p++ = 0;
+  p = putVarint(p, zigzag(destTask));
+  p = putVarint(p, zigzag(sourceTask));
+  p = putVarint(p, stream);
+  p = putVarint(p, anchors.size());
   for (auto [root, edge] : anchors) {
-    w_.u64(root);
-    w_.u64(edge);
+    p = putFixed64(p, root);
+    p = putFixed64(p, edge);
   }
-  w_.varint(values.size());
+  p = putVarint(p, values.size());
+  w_.commit(p);
   for (const auto& v : values) w_.value(v);
   ++items_;
 }
@@ -252,11 +262,11 @@ void BatchWriter::ack(const internal::AckRecord& r) {
 }
 
 size_t BatchWriter::end() {
-  std::string& b = w_.buffer();
   if (items_ == 0) {
-    b.resize(frameAt_);
+    w_.truncate(frameAt_);
     return 0;
   }
+  char* b = w_.data();
   for (int i = 0; i < 4; ++i) b[countAt_ + i] = static_cast<char>((items_ >> (8 * i)) & 0xff);
   w_.endFrame(frameAt_);
   return items_;
@@ -276,23 +286,30 @@ internal::AckRecord decodeAck(WireReader& r) {
   return a;
 }
 
-void decodeTupleInto(WireReader& r, WireTuple& t) {
-  t.destTask = r.task();
-  t.sourceTask = r.task();
+WireTupleHead decodeTupleHead(WireReader& r) {
+  WireTupleHead h;
+  h.destTask = r.task();
+  h.sourceTask = r.task();
   uint64_t stream = r.varint();
   if (stream > UINT32_MAX) throw WireError("stream index out of range");
-  t.stream = static_cast<uint32_t>(stream);
-  size_t anchors = r.count(16);
+  h.stream = static_cast<uint32_t>(stream);
+  return h;
+}
+
+void decodeValuesInto(WireReader& r, Values& out, size_t n) {
+  // Assigning over the elements a recycled body already holds keeps its vector's storage.
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) out[i] = r.value();
+}
+
+void decodeTupleInto(WireReader& r, WireTuple& t) {
+  WireTupleHead h = decodeTupleHead(r);
+  t.destTask = h.destTask;
+  t.sourceTask = h.sourceTask;
+  t.stream = h.stream;
   t.anchors.clear();
-  for (size_t i = 0; i < anchors; ++i) {
-    uint64_t root = r.u64();
-    uint64_t edge = r.u64();
-    t.anchors.emplace_back(root, edge);
-  }
-  size_t n = r.count(1);
-  t.values.clear();
-  t.values.reserve(n);
-  for (size_t i = 0; i < n; ++i) t.values.push_back(r.value());
+  decodeAnchors(r, [&](uint64_t root, uint64_t edge) { t.anchors.emplace_back(root, edge); });
+  decodeValuesInto(r, t.values, r.count(1));
 }
 
 void encode(WireWriter& w, const BackPressureStatus& s) {

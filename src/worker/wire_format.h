@@ -14,6 +14,7 @@
 // it). Decoding never trusts a count: lengths are checked against the bytes left and nesting
 // is bounded by kMaxValueDepth. Every malformed input raises WireError, nothing else.
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -52,50 +53,85 @@ class WireError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Encoders that write through a pointer into room already reserved (see WireWriter).
+inline char* putVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>((v & 0x7f) | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+inline uint64_t zigzag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline char* putFixed64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  return p + 8;
+}
+inline constexpr size_t kMaxVarintBytes = 10;
+
+// A byte buffer that the hot path writes through a pointer: reserve(room for the longest
+// encoding), write, commit(where the writing ended), with no capacity check per byte.
 class WireWriter {
  public:
-  std::string& buffer() { return buf_; }
-  void clear() { buf_.clear(); }
-  size_t size() const { return buf_.size(); }
+  std::string_view buffer() const { return {buf_.data(), size_}; }
+  char* data() { return buf_.data(); }
+  void clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  // Drops what was written after the first `n` bytes.
+  void truncate(size_t n) { size_ = std::min(n, size_); }
 
-  void u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
+  // At least `n` bytes of room at the end; then commit().
+  char* reserve(size_t n) {
+    if (buf_.size() - size_ < n) expand(n);
+    return buf_.data() + size_;
+  }
+  void commit(const char* end) { size_ = static_cast<size_t>(end - buf_.data()); }
+
+  void u8(uint8_t v) {
+    char* p = reserve(1);
+    *p = static_cast<char>(v);
+    commit(p + 1);
+  }
   void u16(uint16_t v) { fixed(v, 2); }
   void u32(uint32_t v) { fixed(v, 4); }
   void u64(uint64_t v) { fixed(v, 8); }
-  void varint(uint64_t v) {
-    while (v >= 0x80) {
-      buf_.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    buf_.push_back(static_cast<char>(v));
-  }
-  void svarint(int64_t v) {
-    varint((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
-  }
+  void varint(uint64_t v) { commit(putVarint(reserve(kMaxVarintBytes), v)); }
+  void svarint(int64_t v) { varint(zigzag(v)); }
   void bytes(std::string_view s) {
-    varint(s.size());
-    buf_.append(s);
+    char* p = putVarint(reserve(kMaxVarintBytes + s.size()), s.size());
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    commit(p + s.size());
   }
-  void raw(const void* p, size_t n) { buf_.append(static_cast<const char*>(p), n); }
+  void raw(const void* src, size_t n) {
+    char* p = reserve(n);
+    if (n) std::memcpy(p, src, n);
+    commit(p + n);
+  }
   void value(const Value& v);
 
   // Starts a frame of `type`; returns where it starts, for endFrame to write its length.
   size_t beginFrame(FrameType type) {
-    size_t at = buf_.size();
+    size_t at = size_;
     u32(0);
     u8(static_cast<uint8_t>(type));
     return at;
   }
   void endFrame(size_t at) {
-    uint32_t len = static_cast<uint32_t>(buf_.size() - at - 4);
+    uint32_t len = static_cast<uint32_t>(size_ - at - 4);
     for (int i = 0; i < 4; ++i) buf_[at + i] = static_cast<char>((len >> (8 * i)) & 0xff);
   }
 
  private:
   void fixed(uint64_t v, int n) {
-    for (int i = 0; i < n; ++i) buf_.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+    char* p = reserve(8);
+    for (int i = 0; i < n; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+    commit(p + n);
   }
-  std::string buf_;
+  void expand(size_t n) { buf_.resize(std::max({buf_.size() * 2, size_ + n, size_t{256}})); }
+  std::string buf_;  // its size is the capacity; size_ bytes of it are written
+  size_t size_ = 0;
 };
 
 class WireReader {
@@ -112,6 +148,8 @@ class WireReader {
   uint32_t u32() { return static_cast<uint32_t>(fixed(4)); }
   uint64_t u64() { return fixed(8); }
   uint64_t varint() {
+    // Most varints are one byte (counts, task ids, short lengths).
+    if (p_ != end_ && *p_ < 0x80) return *p_++;
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
       uint8_t b = u8();
@@ -263,21 +301,49 @@ struct BackPressureStatus {
 void encode(WireWriter& w, const BackPressureStatus& s);
 BackPressureStatus decodeBackPressure(WireReader& r);
 
-// --- implementation of the template ------------------------------------------------------
+// The same batch, decoded piece by piece by a receiver that checks each tuple against its plan
+// before decoding the rest and decodes values straight into the tuple body it will deliver:
+// decodeBatchItems calls onTuple(const WireTupleHead&, WireReader&), which must read the
+// tuple's anchors (decodeAnchors) and then its values (r.count(1), then decodeValuesInto).
+struct WireTupleHead {
+  int32_t destTask = 0;
+  int32_t sourceTask = 0;
+  uint32_t stream = 0;
+};
+WireTupleHead decodeTupleHead(WireReader& r);
+// Calls f(root, edge) for each anchor.
+template <class F>
+void decodeAnchors(WireReader& r, F&& f);
+// `n` values (a count already read and checked) into `out`, reusing its elements.
+void decodeValuesInto(WireReader& r, Values& out, size_t n);
+template <class OnTuple, class OnAck>
+void decodeBatchItems(WireReader& r, OnTuple&& onTuple, OnAck&& onAck);
+
+// --- implementation of the templates -----------------------------------------------------
 
 internal::AckRecord decodeAck(WireReader& r);
 void decodeTupleInto(WireReader& r, WireTuple& t);
 
+template <class F>
+void decodeAnchors(WireReader& r, F&& f) {
+  size_t anchors = r.count(16);
+  for (size_t i = 0; i < anchors; ++i) {
+    uint64_t root = r.u64();
+    uint64_t edge = r.u64();
+    f(root, edge);
+  }
+}
+
 template <class OnTuple, class OnAck>
-void decodeBatch(WireReader& r, WireTuple& scratch, OnTuple&& onTuple, OnAck&& onAck) {
+void decodeBatchItems(WireReader& r, OnTuple&& onTuple, OnAck&& onAck) {
   // The item count is a fixed u32 written at the end (see BatchWriter).
   uint32_t n = r.u32();
   if (n > r.left()) throw WireError("batch count exceeds the frame");
   for (uint32_t i = 0; i < n; ++i) {
     uint8_t kind = r.u8();
     if (kind == 0) {
-      decodeTupleInto(r, scratch);
-      onTuple(scratch);
+      WireTupleHead h = decodeTupleHead(r);
+      onTuple(h, r);
     } else if (kind == 1) {
       onAck(decodeAck(r));
     } else {
@@ -285,6 +351,23 @@ void decodeBatch(WireReader& r, WireTuple& scratch, OnTuple&& onTuple, OnAck&& o
     }
   }
   if (!r.done()) throw WireError("bytes after the last batch item");
+}
+
+template <class OnTuple, class OnAck>
+void decodeBatch(WireReader& r, WireTuple& scratch, OnTuple&& onTuple, OnAck&& onAck) {
+  decodeBatchItems(
+      r,
+      [&](const WireTupleHead& h, WireReader& rr) {
+        scratch.destTask = h.destTask;
+        scratch.sourceTask = h.sourceTask;
+        scratch.stream = h.stream;
+        scratch.anchors.clear();
+        decodeAnchors(
+            rr, [&](uint64_t root, uint64_t edge) { scratch.anchors.emplace_back(root, edge); });
+        decodeValuesInto(rr, scratch.values, rr.count(1));
+        onTuple(scratch);
+      },
+      onAck);
 }
 
 }  // namespace squall::worker
