@@ -124,6 +124,7 @@ void registerTestingComponents() {
   std::call_once(once, [] {
     registerComponent<SequenceSpout>("squall.testing.SequenceSpout");
     registerComponent<RecordingBolt>("squall.testing.RecordingBolt");
+    registerProbeComponents();
   });
 }
 
