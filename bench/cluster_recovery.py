@@ -220,8 +220,11 @@ def recovery_run(cluster, folder, args):
                                                    re.M).group(1))
     os.kill(bolt_pid, signal.SIGKILL)
     t_kill = now_ms()
-    new_pid = wait_for(lambda: (cluster.worker_pids().get(slot, bolt_pid) != bolt_pid and
-                                cluster.worker_pids()[slot]), 30, "the relaunch")
+    def relaunched():
+        pid = cluster.worker_pids().get(slot, bolt_pid)
+        return pid if pid != bolt_pid and alive(pid) else None
+
+    new_pid = wait_for(relaunched, 30, "the relaunch")
     out["kill_to_relaunch_ms"] = now_ms() - t_kill
     new_count = wait_for(lambda: files(probe_dir, "count").get(new_pid), 30,
                          "the new worker's bolt")
