@@ -8,11 +8,13 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -306,4 +308,48 @@ TEST_F(WorkerTransport, PeerRestartedOnANewPortIsFollowedAfterReassignment) {
   std::lock_guard lock(c_.mu);
   EXPECT_EQ(c_.acked.size(), 3000u) << "an id was acked twice";
   EXPECT_GT(c_.failed.load(), 0) << "what was lost must have timed out and been replayed";
+}
+
+TEST_F(WorkerTransport, RestartedPeerIsConnectedAtOnceNotAtTheEndOfTheBackoff) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
+  TwoWorkers tw(-1, Values{}, 1, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 0; }, 30));
+  tw.w1->stop(0);
+  tw.w1.reset();
+
+  // Stand in for worker 1 and close each connection worker 0 makes: its backoff doubles from
+  // 100 ms to the 1 s cap, and its next try is a second away when the real worker comes back.
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(tw.assignment.workers[1].port));
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  ASSERT_EQ(listen(fd, 4), 0);
+  for (int i = 0; i < 4; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 10'000), 1) << "worker 0 stopped trying to connect";
+    int c = accept(fd, nullptr, nullptr);
+    ASSERT_GE(c, 0);
+    close(c);
+  }
+  close(fd);
+
+  tw.w1 = std::make_unique<Worker>(tw.assignment, 1, "two", tw.conf, tw.topology);
+  auto started = Clock::now();
+  tw.w1->start(10);  // returns once worker 0 has connected to it
+  double secs = std::chrono::duration<double>(Clock::now() - started).count();
+  int64_t executed = c_.executed.load();
+  bool flowing = waitFor([&] { return c_.executed.load() > executed; }, 30);
+  tw.w1->stop(0);
+  tw.w0->stop(0);
+  EXPECT_TRUE(flowing);
+  // Without the knock worker 0 would wait out its backoff (about 1 s).
+  EXPECT_LT(secs, 0.5) << "worker 0 connected to the restarted worker after " << secs << " s";
 }

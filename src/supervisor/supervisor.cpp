@@ -360,12 +360,12 @@ void Supervisor::monitor() {
       }
     }
     if (!alive) {
-      if (now - s.startedAt > std::chrono::seconds(30)) s.backoffMs = 0;
-      s.backoffMs = s.backoffMs ? std::min(s.backoffMs * 2, 5000) : 100;
+      auto delay = s.backoff.onDeath(now - s.startedAt);
       spdlog::warn("supervisor: worker of {} on port {} (pid {}) died; restarting it in {} ms",
-                   s.topologyId, port, s.process.pid, s.backoffMs);
+                   s.topologyId, port, s.process.pid, delay.count());
       s.running = false;
-      s.restartAt = now + std::chrono::milliseconds(s.backoffMs);
+      s.restartAt = now + delay;
+      if (delay.count() == 0) launch(s);
       continue;
     }
     if (beat > s.lastRelayedBeatMs) {

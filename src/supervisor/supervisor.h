@@ -5,7 +5,8 @@
 // workers here (stormdist.h), writes one worker assignment file per slot, and runs one
 // `squall worker --storm-dist` per assigned slot (worker_process.h). A worker that dies or stops
 // heartbeating (supervisor.worker.timeout.secs; supervisor.worker.start.timeout.secs for the
-// first heartbeat) is restarted with backoff (0.1 s doubling to 5 s); one no longer assigned is
+// first heartbeat) is restarted at once, then with backoff while it keeps dying
+// (restart_backoff.h); one no longer assigned is
 // stopped (SIGTERM, SIGKILL after supervisor.worker.shutdown.sleep.secs); when another worker of
 // its topology moves, its assignment file is rewritten and it gets SIGHUP. Each worker's
 // heartbeat is relayed to /workerbeats/ID/NODE-PORT.
@@ -28,6 +29,8 @@
 #include <set>
 #include <string>
 #include <vector>
+
+#include "supervisor/restart_backoff.h"
 
 #include "cluster/cluster_state.h"
 #include "supervisor/stormdist.h"
@@ -84,7 +87,7 @@ class Supervisor {
     bool running = false;
     std::chrono::steady_clock::time_point startedAt;
     std::chrono::steady_clock::time_point restartAt;
-    int backoffMs = 0;
+    RestartBackoff backoff;
     int64_t lastRelayedBeatMs = 0;
     std::optional<std::chrono::steady_clock::time_point> killDeadline;  // stopping
   };

@@ -216,6 +216,7 @@ void registerTestingComponents() {
     registerComponent<SequenceSpout>("squall.testing.SequenceSpout");
     registerComponent<RecordingBolt>("squall.testing.RecordingBolt");
     registerComponent<LedgerSpout>("squall.testing.LedgerSpout");
+    registerProbeComponents();
   });
 }
 

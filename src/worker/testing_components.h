@@ -6,4 +6,7 @@ namespace squall::worker {
 
 void registerTestingComponents();
 
+// ProbeSpout and CountingBolt, for benchmarks that watch a cluster (probe_components.cpp).
+void registerProbeComponents();
+
 }  // namespace squall::worker

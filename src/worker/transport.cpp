@@ -73,6 +73,7 @@ struct Transport::Conn {
   Hello hello;
   int64_t deadlineNs = 0;
   bool closed = false;
+  bool knock = false;  // closed once its Hello is sent (see knock())
 };
 
 namespace {
@@ -409,8 +410,7 @@ void Transport::acceptOne(int listenFd) {
   conns_.push_back(std::move(c));
 }
 
-void Transport::connectTo(int index) {
-  Peer& p = *peers_[static_cast<size_t>(index)];
+std::unique_ptr<Transport::Conn> Transport::dial(int index) {
   const WorkerAddress& a = assignment_.workers[static_cast<size_t>(index)];
   // On this host (the same address as ours) by its unix socket when the assignment says so.
   bool local =
@@ -426,17 +426,14 @@ void Transport::connectTo(int index) {
   }
   if (fd < 0 || len == 0) {
     if (fd >= 0) ::close(fd);
-    p.nextConnectNs = nowNs() + kMaxBackoffMs * 1'000'000LL;
-    return;
+    return nullptr;
   }
   if (!local) setNoDelay(fd);
   int rc = local ? ::connect(fd, reinterpret_cast<sockaddr*>(&localAddr), len)
                  : ::connect(fd, reinterpret_cast<sockaddr*>(&addr), len);
   if (rc != 0 && errno != EINPROGRESS) {
     ::close(fd);
-    p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
-    p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
-    return;
+    return nullptr;
   }
   auto c = std::make_unique<Conn>();
   c->fd = fd;
@@ -444,8 +441,27 @@ void Transport::connectTo(int index) {
   c->name = fmt::format("worker {} at {}:{}", index, a.host, a.port);
   c->state = rc == 0 ? Conn::State::AwaitChallenge : Conn::State::Connecting;
   c->deadlineNs = nowNs() + kHandshakeTimeoutNs;
+  return c;
+}
+
+void Transport::connectTo(int index) {
+  Peer& p = *peers_[static_cast<size_t>(index)];
+  auto c = dial(index);
+  if (!c) {
+    p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
+    p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
+    return;
+  }
   p.conn = c.get();
   conns_.push_back(std::move(c));
+}
+
+void Transport::knock(int index) {
+  // Best effort: a lower peer that is not up yet connects to us on its own when it starts.
+  if (auto c = dial(index)) {
+    c->knock = true;
+    conns_.push_back(std::move(c));
+  }
 }
 
 void Transport::closeConn(Conn& c, const std::string& why, bool error) {
@@ -565,6 +581,10 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
       WireWriter w;
       encode(w, h);
       if (!writeAll(c.fd, w.buffer())) throw WireError("cannot send the hello");
+      if (c.knock) {
+        closeConn(c, "knocked", false);
+        return;
+      }
       c.state = Conn::State::AwaitWelcome;
       return;
     }
@@ -587,6 +607,19 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
       uint8_t want[kMacBytes];
       helloMac(assignment_.secret, c.challengeNonce, h, want);
       if (!macEqual(want, h.mac)) throw WireError("bad proof of the topology's secret");
+      if (h.to == static_cast<uint32_t>(self_) && h.from < peers_.size() &&
+          static_cast<int>(h.from) > self_ && h.planFingerprint == fingerprint_) {
+        // A knock from a higher peer that (re)started: connect to it now, not at the end of
+        // the backoff; a connection that is up or being made is left alone.
+        Peer& p = *peers_[h.from];
+        if (!p.conn) {
+          spdlog::info("worker {}: worker {} is starting; connecting to it now", self_, h.from);
+          p.backoffMs = 0;
+          p.nextConnectNs = 0;
+        }
+        closeConn(c, "a knock", false);
+        return;
+      }
       if (h.to != static_cast<uint32_t>(self_) || h.from >= peers_.size() ||
           static_cast<int>(h.from) >= self_) {
         throw WireError(fmt::format("hello from worker {} to worker {} reached worker {}", h.from,
@@ -775,6 +808,9 @@ void Transport::sendStatusTo(Peer& p) {
 void Transport::run() {
   std::vector<pollfd> fds;
   std::vector<Conn*> polled;
+  for (auto& p : peers_) {
+    if (p && p->index < self_) knock(p->index);
+  }
   while (!stop_.load()) {
     applyReassignment();
     int64_t now = nowNs();

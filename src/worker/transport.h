@@ -25,6 +25,12 @@
 // HMAC. Until then frames are bounded to 4 KiB and only handshake frames are accepted; any
 // malformed frame, failed proof or invalid content closes that connection with a logged error.
 //
+// Restart: the lower index reconnects to a lost higher peer with Storm's netty backoff (100 ms
+// doubling to 1 s), which alone would let a worker that is back in 300 ms wait until 700 ms.
+// So a worker starting knocks at each lower peer: a connection whose proven Hello names a
+// higher sender, which the lower peer takes as "connect to me now" (when it has no connection
+// to that peer) and then closes. A knock carries no tuples and changes no connection that is up.
+//
 // Reassignment: reassign() (any thread) hands a new assignment of the same topology to the I/O
 // thread: a peer whose address changed is disconnected and connected again at once at the new
 // one; a stand-in for an executor that moved between two other workers sends to its new worker.
@@ -121,6 +127,9 @@ class Transport {
   void run();
   void acceptOne(int listenFd);
   void connectTo(int peer);
+  void knock(int peer);
+  // A non-blocking connection to worker `peer` (nullptr when it failed at once).
+  std::unique_ptr<Conn> dial(int peer);
   void onReadable(Conn& c);
   void onFrame(Conn& c, const FrameReader::Frame& f);
   void establish(Conn& c);
