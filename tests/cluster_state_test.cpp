@@ -87,7 +87,7 @@ TEST(ClusterState, AssignmentsHeartbeatsAndErrors) {
   EXPECT_EQ(state.assignmentInfo(id), a);
   EXPECT_EQ(state.assignments(), std::vector<std::string>{id});
 
-  WorkerHeartbeat hb{id, {{1, 1}, {2, 3}}, 1700000001, 12};
+  WorkerHeartbeat hb{id, {{1, 1}, {2, 3}}, 1700000001, 12, {}};
   state.workerHeartbeat(id, "sup-a", 6700, hb);
   EXPECT_EQ(state.getWorkerHeartbeat(id, "sup-a", 6700), hb);
   EXPECT_TRUE(zk->exists("/workerbeats/t-1-1/sup-a-6700").has_value());
