@@ -87,11 +87,26 @@ TEST(ClusterState, AssignmentsHeartbeatsAndErrors) {
   EXPECT_EQ(state.assignmentInfo(id), a);
   EXPECT_EQ(state.assignments(), std::vector<std::string>{id});
 
-  WorkerHeartbeat hb{id, {{1, 1}, {2, 3}}, 1700000001, 12};
+  WorkerHeartbeat hb{id, {{1, 1}, {2, 3}}, 1700000001, 12, {}};
   state.workerHeartbeat(id, "sup-a", 6700, hb);
   EXPECT_EQ(state.getWorkerHeartbeat(id, "sup-a", 6700), hb);
   EXPECT_TRUE(zk->exists("/workerbeats/t-1-1/sup-a-6700").has_value());
   EXPECT_EQ(state.getWorkerHeartbeat(id, "sup-a", 6799), std::nullopt);
+
+  // With its executors' statistics; statistics too large for a node are left out, the beat kept.
+  ExecutorStats stats;
+  stats.emitted = {{"600", {{"default", 5}}}};
+  stats.specific = SpoutStats{{{"600", {{"default", 4}}}}, {}, {}};
+  hb.executorStats = {{{1, 1}, stats}};
+  state.workerHeartbeat(id, "sup-a", 6700, hb);
+  EXPECT_EQ(state.getWorkerHeartbeat(id, "sup-a", 6700), hb);
+  for (int i = 0; i < 40000; ++i) stats.emitted["600"]["stream-" + std::to_string(i)] = i;
+  hb.executorStats = {{{1, 1}, stats}};
+  state.workerHeartbeat(id, "sup-a", 6700, hb);
+  auto bare = state.getWorkerHeartbeat(id, "sup-a", 6700);
+  ASSERT_TRUE(bare.has_value());
+  EXPECT_TRUE(bare->executorStats.empty());
+  EXPECT_EQ(bare->executors, hb.executors);
 
   for (int i = 0; i < 12; ++i) {
     state.reportError(id, "split sentence/1",

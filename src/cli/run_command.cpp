@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 
+#include "cli/worker_report.h"
 #include "flux/check.h"
 #include "flux/debug_tracing.h"
 #include "logs/log_layout.h"
@@ -257,11 +258,14 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
     if (def.kind == ComponentKind::Spout) spouts.insert(def.id);
   }
   ErrorWatch watch(options.maxCrashes, std::move(spouts));
+  WorkerReporter reporter(w->topology());
   std::string fatal;
   auto lastBeat = std::chrono::steady_clock::time_point{};
   while (g_signals.load() == 0) {
     auto now = std::chrono::steady_clock::now();
     if (now - lastBeat >= std::chrono::seconds(1)) {
+      // The report first: a supervisor relays it when it sees the newer heartbeat.
+      reporter.write(w->assignment().heartbeatDir, index);
       w->heartbeat();
       lastBeat = now;
     }

@@ -6,6 +6,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "cluster/stats_json.h"
+
 namespace squall::cluster {
 
 namespace {
@@ -326,6 +328,10 @@ std::string toJson(const WorkerHeartbeat& v) {
     w.EndArray();
     num(w, "time_secs", v.timeSecs);
     num(w, "uptime_secs", v.uptimeSecs);
+    if (!v.executorStats.empty()) {
+      key(w, "executor_stats");
+      writeExecutorStats(w, v.executorStats);
+    }
   });
 }
 
@@ -339,6 +345,10 @@ WorkerHeartbeat workerHeartbeatFromJson(const std::string& json, const std::stri
   if (const auto* rows = o.find("executors")) {
     if (!rows->IsArray()) o.fail("executors", "is not a list");
     for (const auto& row : rows->GetArray()) h.executors.push_back(range(o, "executors", row, 2));
+  }
+  if (const auto* stats = o.find("executor_stats")) {
+    h.executorStats =
+        readExecutorStats(*stats, fmt::format("node {}: field 'executor_stats'", where));
   }
   return h;
 }

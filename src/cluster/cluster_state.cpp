@@ -214,7 +214,17 @@ std::vector<std::string> ClusterState::supervisors(Watcher watcher) {
 
 void ClusterState::workerHeartbeat(const std::string& id, const std::string& node, int port,
                                    const WorkerHeartbeat& hb) {
-  upsert(zk_, joinPath(sub(kWorkerbeats, id), beatName(node, port)), toJson(hb));
+  std::string data = toJson(hb);
+  if (data.size() > kMaxHeartbeatBytes) {
+    spdlog::warn(
+        "the heartbeat of {} on {}:{} is {} bytes with its statistics, more than {}; "
+        "writing it without them",
+        id, node, port, data.size(), kMaxHeartbeatBytes);
+    WorkerHeartbeat bare = hb;
+    bare.executorStats.clear();
+    data = toJson(bare);
+  }
+  upsert(zk_, joinPath(sub(kWorkerbeats, id), beatName(node, port)), data);
 }
 
 std::optional<WorkerHeartbeat> ClusterState::getWorkerHeartbeat(const std::string& id,

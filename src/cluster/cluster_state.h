@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "cluster/executor_stats.h"
 #include "cluster/zk_client.h"
 
 namespace squall::cluster {
@@ -87,11 +88,14 @@ struct SupervisorInfo {
   bool operator==(const SupervisorInfo&) const = default;
 };
 
+// Storm's ClusterWorkerHeartbeat: the worker's executors with their statistics (empty until
+// the worker has reported some).
 struct WorkerHeartbeat {
   std::string stormId;
   std::vector<ExecutorRange> executors;
   int64_t timeSecs = 0;
   int64_t uptimeSecs = 0;
+  std::map<ExecutorRange, ExecutorStats> executorStats;
   bool operator==(const WorkerHeartbeat&) const = default;
 };
 
@@ -157,7 +161,9 @@ class ClusterState {
   std::optional<SupervisorInfo> supervisorInfo(const std::string& supervisorId);
   std::vector<std::string> supervisors(Watcher watcher = {});
 
-  // /workerbeats
+  // /workerbeats. A heartbeat whose JSON would pass kMaxHeartbeatBytes is written without its
+  // statistics (logged), so that a topology with very many streams still heartbeats.
+  static constexpr size_t kMaxHeartbeatBytes = 512 * 1024;
   void workerHeartbeat(const std::string& id, const std::string& node, int port,
                        const WorkerHeartbeat& hb);
   std::optional<WorkerHeartbeat> getWorkerHeartbeat(const std::string& id, const std::string& node,

@@ -9,8 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "cluster/cluster_json.h"
 #include "nimbus/artifact_store.h"
 #include "nimbus/even_scheduler.h"
+#include "nimbus/stats_thrift.h"
 #include "thrift/nimbus_client.h"
 
 namespace squall::nimbus {
@@ -548,7 +550,22 @@ storm::TopologyInfo ClusterNimbus::getTopologyInfo(const std::string& id) {
   auto a = state_->assignmentInfo(id);
   int64_t nowSecs = nowMs() / 1000;
   std::map<cluster::NodePort, std::optional<cluster::WorkerHeartbeat>> beats;
+  auto heartbeatOf = [&](const cluster::NodePort& slot) -> const cluster::WorkerHeartbeat* {
+    auto beat = beats.find(slot);
+    if (beat == beats.end()) {
+      std::optional<cluster::WorkerHeartbeat> hb;
+      try {
+        hb = state_->getWorkerHeartbeat(id, slot.node, slot.port);
+      } catch (const cluster::ClusterStateError& e) {
+        spdlog::warn("nimbus: {}", e.what());  // answered as a worker without a heartbeat
+      }
+      beat = beats.emplace(slot, std::move(hb)).first;
+    }
+    return beat->second ? &*beat->second : nullptr;
+  };
+  std::set<std::string> components;
   for (auto& e : info.executors) {
+    components.insert(e.component_id);
     e.host = "";
     e.port = 0;
     if (!a) continue;
@@ -561,16 +578,31 @@ storm::TopologyInfo ClusterNimbus::getTopologyInfo(const std::string& id) {
     if (auto t = a->executorStartTimeSecs.find(range); t != a->executorStartTimeSecs.end()) {
       e.uptime_secs = static_cast<int32_t>(std::max<int64_t>(0, nowSecs - t->second));
     }
-    // A worker that heartbeats says how long it has really been up.
-    auto beat = beats.find(slot->second);
-    if (beat == beats.end()) {
-      beat = beats
-                 .emplace(slot->second,
-                          state_->getWorkerHeartbeat(id, slot->second.node, slot->second.port))
-                 .first;
+    // A worker that heartbeats says how long it has really been up, and what its executors
+    // did (Storm's ClusterWorkerHeartbeat.executor_stats).
+    if (const auto* hb = heartbeatOf(slot->second)) {
+      e.uptime_secs = static_cast<int32_t>(hb->uptimeSecs);
+      if (auto s = hb->executorStats.find(range); s != hb->executorStats.end()) {
+        e.__set_stats(toThrift(s->second));
+      }
     }
-    if (beat->second) e.uptime_secs = static_cast<int32_t>(beat->second->uptimeSecs);
   }
+  // Storm's errors: every component's last errors, newest first, from /errors/ID/COMPONENT.
+  for (const auto& component : components) {
+    auto& list = info.errors[component];
+    std::vector<cluster::ErrorInfo> kept;
+    try {
+      kept = state_->errors(id, component);
+    } catch (const cluster::ClusterStateError& e) {
+      spdlog::warn("nimbus: {}", e.what());
+    }
+    for (auto it = kept.rbegin(); it != kept.rend(); ++it) list.push_back(toThrift(*it));
+  }
+  // How many nimbuses hold the topology's code, as Storm counts its stormcode.ser replicas.
+  std::set<std::string> holders;
+  for (const auto& r : state_->blobReplicas(id + "-stormcode.ser"))
+    holders.insert(r.nimbusHostPort);
+  info.__set_replication_count(static_cast<int32_t>(holders.size()));
   return info;
 }
 

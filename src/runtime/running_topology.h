@@ -44,6 +44,7 @@ class RunningTopology {
 
   TopologySummary summary() const;
   std::vector<ReportedError> errors() const { return rt_.errors.all(); }
+  std::vector<ReportedError> errors(uint64_t* added) const { return rt_.errors.all(added); }
   const TopologyPlan& plan() const { return *rt_.plan; }
   const std::vector<std::unique_ptr<Executor>>& executors() const { return executors_; }
   // True once every executor has prepared/opened its tasks.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "supervisor/worker_assignment.h"
+#include "supervisor/worker_report_relay.h"
 
 namespace fs = std::filesystem;
 
@@ -375,6 +376,7 @@ void Supervisor::monitor() {
       hb.timeSecs = beat / 1000;
       hb.uptimeSecs = std::chrono::duration_cast<std::chrono::seconds>(now - s.startedAt).count();
       try {
+        relayWorkerReport(state_, slotDir(port), s.index, o_.hostname, port, hb);
         state_.workerHeartbeat(s.topologyId, id_, port, hb);
         s.lastRelayedBeatMs = beat;
       } catch (const std::exception& e) {

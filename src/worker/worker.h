@@ -43,6 +43,9 @@ class Worker {
   std::vector<ReportedError> errors() const { return topology_->errors(); }
   TransportStats stats() const { return transport_->stats(); }
   int index() const { return index_; }
+  const Assignment& assignment() const { return assignment_; }
+  // Its executors' stats and errors (src/cli/worker_report.h reads them for the supervisor).
+  const internal::RunningTopology& topology() const { return *topology_; }
   // Writes heartbeat-dir/worker-INDEX.heartbeat (time, pid, counters), when the assignment
   // names a heartbeat dir.
   void heartbeat() const;
