@@ -298,6 +298,11 @@ TEST(NimbusApi, SummariesFromClusterInfo) {
   auto nimbuses = parse(ui::nimbusapi::nimbusSummaryJson(c));
   EXPECT_STREQ(nimbuses["nimbuses"][0]["status"].GetString(), "Leader");
   EXPECT_STREQ(nimbuses["nimbuses"][1]["status"].GetString(), "Not a Leader");
+  EXPECT_EQ(nimbuses["nimbuses"].Size(), 2u);
+  auto withSeeds = parse(ui::nimbusapi::nimbusSummaryJson(c, {{"n1", 6627}, {"n3", 6627}}));
+  ASSERT_EQ(withSeeds["nimbuses"].Size(), 3u);  // n1 is live; n3 is a seed with no nimbus
+  EXPECT_STREQ(withSeeds["nimbuses"][2]["host"].GetString(), "n3");
+  EXPECT_STREQ(withSeeds["nimbuses"][2]["status"].GetString(), "Offline");
   auto sups = parse(ui::nimbusapi::supervisorSummaryJson(c));
   EXPECT_STREQ(sups["supervisors"][0]["id"].GetString(), "sup-1");
   EXPECT_STREQ(sups["supervisors"][0]["uptime"].GetString(), "1m 1s");

@@ -385,7 +385,8 @@ std::string clusterSummaryJson(const ServerInfo& server, const storm::ClusterSum
   return j.take();
 }
 
-std::string nimbusSummaryJson(const storm::ClusterSummary& c) {
+std::string nimbusSummaryJson(const storm::ClusterSummary& c,
+                              const std::vector<std::pair<std::string, int>>& seeds) {
   JsonOut j;
   j.startObject().key("nimbuses").startArray();
   for (const auto& n : c.nimbuses) {
@@ -394,6 +395,14 @@ std::string nimbusSummaryJson(const storm::ClusterSummary& c) {
     j.field("nimbusUpTime", prettyUptime(n.uptime_secs));
     j.field("nimbusUpTimeSeconds", static_cast<int64_t>(n.uptime_secs));
     j.field("nimbusLogLink", "").endObject();
+  }
+  for (const auto& [host, port] : seeds) {
+    bool live = std::any_of(c.nimbuses.begin(), c.nimbuses.end(),
+                            [&](const auto& n) { return n.host == host && n.port == port; });
+    if (live) continue;
+    j.startObject().field("host", host).field("port", port).field("status", "Offline");
+    j.field("version", "Not applicable").field("nimbusUpTime", "Not applicable");
+    j.field("nimbusUpTimeSeconds", "Not applicable").field("nimbusLogLink", "").endObject();
   }
   j.endArray().endObject();
   return j.take();

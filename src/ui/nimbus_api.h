@@ -57,7 +57,10 @@ Figures componentFigures(const storm::TopologyInfo& info, const std::string& com
                          const std::string& window, bool sys);
 
 std::string clusterSummaryJson(const ServerInfo& server, const storm::ClusterSummary& c);
-std::string nimbusSummaryJson(const storm::ClusterSummary& c);
+// Nimbus's nimbuses (Leader, Not a Leader), then each of `seeds` (host:port) none of them
+// is, as Storm's UI lists a seed with no live nimbus: Offline.
+std::string nimbusSummaryJson(const storm::ClusterSummary& c,
+                              const std::vector<std::pair<std::string, int>>& seeds = {});
 std::string supervisorSummaryJson(const storm::ClusterSummary& c);
 std::string topologySummaryJson(const storm::ClusterSummary& c);
 // `window`: kWindows index.

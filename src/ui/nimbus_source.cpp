@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <thrift/transport/TTransportException.h>
 
+#include <charconv>
 #include <optional>
 
 #include "ui/nimbus_api.h"
@@ -88,10 +89,24 @@ std::string NimbusSource::clusterSummary(const ServerInfo& server) {
 }
 
 std::string NimbusSource::nimbusSummary(const ServerInfo&) {
+  // The seeds as host and port (Squall's HOST:PORT form names a seed's own port).
+  std::vector<std::pair<std::string, int>> seeds;
+  for (const auto& seed : options_.seeds) {
+    auto colon = seed.rfind(':');
+    int port = 0;
+    if (colon != std::string::npos) {
+      auto [p, ec] = std::from_chars(seed.data() + colon + 1, seed.data() + seed.size(), port);
+      if (ec == std::errc() && p == seed.data() + seed.size()) {
+        seeds.emplace_back(seed.substr(0, colon), port);
+        continue;
+      }
+    }
+    seeds.emplace_back(seed, options_.port);
+  }
   return withNimbus(options_, "read the nimbus summary", [&](storm::NimbusClient& c) {
     storm::ClusterSummary s;
     c.getClusterInfo(s);
-    return nimbusapi::nimbusSummaryJson(s);
+    return nimbusapi::nimbusSummaryJson(s, seeds);
   });
 }
 

@@ -4,13 +4,10 @@ Each REST path answers with the same field names as `squall run --ui` (a local r
 topology, read side by side), an action reaches nimbus, the read-only mode refuses actions, and
 a stopped or hung nimbus gives Storm's error JSON within the client's timeout."""
 
-import json
 import os
 import re
 import signal
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -195,8 +192,10 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
         assert took < NIMBUS_WAIT_SECS * 2 + 5, took
         assert ui.get("/api/v1/topology/summary")["topologies"][0]["id"] == tid
 
-        r = squall.run("kill", "test-words", "-w", "0", "--config", conf)
-        assert r.returncode == 0, r.stderr
+        status, body = read_only.post("/api/v1/topology/{}/kill/0".format(tid))
+        assert status == 403
+        status, body = ui.post("/api/v1/topology/{}/kill/0".format(tid))
+        assert status == 200 and body["topologyOperation"] == "kill", body
         wait_until(lambda: ui.get("/api/v1/topology/summary")["topologies"] == [],
                    "the killed topology to leave the summary")
         status, body = ui.request("/api/v1/topology/" + tid)
