@@ -5,7 +5,8 @@ workers (one per supervisor) and one acker, and prints
 
   * submit -> first ack: from the start of `squall submit` to the spout's first ack;
   * kill -9 of the bolt's worker -> the first ack of a tuple emitted after the kill, the
-    supervisor's relaunch, and at the end ids lost (never acked) and acked twice;
+    supervisor's relaunch, the CPU time the new worker used until its first tuple, and at the
+    end ids lost (never acked) and acked twice;
   * VmRSS of nimbus, each supervisor and each worker: idle and under load;
   * throughput across the two supervisors (spout in one worker, bolt in the other), without
     acking and with one acker: tuples/s counted by the bolt.
@@ -75,6 +76,13 @@ def rss_mib(pid):
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_ms(pid):
+    """utime + stime of a process (fields 14 and 15 of /proc/PID/stat), in ms."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * 1000.0 / os.sysconf("SC_CLK_TCK")
 
 
 def alive(pid):
@@ -228,6 +236,8 @@ def recovery_run(cluster, folder, args):
     out["kill_to_relaunch_ms"] = now_ms() - t_kill
     new_count = wait_for(lambda: files(probe_dir, "count").get(new_pid), 30,
                          "the new worker's bolt")
+    # CPU time is less sensitive than wall time to a loaded machine: what starting cost.
+    out["new_worker_cpu_ms_at_first_tuple"] = cpu_ms(new_pid)
     # The spout's emit count at its first line at or after the kill: every id from there on
     # was emitted after the kill, so its ack went through the new worker.
     after = wait_for(lambda: next((ln["emitted"] for ln in probe_lines(probe_file)
@@ -336,7 +346,8 @@ def main():
 
     print(f"medians of {len(runs)} runs:")
     for key in ("submit_cmd_ms", "submit_to_first_ack_ms", "kill_to_relaunch_ms",
-                "kill_to_first_tuple_in_new_worker_ms", "kill_to_first_ack_ms"):
+                "kill_to_first_tuple_in_new_worker_ms", "kill_to_first_ack_ms",
+                "new_worker_cpu_ms_at_first_tuple"):
         print(f"  {key} = {med(lambda r: r.get(key)):.0f}  "
               f"(runs: {[round(r[key]) for r in runs if key in r]})")
     print(f"  lost = {[r['lost'] for r in runs]}  duplicates = {[r['duplicates'] for r in runs]}"

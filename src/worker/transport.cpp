@@ -59,6 +59,8 @@ struct Transport::Peer {
   int64_t nextConnectNs = 0;
   int backoffMs = 0;
   bool reportedDown = false;
+  // Knocked while a try of ours was under way: if that try fails, the next one is at once.
+  bool knocked = false;
   uint64_t lastStatusSeq = 0;
 };
 
@@ -482,7 +484,11 @@ void Transport::closeConn(Conn& c, const std::string& why, bool error) {
       // Whatever the peer said about its queues no longer holds; tuples to it are dropped
       // until it is back, so the proxies must not sit on full queues meanwhile.
       for (auto* proxy : p.proxies) proxy->setBackPressure(false);
-      if (c.peer > self_) {
+      if (c.peer > self_ && p.knocked) {
+        p.knocked = false;
+        p.backoffMs = 0;
+        p.nextConnectNs = 0;
+      } else if (c.peer > self_) {
         p.backoffMs = std::clamp(p.backoffMs * 2, kMinBackoffMs, kMaxBackoffMs);
         p.nextConnectNs = nowNs() + p.backoffMs * 1'000'000LL;
       }
@@ -521,6 +527,7 @@ void Transport::establish(Conn& c) {
   c.reader.setMaxFrameBytes(kMaxFrameBytes);
   p.conn = &c;
   p.backoffMs = 0;
+  p.knocked = false;
   p.lastStatusSeq = 0;
   {
     std::lock_guard lock(p.mu);
@@ -616,6 +623,8 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
           spdlog::info("worker {}: worker {} is starting; connecting to it now", self_, h.from);
           p.backoffMs = 0;
           p.nextConnectNs = 0;
+        } else if (p.conn->state != Conn::State::Up) {
+          p.knocked = true;  // a try that may have left before the peer listened
         }
         closeConn(c, "a knock", false);
         return;
