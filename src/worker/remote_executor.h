@@ -2,7 +2,9 @@
 // RemoteExecutor: the stand-in, in this worker, for an executor another worker runs. Local
 // producers route to it exactly as to a local executor (its queue is an ordinary bounded
 // ReceiveQueue, so a full one holds them back the usual way); its own thread drains the queue,
-// encodes tuples and acking records into Batch frames and hands them to the transport. It
+// encodes tuples and acking records into Batch frames (each at most half the receiving
+// executor's queue, so the receiver can push a whole frame at once) and hands up to 256 KiB of
+// them to the transport per send(2). It
 // stops draining while the peer reports that executor under backpressure or while the
 // connection's out buffer is full: the queue then fills and the backpressure reaches the
 // producers, spouts included. Owned by the RunningTopology like any executor.

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+#include <new>
+
 namespace squall::worker {
 
 void WireWriter::value(const Value& v) {
@@ -297,9 +300,20 @@ WireTupleHead decodeTupleHead(WireReader& r) {
 }
 
 void decodeValuesInto(WireReader& r, Values& out, size_t n) {
-  // Assigning over the elements a recycled body already holds keeps its vector's storage.
+  // Reusing the elements a recycled body already holds keeps its vector's storage. Each value
+  // is built in its slot (the old one destroyed first) rather than assigned: no temporary, no
+  // variant move-assignment, which for a short string was a third copy of its bytes.
   out.resize(n);
-  for (size_t i = 0; i < n; ++i) out[i] = r.value();
+  for (size_t i = 0; i < n; ++i) {
+    Value* slot = &out[i];
+    std::destroy_at(slot);
+    try {
+      ::new (static_cast<void*>(slot)) Value(r.value());
+    } catch (...) {
+      ::new (static_cast<void*>(slot)) Value();  // the vector still owns a live element there
+      throw;
+    }
+  }
 }
 
 void decodeTupleInto(WireReader& r, WireTuple& t) {
