@@ -353,3 +353,63 @@ TEST_F(WorkerTransport, RestartedPeerIsConnectedAtOnceNotAtTheEndOfTheBackoff) {
   // Without the knock worker 0 would wait out its backoff (about 1 s).
   EXPECT_LT(secs, 0.5) << "worker 0 connected to the restarted worker after " << secs << " s";
 }
+
+TEST_F(WorkerTransport, KnockDuringAFailingAttemptMakesTheNextAttemptAtOnce) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
+  TwoWorkers tw(-1, Values{}, 1, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 0; }, 30));
+  tw.w1->stop(0);
+  tw.w1.reset();
+
+  // Worker 0's backoff driven to its 1 s cap, then one of its attempts held open without a
+  // challenge: it is under way when the restarted worker 1 knocks, and fails later (the
+  // handshake times out after 5 s).
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(tw.assignment.workers[1].port));
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0) << std::strerror(errno);
+  ASSERT_EQ(listen(fd, 4), 0);
+  int held = -1;
+  for (int i = 0; i < 5; ++i) {
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 10'000), 1) << "worker 0 stopped trying to connect";
+    int c = accept(fd, nullptr, nullptr);
+    ASSERT_GE(c, 0);
+    if (i < 4) {
+      close(c);
+    } else {
+      held = c;
+    }
+  }
+  close(fd);
+
+  tw.w1 = std::make_unique<Worker>(tw.assignment, 1, "two", tw.conf, tw.topology);
+  std::atomic<bool> connected{false};
+  Clock::time_point connectedAt;
+  std::thread starter([&] {
+    tw.w1->start(30);  // returns once worker 0 has connected to it
+    connectedAt = Clock::now();
+    connected = true;
+  });
+  // Worker 0 gives the held attempt up: the held socket reads end of file.
+  pollfd p{held, POLLIN, 0};
+  bool gaveUp = poll(&p, 1, 20'000) == 1;
+  auto gaveUpAt = Clock::now();
+  close(held);
+  starter.join();
+  double secs = std::chrono::duration<double>(connectedAt - gaveUpAt).count();
+  tw.w1->stop(0);
+  tw.w0->stop(0);
+  ASSERT_TRUE(gaveUp);
+  ASSERT_TRUE(connected.load());
+  // Without the knock remembered, the next attempt would wait out the 1 s backoff.
+  EXPECT_LT(secs, 0.5) << "worker 0 connected " << secs << " s after its attempt failed";
+}
