@@ -65,16 +65,17 @@ WorkerReport workerReportFromJson(const std::string& json, const std::string& wh
                             rapidjson::GetParseError_En(d.GetParseError())));
   }
   if (!d.IsObject()) fail(where, "is not a JSON object");
+  const rapidjson::Value& doc = d;  // const lookups: C++20 finds == of mutable iterators ambiguous
   WorkerReport r;
-  auto pid = d.FindMember("pid");
-  if (pid == d.MemberEnd() || !pid->value.IsInt64() || pid->value.GetInt64() <= 0) {
+  auto pid = doc.FindMember("pid");
+  if (pid == doc.MemberEnd() || !pid->value.IsInt64() || pid->value.GetInt64() <= 0) {
     fail(where, "field 'pid' is missing or not a process id");
   }
   r.pid = pid->value.GetInt64();
-  if (auto s = d.FindMember("executor_stats"); s != d.MemberEnd()) {
+  if (auto s = doc.FindMember("executor_stats"); s != doc.MemberEnd()) {
     r.executorStats = readExecutorStats(s->value, where + " field 'executor_stats'");
   }
-  if (auto errs = d.FindMember("errors"); errs != d.MemberEnd()) {
+  if (auto errs = doc.FindMember("errors"); errs != doc.MemberEnd()) {
     std::string at = where + " field 'errors'";
     if (!errs->value.IsArray()) fail(at, "is not a list");
     if (errs->value.Size() > kMaxReportErrors) {
