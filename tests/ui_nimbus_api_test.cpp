@@ -311,6 +311,12 @@ TEST(NimbusApi, SummariesFromClusterInfo) {
   EXPECT_STREQ(topologies["topologies"][0]["status"].GetString(), "INACTIVE");
   EXPECT_STREQ(topologies["topologies"][0]["encodedId"].GetString(), "wc-1-100");
   EXPECT_EQ(topologies["topologies"][0]["workersTotal"].GetInt(), 1);
+  auto conf = parse(ui::nimbusapi::configurationJson(
+      R"({"nimbus.seeds": ["a"], "x": 1.5, "storm.zookeeper.auth.payload": "user:pw"})"));
+  EXPECT_STREQ(conf["nimbus.seeds"][0].GetString(), "a");
+  EXPECT_STREQ(conf["storm.zookeeper.auth.payload"].GetString(), "########");
+  EXPECT_EQ(conf["x"].GetDouble(), 1.5);
+  EXPECT_THROW(ui::nimbusapi::configurationJson("[1]"), ui::ApiError);
   std::string prom = ui::nimbusapi::prometheusText(c);
   EXPECT_NE(prom.find("squall_topology_active{topology=\"wc\",id=\"wc-1-100\"} 0\n"),
             std::string::npos);

@@ -114,6 +114,14 @@ std::string LocalSource::topologySummary(const ServerInfo& server) {
   return topologySummaryJson(server, all);
 }
 
+// A local run's "nimbus" is this process, which runs with the topology's configuration.
+std::string LocalSource::clusterConfiguration() {
+  std::shared_lock lock(topologyMu_);
+  TopologySnapshot t;
+  if (!snapshot(t, {})) throw ApiError(404, fmt::format("topology '{}' is not alive", name_));
+  return configurationJson(t.plan->conf);
+}
+
 std::string LocalSource::resolve(const std::string& idOrName) {
   std::shared_lock lock(topologyMu_);
   TopologySnapshot t;

@@ -38,6 +38,7 @@ class LocalSource : public UiSource {
   std::string nimbusSummary(const ServerInfo& server) override;
   std::string supervisorSummary(const ServerInfo& server) override;
   std::string topologySummary(const ServerInfo& server) override;
+  std::string clusterConfiguration() override;
   std::string resolve(const std::string& idOrName) override;
   std::string topology(const ServerInfo& server, const std::string& id, size_t window,
                        bool sys) override;

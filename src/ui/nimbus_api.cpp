@@ -252,6 +252,23 @@ void debugFields(JsonOut& j, const storm::TopologyInfo& info, const std::string&
   j.field("debug", on).field("samplingPct", pct);
 }
 
+void copyJson(JsonOut& j, const rapidjson::Value& v);
+
+// A configuration object, secrets redacted.
+void copyConf(JsonOut& j, const rapidjson::Value& conf) {
+  j.startObject();
+  for (const auto& m : conf.GetObject()) {
+    std::string_view key(m.name.GetString(), m.name.GetStringLength());
+    j.key(key);
+    if (isSecretKey(key)) {
+      j.str(kRedacted);
+    } else {
+      copyJson(j, m.value);
+    }
+  }
+  j.endObject();
+}
+
 void copyJson(JsonOut& j, const rapidjson::Value& v) {
   if (v.IsObject()) {
     j.startObject();
@@ -440,6 +457,17 @@ std::string topologySummaryJson(const storm::ClusterSummary& c) {
   return j.take();
 }
 
+std::string configurationJson(const std::string& nimbusConf) {
+  rapidjson::Document conf;
+  conf.Parse(nimbusConf.c_str(), nimbusConf.size());
+  if (conf.HasParseError() || !conf.IsObject()) {
+    throw ApiError(500, "nimbus's configuration (getNimbusConf) is not a JSON object");
+  }
+  JsonOut j;
+  copyConf(j, conf);
+  return j.take();
+}
+
 std::string topologyJson(const ServerInfo& server, const TopologyData& t, size_t window, bool sys) {
   const auto& info = t.info;
   auto components = componentsOf(t);
@@ -534,7 +562,7 @@ std::string topologyJson(const ServerInfo& server, const TopologyData& t, size_t
   if (conf.HasParseError() || !conf.IsObject()) {
     j.startObject().endObject();
   } else {
-    copyJson(j, conf);
+    copyConf(j, conf);
   }
   j.field("visualizationTable", "").endObject();
   return j.take();

@@ -63,6 +63,9 @@ std::string nimbusSummaryJson(const storm::ClusterSummary& c,
                               const std::vector<std::pair<std::string, int>>& seeds = {});
 std::string supervisorSummaryJson(const storm::ClusterSummary& c);
 std::string topologySummaryJson(const storm::ClusterSummary& c);
+// getNimbusConf's JSON as Storm's /cluster/configuration; ApiError 500 when it is not a JSON
+// object.
+std::string configurationJson(const std::string& nimbusConf);
 // `window`: kWindows index.
 std::string topologyJson(const ServerInfo& server, const TopologyData& t, size_t window, bool sys);
 // ApiError 404 when the topology has no such component.

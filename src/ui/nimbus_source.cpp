@@ -126,6 +126,14 @@ std::string NimbusSource::topologySummary(const ServerInfo&) {
   });
 }
 
+std::string NimbusSource::clusterConfiguration() {
+  return withNimbus(options_, "read nimbus's configuration", [&](storm::NimbusClient& c) {
+    std::string conf;
+    c.getNimbusConf(conf);
+    return nimbusapi::configurationJson(conf);
+  });
+}
+
 std::string NimbusSource::resolve(const std::string& idOrName) {
   return withNimbus(options_, "find the topology", [&](storm::NimbusClient& c) {
     auto t = findTopology(c, idOrName);

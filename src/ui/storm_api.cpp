@@ -238,6 +238,28 @@ std::string errorJson(int status, const std::string& message) {
   return j.take();
 }
 
+bool isSecretKey(std::string_view key) {
+  for (std::string_view word : {"auth.payload", "password", "secret"}) {
+    if (key.find(word) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+std::string configurationJson(const Config& conf) {
+  JsonOut j;
+  j.startObject();
+  for (const auto& [k, v] : conf.values()) {
+    j.key(k);
+    if (isSecretKey(k)) {
+      j.str(kRedacted);
+    } else {
+      j.value(v);
+    }
+  }
+  j.endObject();
+  return j.take();
+}
+
 std::string actionJson(const std::string& operation, const std::string& topologyId) {
   JsonOut j;
   j.startObject().field("topologyOperation", operation).field("topologyId", topologyId);
@@ -389,7 +411,11 @@ std::string topologyJson(const ServerInfo& server, const TopologySnapshot& t, si
   j.key("configuration").startObject();
   for (const auto& [k, v] : plan.conf.values()) {
     j.key(k);
-    j.value(v);
+    if (isSecretKey(k)) {
+      j.str(kRedacted);
+    } else {
+      j.value(v);
+    }
   }
   j.endObject();
   j.field("visualizationTable", "").endObject();

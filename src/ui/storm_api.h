@@ -87,6 +87,12 @@ std::string visualizationJson(const ServerInfo& server, const TopologySnapshot& 
                               bool sys);
 // Storm's /lag: spoutId -> {spoutId, spoutType, spoutLagResult: {topic: {partition: {...}}}}.
 std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionSample>& kafka);
+// A configuration as a JSON object (Storm's /cluster/configuration), secrets redacted.
+std::string configurationJson(const Config& conf);
+// Whether a configuration key holds a secret the UI must not show (ZooKeeper auth payloads,
+// passwords): its value is shown as Storm's redactValue writes it, kRedacted.
+bool isSecretKey(std::string_view key);
+inline constexpr const char* kRedacted = "########";
 // The reply to a successful action.
 std::string actionJson(const std::string& operation, const std::string& topologyId);
 // {"error": "404 Not Found", "errorMessage": ...}.

@@ -243,6 +243,10 @@ UiServer::Reply UiServer::route(const std::string& method, const std::vector<std
     if (rest[0] == "supervisor") return Reply{200, source_->supervisorSummary(server)};
     return Reply{200, source_->topologySummary(server)};
   }
+  if (rest.size() == 2 && rest[0] == "cluster" && rest[1] == "configuration") {
+    requireGet();
+    return Reply{200, source_->clusterConfiguration()};
+  }
   if (rest[0] == "topology" && rest.size() >= 2) return topologyRoute(method, rest, param, body);
   throw ApiError(404, fmt::format("no such path: /api/v1/{}",
                                   shortened(fmt::format("{}", fmt::join(rest, "/")))));

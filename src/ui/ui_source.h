@@ -26,6 +26,8 @@ class UiSource {
   virtual std::string nimbusSummary(const ServerInfo& server) = 0;
   virtual std::string supervisorSummary(const ServerInfo& server) = 0;
   virtual std::string topologySummary(const ServerInfo& server) = 0;
+  // Storm's /cluster/configuration: the configuration nimbus runs with.
+  virtual std::string clusterConfiguration() = 0;
 
   // The id of the live topology whose id or name is `idOrName`; ApiError 404 when none.
   virtual std::string resolve(const std::string& idOrName) = 0;

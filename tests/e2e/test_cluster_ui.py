@@ -4,12 +4,14 @@ Each REST path answers with the same field names as `squall run --ui` (a local r
 topology, read side by side), an action reaches nimbus, the read-only mode refuses actions, and
 a stopped or hung nimbus gives Storm's error JSON within the client's timeout."""
 
+import json
 import os
 import re
 import signal
 import time
 
 import pytest
+import yaml
 
 from conftest import DEADLINE_SECS, EXAMPLES, wait_until
 from test_dev_cluster import (needs_zookeeper, nimbus_of, read_supervisors,  # noqa: F401
@@ -84,6 +86,16 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
         read_only = start_cluster_ui(squall, conf, "-c", "ui.actions.enabled=false")
         started.append(read_only.proc)
         local_id = local.get("/api/v1/topology/summary")["topologies"][0]["id"]
+
+        # Nimbus's configuration; a local run's is its topology's.
+        nimbus_conf = ui.get("/api/v1/cluster/configuration")
+        assert nimbus_conf["nimbus.thrift.port"] == nimbus_of(printed["nimbus.1"])[0]
+        assert local.get("/api/v1/cluster/configuration")["topology.workers"] == 1
+        # The cluster's ZooKeeper digest (daemons.yaml) is nimbus's, never the UI's to show.
+        with open(os.path.join(cluster_dir, "daemons.yaml")) as f:
+            secret = yaml.safe_load(f)["storm.zookeeper.auth.payload"]
+        assert secret not in json.dumps(nimbus_conf)
+        assert nimbus_conf.get("storm.zookeeper.auth.payload") in (None, "########")
 
         # Summaries: nimbus's supervisors, nimbuses and topologies.
         cluster = ui.get("/api/v1/cluster/summary")
