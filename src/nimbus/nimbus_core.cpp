@@ -343,7 +343,15 @@ std::string NimbusCore::downloadBlobChunk(const std::string& session) {
 }
 
 std::string NimbusCore::getNimbusConf() {
-  return toJson(Value(options_.conf));
+  // Any client that reaches the Thrift port may ask; the cluster's ZooKeeper digest (which
+  // guards the topologies' secrets) and other credentials are not for it.
+  Map shown = options_.conf;
+  for (auto& [key, value] : shown) {
+    for (std::string_view word : {"auth.payload", "password", "secret"}) {
+      if (key.find(word) != std::string::npos) value = Value("########");
+    }
+  }
+  return toJson(Value(shown));
 }
 
 storm::ClusterSummary NimbusCore::getClusterInfo() {

@@ -110,6 +110,10 @@ def test_leader_killed_other_leads_and_serves(squall, zookeeper, gen, tmp_path):
                 c.submitTopology("big", "", json.dumps({"topology.workers": 3}),
                                  wordcount(ttypes))
             assert "needs 3 worker slot(s) but the cluster has 0 free" in refused.value.msg
+            # The digest guarding the topologies' secrets is not served to Thrift clients.
+            conf = json.loads(c.getNimbusConf())
+            assert conf["storm.zookeeper.auth.payload"] == "########"
+            assert DIGEST not in c.getNimbusConf()
             summary = c.getClusterInfo()
             [topology] = summary.topologies
             assert topology.num_workers == 2
