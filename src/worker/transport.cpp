@@ -543,7 +543,9 @@ void Transport::establish(Conn& c) {
 
 void Transport::onReadable(Conn& c) {
   for (int reads = 0; reads < 16 && !c.closed; ++reads) {
-    auto room = c.reader.writable(kReadBytes);
+    // Small reads until the peer has proved it belongs: a stray connection costs a few KiB.
+    auto room =
+        c.reader.writable(c.state == Conn::State::Up ? kReadBytes : kMaxHandshakeFrameBytes);
     ssize_t n = ::recv(c.fd, room.data(), room.size(), MSG_DONTWAIT);
     if (n == 0) {
       closeConn(c, "the peer closed it", false);
