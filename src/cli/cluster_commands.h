@@ -7,6 +7,7 @@
 //   squall kill NAME... [-w SECS] [-i]     killTopologyWithOpts
 //   squall activate NAME / deactivate NAME
 //   squall rebalance NAME [-w SECS] [-n WORKERS] [-e COMPONENT=PARALLELISM]...
+//   squall set_log_level NAME [-l LOGGER=LEVEL[:TIMEOUT_SECS]]... [-r LOGGER]...  setLogConfig
 // each with --config FILE and -c key=value, the configuration found as Storm finds it
 // (nimbus/storm_config.h). Exit status: 0 done, 1 nimbus refused or could not be reached
 // (Storm's clients exit 1 on an exception), 2 usage.
@@ -27,6 +28,8 @@ struct ClusterCommands {
   std::optional<int> numWorkers;
   std::vector<std::string> executors;  // COMPONENT=PARALLELISM
   bool ignoreErrors = false;
+  std::vector<std::string> logSettings;  // set_log_level -l LOGGER=LEVEL[:TIMEOUT]
+  std::vector<std::string> logRemovals;  // set_log_level -r LOGGER
 
   CLI::App* nimbus = nullptr;
   CLI::App* list = nullptr;
@@ -34,6 +37,7 @@ struct ClusterCommands {
   CLI::App* activate = nullptr;
   CLI::App* deactivate = nullptr;
   CLI::App* rebalance = nullptr;
+  CLI::App* setLogLevel = nullptr;
 };
 
 void addClusterCommands(CLI::App& app, ClusterCommands& c);

@@ -80,6 +80,8 @@ class ClusterNimbus : public thrift::NimbusBackend {
   void activate(const std::string& name) override;
   void deactivate(const std::string& name) override;
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override;
+  void setLogConfig(const std::string& id, const storm::LogConfig& config) override;
+  storm::LogConfig getLogConfig(const std::string& id) override;
   std::string beginFileUpload() override;
   void uploadChunk(const std::string& location, const std::string& chunk) override;
   void finishFileUpload(const std::string& location) override;
@@ -123,6 +125,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   std::mutex scheduleMu_;                          // one scheduling decision at a time
   std::map<std::string, int64_t> missingSinceMs_;  // supervisors gone from /supervisors
   std::mutex replicateMu_;
+  std::mutex logConfigMu_;  // setLogConfig reads, merges and writes /logconfigs/ID
 
   std::mutex mu_;
   std::condition_variable wakeCv_;
