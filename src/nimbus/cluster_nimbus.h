@@ -14,6 +14,8 @@
 // - Every nimbus copies the blobs of every topology from a nimbus holding them
 //   (thrift::downloadBlob, the SHA-256 recorded in /blobstore checked), so a new leader
 //   serves them.
+// - setLogConfig (the leader) merges a change into /logconfigs/ID, which supervisors copy to
+//   the topology's workers; getLogConfig reads it on any nimbus.
 // - Queries answer from ZooKeeper on any nimbus: supervisors and nimbuses in getClusterInfo,
 //   executors' hosts and ports from the assignment in getTopologyInfo.
 //
