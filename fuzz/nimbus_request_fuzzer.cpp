@@ -1,8 +1,8 @@
 // Fuzzes what a client writes to nimbus: one Thrift request (binary protocol, the bytes inside
 // a frame) decoded by the generated Nimbus processor and dispatched to a backend that
-// translates every submitted StormTopology into a TopologyDef, as the nimbus core does. Only
-// Thrift's own exceptions may come out of the processor (it answers them or drops the
-// connection); a crash, a leak or a sanitizer report is a bug.
+// translates every submitted StormTopology into a TopologyDef and merges every LogConfig, as
+// the nimbus core does. Only Thrift's own exceptions may come out of the processor (it answers
+// them or drops the connection); a crash, a leak or a sanitizer report is a bug.
 
 #include <thrift/TConfiguration.h>
 #include <thrift/protocol/TBinaryProtocol.h>

@@ -85,9 +85,11 @@ LogConfig logConfigFromJson(std::string_view json) {
                     d.GetErrorOffset()));
   }
   if (!d.IsObject()) bad("log config: not a JSON object");
+  // Read through const: clang's C++20 finds rapidjson's mutable iterator comparisons ambiguous.
+  const rapidjson::Document& doc = d;
   LogConfig out;
-  auto named = d.FindMember("named_logger_level");
-  if (named == d.MemberEnd()) return out;
+  auto named = doc.FindMember("named_logger_level");
+  if (named == doc.MemberEnd()) return out;
   if (!named->value.IsObject()) bad("log config: named_logger_level is not an object");
   for (const auto& m : named->value.GetObject()) {
     std::string name(m.name.GetString(), m.name.GetStringLength());
