@@ -1,8 +1,8 @@
 // Fuzzes what a client writes to nimbus: one Thrift request (binary protocol, the bytes inside
 // a frame) decoded by the generated Nimbus processor and dispatched to a backend that
-// translates every submitted StormTopology into a TopologyDef, as the nimbus core does. Only
-// Thrift's own exceptions may come out of the processor (it answers them or drops the
-// connection); a crash, a leak or a sanitizer report is a bug.
+// translates every submitted StormTopology into a TopologyDef and merges every LogConfig, as
+// the nimbus core does. Only Thrift's own exceptions may come out of the processor (it answers
+// them or drops the connection); a crash, a leak or a sanitizer report is a bug.
 
 #include <thrift/TConfiguration.h>
 #include <thrift/protocol/TBinaryProtocol.h>
@@ -10,6 +10,8 @@
 
 #include <cstdint>
 
+#include "logs/log_config.h"
+#include "nimbus/log_config_thrift.h"
 #include "nimbus/storm_topology_translation.h"
 #include "thrift/nimbus_handler.h"
 
@@ -30,6 +32,13 @@ class TranslatingBackend : public thrift::NimbusBackend {
   void activate(const std::string&) override {}
   void deactivate(const std::string&) override {}
   void rebalance(const std::string&, const storm::RebalanceOptions&) override {}
+  // Merged into an empty config as nimbus merges one (levels and names checked, timeouts
+  // stamped), then through the form /logconfigs/ID keeps.
+  void setLogConfig(const std::string&, const storm::LogConfig& config) override {
+    logs::LogConfig merged = logs::mergeLogConfig({}, nimbus::fromThrift(config), 0);
+    logs::logConfigFromJson(logs::logConfigToJson(merged));
+  }
+  storm::LogConfig getLogConfig(const std::string&) override { return {}; }
   std::string beginFileUpload() override { return "inbox/x.jar"; }
   void uploadChunk(const std::string&, const std::string&) override {}
   void finishFileUpload(const std::string&) override {}

@@ -41,9 +41,20 @@ TEST(ClusterState, LayoutIsStorms) {
   auto zk = zkConnect(zkOptions());
   ClusterState state(*zk);
   for (const char* dir : {"/storms", "/assignments", "/supervisors", "/workerbeats", "/errors",
-                          "/blobstore", "/nimbuses", "/credentials"}) {
+                          "/blobstore", "/nimbuses", "/credentials", "/logconfigs"}) {
     EXPECT_TRUE(zk->exists(dir).has_value()) << dir;
   }
+}
+
+TEST(ClusterState, LogConfigIsKeptAndGoesWithItsTopology) {
+  auto zk = zkConnect(zkOptions());
+  ClusterState state(*zk);
+  EXPECT_FALSE(state.logConfig("logs-1-1").has_value());
+  state.setLogConfig("logs-1-1", R"({"named_logger_level":{}})");
+  state.setLogConfig("logs-1-1", R"({"named_logger_level":{"ROOT":{"action":2}}})");
+  EXPECT_EQ(state.logConfig("logs-1-1"), R"({"named_logger_level":{"ROOT":{"action":2}}})");
+  state.removeStorm("logs-1-1");
+  EXPECT_FALSE(state.logConfig("logs-1-1").has_value());
 }
 
 TEST(ClusterState, StormBaseRoundTripsAndWatchesFire) {

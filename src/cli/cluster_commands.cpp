@@ -11,7 +11,9 @@
 #include "cli/run_command.h"
 #include "cli/ui_command.h"
 #include "cluster/zk_client.h"
+#include "logs/log_config.h"
 #include "nimbus/cluster_nimbus.h"
+#include "nimbus/log_config_thrift.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/storm_config.h"
 #include "nimbus/storm_topology_translation.h"
@@ -139,6 +141,37 @@ int rebalance(const ClusterCommands& c, const Map& conf) {
   auto conn = connect(conf);
   conn->client().rebalance(c.names.at(0), options);
   std::cout << "Topology " << c.names[0] << " is rebalancing\n";
+  return kExitOk;
+}
+
+int setLogLevel(const ClusterCommands& c, const Map& conf) {
+  // Storm's SetLogLevel: -l LOGGER=LEVEL[:TIMEOUT] updates, -r LOGGER removes; a logger named
+  // twice keeps its last setting.
+  std::map<std::string, logs::LoggerSetting> settings;
+  try {
+    for (const auto& l : c.logSettings) {
+      auto [logger, setting] = logs::parseLogSetting(l, false);
+      settings.insert_or_assign(logger, setting);
+    }
+    for (const auto& r : c.logRemovals) {
+      auto [logger, setting] = logs::parseLogSetting(r, true);
+      settings.insert_or_assign(logger, setting);
+    }
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "squall set_log_level: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  if (settings.empty()) {
+    std::cerr << "squall set_log_level: give -l LOGGER=LEVEL[:TIMEOUT_SECS] or -r LOGGER\n";
+    return kExitUsage;
+  }
+  const std::string& name = c.names.at(0);
+  auto conn = connect(conf);
+  storm::TopologySummary summary;
+  conn->client().getTopologySummaryByName(summary, name);
+  conn->client().setLogConfig(summary.id, nimbus::toThrift(settings));
+  std::cout << "Log config " << logs::logConfigToJson(settings) << " is sent for topology " << name
+            << "\n";
   return kExitOk;
 }
 
@@ -273,11 +306,20 @@ void addClusterCommands(CLI::App& app, ClusterCommands& c) {
                             "Serve Storm's UI REST API and web UI for the cluster nimbus runs "
                             "(storm ui; ui.host, ui.port 8080, ui.actions.enabled)");
   addConfigOptions(c.ui, c);
+  c.setLogLevel = app.add_subcommand(
+      "set_log_level", "Change a running topology's log levels for a while (storm set_log_level)");
+  addConfigOptions(c.setLogLevel, c);
+  c.setLogLevel->add_option("NAME", c.names, "Topology name")->required()->expected(1);
+  c.setLogLevel->add_option("-l,--log-setting", c.logSettings,
+                            "LOGGER=LEVEL[:TIMEOUT_SECS] (ROOT, or a component id), repeatable");
+  c.setLogLevel->add_option("-r,--remove-log-setting", c.logRemovals,
+                            "LOGGER to set back to its former level, repeatable");
 }
 
 std::optional<int> runClusterCommand(const ClusterCommands& c) {
   CLI::App* given = nullptr;
-  for (CLI::App* cmd : {c.nimbus, c.list, c.kill, c.activate, c.deactivate, c.rebalance, c.ui}) {
+  for (CLI::App* cmd :
+       {c.nimbus, c.list, c.kill, c.activate, c.deactivate, c.rebalance, c.ui, c.setLogLevel}) {
     if (cmd && cmd->parsed()) given = cmd;
   }
   if (!given) return std::nullopt;
@@ -295,6 +337,7 @@ std::optional<int> runClusterCommand(const ClusterCommands& c) {
     if (given == c.list) return list(conf);
     if (given == c.kill) return kill(c, conf);
     if (given == c.rebalance) return rebalance(c, conf);
+    if (given == c.setLogLevel) return setLogLevel(c, conf);
     auto conn = connect(conf);
     if (given == c.activate) {
       conn->client().activate(c.names.at(0));

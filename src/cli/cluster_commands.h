@@ -9,6 +9,7 @@
 //   squall rebalance NAME [-w SECS] [-n WORKERS] [-e COMPONENT=PARALLELISM]...
 //   squall ui                              Storm's UI REST API and web UI over nimbus
 //                                          (ui_command.h)
+//   squall set_log_level NAME [-l LOGGER=LEVEL[:TIMEOUT_SECS]]... [-r LOGGER]...  setLogConfig
 // each with --config FILE and -c key=value, the configuration found as Storm finds it
 // (nimbus/storm_config.h). Exit status: 0 done, 1 nimbus refused or could not be reached
 // (Storm's clients exit 1 on an exception), 2 usage.
@@ -29,6 +30,8 @@ struct ClusterCommands {
   std::optional<int> numWorkers;
   std::vector<std::string> executors;  // COMPONENT=PARALLELISM
   bool ignoreErrors = false;
+  std::vector<std::string> logSettings;  // set_log_level -l LOGGER=LEVEL[:TIMEOUT]
+  std::vector<std::string> logRemovals;  // set_log_level -r LOGGER
 
   CLI::App* nimbus = nullptr;
   CLI::App* list = nullptr;
@@ -37,6 +40,7 @@ struct ClusterCommands {
   CLI::App* deactivate = nullptr;
   CLI::App* rebalance = nullptr;
   CLI::App* ui = nullptr;
+  CLI::App* setLogLevel = nullptr;
 };
 
 void addClusterCommands(CLI::App& app, ClusterCommands& c);

@@ -17,8 +17,8 @@
 //   squall dev-cluster ... (a development cluster: ZooKeeper for now; src/cluster)
 //   squall package FILE [-o OUT] | submit FILE [-n NAME] [-c k=v]... [--config storm.yaml]
 //              (the topology's jar, and submitting it to nimbus: cli/package_command.h)
-//   squall nimbus | list | kill | activate | deactivate | rebalance | ui ...   (Storm's cluster
-//              verbs over its Nimbus Thrift service: cli/cluster_commands.h)
+//   squall nimbus | list | kill | activate | deactivate | rebalance | set_log_level | ui ...
+//              (Storm's cluster verbs over its Nimbus Thrift service: cli/cluster_commands.h)
 //   squall local ... / squall jar ... / squall storm ... / a link named `storm`: Storm's
 //              launch commands for Flux files (cli/storm_forms.h)
 //

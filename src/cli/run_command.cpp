@@ -7,22 +7,28 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <optional>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "cli/worker_report.h"
 #include "flux/check.h"
 #include "flux/debug_tracing.h"
+#include "logs/log_config.h"
 #include "logs/log_layout.h"
 #include "logs/process_log.h"
 #include "squall/local_cluster.h"
+#include "supervisor/log_config_relay.h"
 #include "topology/topology_plan.h"
 #include "ui/ui_server.h"
 #include "worker/assignment.h"
+#include "worker/executor_layout.h"
 #include "worker/launcher.h"
 #include "worker/worker.h"
 #ifdef SQUALL_HAVE_KAFKA
@@ -230,6 +236,39 @@ void openProcessLog(logs::ProcessLog& log, const Config& conf, const RunOptions&
   }
 }
 
+// Follows the LogConfig file a supervisor writes (supervisor/log_config_relay.h): read again
+// when it changes, applied to this process's log levels; timeouts expire on every poll.
+class LogConfigWatch {
+ public:
+  explicit LogConfigWatch(std::string path) : path_(std::move(path)) {}
+  void poll() {
+    std::ifstream in(path_, std::ios::binary);
+    if (in) {
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (text.str() != last_) {
+        last_ = text.str();
+        try {
+          follower_.apply(logs::logConfigFromJson(last_), nowMs());
+        } catch (const std::invalid_argument& e) {
+          spdlog::error("log config {}: {}; levels unchanged", path_, e.what());
+        }
+      }
+    }
+    logs::LogLevels::global().expire();
+  }
+
+ private:
+  static int64_t nowMs() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::string path_;
+  std::string last_;
+  logs::LogConfigFollower follower_{logs::LogLevels::global()};
+};
+
 }  // namespace
 
 int runWorker(flux::TopologyFile file, const RunOptions& options, const std::string& assignment,
@@ -247,6 +286,12 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   flux::enableDebugTracing(file.topology, file.conf);
   std::unique_ptr<worker::Worker> w;
   try {
+    // A cluster's rebalance -e reaches the worker through its assignment only.
+    for (const auto& [component, n] :
+         worker::followAssignedExecutors(file.topology, file.name, file.conf, a)) {
+      spdlog::info("worker {}: component '{}' runs {} executor(s), as its assignment says", index,
+                   component, n);
+    }
     w = std::make_unique<worker::Worker>(a, index, file.name, file.conf, file.topology);
     w->start(30);
   } catch (const std::exception& e) {
@@ -261,12 +306,16 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   WorkerReporter reporter(w->topology());
   std::string fatal;
   auto lastBeat = std::chrono::steady_clock::time_point{};
+  // A cluster's dynamic log levels: the supervisor keeps them beside the assignment file.
+  LogConfigWatch logConfig(
+      (std::filesystem::path(assignment).parent_path() / supervisor::kLogConfigFile).string());
   while (g_signals.load() == 0) {
     auto now = std::chrono::steady_clock::now();
     if (now - lastBeat >= std::chrono::seconds(1)) {
       // The report first: a supervisor relays it when it sees the newer heartbeat.
       reporter.write(w->assignment().heartbeatDir, index);
       w->heartbeat();
+      logConfig.poll();
       lastBeat = now;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

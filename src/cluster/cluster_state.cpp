@@ -19,6 +19,7 @@ constexpr const char* kErrors = "/errors";
 constexpr const char* kBlobstore = "/blobstore";
 constexpr const char* kNimbuses = "/nimbuses";
 constexpr const char* kCredentials = "/credentials";
+constexpr const char* kLogConfigs = "/logconfigs";
 
 // An id becomes one path component: Storm's ids never hold '/', and one that does is refused
 // rather than written somewhere else.
@@ -142,7 +143,7 @@ std::string urlEncode(std::string_view s) {
 
 ClusterState::ClusterState(ZkClient& zk) : zk_(zk) {
   for (const char* dir : {kStorms, kAssignments, kSupervisors, kWorkerbeats, kErrors, kBlobstore,
-                          kNimbuses, kCredentials}) {
+                          kNimbuses, kCredentials, kLogConfigs}) {
     zk_.mkdirs(dir);
   }
 }
@@ -172,6 +173,7 @@ void ClusterState::removeStormBase(const std::string& id) {
 void ClusterState::removeStorm(const std::string& id) {
   removeAssignment(id);
   zk_.remove(sub(kCredentials, id));
+  zk_.remove(sub(kLogConfigs, id));
   zk_.removeRecursive(sub(kWorkerbeats, id));
   zk_.removeRecursive(sub(kErrors, id));
   removeStormBase(id);
@@ -345,6 +347,16 @@ void ClusterState::setCredentials(const std::string& id, const Credentials& c) {
 
 std::optional<Credentials> ClusterState::credentials(const std::string& id, Watcher watcher) {
   return readNode(zk_, sub(kCredentials, id), credentialsFromJson, std::move(watcher));
+}
+
+// --- log configs --------------------------------------------------------------------------------
+
+void ClusterState::setLogConfig(const std::string& id, const std::string& json) {
+  upsert(zk_, sub(kLogConfigs, id), json);
+}
+
+std::optional<std::string> ClusterState::logConfig(const std::string& id, Watcher watcher) {
+  return zk_.get(sub(kLogConfigs, id), std::move(watcher));
 }
 
 }  // namespace squall::cluster

@@ -12,6 +12,8 @@
 //   /nimbuses/HOST:PORT                 NimbusSummary, ephemeral
 //   /leader-lock/...                    leader election (leader_elector.h)
 //   /credentials/ID                     Credentials, readable only by the cluster (digest ACL)
+//   /logconfigs/ID                      the topology's dynamic log levels (Storm's LogConfig,
+//                                       JSON as src/logs/log_config.h writes it)
 //
 // Node data is compact JSON (cluster_json.h); Storm writes Thrift, which no Squall reader needs.
 // Component names are URL-encoded in paths, as Storm does. Thread-safe as ZkClient is; watchers
@@ -191,6 +193,10 @@ class ClusterState {
   // clients with the cluster's storm.zookeeper.auth.* read or change it.
   void setCredentials(const std::string& id, const Credentials& c);
   std::optional<Credentials> credentials(const std::string& id, Watcher watcher = {});
+
+  // /logconfigs: a topology's dynamic log levels, kept as the caller encodes them.
+  void setLogConfig(const std::string& id, const std::string& json);
+  std::optional<std::string> logConfig(const std::string& id, Watcher watcher = {});
 
  private:
   ZkClient& zk_;

@@ -77,14 +77,19 @@ void LogLevels::apply(const std::string& logger, spdlog::level::level_enum level
 
 void LogLevels::update(const std::string& logger, spdlog::level::level_enum target,
                        int timeoutSecs) {
+  updateUntil(logger, target, timeoutSecs,
+              timeoutSecs > 0 ? nowMs() + int64_t{timeoutSecs} * 1000 : 0);
+}
+
+void LogLevels::updateUntil(const std::string& logger, spdlog::level::level_enum target,
+                            int timeoutSecs, int64_t timeoutEpochMs) {
   std::lock_guard lock(mu_);
   auto it = named_.find(logger);
   // The level to go back to is the one before the first change, as a repeated change keeps it.
   spdlog::level::level_enum reset = it != named_.end()      ? it->second.reset
                                     : logger == kRootLogger ? spdlog::default_logger_raw()->level()
                                                             : componentLevelLocked(logger);
-  Entry e{target, reset, std::max(0, timeoutSecs),
-          timeoutSecs > 0 ? nowMs() + int64_t{timeoutSecs} * 1000 : 0};
+  Entry e{target, reset, std::max(0, timeoutSecs), std::max<int64_t>(0, timeoutEpochMs)};
   named_.insert_or_assign(logger, e);
   apply(logger, target);
   updateNextExpiry();

@@ -41,6 +41,10 @@ class LogLevels {
 
   // Sets `logger` to `target`, back to its level of now after `timeoutSecs` (0: never).
   void update(const std::string& logger, spdlog::level::level_enum target, int timeoutSecs);
+  // The same with the moment it goes back given (ms since the epoch, 0: never), as nimbus
+  // stamps it for a cluster's workers.
+  void updateUntil(const std::string& logger, spdlog::level::level_enum target, int timeoutSecs,
+                   int64_t timeoutEpochMs);
   // Storm's REMOVE: the logger goes back to its reset level now.
   void remove(const std::string& logger);
   // Every named level set (Storm's getLogConfig).

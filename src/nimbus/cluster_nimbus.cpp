@@ -12,6 +12,7 @@
 #include "cluster/cluster_json.h"
 #include "nimbus/artifact_store.h"
 #include "nimbus/even_scheduler.h"
+#include "nimbus/log_config_thrift.h"
 #include "nimbus/stats_thrift.h"
 #include "thrift/nimbus_client.h"
 
@@ -434,18 +435,32 @@ void ClusterNimbus::deactivate(const std::string& name) {
 
 void ClusterNimbus::rebalance(const std::string& name, const storm::RebalanceOptions& options) {
   assertIsLeader();
-  // Workers plan their executors from the topology's code and conf blobs, which a new
-  // executor count would not reach: refused rather than leave workers and assignment apart.
-  if (options.__isset.num_executors && !options.num_executors.empty()) {
-    storm::InvalidTopologyException e;
-    e.msg = fmt::format(
-        "Topology {}: changing executor counts (rebalance -e) is not supported on a cluster "
-        "yet; rebalance the number of workers (-n), or kill and submit again with new "
-        "parallelism",
-        name);
-    throw e;
-  }
+  // New executor counts reach the workers through the assignment: each worker gives a
+  // component as many executors as the assignment has ranges in its tasks (workerPlanFor).
   core_->rebalance(name, options);
+}
+
+void ClusterNimbus::setLogConfig(const std::string& id, const storm::LogConfig& config) {
+  assertIsLeader();
+  core_->getTopologyConf(id);  // NotAliveException for a topology that is not there
+  std::lock_guard lock(logConfigMu_);
+  logs::LogConfig current;
+  if (auto json = state_->logConfig(id)) {
+    try {
+      current = logs::logConfigFromJson(*json);
+    } catch (const std::invalid_argument& e) {
+      spdlog::warn("nimbus: /logconfigs/{} is unreadable ({}); replacing it", id, e.what());
+    }
+  }
+  logs::LogConfig merged = logs::mergeLogConfig(std::move(current), fromThrift(config), nowMs());
+  state_->setLogConfig(id, logs::logConfigToJson(merged));
+  spdlog::info("nimbus: log config of {} is now {}", id, logs::logConfigToJson(merged));
+}
+
+storm::LogConfig ClusterNimbus::getLogConfig(const std::string& id) {
+  core_->getTopologyConf(id);
+  auto json = state_->logConfig(id);
+  return toThrift(json ? logs::logConfigFromJson(*json) : logs::LogConfig{});
 }
 
 std::string ClusterNimbus::beginFileUpload() {

@@ -14,6 +14,8 @@
 // - Every nimbus copies the blobs of every topology from a nimbus holding them
 //   (thrift::downloadBlob, the SHA-256 recorded in /blobstore checked), so a new leader
 //   serves them.
+// - setLogConfig (the leader) merges a change into /logconfigs/ID, which supervisors copy to
+//   the topology's workers; getLogConfig reads it on any nimbus.
 // - Queries answer from ZooKeeper on any nimbus: supervisors and nimbuses in getClusterInfo,
 //   executors' hosts and ports from the assignment in getTopologyInfo.
 //
@@ -80,6 +82,8 @@ class ClusterNimbus : public thrift::NimbusBackend {
   void activate(const std::string& name) override;
   void deactivate(const std::string& name) override;
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override;
+  void setLogConfig(const std::string& id, const storm::LogConfig& config) override;
+  storm::LogConfig getLogConfig(const std::string& id) override;
   std::string beginFileUpload() override;
   void uploadChunk(const std::string& location, const std::string& chunk) override;
   void finishFileUpload(const std::string& location) override;
@@ -123,6 +127,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   std::mutex scheduleMu_;                          // one scheduling decision at a time
   std::map<std::string, int64_t> missingSinceMs_;  // supervisors gone from /supervisors
   std::mutex replicateMu_;
+  std::mutex logConfigMu_;  // setLogConfig reads, merges and writes /logconfigs/ID
 
   std::mutex mu_;
   std::condition_variable wakeCv_;

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "nimbus/json_conf.h"
+#include "nimbus/log_config_thrift.h"
 #include "nimbus/storm_topology_translation.h"
 
 namespace squall::nimbus {
@@ -212,14 +214,28 @@ void NimbusCore::rebalance(const std::string& name, const storm::RebalanceOption
     fail<storm::InvalidTopologyException>("Number of workers must be greater than 0");
   }
   if (options.__isset.num_executors) {
+    TopologyDef def = toTopologyDef(deserializeTopology(r.topology),
+                                    {.shellCwd = {}, .requireRegisteredClasses = false});
+    std::set<std::string> ids;  // sorted, as Storm lists them
+    for (const auto& c : def.components) ids.insert(c.id);
+    std::string valid;
+    for (const auto& id : ids) valid += (valid.empty() ? "" : ",") + id;
     for (const auto& [component, n] : options.num_executors) {
-      if (!r.componentExecutors.count(component)) {
-        fail<storm::InvalidTopologyException>(
-            fmt::format("Topology {} has no component '{}'", name, component));
+      const ComponentDef* c = def.find(component);
+      if (!c) {  // Storm's words
+        fail<storm::InvalidTopologyException>(fmt::format(
+            "Invalid component {} for topology {}, valid values are {}", component, name, valid));
       }
       if (n <= 0) {
         fail<storm::InvalidTopologyException>(
             fmt::format("Number of executors must be greater than 0 (component '{}')", component));
+      }
+      // Tasks are fixed at submit; an executor runs at least one of them.
+      if (int tasks = tasksOf(*c, c->parallelism); n > tasks) {
+        fail<storm::InvalidTopologyException>(fmt::format(
+            "Number of executors of component '{}' ({}) is more than its number of tasks ({}); "
+            "tasks are fixed at submit (topology.tasks, setNumTasks)",
+            component, n, tasks));
       }
     }
   }
@@ -236,6 +252,19 @@ void NimbusCore::rebalance(const std::string& name, const storm::RebalanceOption
   wake_.notify_all();
 }
 
+void NimbusCore::setLogConfig(const std::string& id, const storm::LogConfig& config) {
+  std::lock_guard lock(mu_);
+  byId(id);
+  logConfigs_[id] = logs::mergeLogConfig(logConfigs_[id], fromThrift(config), now());
+}
+
+storm::LogConfig NimbusCore::getLogConfig(const std::string& id) {
+  std::lock_guard lock(mu_);
+  byId(id);
+  auto it = logConfigs_.find(id);
+  return toThrift(it == logConfigs_.end() ? logs::LogConfig{} : it->second);
+}
+
 void NimbusCore::runDueActions() {
   if (options_.mayAct && !options_.mayAct()) return;
   std::lock_guard lock(mu_);
@@ -244,6 +273,7 @@ void NimbusCore::runDueActions() {
     if (r.action == TopologyRecord::Action::None || r.actionDueMs > t) continue;
     if (r.action == TopologyRecord::Action::Kill) {
       store_->remove(r.id);
+      logConfigs_.erase(r.id);
       if (options_.onChange) options_.onChange(r, true);
       spdlog::info("Removed topology {} ({})", r.name, r.id);
       continue;
@@ -512,12 +542,19 @@ Map topologyConfOf(const TopologyRecord& r) {
 
 TopologyDef topologyDefOf(const TopologyRecord& r) {
   TopologyDef def = toTopologyDef(deserializeTopology(r.topology));
-  for (auto& c : def.components) {
-    if (auto it = r.componentExecutors.find(c.id); it != r.componentExecutors.end()) {
-      c.parallelism = it->second;
-    }
-  }
+  withExecutors(def, r.componentExecutors);
   return def;
+}
+
+void withExecutors(TopologyDef& def, const std::map<std::string, int>& executors) {
+  for (auto& c : def.components) {
+    auto it = executors.find(c.id);
+    if (it == executors.end() || it->second == c.parallelism) continue;
+    // The task count stays what the submission made it (Storm: tasks are fixed for the
+    // topology's life); only how many executors share those tasks changes.
+    c.conf.try_emplace("topology.tasks", Value(int64_t{tasksOf(c, c.parallelism)}));
+    c.parallelism = it->second;
+  }
 }
 
 }  // namespace squall::nimbus

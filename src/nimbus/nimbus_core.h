@@ -12,11 +12,13 @@
 
 #include <condition_variable>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+#include "logs/log_config.h"
 #include "nimbus/artifact_store.h"
 #include "nimbus/blob_downloads.h"
 #include "nimbus/topology_store.h"
@@ -48,6 +50,10 @@ struct NimbusCoreOptions {
 // and its configuration. InvalidTopologyException when either does not parse.
 TopologyDef topologyDefOf(const TopologyRecord& r);
 Map topologyConfOf(const TopologyRecord& r);
+// Gives each component named in `executors` that many executors (a rebalance -e), its task
+// count pinned to the submitted one (topology.tasks in its conf), so every planner of the
+// result (nimbus's scheduler, the workers) splits the same tasks into the new executors.
+void withExecutors(TopologyDef& def, const std::map<std::string, int>& executors);
 
 class NimbusCore : public thrift::NimbusBackend {
  public:
@@ -62,6 +68,8 @@ class NimbusCore : public thrift::NimbusBackend {
   void activate(const std::string& name) override;
   void deactivate(const std::string& name) override;
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override;
+  void setLogConfig(const std::string& id, const storm::LogConfig& config) override;
+  storm::LogConfig getLogConfig(const std::string& id) override;
   std::string beginFileUpload() override;
   void uploadChunk(const std::string& location, const std::string& chunk) override;
   void finishFileUpload(const std::string& location) override;
@@ -97,6 +105,9 @@ class NimbusCore : public thrift::NimbusBackend {
   uint64_t submitted_ = 0;  // Storm's submittedCount, the N of name-N-secs
 
   std::mutex mu_;
+  // Without ZooKeeper, the topologies' log levels live here (only their record of them: this
+  // nimbus runs no workers).
+  std::map<std::string, logs::LogConfig> logConfigs_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread timer_;

@@ -11,6 +11,7 @@
 #include <random>
 #include <thread>
 
+#include "supervisor/log_config_relay.h"
 #include "supervisor/worker_assignment.h"
 #include "supervisor/worker_report_relay.h"
 
@@ -260,6 +261,22 @@ void Supervisor::sync() {
       }
     } else {
       it->second.executors = w.executors;
+    }
+  }
+  // Each topology's dynamic log levels (/logconfigs/ID), for its workers to follow.
+  std::map<std::string, std::optional<std::string>> logConfigs;
+  for (const auto& [port, slot] : slots_) {
+    if (!logConfigs.count(slot.topologyId)) {
+      const std::string& id = slot.topologyId;
+      try {
+        logConfigs[id] = state_.logConfig(id, watcherFor("/logconfigs/" + id));
+      } catch (const std::exception& e) {
+        spdlog::warn("supervisor: log config of {}: {}", id, e.what());
+        logConfigs[id] = std::nullopt;
+      }
+    }
+    if (const auto& json = logConfigs[slot.topologyId]) {
+      relayLogConfig(*json, slotDir(port) + "/" + kLogConfigFile);
     }
   }
   // Code of topologies no longer here.

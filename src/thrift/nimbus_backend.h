@@ -28,6 +28,10 @@ class NimbusBackend {
   virtual void activate(const std::string& name) = 0;
   virtual void deactivate(const std::string& name) = 0;
   virtual void rebalance(const std::string& name, const storm::RebalanceOptions& options) = 0;
+  // Dynamic log levels of a topology, by id (Storm's): setLogConfig merges UPDATE and REMOVE
+  // entries into what is set (timeouts stamped with their epoch), getLogConfig returns it.
+  virtual void setLogConfig(const std::string& id, const storm::LogConfig& config) = 0;
+  virtual storm::LogConfig getLogConfig(const std::string& id) = 0;
 
   // An upload: a location handed out by beginFileUpload, chunks appended, then finished; the
   // finished location is what submitTopology's uploadedJarLocation names.

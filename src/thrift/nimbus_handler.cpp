@@ -31,6 +31,12 @@ class NimbusHandler : public storm::NimbusIf {
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override {
     b_->rebalance(name, options);
   }
+  void setLogConfig(const std::string& id, const storm::LogConfig& config) override {
+    b_->setLogConfig(id, config);
+  }
+  void getLogConfig(storm::LogConfig& out, const std::string& id) override {
+    out = b_->getLogConfig(id);
+  }
   void beginFileUpload(std::string& out) override { out = b_->beginFileUpload(); }
   void uploadChunk(const std::string& location, const std::string& chunk) override {
     b_->uploadChunk(location, chunk);

@@ -271,6 +271,28 @@ struct Credentials {
   2: optional string topoOwner;
 }
 
+// Dynamic log levels (setLogConfig / getLogConfig), as Storm's storm.thrift has them.
+enum LogLevelAction {
+  UNCHANGED = 1,
+  UPDATE    = 2,
+  REMOVE    = 3
+}
+
+struct LogLevel {
+  1: required LogLevelAction action;
+  2: optional string target_log_level;
+  // seconds target_log_level is kept before the logger goes back to reset_log_level; 0: kept
+  3: optional i32 reset_log_level_timeout_secs;
+  // ms since the epoch when that happens; set by nimbus
+  4: optional i64 reset_log_level_timeout_epoch;
+  5: optional string reset_log_level;
+}
+
+struct LogConfig {
+  // logger name -> level
+  2: optional map<string, LogLevel> named_logger_level;
+}
+
 enum TopologyInitialStatus {
   ACTIVE = 1,
   INACTIVE = 2
@@ -289,6 +311,10 @@ service Nimbus {
   void activate(1: string name) throws (1: NotAliveException e, 2: AuthorizationException aze);
   void deactivate(1: string name) throws (1: NotAliveException e, 2: AuthorizationException aze);
   void rebalance(1: string name, 2: RebalanceOptions options) throws (1: NotAliveException e, 2: InvalidTopologyException ite, 3: AuthorizationException aze);
+
+  // By topology id, as Storm's (its `storm set_log_level` looks the id up by name first).
+  void setLogConfig(1: string name, 2: LogConfig config);
+  LogConfig getLogConfig(1: string name);
 
   string beginFileUpload() throws (1: AuthorizationException aze);
   void uploadChunk(1: string location, 2: binary chunk) throws (1: AuthorizationException aze);

@@ -268,6 +268,15 @@ std::string Transport::reassign(const Assignment& next) {
   if (a.host != b.host || a.port != b.port) {
     return fmt::format("it moves this worker to {}:{}", b.host, b.port);
   }
+  // Other executors (a rebalance -e) mean another plan: every worker starts again with it.
+  size_t planned = 0;
+  for (const auto& [id, cp] : plan_.components) planned += cp.executors.size();
+  if (next.executorWorker.size() != planned) {
+    return fmt::format(
+        "it has {} executors where this worker's plan has {} (the executor layout "
+        "changed)",
+        next.executorWorker.size(), planned);
+  }
   for (const auto& [id, cp] : plan_.components) {
     for (const auto& ep : cp.executors) {
       int was = cur.workerOf(ep.startTask), is = next.workerOf(ep.startTask);

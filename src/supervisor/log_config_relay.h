@@ -1,0 +1,17 @@
+#pragma once
+// A topology's dynamic log levels on their way to its workers: the supervisor copies
+// /logconfigs/ID (Storm's LogConfig, JSON) into each of the topology's slot folders, beside the
+// worker's assignment file, where the worker reads it with its heartbeat (src/cli's runWorker),
+// so workers need no ZooKeeper session of their own.
+
+#include <string>
+
+namespace squall::supervisor {
+
+// The file in a slot's folder (storm.local.dir/workers/PORT/).
+inline constexpr const char* kLogConfigFile = "logconfig";
+
+// Writes `json` to `path` (through a rename) unless the file holds it already; true when written.
+bool relayLogConfig(const std::string& json, const std::string& path);
+
+}  // namespace squall::supervisor
