@@ -18,6 +18,19 @@ std::string floatStr(double v) {
   return fmt::format("{:.3f}", v);
 }
 
+RowFigures rowOf(const Figures& f) {
+  RowFigures r;
+  r.emitted = f.emitted;
+  r.transferred = f.transferred;
+  r.acked = f.acked;
+  r.failed = f.failed;
+  r.executed = f.executed;
+  r.completeMs = f.completeLatencyMs();
+  r.executeMs = f.executeLatencyMs();
+  r.processMs = f.processLatencyMs();
+  return r;
+}
+
 std::string shortened(const std::string& s) {
   return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
 }
@@ -654,13 +667,7 @@ std::string componentJson(const ServerInfo& server, const TopologyData& t,
       }
       o += f;
     }
-    j.startObject().field("stream", stream).field("emitted", o.emitted);
-    j.field("transferred", o.transferred);
-    if (spout) {
-      j.field("acked", o.acked).field("failed", o.failed);
-      j.field("completeLatency", floatStr(o.completeLatencyMs()));
-    }
-    j.endObject();
+    writeOutputStatRow(j, stream, rowOf(o), spout);
   }
   j.endArray();
   if (!spout) {
@@ -672,12 +679,7 @@ std::string componentJson(const ServerInfo& server, const TopologyData& t,
         in += boltInputFigures(e.stats.specific.bolt, param,
                                [&input](const storm::GlobalStreamId& id) { return id == input; });
       }
-      j.startObject().field("component", input.componentId);
-      j.field("encodedComponentId", input.componentId).field("stream", input.streamId);
-      j.field("executed", in.executed).field("acked", in.acked).field("failed", in.failed);
-      j.field("executeLatency", floatStr(in.executeLatencyMs()));
-      j.field("processLatency", floatStr(in.processLatencyMs()));
-      j.endObject();
+      writeInputStatRow(j, input.componentId, input.streamId, rowOf(in));
     }
     j.endArray();
   }
@@ -686,22 +688,8 @@ std::string componentJson(const ServerInfo& server, const TopologyData& t,
   for (const auto& e : info.executors) {
     if (e.component_id != component) continue;
     Figures f = executorFigures(e, param, sys);
-    std::string name = executorName(e);
-    j.startObject().field("id", name).field("encodedId", name);
-    j.field("uptime", prettyUptime(e.uptime_secs));
-    j.field("uptimeSeconds", static_cast<int64_t>(e.uptime_secs));
-    j.field("host", e.host).field("port", e.port).field("workerLogLink", "");
-    j.field("emitted", f.emitted).field("transferred", f.transferred);
-    j.field("acked", f.acked).field("failed", f.failed);
-    if (spout) {
-      j.field("completeLatency", floatStr(f.completeLatencyMs()));
-    } else {
-      j.field("executed", f.executed);
-      j.field("executeLatency", floatStr(f.executeLatencyMs()));
-      j.field("processLatency", floatStr(f.processLatencyMs()));
-      j.field("capacity", floatStr(executorCapacity(e)));
-    }
-    j.endObject();
+    ExecutorPlace where{executorName(e), static_cast<int64_t>(e.uptime_secs), e.host, e.port};
+    writeExecutorRow(j, where, rowOf(f), spout, spout ? 0.0 : executorCapacity(e));
   }
   j.endArray();
 

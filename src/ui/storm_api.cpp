@@ -35,6 +35,30 @@ struct Figures {
   uint64_t failed(bool spout) const { return spout ? out.failed : in.failed; }
 };
 
+RowFigures rowOf(const Totals& t) {
+  RowFigures r;
+  r.emitted = static_cast<int64_t>(t.emitted);
+  r.transferred = static_cast<int64_t>(t.transferred);
+  r.acked = static_cast<int64_t>(t.acked);
+  r.failed = static_cast<int64_t>(t.failed);
+  r.executed = static_cast<int64_t>(t.executed);
+  r.completeMs = t.completeLatencyMs();
+  r.executeMs = t.executeLatencyMs();
+  r.processMs = t.processLatencyMs();
+  return r;
+}
+
+// An executor's row: what it sent from `out`, what it executed from `in`.
+RowFigures rowOf(const Figures& f, bool spout) {
+  RowFigures r = rowOf(f.in);
+  r.emitted = static_cast<int64_t>(f.out.emitted);
+  r.transferred = static_cast<int64_t>(f.out.transferred);
+  r.acked = static_cast<int64_t>(f.acked(spout));
+  r.failed = static_cast<int64_t>(f.failed(spout));
+  r.completeMs = f.out.completeLatencyMs();
+  return r;
+}
+
 void addTask(Figures& f, const TaskSample& s, bool sys) {
   for (size_t i = 0; i < s.totals.outputs.size() && i < s.outputStreams->size(); ++i) {
     if (sys || !isSystemName((*s.outputStreams)[i])) f.out += s.totals.outputs[i];
@@ -188,6 +212,45 @@ JsonOut& JsonOut::value(const Value& v) {
       return endObject();
   }
   return null();
+}
+
+void writeOutputStatRow(JsonOut& j, const std::string& stream, const RowFigures& f, bool spout) {
+  j.startObject().field("stream", stream).field("emitted", f.emitted);
+  j.field("transferred", f.transferred);
+  if (spout) {
+    j.field("acked", f.acked).field("failed", f.failed);
+    j.field("completeLatency", floatStr(f.completeMs));
+  }
+  j.endObject();
+}
+
+void writeInputStatRow(JsonOut& j, const std::string& component, const std::string& stream,
+                       const RowFigures& f) {
+  j.startObject().field("component", component).field("encodedComponentId", component);
+  j.field("stream", stream).field("executed", f.executed);
+  j.field("acked", f.acked).field("failed", f.failed);
+  j.field("executeLatency", floatStr(f.executeMs));
+  j.field("processLatency", floatStr(f.processMs));
+  j.endObject();
+}
+
+void writeExecutorRow(JsonOut& j, const ExecutorPlace& where, const RowFigures& f, bool spout,
+                      double capacity) {
+  j.startObject().field("id", where.name).field("encodedId", where.name);
+  j.field("uptime", prettyUptime(where.uptimeSecs));
+  j.field("uptimeSeconds", where.uptimeSecs);
+  j.field("host", where.host).field("port", where.port).field("workerLogLink", "");
+  j.field("emitted", f.emitted).field("transferred", f.transferred);
+  j.field("acked", f.acked).field("failed", f.failed);
+  if (spout) {
+    j.field("completeLatency", floatStr(f.completeMs));
+  } else {
+    j.field("executed", f.executed);
+    j.field("executeLatency", floatStr(f.executeMs));
+    j.field("processLatency", floatStr(f.processMs));
+    j.field("capacity", floatStr(capacity));
+  }
+  j.endObject();
 }
 
 std::string prettyUptime(int64_t secs) {
@@ -512,26 +575,11 @@ std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
     }
   }
   j.key("outputStats").startArray();
-  for (const auto& [stream, o] : outputs) {
-    j.startObject().field("stream", stream).field("emitted", o.emitted);
-    j.field("transferred", o.transferred);
-    if (spout) {
-      j.field("acked", o.acked).field("failed", o.failed);
-      j.field("completeLatency", floatStr(o.completeLatencyMs()));
-    }
-    j.endObject();
-  }
+  for (const auto& [stream, o] : outputs) writeOutputStatRow(j, stream, rowOf(o), spout);
   j.endArray();
   if (!spout) {
     j.key("inputStats").startArray();
-    for (const auto& [key, in] : inputs) {
-      j.startObject().field("component", key.first).field("encodedComponentId", key.first);
-      j.field("stream", key.second).field("executed", in.executed);
-      j.field("acked", in.acked).field("failed", in.failed);
-      j.field("executeLatency", floatStr(in.executeLatencyMs()));
-      j.field("processLatency", floatStr(in.processLatencyMs()));
-      j.endObject();
-    }
+    for (const auto& [key, in] : inputs) writeInputStatRow(j, key.first, key.second, rowOf(in));
     j.endArray();
   }
 
@@ -542,22 +590,10 @@ std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
     for (const auto& s : samples) {
       if (s.executorStart == ep.startTask && s.component == cp->id) addTask(f, s, sys);
     }
-    std::string name = executorName(ep.startTask, ep.endTask);
-    j.startObject().field("id", name).field("encodedId", name);
-    j.field("uptime", prettyUptime(static_cast<int64_t>(t.uptimeSecs)));
-    j.field("uptimeSeconds", static_cast<int64_t>(t.uptimeSecs));
-    j.field("host", server.host).field("port", server.port).field("workerLogLink", "");
-    j.field("emitted", f.out.emitted).field("transferred", f.out.transferred);
-    j.field("acked", f.acked(spout)).field("failed", f.failed(spout));
-    if (spout) {
-      j.field("completeLatency", floatStr(f.out.completeLatencyMs()));
-    } else {
-      j.field("executed", f.in.executed);
-      j.field("executeLatency", floatStr(f.in.executeLatencyMs()));
-      j.field("processLatency", floatStr(f.in.processLatencyMs()));
-      j.field("capacity", floatStr(executorCapacity(anyFilled(t), ep.startTask, t.uptimeSecs)));
-    }
-    j.endObject();
+    ExecutorPlace where{executorName(ep.startTask, ep.endTask), static_cast<int64_t>(t.uptimeSecs),
+                        server.host, server.port};
+    writeExecutorRow(j, where, rowOf(f, spout), spout,
+                     spout ? 0.0 : executorCapacity(anyFilled(t), ep.startTask, t.uptimeSecs));
   }
   j.endArray();
 

@@ -101,6 +101,35 @@ const char* statusReason(int status);
 
 // Storm's prettyUptimeSec: "1d 2h 3m 4s" with leading zero units left out.
 std::string prettyUptime(int64_t secs);
+
+class JsonOut;
+// The rows of a component page. Both sources write them here, so that `squall run --ui`
+// (task counters) and `squall ui` (nimbus's ExecutorStats) cannot drift apart in Storm's
+// field names.
+struct RowFigures {
+  int64_t emitted = 0;
+  int64_t transferred = 0;
+  int64_t acked = 0;
+  int64_t failed = 0;
+  int64_t executed = 0;
+  double completeMs = 0;  // latencies, already averaged
+  double executeMs = 0;
+  double processMs = 0;
+};
+// {stream, emitted, transferred[, acked, failed, completeLatency for a spout]}
+void writeOutputStatRow(JsonOut& j, const std::string& stream, const RowFigures& f, bool spout);
+// {component, encodedComponentId, stream, executed, acked, failed, executeLatency, processLatency}
+void writeInputStatRow(JsonOut& j, const std::string& component, const std::string& stream,
+                       const RowFigures& f);
+struct ExecutorPlace {
+  std::string name;  // "[start-end]"
+  int64_t uptimeSecs = 0;
+  std::string host;
+  int port = 0;
+};
+// One of executorStats: where it runs and its figures; a bolt's also has its capacity.
+void writeExecutorRow(JsonOut& j, const ExecutorPlace& where, const RowFigures& f, bool spout,
+                      double capacity);
 // `s` with each invalid UTF-8 sequence replaced by U+FFFD, so the JSON stays valid.
 std::string validUtf8(std::string_view s);
 
