@@ -1,7 +1,8 @@
 // rebalance -e on a cluster (src/nimbus): the executor counts Storm allows (more than a
 // component's tasks is refused, naming it; unknown components in Storm's words), the executors
 // recomputed with the task count fixed (tasks split as Storm splits them), and a reschedule
-// that keeps every executor whose range did not change where it runs.
+// that keeps every executor whose range did not change where it runs; rebalance -n keeps the
+// acker tasks fixed at submit (Storm's normalized topology.acker.executors).
 
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 #include <set>
 
 #include "nimbus/even_scheduler.h"
+#include "nimbus/json_conf.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/storm_topology_translation.h"
 
@@ -90,12 +92,12 @@ struct Core {
   std::atomic<int64_t> clock{1'000'000};
   std::unique_ptr<nimbus::NimbusCore> core;
   std::string id;
-  Core() {
+  explicit Core(const std::string& conf = R"({"topology.acker.executors": 0})") {
     nimbus::NimbusCoreOptions o;
     o.localDir = dir.path.string();
     o.nowMs = [this] { return clock.load(); };
     core = std::make_unique<nimbus::NimbusCore>(o);
-    core->submitTopology("words", "", R"({"topology.acker.executors": 0})", topology(), {});
+    core->submitTopology("words", "", conf, topology(), {});
     id = core->getClusterInfo().topologies.at(0).id;
   }
 };
@@ -199,4 +201,42 @@ TEST(RebalanceExecutors, RescheduleKeepsUnchangedExecutorsInTheirSlots) {
   std::map<cluster::NodePort, int> load;
   for (const auto& [e, slot] : after.executorNodePort) ++load[slot];
   for (const auto& [slot, n] : load) EXPECT_EQ(n, 3);
+}
+
+TEST(RebalanceWorkers, AckerTasksStayAsSubmitted) {
+  // No topology.acker.executors: Storm makes one acker per worker at submit and keeps that.
+  Core c(R"({"topology.workers": 2})");
+  auto before = c.core->getTopologyInfo(c.id);
+  auto ackersBefore = rangesOf(before, "__acker");
+  ASSERT_EQ(ackersBefore.size(), 2u);
+  int tasksBefore = c.core->getClusterInfo().topologies.at(0).num_tasks;
+  // The conf nimbus keeps (and hands to the scheduler and the workers) says so.
+  Map conf = nimbus::parseJson(c.core->getTopologyConf(c.id)).asMap();
+  ASSERT_TRUE(conf.count("topology.acker.executors"));
+  EXPECT_EQ(conf.at("topology.acker.executors").asInt(), 2);
+
+  storm::RebalanceOptions rb;
+  rb.__set_wait_secs(0);
+  rb.__set_num_workers(3);
+  c.core->rebalance("words", rb);
+  c.core->runDueActions();
+  auto after = c.core->getTopologyInfo(c.id);
+  auto summary = c.core->getClusterInfo().topologies.at(0);
+  EXPECT_EQ(summary.num_workers, 3);
+  EXPECT_EQ(rangesOf(after, "__acker"), ackersBefore);
+  EXPECT_EQ(summary.num_tasks, tasksBefore);
+  for (const char* component : {"count", "split", "words"}) {
+    EXPECT_EQ(rangesOf(after, component), rangesOf(before, component)) << component;
+  }
+  EXPECT_EQ(c.core->getTopology(c.id).bolts.at("__acker").common.parallelism_hint, 2);
+}
+
+TEST(RebalanceWorkers, AGivenAckerCountIsKept) {
+  Core c(R"({"topology.workers": 1, "topology.acker.executors": 3})");
+  storm::RebalanceOptions rb;
+  rb.__set_wait_secs(0);
+  rb.__set_num_workers(2);
+  c.core->rebalance("words", rb);
+  c.core->runDueActions();
+  EXPECT_EQ(rangesOf(c.core->getTopologyInfo(c.id), "__acker").size(), 3u);
 }

@@ -9,6 +9,7 @@
 #include <archive_entry.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -18,14 +19,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "cluster/cluster_state.h"
+#include "nimbus/json_conf.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/storm_topology_translation.h"
 #include "supervisor/stormdist.h"
@@ -152,22 +156,68 @@ TEST(WorkerAssignment, OneWorkerPerSlotNumberedAlikeOnEverySupervisor) {
   worker::Assignment w = supervisor::toWorkerAssignment(a, "t-1-1", "beef");
   EXPECT_EQ(w.topologyId, "t-1-1");
   EXPECT_EQ(w.secret, "beef");
-  ASSERT_EQ(w.workers.size(), 3u);  // sup-a:6700, sup-a:6701, sup-b:6700
-  EXPECT_EQ(w.workers[0].host, "10.0.0.1");
+  // Each worker numbered after the rank of its first executor: [1-1] 0, [2-3] 1, [4-4] 2.
+  ASSERT_EQ(w.workers.size(), 3u);
+  EXPECT_EQ(w.workers[0].host, "10.0.0.2");
   EXPECT_EQ(w.workers[0].port, 6700);
+  EXPECT_EQ(w.workers[1].host, "10.0.0.1");
   EXPECT_EQ(w.workers[1].port, 6701);
-  EXPECT_EQ(w.workers[2].host, "10.0.0.2");
-  EXPECT_EQ(w.executorWorker, (std::map<int, int>{{1, 2}, {2, 1}, {4, 0}, {5, 2}}));
-  EXPECT_EQ(supervisor::localWorkers(a, "sup-a"), (std::map<int, int>{{6700, 0}, {6701, 1}}));
-  EXPECT_EQ(supervisor::localWorkers(a, "sup-b"), (std::map<int, int>{{6700, 2}}));
+  EXPECT_EQ(w.workers[2].port, 6700);
+  EXPECT_EQ(w.executorWorker, (std::map<int, int>{{1, 0}, {2, 1}, {4, 2}, {5, 0}}));
+  EXPECT_EQ(supervisor::localWorkers(a, "sup-a"), (std::map<int, int>{{6700, 2}, {6701, 1}}));
+  EXPECT_EQ(supervisor::localWorkers(a, "sup-b"), (std::map<int, int>{{6700, 0}}));
   EXPECT_TRUE(supervisor::localWorkers(a, "sup-c").empty());
   EXPECT_EQ(supervisor::executorsOf(a, "sup-b", 6700),
             (std::vector<cluster::ExecutorRange>{ex(1, 1), ex(5, 5)}));
+  EXPECT_EQ(supervisor::executorsOfWorker(w, 0), (std::set<int>{1, 5}));
 
   worker::Assignment moved = w;
   moved.workers[2].port = 6702;
   EXPECT_TRUE(supervisor::sameAssignment(w, w));
   EXPECT_FALSE(supervisor::sameAssignment(w, moved));
+}
+
+TEST(WorkerAssignment, AWorkerKeepsItsIndexWhileItsExecutorsStay) {
+  cluster::Assignment a;
+  a.nodeHost = {{"sup-a", "10.0.0.1"}, {"sup-b", "10.0.0.2"}, {"sup-c", "10.0.0.3"}};
+  a.executorNodePort = {{ex(1, 1), {"sup-a", 6700}},
+                        {ex(2, 2), {"sup-b", 6700}},
+                        {ex(3, 3), {"sup-c", 6700}},
+                        {ex(4, 4), {"sup-a", 6700}}};
+  worker::Assignment before = supervisor::toWorkerAssignment(a, "t-1-1", "beef");
+  EXPECT_EQ(supervisor::localWorkers(a, "sup-c"), (std::map<int, int>{{6700, 2}}));
+
+  // sup-a's worker leaves (its supervisor lost); its executors go to a new slot that sorts
+  // after the others. Numbered by (node, port), sup-b's and sup-c's workers would shift.
+  cluster::Assignment lost = a;
+  lost.nodeHost["sup-z"] = "10.0.0.9";
+  lost.executorNodePort[ex(1, 1)] = {"sup-z", 6700};
+  lost.executorNodePort[ex(4, 4)] = {"sup-z", 6700};
+  worker::Assignment after = supervisor::toWorkerAssignment(lost, "t-1-1", "beef");
+  EXPECT_EQ(supervisor::localWorkers(lost, "sup-b"), (std::map<int, int>{{6700, 1}}));
+  EXPECT_EQ(supervisor::localWorkers(lost, "sup-c"), (std::map<int, int>{{6700, 2}}));
+  EXPECT_EQ(supervisor::localWorkers(lost, "sup-z"), (std::map<int, int>{{6700, 0}}));
+  EXPECT_EQ(after.executorWorker, before.executorWorker);
+  EXPECT_EQ(after.workers[0].host, "10.0.0.9");
+
+  // sup-b's worker leaves and its executor joins sup-a's: index 1 is a gap, sup-c's stays 2.
+  cluster::Assignment merged = a;
+  merged.executorNodePort[ex(2, 2)] = {"sup-a", 6700};
+  worker::Assignment gap = supervisor::toWorkerAssignment(merged, "t-1-1", "beef");
+  ASSERT_EQ(gap.workers.size(), 3u);
+  EXPECT_FALSE(gap.hasWorker(1));
+  EXPECT_EQ(gap.numWorkers(), 2);
+  EXPECT_EQ(supervisor::executorsOfWorker(gap, 2), supervisor::executorsOfWorker(before, 2));
+  EXPECT_EQ(supervisor::localWorkers(merged, "sup-c"), (std::map<int, int>{{6700, 2}}));
+
+  // The file keeps the gap.
+  TempDir dir;
+  gap.secret = worker::newSecret();
+  worker::writeAssignment((dir.path / "assignment").string(), gap);
+  worker::Assignment read = worker::readAssignment((dir.path / "assignment").string());
+  EXPECT_TRUE(supervisor::sameAssignment(read, gap));
+  EXPECT_FALSE(read.hasWorker(1));
+  EXPECT_EQ(read.workers[2].host, "10.0.0.3");
 }
 
 TEST(WorkerAssignment, ANodeWithoutAHostIsNamed) {
@@ -435,63 +485,99 @@ std::map<std::string, int64_t> beat(const fs::path& file) {
   return out;
 }
 
-TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
-  worker::registerTestingComponents();
+// A real ZooKeeper (each test under its own root) and a nimbus serving the blobs of
+// sequenceTopology() submitted with `conf` (its jar carries resources/); the tests write the
+// assignments themselves, as nimbus's scheduler would.
+struct ClusterRig {
   TempDir dir;
-  cluster::ZkOptions zo = squall::testing::zkOptions();
-  zo.authScheme = "digest";
-  zo.authPayload = "squall-cluster:0123456789abcdef";
-  auto zk = squall::testing::zkConnect(zo);
-  cluster::ClusterState state(*zk);
+  cluster::ZkOptions zo;
+  std::unique_ptr<cluster::ZkClient> zk;
+  std::unique_ptr<cluster::ClusterState> state;
+  std::shared_ptr<nimbus::NimbusCore> core;
+  std::unique_ptr<thrift::NimbusServer> server;
+  std::string id;
 
-  // A nimbus serving the topology's blobs; the jar carries resources/.
-  nimbus::NimbusCoreOptions no;
-  no.localDir = (dir.path / "nimbus").string();
-  no.host = "127.0.0.1";
-  no.port = freePort();  // getLeader names it
-  auto core = std::make_shared<nimbus::NimbusCore>(no);
-  thrift::NimbusServerOptions so;
-  so.port = no.port;
-  thrift::NimbusServer server(core, so);
-  server.start();
-  fs::path jar = dir.path / "topology.jar";
-  writeZip(jar, {{"resources/hello.txt", "hello\n"}});
-  thrift::NimbusConnection conn("127.0.0.1", server.port());
-  std::string location;
-  conn.client().beginFileUpload(location);
-  conn.client().uploadChunk(location, readFile(jar));
-  conn.client().finishFileUpload(location);
-  const std::string conf =
-      R"({"topology.workers": 2, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2})";
-  conn.client().submitTopology("seq", location, conf, sequenceTopology());
-  std::string id = core->getClusterInfo().topologies.at(0).id;
+  explicit ClusterRig(const std::string& conf) {
+    worker::registerTestingComponents();
+    zo = squall::testing::zkOptions();
+    zo.authScheme = "digest";
+    zo.authPayload = "squall-cluster:0123456789abcdef";
+    zk = squall::testing::zkConnect(zo);
+    state = std::make_unique<cluster::ClusterState>(*zk);
+    nimbus::NimbusCoreOptions no;
+    no.localDir = (dir.path / "nimbus").string();
+    no.host = "127.0.0.1";
+    no.port = freePort();  // getLeader names it
+    core = std::make_shared<nimbus::NimbusCore>(no);
+    thrift::NimbusServerOptions so;
+    so.port = no.port;
+    server = std::make_unique<thrift::NimbusServer>(core, so);
+    server->start();
+    fs::path jar = dir.path / "topology.jar";
+    writeZip(jar, {{"resources/hello.txt", "hello\n"}});
+    thrift::NimbusConnection conn("127.0.0.1", server->port());
+    std::string location;
+    conn.client().beginFileUpload(location);
+    conn.client().uploadChunk(location, readFile(jar));
+    conn.client().finishFileUpload(location);
+    conn.client().submitTopology("seq", location, conf, sequenceTopology());
+    id = core->getClusterInfo().topologies.at(0).id;
+    state->setCredentials(
+        id, cluster::Credentials{{{supervisor::kWorkerSecretCredential, worker::newSecret()}}});
+  }
+  ~ClusterRig() { server->stop(); }
 
-  // The supervisor's id, given ahead so the assignment can name it.
+  // The storm.yaml of supervisor `sup` (its id given ahead, so that assignments can name it)
+  // with local and log dirs under dir/NAME.
+  fs::path supervisorConfig(const std::string& name, const std::string& sup,
+                            const std::vector<int>& ports) const {
+    fs::path local = dir.path / name / "local", logs = dir.path / name / "logs";
+    fs::create_directories(local / "supervisor");
+    std::ofstream(local / "supervisor" / "supervisor-id") << sup << "\n";
+    std::string slots;
+    for (int p : ports) slots += (slots.empty() ? "" : ", ") + std::to_string(p);
+    fs::path config = dir.path / name / "storm.yaml";
+    std::ofstream(config) << "storm.zookeeper.servers: [\"127.0.0.1\"]\n"
+                          << "storm.zookeeper.port: " << zo.port << "\n"
+                          << "storm.zookeeper.root: \"" << zo.root << "\"\n"
+                          << "storm.zookeeper.session.timeout: 4000\n"
+                          << "storm.zookeeper.auth.scheme: digest\n"
+                          << "storm.zookeeper.auth.payload: \"" << zo.authPayload << "\"\n"
+                          << "nimbus.seeds: [\"127.0.0.1\"]\n"
+                          << "nimbus.thrift.port: " << server->port() << "\n"
+                          << "storm.local.dir: \"" << local.string() << "\"\n"
+                          << "storm.log.dir: \"" << logs.string() << "\"\n"
+                          << "storm.local.hostname: \"127.0.0.1\"\n"
+                          << "supervisor.slots.ports: [" << slots << "]\n"
+                          << "supervisor.heartbeat.frequency.secs: 1\n"
+                          << "supervisor.monitor.frequency.secs: 1\n"
+                          << "supervisor.worker.timeout.secs: 10\n"
+                          << "supervisor.worker.shutdown.sleep.secs: 2\n";
+    return config;
+  }
+
+  // The executors every worker plans from the topology's conf as nimbus keeps it.
+  std::shared_ptr<internal::TopologyPlan> plan() const {
+    StormTopology planned;
+    planned.def = nimbus::toTopologyDef(sequenceTopology());
+    Map conf = nimbus::parseJson(core->getTopologyConf(id)).asMap();
+    return internal::TopologyPlan::build("seq", id, Config(conf), planned);
+  }
+};
+
+TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
+  ClusterRig rig(
+      R"({"topology.workers": 2, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2})");
+  cluster::ClusterState& state = *rig.state;
+  const std::string& id = rig.id;
+  const fs::path& dirPath = rig.dir.path;
   const std::string sup = "sup-test-1";
-  fs::path local = dir.path / "local", logs = dir.path / "logs";
-  fs::create_directories(local / "supervisor");
-  std::ofstream(local / "supervisor" / "supervisor-id") << sup << "\n";
   int portA = freePort(), portB = freePort();
   if (portA > portB) std::swap(portA, portB);
-  fs::path config = dir.path / "storm.yaml";
-  std::ofstream(config) << "storm.zookeeper.servers: [\"127.0.0.1\"]\n"
-                        << "storm.zookeeper.port: " << zo.port << "\n"
-                        << "storm.zookeeper.root: \"" << zo.root << "\"\n"
-                        << "storm.zookeeper.session.timeout: 4000\n"
-                        << "storm.zookeeper.auth.scheme: digest\n"
-                        << "storm.zookeeper.auth.payload: \"" << zo.authPayload << "\"\n"
-                        << "nimbus.seeds: [\"127.0.0.1\"]\n"
-                        << "nimbus.thrift.port: " << server.port() << "\n"
-                        << "storm.local.dir: \"" << local.string() << "\"\n"
-                        << "storm.log.dir: \"" << logs.string() << "\"\n"
-                        << "storm.local.hostname: \"127.0.0.1\"\n"
-                        << "supervisor.slots.ports: [" << portA << ", " << portB << "]\n"
-                        << "supervisor.heartbeat.frequency.secs: 1\n"
-                        << "supervisor.monitor.frequency.secs: 1\n"
-                        << "supervisor.worker.timeout.secs: 10\n"
-                        << "supervisor.worker.shutdown.sleep.secs: 2\n";
+  fs::path config = rig.supervisorConfig("sup-1", sup, {portA, portB});
+  fs::path local = dirPath / "sup-1" / "local", logs = dirPath / "sup-1" / "logs";
 
-  auto supervisor = std::make_unique<SupervisorProcess>(config, dir.path / "supervisor-1.out");
+  auto supervisor = std::make_unique<SupervisorProcess>(config, dirPath / "supervisor-1.out");
   ASSERT_TRUE(eventually([&] { return state.supervisorInfo(sup).has_value(); }))
       << supervisor->output();
   cluster::SupervisorInfo info = *state.supervisorInfo(sup);
@@ -499,11 +585,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   EXPECT_EQ(info.metaPorts, (std::vector<int>{portA, portB}));
 
   // The assignment nimbus's scheduler would write: the spout's worker on A, the rest on B.
-  StormTopology planned;
-  planned.def = nimbus::toTopologyDef(sequenceTopology());
-  Config planConf;
-  planConf.set(Config::TOPOLOGY_WORKERS, 2);
-  auto plan = internal::TopologyPlan::build("seq", id, planConf, planned);
+  auto plan = rig.plan();
   cluster::Assignment a;
   a.masterCodeDir = id;
   a.nodeHost = {{sup, "127.0.0.1"}};
@@ -512,14 +594,15 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
       a.executorNodePort[{ep.startTask, ep.endTask}] = {sup, name == "seq" ? portA : portB};
     }
   }
-  state.setCredentials(
-      id, cluster::Credentials{{{supervisor::kWorkerSecretCredential, worker::newSecret()}}});
   auto assigned = Clock::now();
   state.setAssignment(id, a);
 
-  // Index 0 is the spout's worker (port A), 1 the bolt's (port B).
-  fs::path beatB = local / "workers" / std::to_string(portB) / "worker-1.heartbeat";
-  fs::path beatA = local / "workers" / std::to_string(portA) / "worker-0.heartbeat";
+  // Each worker is numbered after its first executor (supervisor/worker_assignment.h).
+  std::map<int, int> index = supervisor::localWorkers(a, sup);
+  fs::path beatB =
+      local / "workers" / std::to_string(portB) / fmt::format("worker-{}.heartbeat", index[portB]);
+  fs::path beatA =
+      local / "workers" / std::to_string(portA) / fmt::format("worker-{}.heartbeat", index[portA]);
   ASSERT_TRUE(eventually([&] { return beat(beatB)["received"] > 0; }, std::chrono::seconds(60)))
       << supervisor->output();
   std::printf("assignment to tuples received across workers: %.2f s\n", secondsSince(assigned));
@@ -568,7 +651,7 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   EXPECT_TRUE(supervisor::processAlive(workerB));
 
   // A new supervisor (the same id, from its local dir) adopts them.
-  supervisor = std::make_unique<SupervisorProcess>(config, dir.path / "supervisor-2.out");
+  supervisor = std::make_unique<SupervisorProcess>(config, dirPath / "supervisor-2.out");
   ASSERT_TRUE(eventually([&] {
     auto i = state.supervisorInfo(sup);
     return i && i->usedPorts.size() == 2 && i->uptimeSecs >= 0 &&
@@ -609,7 +692,102 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
   EXPECT_TRUE(eventually([&] { return !fs::exists(local / "supervisor/stormdist" / id); }));
   EXPECT_TRUE(eventually([&] { return !state.getWorkerHeartbeat(id, sup, portB).has_value(); }));
   supervisor->kill(SIGTERM);
-  server.stop();
+}
+
+// The acks the spout's executor has had (all time), from its worker's relayed heartbeat.
+int64_t spoutAcked(cluster::ClusterState& state, const std::string& id, const std::string& node,
+                   int port) {
+  auto hb = state.getWorkerHeartbeat(id, node, port);
+  if (!hb) return 0;
+  int64_t n = 0;
+  for (const auto& [executor, stats] : hb->executorStats) {
+    if (const auto* spout = std::get_if<cluster::SpoutStats>(&stats.specific)) {
+      auto w = spout->acked.find(":all-time");
+      if (w != spout->acked.end()) {
+        for (const auto& [stream, count] : w->second) n += count;
+      }
+    }
+  }
+  return n;
+}
+
+// Storm keeps a worker whose own executors stay: when another slot of its topology leaves the
+// assignment (here the ackers' worker moves from supervisor sup-a to a slot of sup-b that sorts
+// after the others), the workers left in place keep running (same pids), follow the move on
+// SIGHUP and ack through the ackers at their new place.
+TEST(SupervisorProcess, KeepsWorkersWhoseExecutorsStayWhenAPeerLeaves) {
+  ClusterRig rig(
+      R"({"topology.workers": 3, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2})");
+  cluster::ClusterState& state = *rig.state;
+  const std::string& id = rig.id;
+  std::vector<int> ports = {freePort(), freePort(), freePort(), freePort()};
+  std::sort(ports.begin(), ports.end());
+  // sup-b's ports in order: numbered by (node, port), its record and seq workers would be 1
+  // and 2 (after sup-a's), then 0 and 1 (before the moved one).
+  int portRecord = ports[0], portSeq = ports[1], portMoved = ports[2], portAckers = ports[3];
+  SupervisorProcess supA(rig.supervisorConfig("sup-a", "sup-a", {portAckers}),
+                         rig.dir.path / "sup-a.out");
+  SupervisorProcess supB(rig.supervisorConfig("sup-b", "sup-b", {portRecord, portSeq, portMoved}),
+                         rig.dir.path / "sup-b.out");
+  ASSERT_TRUE(eventually([&] {
+    return state.supervisorInfo("sup-a").has_value() && state.supervisorInfo("sup-b").has_value();
+  })) << supA.output()
+      << supB.output();
+
+  auto plan = rig.plan();
+  ASSERT_EQ(plan->ackerTasks, 3);
+  cluster::Assignment a;
+  a.masterCodeDir = id;
+  a.nodeHost = {{"sup-a", "127.0.0.1"}, {"sup-b", "127.0.0.1"}};
+  for (const auto& [name, cp] : plan->components) {
+    for (const auto& ep : cp.executors) {
+      a.executorNodePort[{ep.startTask, ep.endTask}] =
+          name == "seq"      ? cluster::NodePort{"sup-b", portSeq}
+          : name == "record" ? cluster::NodePort{"sup-b", portRecord}
+                             : cluster::NodePort{"sup-a", portAckers};
+    }
+  }
+  state.setAssignment(id, a);
+  fs::path workersB = rig.dir.path / "sup-b" / "local" / "workers";
+  auto pidOf = [&](const fs::path& workers, int port) {
+    auto p = supervisor::readProcessId((workers / std::to_string(port) / "pid").string());
+    return p.value_or(supervisor::ProcessId{});
+  };
+  ASSERT_TRUE(eventually([&] { return spoutAcked(state, id, "sup-b", portSeq) > 0; },
+                         std::chrono::seconds(60)))
+      << supA.output() << supB.output();
+  supervisor::ProcessId record = pidOf(workersB, portRecord), seq = pidOf(workersB, portSeq);
+  supervisor::ProcessId ackers = pidOf(rig.dir.path / "sup-a" / "local" / "workers", portAckers);
+  ASSERT_TRUE(supervisor::processAlive(record));
+  ASSERT_TRUE(supervisor::processAlive(seq));
+
+  // The ackers' slot leaves: their executors go to sup-b's third port, as nimbus does when
+  // sup-a is lost and sup-b has a free slot.
+  cluster::Assignment moved = a;
+  for (auto& [executor, slot] : moved.executorNodePort) {
+    if (slot.node == "sup-a") slot = {"sup-b", portMoved};
+  }
+  moved.nodeHost.erase("sup-a");
+  int64_t ackedBefore = spoutAcked(state, id, "sup-b", portSeq);
+  auto t0 = Clock::now();
+  state.setAssignment(id, moved);
+  ASSERT_TRUE(eventually([&] { return !supervisor::processAlive(ackers); })) << supA.output();
+  ASSERT_TRUE(eventually([&] { return spoutAcked(state, id, "sup-b", portSeq) > ackedBefore; },
+                         std::chrono::seconds(30)))
+      << supB.output();
+  std::printf("a peer moved: acks flow through it again %.2f s later\n", secondsSince(t0));
+  EXPECT_EQ(pidOf(workersB, portRecord).pid, record.pid);
+  EXPECT_EQ(pidOf(workersB, portSeq).pid, seq.pid);
+  EXPECT_TRUE(supervisor::processAlive(record));
+  EXPECT_TRUE(supervisor::processAlive(seq));
+  EXPECT_EQ(supB.output().find("stopping it"), std::string::npos) << supB.output();
+  EXPECT_NE(supB.output().find("reads it again"), std::string::npos) << supB.output();
+  supA.kill(SIGTERM);
+  supB.kill(SIGTERM);
+  // Their workers outlive them (they would be adopted); this test stops them.
+  for (int port : {portRecord, portSeq, portMoved}) {
+    if (pid_t pid = pidOf(workersB, port).pid; pid > 0) ::kill(pid, SIGKILL);
+  }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Two workers of one topology in this process, connected over TCP loopback by their real
 // transports: acking across them with failures, a worker that comes up late (tuples to it are
 // dropped, then replayed by the spout's timeouts once it is connected), a worker that comes
-// back on another port (followed after a reassignment), and backpressure from a slow bolt in
+// back on another port (followed after a reassignment), a worker that leaves while another
+// joins under a new index, and backpressure from a slow bolt in
 // one worker that holds the spout in the other.
 
 #include <arpa/inet.h>
@@ -308,6 +309,48 @@ TEST_F(WorkerTransport, PeerRestartedOnANewPortIsFollowedAfterReassignment) {
   std::lock_guard lock(c_.mu);
   EXPECT_EQ(c_.acked.size(), 3000u) << "an id was acked twice";
   EXPECT_GT(c_.failed.load(), 0) << "what was lost must have timed out and been replayed";
+}
+
+// A cluster numbers workers after their executors (supervisor/worker_assignment.h), so a
+// peer can leave (its index becomes a gap) and another join under a new index while this
+// worker runs on with its own index.
+TEST_F(WorkerTransport, PeerLeavingAndAnotherJoiningUnderANewIndexAreFollowed) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 2);
+  conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 100);
+  TwoWorkers tw(2000, Values{}, 1, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  auto acked = [&] {
+    std::lock_guard lock(c_.mu);
+    return std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size();
+  };
+  ASSERT_TRUE(waitFor([&] { return acked() >= 200; }, 30));
+  tw.w1->stop(0);
+  tw.w1.reset();
+
+  // Worker 1 leaves; its executors go to a new worker 2.
+  Assignment next = tw.assignment;
+  next.workers.push_back({"127.0.0.1", freePort()});
+  next.workers[1] = WorkerAddress{};
+  for (auto& [start, w] : next.executorWorker) {
+    if (w == 1) w = 2;
+  }
+  Assignment beyond = next;  // more indexes than the plan has executors
+  beyond.workers.resize(9, WorkerAddress{"127.0.0.1", 1});
+  EXPECT_NE(tw.w0->reassign(beyond), "");
+  Assignment gapForMe = next;
+  gapForMe.workers[0] = WorkerAddress{};
+  EXPECT_NE(tw.w0->reassign(gapForMe), "");
+  EXPECT_EQ(tw.w0->reassign(next), "");
+  auto w2 = std::make_unique<Worker>(next, 2, "two", tw.conf, tw.topology);
+  w2->start(10);
+  ASSERT_TRUE(waitFor([&] { return acked() >= 2000; }, 60)) << "acked " << acked();
+  w2->stop(0);
+  tw.w0->stop(0);
+  std::lock_guard lock(c_.mu);
+  EXPECT_EQ(c_.acked.size(), 2000u) << "an id was acked twice";
 }
 
 TEST_F(WorkerTransport, RestartedPeerIsConnectedAtOnceNotAtTheEndOfTheBackoff) {

@@ -277,11 +277,11 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   installSignalHandlers();
   installReloadHandler();  // before the file is read: a rewrite before then is read anyway
   worker::Assignment a = worker::readAssignment(assignment);
-  if (index >= 0 && static_cast<size_t>(index) < a.workers.size()) {
+  if (a.hasWorker(index)) {
     openProcessLog(logs::ProcessLog::attach(file.conf), file.conf, options, a.topologyId, file.name,
                    std::to_string(a.workers[static_cast<size_t>(index)].port));
   }
-  file.conf.set(Config::TOPOLOGY_WORKERS, static_cast<int>(a.workers.size()));
+  file.conf.set(Config::TOPOLOGY_WORKERS, a.numWorkers());
   if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
   flux::enableDebugTracing(file.topology, file.conf);
   std::unique_ptr<worker::Worker> w;

@@ -58,10 +58,21 @@ int tasksOf(const ComponentDef& c, int executors) {
   return tasks > 0 ? tasks : executors;
 }
 
-int ackersOf(const Map& conf, int workers) {
+// The topology's ackers, fixed at submit: normalizeAckers() writes them into the conf nimbus
+// keeps. A conf without them (kept before that) counts the workers it was submitted with,
+// never the current ones, so a rebalance -n changes no task ids.
+int ackersOf(const Map& conf) {
   const Value* v = confValue(conf, "topology.acker.executors");
   if (v && v->isInt()) return static_cast<int>(std::clamp<int64_t>(v->asInt(), 0, 1 << 20));
-  return workers;  // Storm: null means one per worker
+  return std::max(1, confInt(conf, "topology.workers", 1));
+}
+
+// Storm's normalized conf: topology.acker.executors unset (or null) means one acker per worker
+// at submit, written down so that every planner (nimbus's scheduler, each worker, later
+// rebalances with other worker counts) makes the same acker tasks.
+void normalizeAckers(Map& conf, int workers) {
+  const Value* v = confValue(conf, "topology.acker.executors");
+  if (!v || v->isNull()) conf["topology.acker.executors"] = Value(int64_t{workers});
 }
 
 }  // namespace
@@ -135,6 +146,8 @@ void NimbusCore::submitTopology(const std::string& name, const std::string& uplo
     artifact = *hash;
   }
   conf["topology.name"] = name;
+  int workers = std::max(1, confInt(conf, "topology.workers", 1));
+  normalizeAckers(conf, workers);
   if (options_.validate) {
     try {
       options_.validate(name, def, conf);
@@ -156,7 +169,7 @@ void NimbusCore::submitTopology(const std::string& name, const std::string& uplo
   bool inactive = options.initial_status == storm::TopologyInitialStatus::INACTIVE;
   r.status = inactive ? "INACTIVE" : "ACTIVE";
   r.launchTimeSecs = nowSecs;
-  r.numWorkers = std::max(1, confInt(conf, "topology.workers", 1));
+  r.numWorkers = workers;
   for (const auto& c : def.components) r.componentExecutors[c.id] = c.parallelism;
   if (const Value* user = confValue(conf, "topology.submitter.user"); user && user->isString()) {
     r.owner = user->asString();
@@ -395,7 +408,7 @@ storm::ClusterSummary NimbusCore::getClusterInfo() {
     Map conf = parseConf(r.jsonConf, "topology conf");
     storm::StormTopology topology = deserializeTopology(r.topology);
     TopologyDef def = toTopologyDef(topology, {.shellCwd = {}, .requireRegisteredClasses = false});
-    int ackers = ackersOf(conf, r.numWorkers);
+    int ackers = ackersOf(conf);
     int tasks = ackers, executors = ackers;
     for (const auto& c : def.components) {
       int n = r.componentExecutors.count(c.id) ? r.componentExecutors.at(c.id) : c.parallelism;
@@ -462,7 +475,7 @@ storm::TopologyInfo NimbusCore::getTopologyInfo(const std::string& id) {
         r.componentExecutors.count(c.id) ? r.componentExecutors.at(c.id) : c.parallelism;
     components.push_back({c.id, {tasksOf(c, c.parallelism), executors}});
   }
-  int ackers = ackersOf(conf, r.numWorkers);
+  int ackers = ackersOf(conf);
   if (ackers > 0) components.push_back({"__acker", {ackers, ackers}});
   std::sort(components.begin(), components.end());
   int task = 1;
@@ -499,7 +512,7 @@ storm::StormTopology NimbusCore::getTopology(const std::string& id) {
   std::lock_guard lock(mu_);
   TopologyRecord r = byId(id);
   storm::StormTopology t = deserializeTopology(r.topology);
-  int ackers = ackersOf(parseConf(r.jsonConf, "topology conf"), r.numWorkers);
+  int ackers = ackersOf(parseConf(r.jsonConf, "topology conf"));
   if (ackers == 0) return t;
   // The system topology adds Storm's acker bolt, subscribed to every component's acking
   // streams (fields grouping on "id"), as Storm's StormCommon.systemTopology does.

@@ -219,13 +219,17 @@ void Supervisor::sync() {
       keepRunning(id);
     }
   }
-  // Workers no longer assigned (or assigned to another topology or index) stop first.
+  // Workers no longer assigned, or whose own executors changed (a worker runs the executors it
+  // started with), stop first; the second kind starts again below. A worker whose executors
+  // stay keeps its index (worker_assignment.h) and runs on, whatever its peers do.
   for (auto it = slots_.begin(); it != slots_.end();) {
     auto w = wanted.find(it->first);
-    if (w == wanted.end() || w->second.topologyId != it->second.topologyId ||
-        w->second.index != it->second.index) {
-      spdlog::info("supervisor: worker of {} on port {} is no longer assigned; stopping it",
-                   it->second.topologyId, it->first);
+    bool assigned = w != wanted.end() && w->second.topologyId == it->second.topologyId;
+    if (!assigned || w->second.index != it->second.index ||
+        executorsOfWorker(w->second.assignment, w->second.index) !=
+            executorsOfWorker(it->second.assignment, it->second.index)) {
+      spdlog::info("supervisor: worker of {} on port {} {}; stopping it", it->second.topologyId,
+                   it->first, assigned ? "has other executors now" : "is no longer assigned");
       stopWorker(it->second, true);
       try {
         state_.removeWorkerHeartbeat(it->second.topologyId, id_, it->first);

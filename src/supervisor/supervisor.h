@@ -7,9 +7,10 @@
 // heartbeating (supervisor.worker.timeout.secs; supervisor.worker.start.timeout.secs for the
 // first heartbeat) is restarted at once, then with backoff while it keeps dying
 // (restart_backoff.h); one no longer assigned is
-// stopped (SIGTERM, SIGKILL after supervisor.worker.shutdown.sleep.secs); when another worker of
-// its topology moves, its assignment file is rewritten and it gets SIGHUP. Each worker's
-// heartbeat is relayed to /workerbeats/ID/NODE-PORT.
+// stopped (SIGTERM, SIGKILL after supervisor.worker.shutdown.sleep.secs), and one whose own
+// executors changed is stopped and started again; when other workers of its topology move,
+// join or leave, it keeps its index (worker_assignment.h), its assignment file is rewritten
+// and it gets SIGHUP. Each worker's heartbeat is relayed to /workerbeats/ID/NODE-PORT.
 //
 // Local state (storm.local.dir): supervisor/supervisor-id (a restart is the same supervisor),
 // supervisor/stormdist/ID/, and workers/PORT/ (the assignment file, the worker's heartbeat, its

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 #include <stdexcept>
 
@@ -9,11 +10,12 @@ namespace squall::supervisor {
 
 namespace {
 
+// Each slot's index: the rank of its first executor (see the header). executorNodePort is
+// ordered by executor range, so the first executor met for a slot is its first.
 std::map<cluster::NodePort, int> slotIndexes(const cluster::Assignment& a) {
-  std::set<cluster::NodePort> slots;
-  for (const auto& [executor, slot] : a.executorNodePort) slots.insert(slot);
   std::map<cluster::NodePort, int> index;
-  for (const auto& slot : slots) index.emplace(slot, static_cast<int>(index.size()));
+  int rank = 0;
+  for (const auto& [executor, slot] : a.executorNodePort) index.emplace(slot, rank++);
   return index;
 }
 
@@ -25,7 +27,9 @@ worker::Assignment toWorkerAssignment(const cluster::Assignment& a, const std::s
   w.topologyId = topologyId;
   w.secret = secret;
   std::map<cluster::NodePort, int> index = slotIndexes(a);
-  w.workers.resize(index.size());
+  for (const auto& [slot, i] : index) {
+    w.workers.resize(std::max(w.workers.size(), static_cast<size_t>(i) + 1));
+  }
   for (const auto& [slot, i] : index) {
     auto host = a.nodeHost.find(slot.node);
     if (host == a.nodeHost.end() || host->second.empty()) {
@@ -54,6 +58,14 @@ std::vector<cluster::ExecutorRange> executorsOf(const cluster::Assignment& a,
   std::vector<cluster::ExecutorRange> out;
   for (const auto& [executor, slot] : a.executorNodePort) {
     if (slot.node == node && slot.port == port) out.push_back(executor);
+  }
+  return out;
+}
+
+std::set<int> executorsOfWorker(const worker::Assignment& a, int index) {
+  std::set<int> out;
+  for (const auto& [start, w] : a.executorWorker) {
+    if (w == index) out.insert(start);
   }
   return out;
 }

@@ -17,14 +17,18 @@ namespace squall::worker {
 void Assignment::checkCovers(const internal::TopologyPlan& plan) const {
   for (const auto& [id, cp] : plan.components) {
     for (const auto& ep : cp.executors) {
-      int w = workerOf(ep.startTask);
-      if (w < 0 || w >= static_cast<int>(workers.size())) {
+      if (!hasWorker(workerOf(ep.startTask))) {
         throw std::runtime_error(
             fmt::format("the assignment gives executor [{}-{}] of '{}' to no worker", ep.startTask,
                         ep.endTask, id));
       }
     }
   }
+}
+
+int Assignment::numWorkers() const {
+  return static_cast<int>(std::count_if(workers.begin(), workers.end(),
+                                        [](const WorkerAddress& w) { return w.port > 0; }));
 }
 
 std::map<int, int> evenSchedule(const internal::TopologyPlan& plan, int workers) {
@@ -48,6 +52,7 @@ void writeAssignment(const std::string& path, const Assignment& a) {
   if (!a.heartbeatDir.empty()) o << "heartbeat-dir " << a.heartbeatDir << "\n";
   if (a.localSockets) o << "local-sockets 1\n";
   for (size_t i = 0; i < a.workers.size(); ++i) {
+    if (a.workers[i].port <= 0) continue;  // a gap
     o << "worker " << i << " " << a.workers[i].host << " " << a.workers[i].port << "\n";
   }
   for (const auto& [start, w] : a.executorWorker) o << "executor " << start << " " << w << "\n";
@@ -99,10 +104,12 @@ Assignment readAssignment(const std::string& path) {
     } else if (key == "worker") {
       int index;
       WorkerAddress w;
-      if (!(s >> index >> w.host >> w.port) || index < 0 || w.port <= 0 || w.port > 65535) {
-        throw bad("expected 'worker INDEX HOST PORT'");
+      if (!(s >> index >> w.host >> w.port) || index < 0 || index > kMaxWorkerIndex ||
+          w.port <= 0 || w.port > 65535) {
+        throw bad(
+            fmt::format("expected 'worker INDEX HOST PORT' (INDEX at most {})", kMaxWorkerIndex));
       }
-      workers[index] = w;
+      if (!workers.emplace(index, w).second) throw bad(fmt::format("worker {} twice", index));
     } else if (key == "executor") {
       int start, w;
       if (!(s >> start >> w) || start < 1 || w < 0) throw bad("expected 'executor TASK INDEX'");
@@ -112,10 +119,14 @@ Assignment readAssignment(const std::string& path) {
     }
   }
   if (lineNo == 0) throw bad("empty assignment");
-  for (size_t i = 0; i < workers.size(); ++i) {
-    auto it = workers.find(static_cast<int>(i));
-    if (it == workers.end()) throw bad(fmt::format("no address for worker {}", i));
-    a.workers.push_back(it->second);
+  if (!workers.empty()) a.workers.resize(static_cast<size_t>(workers.rbegin()->first) + 1);
+  for (const auto& [index, w] : workers) a.workers[static_cast<size_t>(index)] = w;
+  for (const auto& [start, index] : a.executorWorker) {
+    if (!a.hasWorker(index)) {
+      throw std::runtime_error(
+          fmt::format("{}: error: executor {} is given to worker {}, which has no 'worker' line",
+                      path, start, index));
+    }
   }
   if (a.topologyId.empty() || a.secret.size() < 32) throw bad("no topology id or secret");
   return a;

@@ -9,8 +9,13 @@
 //   secret HEX
 //   heartbeat-dir DIR          (optional)
 //   local-sockets 1            (optional: workers with the same host use unix sockets)
-//   worker INDEX HOST PORT     (one per worker, indexes 0..N-1)
+//   worker INDEX HOST PORT     (one per worker; indexes may have gaps, see below)
 //   executor START_TASK INDEX  (one per executor, by its first task)
+//
+// Indexes: the launcher numbers its workers 0..N-1. A cluster's supervisors number each worker
+// after its first executor (supervisor/worker_assignment.h), so a worker keeps its index while
+// its executors stay, whoever else joins or leaves; the indexes in between are gaps, workers
+// that do not exist.
 
 #include <cstdint>
 #include <map>
@@ -23,8 +28,11 @@ namespace squall::worker {
 
 struct WorkerAddress {
   std::string host;
-  int port = 0;
+  int port = 0;  // 0: no worker has this index (a gap)
 };
+
+// The highest worker index a file may name: bounds what a reader allocates.
+inline constexpr int kMaxWorkerIndex = 1 << 16;
 
 struct Assignment {
   std::string topologyId;
@@ -32,8 +40,15 @@ struct Assignment {
   std::string heartbeatDir;
   // Workers whose host is the same connect over an abstract unix socket instead of TCP.
   bool localSockets = false;
-  std::vector<WorkerAddress> workers;
-  std::map<int, int> executorWorker;  // executor start task -> worker index
+  std::vector<WorkerAddress> workers;  // by index; a gap has port 0
+  std::map<int, int> executorWorker;   // executor start task -> worker index
+
+  bool hasWorker(int index) const {
+    return index >= 0 && index < static_cast<int>(workers.size()) &&
+           workers[static_cast<size_t>(index)].port > 0;
+  }
+  // How many workers there are (the gaps not counted).
+  int numWorkers() const;
 
   // -1 when the executor is not assigned.
   int workerOf(int startTask) const {

@@ -123,7 +123,7 @@ int runAsWorker(const std::string& path, int index, int killWaitSecs, const std:
   try {
     worker::Assignment a = worker::readAssignment(path);
     Config c = conf;
-    c.set(Config::TOPOLOGY_WORKERS, static_cast<int>(a.workers.size()));
+    c.set(Config::TOPOLOGY_WORKERS, a.numWorkers());
     w = std::make_unique<worker::Worker>(std::move(a), index, name, c, topology);
     w->start(30);
   } catch (const std::exception& e) {

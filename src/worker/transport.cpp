@@ -47,6 +47,9 @@ std::vector<const StreamMeta*> StreamTable::ofComponent(const std::string& compo
 
 struct Transport::Peer {
   int index = 0;
+  // In the current assignment (written by the I/O thread, read by allConnected()): a gap in the
+  // indexes, or a worker that left, is neither connected to nor waited for.
+  std::atomic<bool> assigned{false};
   // Guards fd and out: proxies write under it, the I/O thread replaces the socket under it.
   std::mutex mu;
   int fd = -1;
@@ -155,13 +158,20 @@ Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime&
       }
     }
   }
-  for (size_t i = 0; i < assignment_.workers.size(); ++i) {
+  // A Peer for every index a worker of this plan can have (a cluster's indexes are below the
+  // executor count, the launcher's below its worker count), made now so that peers_ never
+  // changes size while proxies and allConnected() read it: reassign() only marks which exist.
+  size_t executors = 0;
+  for (const auto& [id, cp] : plan_.components) executors += cp.executors.size();
+  size_t indexes = std::max(assignment_.workers.size(), executors);
+  for (size_t i = 0; i < indexes; ++i) {
     if (static_cast<int>(i) == self_) {
       peers_.emplace_back();
       continue;
     }
     auto p = std::make_unique<Peer>();
     p->index = static_cast<int>(i);
+    p->assigned.store(assignment_.hasWorker(p->index));
     peers_.push_back(std::move(p));
   }
   wakeFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -249,7 +259,7 @@ void Transport::stop() {
 
 bool Transport::allConnected() const {
   for (const auto& p : peers_) {
-    if (p && !p->up.load()) return false;
+    if (p && p->assigned.load() && !p->up.load()) return false;
   }
   return true;
 }
@@ -260,9 +270,13 @@ std::string Transport::reassign(const Assignment& next) {
   if (next.topologyId != cur.topologyId || next.secret != cur.secret) {
     return fmt::format("it is for topology '{}' or has another secret", next.topologyId);
   }
-  if (next.workers.size() != cur.workers.size()) {
-    return fmt::format("it has {} workers instead of {}", next.workers.size(), cur.workers.size());
+  // Workers may join or leave (their indexes are stable: see assignment.h), within the
+  // indexes this worker has peers for.
+  if (next.workers.size() > peers_.size()) {
+    return fmt::format("it numbers a worker {}, beyond this worker's {} peers",
+                       next.workers.size() - 1, peers_.size());
   }
+  if (!next.hasWorker(self_)) return fmt::format("it has no worker {}", self_);
   const WorkerAddress& a = cur.workers[static_cast<size_t>(self_)];
   const WorkerAddress& b = next.workers[static_cast<size_t>(self_)];
   if (a.host != b.host || a.port != b.port) {
@@ -280,7 +294,7 @@ std::string Transport::reassign(const Assignment& next) {
   for (const auto& [id, cp] : plan_.components) {
     for (const auto& ep : cp.executors) {
       int was = cur.workerOf(ep.startTask), is = next.workerOf(ep.startTask);
-      if (is < 0 || is >= static_cast<int>(next.workers.size())) {
+      if (!next.hasWorker(is)) {
         return fmt::format("it gives executor [{}-{}] of '{}' to no worker", ep.startTask,
                            ep.endTask, id);
       }
@@ -303,15 +317,28 @@ void Transport::applyReassignment() {
     next.swap(pending_);
   }
   if (!next) return;
-  for (size_t i = 0; i < next->workers.size(); ++i) {
+  for (size_t i = 0; i < peers_.size(); ++i) {
     if (static_cast<int>(i) == self_) continue;
-    WorkerAddress& was = assignment_.workers[i];
-    const WorkerAddress& is = next->workers[i];
-    if (was.host == is.host && was.port == is.port) continue;
-    spdlog::info("worker {}: worker {} moved from {}:{} to {}:{}", self_, i, was.host, was.port,
-                 is.host, is.port);
-    was = is;
+    int index = static_cast<int>(i);
+    bool had = assignment_.hasWorker(index), has = next->hasWorker(index);
+    if (!had && !has) continue;
     Peer& p = *peers_[i];
+    const WorkerAddress& is = has ? next->workers[i] : WorkerAddress{};
+    if (had && has) {
+      const WorkerAddress& was = assignment_.workers[i];
+      if (was.host == is.host && was.port == is.port) continue;
+      spdlog::info("worker {}: worker {} moved from {}:{} to {}:{}", self_, i, was.host, was.port,
+                   is.host, is.port);
+    } else if (had) {
+      spdlog::info("worker {}: worker {} left the assignment", self_, i);
+      p.assigned.store(false);
+      if (p.conn) closeConn(*p.conn, "it left the assignment", false);
+      continue;
+    } else {
+      spdlog::info("worker {}: worker {} joined at {}:{}", self_, i, is.host, is.port);
+      p.assigned.store(true);
+      p.reportedDown = false;
+    }
     // The lower index connects: to the new address at once. A higher peer (which connects
     // to us) replaces its connection when it comes back; its old one dies with it.
     if (p.index > self_) {
@@ -320,6 +347,8 @@ void Transport::applyReassignment() {
       p.nextConnectNs = 0;
     }
   }
+  // Dialing reads the addresses: the new ones from here on (gaps included).
+  assignment_.workers = next->workers;
   for (const auto& [start, w] : next->executorWorker) {
     int was = assignment_.workerOf(start);
     if (was == w) continue;
@@ -625,8 +654,9 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
       uint8_t want[kMacBytes];
       helloMac(assignment_.secret, c.challengeNonce, h, want);
       if (!macEqual(want, h.mac)) throw WireError("bad proof of the topology's secret");
-      if (h.to == static_cast<uint32_t>(self_) && h.from < peers_.size() &&
-          static_cast<int>(h.from) > self_ && h.planFingerprint == fingerprint_) {
+      bool known = h.from < peers_.size() && peers_[h.from] && peers_[h.from]->assigned.load();
+      if (h.to == static_cast<uint32_t>(self_) && known && static_cast<int>(h.from) > self_ &&
+          h.planFingerprint == fingerprint_) {
         // A knock from a higher peer that (re)started: connect to it now, not at the end of
         // the backoff; a connection that is up or being made is left alone.
         Peer& p = *peers_[h.from];
@@ -640,8 +670,13 @@ void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
         closeConn(c, "a knock", false);
         return;
       }
-      if (h.to != static_cast<uint32_t>(self_) || h.from >= peers_.size() ||
-          static_cast<int>(h.from) >= self_) {
+      if (!known) {
+        throw WireError(
+            fmt::format("hello from worker {}, which this worker's assignment does "
+                        "not have (yet)",
+                        h.from));
+      }
+      if (h.to != static_cast<uint32_t>(self_) || static_cast<int>(h.from) >= self_) {
         throw WireError(fmt::format("hello from worker {} to worker {} reached worker {}", h.from,
                                     h.to, self_));
       }
@@ -829,13 +864,15 @@ void Transport::run() {
   std::vector<pollfd> fds;
   std::vector<Conn*> polled;
   for (auto& p : peers_) {
-    if (p && p->index < self_) knock(p->index);
+    if (p && p->assigned.load() && p->index < self_) knock(p->index);
   }
   while (!stop_.load()) {
     applyReassignment();
     int64_t now = nowNs();
     for (auto& p : peers_) {
-      if (p && p->index > self_ && !p->conn && now >= p->nextConnectNs) connectTo(p->index);
+      if (p && p->assigned.load() && p->index > self_ && !p->conn && now >= p->nextConnectNs) {
+        connectTo(p->index);
+      }
     }
     for (auto& c : conns_) {
       if (!c->closed && c->state != Conn::State::Up && now > c->deadlineNs) {

@@ -33,7 +33,10 @@
 //
 // Reassignment: reassign() (any thread) hands a new assignment of the same topology to the I/O
 // thread: a peer whose address changed is disconnected and connected again at once at the new
-// one; a stand-in for an executor that moved between two other workers sends to its new worker.
+// one; a peer that joined is connected to, one that left is disconnected and forgotten (worker
+// indexes are stable, so the others keep theirs: assignment.h); a stand-in for an executor that
+// moved between two other workers sends to its new worker. A peer that has not read the new
+// assignment yet may refuse a hello meanwhile; the connector tries again with its backoff.
 // Meanwhile tuples for a peer that is not connected are dropped (acking replays them), so
 // nothing waits without bound.
 //
@@ -104,7 +107,7 @@ class Transport {
   // True once every other worker is connected and authenticated.
   bool allConnected() const;
   // Any thread. "" when `next` can be applied while this worker runs (and it will be, on the
-  // I/O thread); otherwise why not: another topology or secret, another number of workers, or
+  // I/O thread); otherwise why not: another topology or secret, another executor layout, or
   // this worker's own address or executors changed (the worker must then be restarted).
   std::string reassign(const Assignment& next);
   TransportStats stats() const;

@@ -13,9 +13,9 @@ namespace squall::worker {
 Worker::Worker(Assignment assignment, int index, const std::string& name, const Config& conf,
                const StormTopology& topology)
     : assignment_(std::move(assignment)), index_(index) {
-  if (index_ < 0 || index_ >= static_cast<int>(assignment_.workers.size())) {
+  if (!assignment_.hasWorker(index_)) {
     throw std::runtime_error(fmt::format("worker index {} is not in the assignment ({} workers)",
-                                         index_, assignment_.workers.size()));
+                                         index_, assignment_.numWorkers()));
   }
   internal::Placement placement;
   placement.local = [this](const internal::ExecutorPlan& ep) {

@@ -469,9 +469,11 @@ def test_faults_across_two_hosts(squall, gen, tmp_path):  # noqa: F811
         # 4. kill -9 of the other supervisor, left dead: its worker runs on, orphaned, as
         # Storm's do. After its session and nimbus.supervisor.timeout.secs nimbus moves that
         # worker's executors to the spout's host. Started again at last, the supervisor stops
-        # the orphan, which is no longer assigned to it.
+        # the orphan, which is no longer assigned to it. The spout host's worker, whose
+        # executors stay, runs on (as Storm's): only its peer moved.
         workers = cluster.workers()
         (_, port), orphan = next((k, p) for k, p in workers.items() if k[0] == other)
+        survivors = {k: p for k, p in workers.items() if k[0] == spout_host}
         fault = Fault(ledger, "supervisor kill -9, left dead")
         cluster.supervisors[other].kill()
         wait_until(lambda: sorted(h for h, _ in cluster.workers()) == sorted(
@@ -479,6 +481,8 @@ def test_faults_across_two_hosts(squall, gen, tmp_path):  # noqa: F811
             RECOVERY_DEADLINE)
         fault.recovered()
         assert not process_gone(orphan)
+        now = cluster.workers()
+        assert all(now.get(k) == p for k, p in survivors.items()), (survivors, now)
         restarted = time.monotonic()
         cluster.start_supervisor(other)
         wait_until(lambda: process_gone(orphan), "the restarted supervisor to stop the orphan",

@@ -1,6 +1,7 @@
 """Operating a running topology on `squall dev-cluster`: `rebalance -e COMPONENT=N` (Storm's
 RebalanceOptions.num_executors, as `storm rebalance -e` sends it) changes a component's
-executors while tuples keep flowing, and `set_log_level` (Storm's setLogConfig) reaches a
+executors while tuples keep flowing, `rebalance -n` changes the workers but not the acker tasks
+fixed at submit, and `set_log_level` (Storm's setLogConfig) reaches a
 Python bolt in its worker and expires on time."""
 
 import os
@@ -104,6 +105,43 @@ def test_rebalance_executors_of_a_running_topology(squall, multilang, gen, clust
     print("rebalance -e -> counting again: {:.2f} s".format(time.monotonic() - started))
     listed = squall.run("list", "--config", conf)
     assert re.search(r"wordcount\s+ACTIVE\s+\d+\s+2\s", listed.stdout), listed.stdout
+
+    running = list(worker_pids(directory).values())
+    assert squall.run("kill", "wordcount", "-w", "0", "--config", conf).returncode == 0
+    for pid in running:
+        wait_until(lambda: process_gone(pid), "the killed topology's workers to stop", 60)
+
+
+def test_rebalance_workers_keeps_the_acker_tasks(squall, multilang, gen, cluster):
+    directory, conf, port = cluster
+    r = squall.run("submit", os.path.join(ROOT, "examples", "wordcount.yaml"), "--config", conf,
+                   "-c", "topology.workers=2", "-c", "topology.message.timeout.secs=5")
+    assert r.returncode == 0, r.stderr + r.stdout
+    topology_id = re.search(r"Topology id: (\S+)", r.stdout).group(1)
+    # Storm's normalized conf: one acker per worker at submit, written down.
+    ackers, _ = executors(gen, port, topology_id, "__acker")
+    assert len(ackers) == 2, ackers
+    wait_until(lambda: words_counted(directory, topology_id) > 0, "the first counted words", 90)
+
+    logs = worker_logs(directory, topology_id)
+    offsets = {path: os.path.getsize(path) for path in logs.values()}
+    r = squall.run("rebalance", "wordcount", "-w", "1", "-n", "3", "--config", conf)
+    assert r.returncode == 0, r.stdout + r.stderr
+    started = time.monotonic()
+    wait_until(lambda: executors(gen, port, topology_id, "__acker")[1] == "ACTIVE",
+               "the rebalance to be carried out", 60)
+    assert executors(gen, port, topology_id, "__acker")[0] == ackers
+    wait_until(lambda: len(worker_pids(directory)) == 3, "three workers", 60)
+    listed = squall.run("list", "--config", conf)
+    assert re.search(r"wordcount\s+ACTIVE\s+\d+\s+3\s", listed.stdout), listed.stdout
+
+    # The workers plan the same tasks as nimbus: counting goes on.
+    def totals():
+        return [int(m.group(1)) for m in WORDS.finditer(text_since(offsets, directory, topology_id))]
+    wait_until(lambda: any(n > 0 for n in totals()[-1:]), "words counted after the rebalance", 90)
+    seen = max(totals())
+    wait_until(lambda: max(totals()) > seen + 200, "counting to go on", 60)
+    print("rebalance -n 3 -> counting again: {:.2f} s".format(time.monotonic() - started))
 
     running = list(worker_pids(directory).values())
     assert squall.run("kill", "wordcount", "-w", "0", "--config", conf).returncode == 0
