@@ -12,7 +12,11 @@
 // --rate R (with --ackers 1): complete latency at a fixed offered rate across the two workers,
 // as bench_latency_at_rate measures it in one process: each tuple has a scheduled emit time
 // (start + i / R), and its latency runs from then to the spout's ack() of it, in worker 0,
-// after the ack crossed back from the acker in worker 1. Prints p50/p99/p99.9/max.
+// after the ack crossed back from the acker in worker 1. Prints p50/p99/p99.9/max, and the
+// same percentiles of each stage: from the scheduled time to the spout's emit (worker 0), from
+// the emit to the bolt's execute (worker 1: the tuple's way out), and from the execute to the
+// spout's ack() (the way back, through the acker). The stages are read from one clock
+// (CLOCK_MONOTONIC is the same in both processes), per tuple, in memory both processes share.
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -59,6 +63,18 @@ struct Latency {
   std::atomic<int64_t> acked{0}, failed{0};
   std::mutex mu;
   std::vector<int64_t> ns;
+  // Per tuple id, ns since `start`: when the spout emitted it, when the bolt executed it (in
+  // shared memory: written in worker 1) and when the spout's ack() saw it; 0 when not seen.
+  size_t stageCapacity = 0;
+  int64_t* emittedAt = nullptr;
+  int64_t* executedAt = nullptr;
+  int64_t* ackedAt = nullptr;
+  int64_t sinceStart() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+  }
+  void stamp(int64_t* at, int64_t id) const {
+    if (id >= 0 && static_cast<size_t>(id) < stageCapacity) at[id] = sinceStart();
+  }
 };
 Latency latency;
 
@@ -71,8 +87,10 @@ class ConstSpout : public BaseRichSpout {
       // Emit everything that is due, catching up after any stall.
       double elapsed = std::chrono::duration<double>(Clock::now() - latency.start).count();
       auto due = static_cast<int64_t>(elapsed * latency.rate);
-      for (int n = 0; id_ < due && n < 64; ++n, ++id_)
-        collector_->emit(Values{payload_}, Value(id_));
+      for (int n = 0; id_ < due && n < 64; ++n, ++id_) {
+        latency.stamp(latency.emittedAt, id_);
+        collector_->emit(Values{Value(id_)}, Value(id_));  // the bolt stamps its arrival
+      }
       return;
     }
     if (reliable_) {
@@ -84,6 +102,7 @@ class ConstSpout : public BaseRichSpout {
   void ack(const Value& id) override {
     if (latency.rate <= 0) return;
     int64_t i = id.asInt();
+    latency.stamp(latency.ackedAt, i);
     auto scheduled =
         latency.start +
         std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(i) * 1e9 / latency.rate));
@@ -116,6 +135,7 @@ class DevNullBolt : public BaseRichBolt {
  public:
   void prepare(const Config&, TopologyContext&, OutputCollector& c) override { collector_ = &c; }
   void execute(const Tuple& t) override {
+    if (latency.rate > 0) latency.stamp(latency.executedAt, t.getValue(0).asInt());
     collector_->ack(t);
     if (++local_ == 1024) {
       executed->fetch_add(local_, std::memory_order_relaxed);
@@ -173,6 +193,15 @@ std::map<std::string, int64_t> threadTicks(pid_t pid) {
       if (f == 15) stime = std::atoll(field.c_str());
     }
     out[name] += utime + stime;
+    // Voluntary context switches: each is a sleep (a futex, poll(2), a blocking call) ended by a
+    // wake-up; per tuple, they count what crossing costs in hand-offs, which load changes less
+    // than the times.
+    std::ifstream status(dir + "/" + e->d_name + "/status");
+    while (std::getline(status, line)) {
+      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+        out["~" + name] += std::atoll(line.c_str() + 24);
+      }
+    }
   }
   closedir(d);
   return out;
@@ -190,8 +219,25 @@ std::string cpuPerTuple(const std::map<std::string, int64_t>& before,
     int64_t used = ticks - (it == before.end() ? 0 : it->second);
     double ns =
         static_cast<double>(used) * tickNs / static_cast<double>(std::max<uint64_t>(tuples, 1));
+    if (name[0] == '~') continue;  // context switches: see switchesPerTuple
     totalNs += ns;
     if (used > 0) s += " " + name + " " + std::to_string(static_cast<int>(ns + 0.5));
+  }
+  return s;
+}
+
+// "name switches/tuple ..." of the voluntary context switches of each thread name.
+std::string switchesPerTuple(const std::map<std::string, int64_t>& before,
+                             const std::map<std::string, int64_t>& after, uint64_t tuples) {
+  std::string s;
+  char buf[64];
+  for (const auto& [name, n] : after) {
+    if (name[0] != '~') continue;
+    auto it = before.find(name);
+    int64_t used = n - (it == before.end() ? 0 : it->second);
+    std::snprintf(buf, sizeof buf, " %s %.2f", name.c_str() + 1,
+                  static_cast<double>(used) / static_cast<double>(std::max<uint64_t>(tuples, 1)));
+    s += buf;
   }
   return s;
 }
@@ -214,6 +260,18 @@ int main(int argc, char** argv) {
   }
   // The first two seconds' tuples are the warm-up; the schedule starts after the workers.
   latency.warmupTuples = static_cast<int64_t>(latency.rate * 2);
+  if (latency.rate > 0) {
+    latency.stageCapacity = static_cast<size_t>(latency.rate * (seconds + 4));
+    auto shm = [&] {
+      return static_cast<int64_t*>(mmap(nullptr, latency.stageCapacity * sizeof(int64_t),
+                                        PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
+    };
+    latency.emittedAt = shm();
+    latency.executedAt = shm();
+    latency.ackedAt = shm();
+  }
+  // Before the fork: both workers read the schedule (the bolt's worker to stamp arrivals).
+  latency.start = Clock::now() + std::chrono::milliseconds(200);
   void* shared = mmap(nullptr, sizeof(std::atomic<uint64_t>), PROT_READ | PROT_WRITE,
                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   executed = new (shared) std::atomic<uint64_t>(0);
@@ -249,16 +307,17 @@ int main(int argc, char** argv) {
     _exit(0);
   }
   close(done[0]);
-  latency.start = Clock::now() + std::chrono::milliseconds(200);
   worker::Worker w(a, 0, "bench", conf, topology);
   w.start(30);
   std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
   uint64_t before = executed->load();
   int64_t stealBefore = vcpuStealMs();
   auto cpuSpoutBefore = threadTicks(getpid()), cpuBoltBefore = threadTicks(child);
+  uint64_t sendsBefore = w.stats().batchSends;
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   uint64_t after = executed->load();
+  uint64_t sendsAfter = w.stats().batchSends;
   auto cpuSpoutAfter = threadTicks(getpid()), cpuBoltAfter = threadTicks(child);
   int64_t stealMs = vcpuStealMs() - stealBefore;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -286,6 +345,37 @@ int main(int argc, char** argv) {
         latency.rate, static_cast<long long>(latency.acked.load()),
         static_cast<long long>(latency.failed.load()), v.size(), pct(0.5), pct(0.99), pct(0.999),
         pct(1.0), static_cast<long long>(stealMs));
+    // Each stage over the measured tuples that completed.
+    std::vector<int64_t> emit, out, back;
+    for (size_t i = static_cast<size_t>(latency.warmupTuples); i < latency.stageCapacity; ++i) {
+      if (!latency.ackedAt[i] || !latency.executedAt[i] || !latency.emittedAt[i]) continue;
+      int64_t scheduled = static_cast<int64_t>(static_cast<double>(i) * 1e9 / latency.rate);
+      emit.push_back(latency.emittedAt[i] - scheduled);
+      out.push_back(latency.executedAt[i] - latency.emittedAt[i]);
+      back.push_back(latency.ackedAt[i] - latency.executedAt[i]);
+    }
+    auto stage = [](const char* name, std::vector<int64_t>& x) {
+      std::sort(x.begin(), x.end());
+      auto at = [&](double p) {
+        return x.empty() ? 0.0
+                         : static_cast<double>(
+                               x[static_cast<size_t>(p * static_cast<double>(x.size() - 1))]) /
+                               1e3;
+      };
+      std::printf("  %-28s p50 %.1f  p99 %.1f  p99.9 %.1f us\n", name, at(0.5), at(0.99),
+                  at(0.999));
+    };
+    stage("scheduled -> emit (spout)", emit);
+    stage("emit -> execute (way out)", out);
+    stage("execute -> ack() (way back)", back);
+    std::printf("  cpu ns/tuple: spout worker %.0f (%s ), bolt worker %.0f (%s )\n", spoutNs,
+                spoutCpu.c_str(), boltNs, boltCpu.c_str());
+    std::printf("  sends/tuple from the spout worker: %.2f\n",
+                static_cast<double>(sendsAfter - sendsBefore) /
+                    static_cast<double>(std::max<uint64_t>(after - before, 1)));
+    std::printf("  wake-ups/tuple: spout worker (%s ), bolt worker (%s )\n",
+                switchesPerTuple(cpuSpoutBefore, cpuSpoutAfter, after - before).c_str(),
+                switchesPerTuple(cpuBoltBefore, cpuBoltAfter, after - before).c_str());
     return 0;
   }
   std::printf(

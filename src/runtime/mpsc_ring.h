@@ -70,7 +70,7 @@ class MpscRing {
   template <class F, class Ahead = NoAhead>
   size_t drain(F&& f, size_t max, Ahead&& ahead = {}) {
     size_t n = 0;
-    uint64_t pos = head_;
+    uint64_t pos = head_.load(std::memory_order_relaxed);
     while (n < max) {
       size_t at = pos & mask_;
       if (loadSeq(at, std::memory_order_acquire) != pos + 1) break;
@@ -82,7 +82,7 @@ class MpscRing {
       }
       T item = slots_.get()[at].item;
       storeSeq(at, pos + capacity_, std::memory_order_release);
-      head_ = ++pos;
+      head_.store(++pos, std::memory_order_relaxed);
       ++n;
       if constexpr (std::is_same_v<std::invoke_result_t<F&, T&>, bool>) {
         if (!f(item)) break;  // the item is consumed; f asks to stop after it
@@ -94,8 +94,12 @@ class MpscRing {
     return n;
   }
 
-  // Consumer thread only.
-  bool empty() const { return loadSeq(head_ & mask_, std::memory_order_acquire) != head_ + 1; }
+  // Consumer thread, or (approximate) a thread that hands the consumer's role over to others
+  // under a lock of its own and asks while another holds it (worker/remote_executor.h).
+  bool empty() const {
+    uint64_t h = head_.load(std::memory_order_relaxed);
+    return loadSeq(h & mask_, std::memory_order_acquire) != h + 1;
+  }
   // Any thread; approximate.
   size_t size() const {
     uint64_t t = tail_.load(std::memory_order_relaxed);
@@ -154,7 +158,9 @@ class MpscRing {
   const size_t mask_;
   std::unique_ptr<Slot, ZeroedSlots> slots_;
   alignas(64) std::atomic<uint64_t> tail_{0};
-  alignas(64) uint64_t head_ = 0;  // consumer-owned
+  // Consumer-owned; atomic (relaxed: plain loads and stores) only so that empty() may be
+  // asked while the consumer's role is with another thread.
+  alignas(64) std::atomic<uint64_t> head_{0};
   std::atomic<uint64_t> headPublished_{0};
 };
 

@@ -1,5 +1,7 @@
 #include "worker/remote_executor.h"
 
+#include <sched.h>
+
 #include <algorithm>
 
 namespace squall::worker {
@@ -19,67 +21,101 @@ RemoteExecutor::~RemoteExecutor() {
   join();
 }
 
+void RemoteExecutor::park() {
+  internal::TuplePool::flushThreadCache();
+  queue_.sleep(kIdleSleepNs);
+}
+
+int64_t RemoteExecutor::Encoder::streamIndex(const StreamMeta* m) {
+  for (auto& [meta, i] : cache) {
+    if (meta == m) return i;
+  }
+  int64_t i = streams.indexOf(m);
+  if (i >= 0) cache.emplace_back(m, static_cast<uint32_t>(i));
+  return i;
+}
+
+bool RemoteExecutor::encode(Encoder& e) {
+  // Several frames per send(2), each of at most half the receiving executor's queue: the
+  // receiver pushes a frame's tuples into that queue in one go, and a frame larger than the
+  // queue would spill into its overflow (and outrun its pool of tuple bodies) every time.
+  const size_t frameTuples = std::max<size_t>(kDrainStep, rt_.receiveBufferSize / 2);
+  WireWriter& w = e.writer;
+  BatchWriter batch(w);
+  size_t got = 0;
+  do {
+    const size_t frameAt = w.size(), tuplesBefore = e.tuples;
+    batch.begin();
+    size_t inFrame = 0;
+    do {
+      got = queue_.drain(
+          [&](detail::TupleData* d) {
+            int64_t stream = e.streamIndex(d->meta);
+            if (stream >= 0) {
+              batch.tuple(d->destTask, d->sourceTask, static_cast<uint32_t>(stream), d->messageId,
+                          d->values);
+              ++e.tuples;
+            }
+            detail::release(d);
+          },
+          kDrainStep);
+      inFrame += got;
+    } while (got == kDrainStep && inFrame < frameTuples && w.size() < kSendTarget);
+    queue_.drainAcks([&](const internal::AckRecord& r) { batch.ack(r); }, 4096);
+    batch.end();
+    if (w.size() - frameAt > kMaxFrameBytes) {
+      spdlog::error(
+          "topology '{}': a batch for executor [{}-{}] of '{}' encodes to {} bytes, "
+          "over the frame bound; dropped",
+          rt_.plan->name, plan_.startTask, plan_.endTask, plan_.componentId, w.size() - frameAt);
+      w.truncate(frameAt);
+      e.tuples = tuplesBefore;
+    }
+  } while (got == kDrainStep && w.size() < kSendTarget);
+  return got == kDrainStep;
+}
+
 void RemoteExecutor::run() {
   ready_.store(true);
-  const size_t frameTuples = std::max<size_t>(kDrainStep, rt_.receiveBufferSize / 2);
-  WireWriter w;
-  BatchWriter batch(w);
-  const StreamTable& streams = transport_.streams();
-  // The streams this executor receives are few: a linear cache beats the hash map.
-  std::vector<std::pair<const StreamMeta*, uint32_t>> cache;
-  auto streamIndex = [&](const StreamMeta* m) -> int64_t {
-    for (auto& [meta, i] : cache) {
-      if (meta == m) return i;
-    }
-    int64_t i = streams.indexOf(m);
-    if (i >= 0) cache.emplace_back(m, static_cast<uint32_t>(i));
-    return i;
-  };
+  Encoder e{WireWriter{}, transport_.streams(), {}, 0};
+  std::vector<std::unique_lock<std::mutex>> held;  // the siblings drained into this send
   while (!stopRequested()) {
-    if (backPressure() || !transport_.writable(*peer_.load())) {
-      idle(kIdleSleepNs);
+    Transport::Peer& peer = *peer_.load();
+    if (backPressure() || !transport_.writable(peer)) {
+      park();
       continue;
     }
-    // Several frames per send(2), each of at most half the receiving executor's queue: the
-    // receiver pushes a frame's tuples into that queue in one go, and a frame larger than the
-    // queue would spill into its overflow (and outrun its pool of tuple bodies) every time.
-    size_t tuples = 0, got = 0;
-    do {
-      const size_t frameAt = w.size(), tuplesBefore = tuples;
-      batch.begin();
-      size_t inFrame = 0;
-      do {
-        got = queue_.drain(
-            [&](detail::TupleData* d) {
-              int64_t stream = streamIndex(d->meta);
-              if (stream >= 0) {
-                batch.tuple(d->destTask, d->sourceTask, static_cast<uint32_t>(stream), d->messageId,
-                            d->values);
-                ++tuples;
-              }
-              detail::release(d);
-            },
-            kDrainStep);
-        inFrame += got;
-      } while (got == kDrainStep && inFrame < frameTuples && w.size() < kSendTarget);
-      queue_.drainAcks([&](const internal::AckRecord& r) { batch.ack(r); }, 4096);
-      batch.end();
-      if (w.size() - frameAt > kMaxFrameBytes) {
-        spdlog::error(
-            "topology '{}': a batch for executor [{}-{}] of '{}' encodes to {} bytes, "
-            "over the frame bound; dropped",
-            rt_.plan->name, plan_.startTask, plan_.endTask, plan_.componentId, w.size() - frameAt);
-        w.truncate(frameAt);
-        tuples = tuplesBefore;
-      }
-    } while (got == kDrainStep && w.size() < kSendTarget);
-    if (w.size() == 0) {
-      idle(kIdleSleepNs);
+    std::unique_lock own(drainMu_, std::try_to_lock);
+    if (!own) {
+      // A sibling is sending what it took from this queue: the next drain waits for that
+      // send, so the tuples of one queue leave in order.
+      sched_yield();
       continue;
     }
-    resetIdle();
-    transport_.send(*peer_.load(), w.buffer(), tuples);
-    w.clear();
+    const bool saturated = encode(e);
+    if (!saturated) {
+      // This queue is drained: the batch is as full as it will get, so it leaves now. Before
+      // it does, take what the peer's other stand-ins hold (a spout's tuple for a bolt and its
+      // acker init for an acker of the same worker, emitted together), so one send(2) and one
+      // wake-up of the peer carry both. At saturation no queue drains and each stand-in sends
+      // its own full batches in parallel.
+      transport_.forEachProxy(peer, [&](RemoteExecutor& s) {
+        if (&s == this || s.backPressure() || e.writer.size() >= kSendTarget) return;
+        std::unique_lock lock(s.drainMu_, std::try_to_lock);
+        if (!lock || s.queue_.empty()) return;
+        s.encode(e);
+        held.push_back(std::move(lock));
+      });
+    }
+    if (e.writer.size() == 0) {
+      own.unlock();
+      park();
+      continue;
+    }
+    transport_.send(peer, e.writer.buffer(), e.tuples);
+    e.writer.clear();
+    e.tuples = 0;
+    held.clear();
   }
 }
 

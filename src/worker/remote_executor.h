@@ -4,12 +4,18 @@
 // ReceiveQueue, so a full one holds them back the usual way); its own thread drains the queue,
 // encodes tuples and acking records into Batch frames (each at most half the receiving
 // executor's queue, so the receiver can push a whole frame at once) and hands up to 256 KiB of
-// them to the transport per send(2). It
+// them to the transport per send(2). A batch leaves as soon as the queue is drained, never on a
+// timer; before it leaves, the stand-in also drains the other stand-ins for executors of the
+// same worker that no other thread is draining, so what one emit sent to several of them (a
+// tuple and its acker init) mostly crosses in one send(2). It
 // stops draining while the peer reports that executor under backpressure or while the
 // connection's out buffer is full: the queue then fills and the backpressure reaches the
 // producers, spouts included. Owned by the RunningTopology like any executor.
 
 #include <atomic>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "runtime/executor.h"
 #include "worker/transport.h"
@@ -32,11 +38,30 @@ class RemoteExecutor : public internal::Executor {
   void setPeer(Transport::Peer& peer) { peer_.store(&peer); }
 
  private:
+  // What one thread encodes for one send(2).
+  struct Encoder {
+    WireWriter writer;
+    const StreamTable& streams;
+    // The streams a stand-in receives are few: a linear cache beats the hash map.
+    std::vector<std::pair<const StreamMeta*, uint32_t>> cache;
+    size_t tuples;
+    int64_t streamIndex(const StreamMeta* m);
+  };
+
   void run() override;
+  // Sleeps until a push, a wake() or 1 ms: a stand-in has nothing to do but what is pushed,
+  // and spinning or yielding would take a core from the threads it waits for.
+  void park();
+  // Encodes this queue into `e` (the caller holds drainMu_); true when it stopped at a bound
+  // with more queued, false when it drained the queue.
+  bool encode(Encoder& e);
 
   Transport& transport_;
   std::atomic<Transport::Peer*> peer_;
   std::atomic<bool> backPressure_{false};
+  // Held by whichever thread drains this queue (its own or a sibling's) until what it drained
+  // is handed to the transport.
+  std::mutex drainMu_;
 };
 
 }  // namespace squall::worker

@@ -45,28 +45,6 @@ std::vector<const StreamMeta*> StreamTable::ofComponent(const std::string& compo
   return it == byComponent_.end() ? std::vector<const StreamMeta*>{} : it->second;
 }
 
-struct Transport::Peer {
-  int index = 0;
-  // In the current assignment (written by the I/O thread, read by allConnected()): a gap in the
-  // indexes, or a worker that left, is neither connected to nor waited for.
-  std::atomic<bool> assigned{false};
-  // Guards fd and out: proxies write under it, the I/O thread replaces the socket under it.
-  std::mutex mu;
-  int fd = -1;
-  std::string out;
-  std::atomic<size_t> outBytes{0};
-  std::atomic<bool> up{false};
-  std::vector<RemoteExecutor*> proxies;
-  // I/O thread only.
-  Conn* conn = nullptr;
-  int64_t nextConnectNs = 0;
-  int backoffMs = 0;
-  bool reportedDown = false;
-  // Knocked while a try of ours was under way: if that try fails, the next one is at once.
-  bool knocked = false;
-  uint64_t lastStatusSeq = 0;
-};
-
 struct Transport::Conn {
   enum class State { Connecting, AwaitChallenge, AwaitHello, AwaitWelcome, Up };
   int fd = -1;
@@ -223,7 +201,10 @@ std::unique_ptr<internal::Executor> Transport::makeRemoteExecutor(internal::Topo
   int w = assignment_.workerOf(ep.startTask);
   Peer& p = *peers_.at(static_cast<size_t>(w));
   auto ex = std::make_unique<RemoteExecutor>(rt, ep, index, count, *this, p);
-  p.proxies.push_back(ex.get());
+  {
+    std::lock_guard lock(p.proxiesMu);
+    p.proxies.push_back(ex.get());
+  }
   proxies_[ep.startTask] = ex.get();
   return ex;
 }
@@ -355,10 +336,17 @@ void Transport::applyReassignment() {
     auto it = proxies_.find(start);
     if (it == proxies_.end()) continue;  // checked by reassign(): never one of ours
     RemoteExecutor* proxy = it->second;
-    auto& from = peers_[static_cast<size_t>(was)]->proxies;
-    from.erase(std::remove(from.begin(), from.end(), proxy), from.end());
+    Peer& fromPeer = *peers_[static_cast<size_t>(was)];
+    {
+      std::lock_guard lock(fromPeer.proxiesMu);
+      auto& from = fromPeer.proxies;
+      from.erase(std::remove(from.begin(), from.end(), proxy), from.end());
+    }
     Peer& to = *peers_[static_cast<size_t>(w)];
-    to.proxies.push_back(proxy);
+    {
+      std::lock_guard lock(to.proxiesMu);
+      to.proxies.push_back(proxy);
+    }
     proxy->setPeer(to);
     proxy->setBackPressure(false);
     for (int t = proxy->plan().startTask; t <= proxy->plan().endTask; ++t) workerOfTask_[t] = w;
@@ -370,7 +358,13 @@ void Transport::applyReassignment() {
 }
 
 TransportStats Transport::stats() const {
-  return TransportStats{sent_.load(), received_.load(), dropped_.load(), refused_.load()};
+  TransportStats s;
+  s.sentTuples = sent_.load();
+  s.receivedTuples = received_.load();
+  s.droppedTuples = dropped_.load();
+  s.refusedConnections = refused_.load();
+  s.batchSends = batchSends_.load();
+  return s;
 }
 
 bool Transport::writable(Peer& p) const {
@@ -378,6 +372,11 @@ bool Transport::writable(Peer& p) const {
 }
 
 bool Transport::send(Peer& p, std::string_view frames, size_t tuples) {
+  batchSends_.fetch_add(1, std::memory_order_relaxed);
+  return sendBytes(p, frames, tuples);
+}
+
+bool Transport::sendBytes(Peer& p, std::string_view frames, size_t tuples) {
   bool wake = false;
   {
     std::lock_guard lock(p.mu);
@@ -607,6 +606,8 @@ void Transport::onReadable(Conn& c) {
     }
     // Stop early when our queues are backed up: the rest stays in the kernel.
     if (overflowTuples_ >= kMaxOverflowTuples) break;
+    // A short read emptied the socket: poll(2) tells of more, without a recv(2) that fails.
+    if (static_cast<size_t>(n) < room.size()) break;
   }
 }
 
@@ -857,7 +858,7 @@ void Transport::sendStatusTo(Peer& p) {
   }
   WireWriter w;
   encode(w, s);
-  send(p, w.buffer(), 0);
+  sendBytes(p, w.buffer(), 0);
 }
 
 void Transport::run() {

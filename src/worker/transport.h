@@ -87,6 +87,7 @@ struct TransportStats {
   uint64_t sentTuples = 0;
   uint64_t receivedTuples = 0;
   uint64_t droppedTuples = 0;  // to a peer that was down, or for an executor not here
+  uint64_t batchSends = 0;     // the stand-ins' send() calls: a send(2) each, unless backed up
   uint64_t refusedConnections = 0;
 };
 
@@ -124,6 +125,10 @@ class Transport {
   // is down.
   bool send(Peer& p, std::string_view frames, size_t tuples);
   const StreamTable& streams() const { return streams_; }
+  // Calls f(RemoteExecutor&) for each stand-in that sends to `p`, unless another thread is
+  // doing so (or the list is being changed): then none, and false.
+  template <class F>
+  bool forEachProxy(Peer& p, F&& f);
 
  private:
   struct Conn;
@@ -148,6 +153,8 @@ class Transport {
   void broadcastBackPressure();
   void sendStatusTo(Peer& p);
   void flushOut(Peer& p);
+  // send() without counting a batch (the I/O thread's status frames).
+  bool sendBytes(Peer& p, std::string_view frames, size_t tuples);
   void wakeIo();
 
   Assignment assignment_;
@@ -190,7 +197,39 @@ class Transport {
   std::unique_ptr<internal::TuplePool> pool_;
   WireTuple scratch_;  // values of tuples for executors not here, decoded to be checked
 
-  std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0};
+  std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0}, batchSends_{0};
 };
+
+struct Transport::Peer {
+  int index = 0;
+  // In the current assignment (written by the I/O thread, read by allConnected()): a gap in the
+  // indexes, or a worker that left, is neither connected to nor waited for.
+  std::atomic<bool> assigned{false};
+  // Guards fd and out: proxies write under it, the I/O thread replaces the socket under it.
+  std::mutex mu;
+  int fd = -1;
+  std::string out;
+  std::atomic<size_t> outBytes{0};
+  std::atomic<bool> up{false};
+  // Changed by the I/O thread (reassignment) under proxiesMu; read by the proxies under it.
+  std::mutex proxiesMu;
+  std::vector<RemoteExecutor*> proxies;
+  // I/O thread only.
+  Conn* conn = nullptr;
+  int64_t nextConnectNs = 0;
+  int backoffMs = 0;
+  bool reportedDown = false;
+  // Knocked while a try of ours was under way: if that try fails, the next one is at once.
+  bool knocked = false;
+  uint64_t lastStatusSeq = 0;
+};
+
+template <class F>
+bool Transport::forEachProxy(Peer& p, F&& f) {
+  std::unique_lock lock(p.proxiesMu, std::try_to_lock);
+  if (!lock) return false;
+  for (RemoteExecutor* r : p.proxies) f(*r);
+  return true;
+}
 
 }  // namespace squall::worker
