@@ -61,14 +61,17 @@ constexpr int64_t kEagerNs = kSecond / 10;
 // Tuples for a busy child wait for the end of the executor's batch up to this many bytes.
 constexpr size_t kDeferBytes = 64 * 1024;
 
-std::string idString(int64_t id) {
+// A tuple id as the child sees it, in the caller's buffer: 20 characters do not fit a short
+// string, and a std::string cost an allocation per tuple sent.
+struct IdText {
+  explicit IdText(int64_t id) : end(std::to_chars(buf, buf + sizeof buf, id).ptr) {}
+  operator std::string_view() const { return {buf, static_cast<size_t>(end - buf)}; }
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, id);
-  return std::string(buf, r.ptr);
-}
+  char* end;
+};
 
 std::optional<int64_t> parseId(std::string_view text) {
-  // The ids idString() wrote: an optional '-' and at most 19 digits, which fit a uint64_t
+  // The ids IdText wrote: an optional '-' and at most 19 digits, which fit a uint64_t
   // without overflow checks (std::from_chars's per-digit checks were 6 % of the reader
   // thread's instructions, one id per ack and per anchor).
   size_t i = !text.empty() && text[0] == '-' ? 1 : 0;
@@ -152,7 +155,7 @@ class ShellBoltCore {
     int64_t id = nextId();
     thread_local std::string encoded;
     encoded.clear();
-    setup_.serializer->writeTuple(encoded, idString(id), &input.getSourceComponent(),
+    setup_.serializer->writeTuple(encoded, IdText(id), &input.getSourceComponent(),
                                   input.getSourceStreamId(), input.getSourceTask(),
                                   input.getValues());
     std::unique_lock lock(mu_);
@@ -444,7 +447,7 @@ class ShellBoltCore {
   void sendHeartbeat() {
     int64_t id = nextId();
     std::lock_guard lock(mu_);
-    setup_.serializer->writeTuple(urgent_, idString(id), nullptr, "__heartbeat", -1, Values{});
+    setup_.serializer->writeTuple(urgent_, IdText(id), nullptr, "__heartbeat", -1, Values{});
     flushLocked();
   }
 
