@@ -195,6 +195,27 @@ TEST(MultilangMsgpackTest, RoundTripsThroughTheReader) {
   EXPECT_EQ(m.id, Value(123456789012LL));
 }
 
+TEST(MultilangMsgpackTest, WritesTuplesAsPystormReadsThem) {
+  auto s = makeMsgpackSerializer();
+  std::string out;
+  std::string comp = "spout";
+  s->writeTuple(out, "-42", &comp, "default", 7, Values{"w"});
+  EXPECT_EQ(out, std::string("\x85\xa2id\xa3-42\xa4"
+                             "comp\xa5spout\xa6stream\xa7"
+                             "default"
+                             "\xa4task\x07\xa5tuple\x91\xa1w",
+                             49));
+  // Names of 32 bytes and more take a str8 header; a heartbeat has no component.
+  out.clear();
+  std::string longStream(40, 's');
+  s->writeTuple(out, "9", nullptr, longStream, -1, Values{});
+  EXPECT_EQ(out, std::string("\x85\xa2id\xa1"
+                             "9\xa4"
+                             "comp\xc0\xa6stream\xd9\x28",
+                             21) +
+                     longStream + std::string("\xa4task\xff\xa5tuple\x90", 13));
+}
+
 TEST(MultilangMsgpackTest, AcceptsBinWhereTextIsExpected) {
   // {"command": bin("sync")} as old msgpack-python without use_bin_type writes... as bin.
   std::string bytes =
