@@ -2,7 +2,10 @@
 // MessageBuilder: turns parse events (RapidJSON's SAX reader, msgpack-cxx's visitor) into a
 // ShellMsg without a DOM. Depth 1 is the message object; containers below it are built on a
 // stack that keeps its capacity from message to message; the top-level "tuple" array goes
-// straight into ShellMsg::tuple. Used by one reader, on one thread.
+// straight into ShellMsg::tuple, and the top-level "anchors" array straight into
+// ShellMsg::anchors, whose strings are recycled from message to message (a tuple id is
+// longer than a short string: building a List and copying it cost five allocations per emit).
+// Used by one reader, on one thread.
 // Nesting is bounded (kMaxMessageDepth): the Values built here are recursive, and so are their
 // destructors and writers. A value that decodes but cannot be carried is recorded with
 // poison(): the message still completes, and the component fails only that tuple.
@@ -22,6 +25,10 @@ class MessageBuilder {
  public:
   void begin(ShellMsg& m) {
     m_ = &m;
+    key_ = {};
+    for (auto& a : m.anchors) {
+      if (spare_.size() < kMaxSpareAnchors) spare_.push_back(std::move(a));
+    }
     m.reset();
     depth_ = 0;
     used_ = 0;
@@ -43,6 +50,13 @@ class MessageBuilder {
     Frame& f = stack_[used_ - 1];
     if (f.intoTuple) {
       m_->tuple.push_back(std::move(v));
+    } else if (f.intoAnchors) {
+      try {
+        appendAnchor(*m_, std::move(v));
+      } catch (const ProtocolError& e) {
+        error_ = e.what();
+        return false;
+      }
     } else if (f.isMap) {
       f.map.insert_or_assign(std::move(f.key), std::move(v));
       f.key.clear();
@@ -50,6 +64,22 @@ class MessageBuilder {
       f.list.push_back(std::move(v));
     }
     return true;
+  }
+
+  // A string value that is valid UTF-8 (the readers check): a tuple id in "anchors" lands in
+  // a recycled string, anything else becomes a Value.
+  bool text(std::string_view s) {
+    if (used_ > 0 && stack_[used_ - 1].intoAnchors) {
+      if (spare_.empty()) {
+        m_->anchors.emplace_back(s);
+      } else {
+        m_->anchors.push_back(std::move(spare_.back()));
+        spare_.pop_back();
+        m_->anchors.back().assign(s);
+      }
+      return true;
+    }
+    return value(Value(std::string(s)));
   }
 
   // Records the first value that cannot be carried, naming the field it is in.
@@ -74,12 +104,21 @@ class MessageBuilder {
     f.isMap = true;
     return true;
   }
+  // `k` points into the reader's input, which holds it until the message is complete (the
+  // JSON reader parses in place and writes each string into its own bytes); a key made by
+  // the reader (an integer key's text) goes through ownedKey().
   bool key(std::string_view k) {
     if (depth_ == 1) {
-      key_.assign(k);
+      key_ = k;
     } else {
       stack_[used_ - 1].key.assign(k);
     }
+    return true;
+  }
+  bool ownedKey(std::string k) {
+    if (depth_ != 1) return key(k);
+    ownedKey_ = std::move(k);
+    key_ = ownedKey_;
     return true;
   }
   bool endMap() {
@@ -98,6 +137,9 @@ class MessageBuilder {
     if (depth_ == 2 && key_ == "tuple") {
       m_->tuple.clear();
       f.intoTuple = true;
+    } else if (depth_ == 2 && key_ == "anchors") {
+      m_->anchors.clear();
+      f.intoAnchors = true;
     }
     return true;
   }
@@ -108,6 +150,7 @@ class MessageBuilder {
       m_->hasTuple = true;
       return true;
     }
+    if (f.intoAnchors) return true;
     return value(Value(std::move(f.list)));
   }
 
@@ -119,6 +162,7 @@ class MessageBuilder {
   struct Frame {
     bool isMap = false;
     bool intoTuple = false;
+    bool intoAnchors = false;
     List list;
     Map map;
     std::string key;
@@ -138,6 +182,7 @@ class MessageBuilder {
     Frame& f = stack_[used_++];
     f.isMap = false;
     f.intoTuple = false;
+    f.intoAnchors = false;
     f.list.clear();
     f.map.clear();
     f.key.clear();
@@ -152,9 +197,13 @@ class MessageBuilder {
   int depth_ = 0;
   size_t used_ = 0;
   bool done_ = false;
-  std::string key_;
+  std::string_view key_;  // the message's field being decoded (see key())
+  std::string ownedKey_;
   std::vector<Frame> stack_;
   std::string error_;
+  // Anchor strings of earlier messages, kept for their capacity.
+  static constexpr size_t kMaxSpareAnchors = 64;
+  std::vector<std::string> spare_;
 };
 
 }  // namespace squall::internal

@@ -14,6 +14,10 @@ namespace squall::internal {
 // Unknown keys are ignored. "tuple" is normally decoded straight into m.tuple by the reader.
 void assignField(ShellMsg& m, std::string_view key, Value&& v);
 
+// Appends one element of a message's "anchors" array to m.anchors (strings and integers;
+// ProtocolError for any other type).
+void appendAnchor(ShellMsg& m, Value&& v);
+
 // A tuple id sent back by the child as text (strings; integers are accepted and formatted).
 std::string tupleIdText(const Value& v);
 

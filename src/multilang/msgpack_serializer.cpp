@@ -34,6 +34,20 @@ void packString(Packer& pk, std::string_view s) {
   pk.pack_str_body(s.data(), static_cast<uint32_t>(s.size()));
 }
 
+// The same bytes as packString, for the short strings of every tuple sent (the keys, the
+// id, the component and stream): a fixstr header and the text, two appends instead of the
+// packer's calls (about 115 instructions a string, most of encoding a tuple).
+void appendString(std::string& out, std::string_view s) {
+  if (s.size() < 32) {
+    out.push_back(static_cast<char>(0xa0 | s.size()));
+    out.append(s.data(), s.size());
+    return;
+  }
+  StringSink sink{&out};
+  Packer pk(sink);
+  packString(pk, s);
+}
+
 // Always a float 64: msgpack-cxx's pack_double writes a whole-valued double (60.0) as an
 // integer, and a Python float would come back an int.
 void packFloat64(Packer& pk, double d) {
@@ -258,6 +272,9 @@ class MessageVisitor : public msgpack::null_visitor {
  public:
   explicit MessageVisitor(MessageBuilder& b) : b_(b) {}
 
+  // Called by the parser's init() before each message.
+  void init() { inKey_ = false; }
+
   bool visit_nil() { return put(Value()); }
   bool visit_boolean(bool v) { return put(Value(v)); }
   bool visit_positive_integer(uint64_t v) { return put(Value(v)); }  // BigInt > INT64_MAX
@@ -275,7 +292,7 @@ class MessageVisitor : public msgpack::null_visitor {
     }
     // Not UTF-8: raw bytes from a packer that writes bytes as str; kept as they are.
     if (!utf8) return put(Value(Bytes{std::string(text)}));
-    return put(Value(std::string(text)));
+    return b_.text(text);
   }
   bool visit_bin(const char* p, uint32_t n) {
     if (inKey_) return b_.key(std::string_view(p, n));
@@ -310,7 +327,7 @@ class MessageVisitor : public msgpack::null_visitor {
 
  private:
   bool put(Value v) {
-    if (inKey_) return b_.key(v.toString());  // an integer key, say
+    if (inKey_) return b_.ownedKey(v.toString());  // an integer key, say
     return b_.value(std::move(v));
   }
 
@@ -323,6 +340,7 @@ class MsgpackReader : public MessageReader {
   explicit MsgpackReader(size_t maxBytes) : max_(maxBytes) {}
 
   std::span<char> prepare(size_t n) override {
+    keepLastCopy();
     if (pos_ > 0) {
       std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
       size_ -= pos_;
@@ -346,11 +364,12 @@ class MsgpackReader : public MessageReader {
           printable(text.substr(0, text.find('\n')), 200));
     }
     builder_.begin(out);
-    MessageVisitor visitor(builder_);
+    parser_.init();
     size_t off = 0;
     msgpack::parse_return r;
     try {
-      r = msgpack::detail::parse_imp(start, avail, off, visitor);
+      r = parser_.execute(start, avail, off);
+      if (r == msgpack::PARSE_SUCCESS && off < avail) r = msgpack::PARSE_EXTRA_BYTES;
     } catch (const std::exception& e) {
       throw ProtocolError(fmt::format("malformed msgpack from the child: {}", e.what()),
                           printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
@@ -383,25 +402,31 @@ class MsgpackReader : public MessageReader {
       throwTooLarge(off, false, max_,
                     printable(std::string_view(start, std::min<size_t>(off, 64)), 64));
     }
-    keepLast(start, off);
+    // The buffer keeps the message's bytes until the next prepare(): copied only then.
+    lastInBuf_ = true;
+    lastOff_ = pos_;
+    lastSize_ = off;
     pos_ += off;
     if (!builder_.done()) throw ProtocolError("expected a msgpack map", lastMessageText(300));
     return true;
   }
 
   std::string lastMessageText(size_t max) const override {
-    if (last_.empty()) return {};
+    std::string_view last =
+        lastInBuf_ ? std::string_view(buf_.data() + lastOff_, std::min(lastSize_, kKeepRaw))
+                   : std::string_view(last_);
+    if (last.empty()) return {};
     try {
       // Limits: the counts in these (at most kKeepRaw) bytes come from the child, and unpack
       // allocates room for a whole array or map as soon as it reads the header.
       msgpack::unpack_limit limit(kKeepRaw, kKeepRaw, kKeepRaw, kKeepRaw, kKeepRaw, 64);
       msgpack::object_handle oh =
-          msgpack::unpack(last_.data(), last_.size(), nullptr, nullptr, limit);
+          msgpack::unpack(last.data(), last.size(), nullptr, nullptr, limit);
       std::ostringstream s;
       s << oh.get();
       return printable(s.str(), max);
     } catch (const std::exception&) {
-      return printable(last_, max) + fmt::format(" ({} bytes)", lastSize_);
+      return printable(last, max) + fmt::format(" ({} bytes)", lastSize_);
     }
   }
   std::string pendingText(size_t max) const override {
@@ -412,7 +437,14 @@ class MsgpackReader : public MessageReader {
   static constexpr size_t kKeepRaw = 4096;
   const size_t max_;
 
+  void keepLastCopy() {
+    if (!lastInBuf_) return;
+    last_.assign(buf_.data() + lastOff_, std::min(lastSize_, kKeepRaw));
+    lastInBuf_ = false;
+  }
+
   void keepLast(const char* p, size_t n) {
+    lastInBuf_ = false;
     lastSize_ = n;
     last_.assign(p, std::min(n, kKeepRaw));
   }
@@ -422,7 +454,13 @@ class MsgpackReader : public MessageReader {
   size_t size_ = 0;
   std::string last_;  // the raw bytes of the last message (at most kKeepRaw)
   size_t lastSize_ = 0;
+  bool lastInBuf_ = false;  // the last message is still at buf_[lastOff_], not copied
+  size_t lastOff_ = 0;
   MessageBuilder builder_;
+  // Kept from message to message: a parser made per message allocated its container stack
+  // each time (msgpack::detail::parse_imp). Reset by init() before each message.
+  MessageVisitor visitor_{builder_};
+  msgpack::detail::parse_helper<MessageVisitor> parser_{visitor_};
 };
 
 class MsgpackSerializer : public Serializer {
@@ -438,19 +476,19 @@ class MsgpackSerializer : public Serializer {
     StringSink sink{&out};
     Packer pk(sink);
     pk.pack_map(5);
-    packString(pk, "id");
-    packString(pk, id);
-    packString(pk, "comp");
+    appendString(out, "id");
+    appendString(out, id);
+    appendString(out, "comp");
     if (comp) {
-      packString(pk, *comp);
+      appendString(out, *comp);
     } else {
       pk.pack_nil();
     }
-    packString(pk, "stream");
-    packString(pk, stream);
-    packString(pk, "task");
+    appendString(out, "stream");
+    appendString(out, stream);
+    appendString(out, "task");
     pk.pack_int64(task);
-    packString(pk, "tuple");
+    appendString(out, "tuple");
     pk.pack_array(static_cast<uint32_t>(values.size()));
     for (const Value& v : values) packValue(pk, v);
   }

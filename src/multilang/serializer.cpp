@@ -139,7 +139,7 @@ uint32_t surrogateAt(const unsigned char* p, size_t avail) {
   return 0xD000u | ((p[1] & 0x3Fu) << 6) | (p[2] & 0x3Fu);
 }
 
-bool isUtf8OrSurrogates(std::string_view s) {
+bool isUtf8OrSurrogatesSlow(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   size_t n = s.size();
   size_t i = 0;
@@ -343,6 +343,10 @@ void assignField(ShellMsg& m, std::string_view key, Value&& v) {
       break;
   }
   // Unknown keys are ignored, as Storm does.
+}
+
+void appendAnchor(ShellMsg& m, Value&& v) {
+  m.anchors.push_back(idText("anchors", v));
 }
 
 std::string tupleIdText(const Value& v) {

@@ -9,6 +9,7 @@
 // handled) is in docs/VALUES.md.
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <span>
@@ -126,7 +127,21 @@ std::string printable(std::string_view data, size_t max);
 // True when `s` is UTF-8, also allowing the 3-byte encodings of surrogate code points
 // (U+D800-U+DFFF), which is how a lone surrogate from a Python or Java string is held
 // (WTF-8 style; see docs/VALUES.md).
-bool isUtf8OrSurrogates(std::string_view s);
+// Inline for the all-ASCII case (keys, commands, ids, most words), which has no branch per
+// byte; the rest is checked out of line.
+bool isUtf8OrSurrogatesSlow(std::string_view s);
+inline bool isUtf8OrSurrogates(std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  uint64_t high = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, p + i, 8);
+    high |= word;
+  }
+  for (; i < s.size(); ++i) high |= p[i];
+  return (high & 0x8080808080808080ULL) == 0 || isUtf8OrSurrogatesSlow(s);
+}
 
 // The surrogate code point encoded at `p` as 3 bytes (ED A0..BF 80..BF), or 0.
 uint32_t surrogateAt(const unsigned char* p, size_t avail);

@@ -61,13 +61,35 @@ constexpr int64_t kEagerNs = kSecond / 10;
 // Tuples for a busy child wait for the end of the executor's batch up to this many bytes.
 constexpr size_t kDeferBytes = 64 * 1024;
 
-std::string idString(int64_t id) {
+// A tuple id as the child sees it, in the caller's buffer: 20 characters do not fit a short
+// string, and a std::string cost an allocation per tuple sent.
+struct IdText {
+  explicit IdText(int64_t id) : end(std::to_chars(buf, buf + sizeof buf, id).ptr) {}
+  operator std::string_view() const { return {buf, static_cast<size_t>(end - buf)}; }
   char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, id);
-  return std::string(buf, r.ptr);
-}
+  char* end;
+};
 
-std::optional<int64_t> parseId(const std::string& text) {
+std::optional<int64_t> parseId(std::string_view text) {
+  // The ids IdText wrote: an optional '-' and at most 19 digits, which fit a uint64_t
+  // without overflow checks (std::from_chars's per-digit checks were 6 % of the reader
+  // thread's instructions, one id per ack and per anchor).
+  size_t i = !text.empty() && text[0] == '-' ? 1 : 0;
+  if (text.size() > i && text.size() - i <= 19) {
+    uint64_t u = 0;
+    for (size_t k = i; k < text.size(); ++k) {
+      unsigned d = static_cast<unsigned char>(text[k]) - unsigned{'0'};
+      if (d > 9) return std::nullopt;
+      u = u * 10 + d;
+    }
+    constexpr uint64_t kMax = static_cast<uint64_t>(INT64_MAX);
+    if (i == 0) {
+      if (u > kMax) return std::nullopt;
+      return static_cast<int64_t>(u);
+    }
+    if (u > kMax + 1) return std::nullopt;
+    return static_cast<int64_t>(0 - u);
+  }
   int64_t v = 0;
   auto r = std::from_chars(text.data(), text.data() + text.size(), v);
   if (r.ec != std::errc() || r.ptr != text.data() + text.size()) return std::nullopt;
@@ -133,7 +155,7 @@ class ShellBoltCore {
     int64_t id = nextId();
     thread_local std::string encoded;
     encoded.clear();
-    setup_.serializer->writeTuple(encoded, idString(id), &input.getSourceComponent(),
+    setup_.serializer->writeTuple(encoded, IdText(id), &input.getSourceComponent(),
                                   input.getSourceStreamId(), input.getSourceTask(),
                                   input.getValues());
     std::unique_lock lock(mu_);
@@ -425,7 +447,7 @@ class ShellBoltCore {
   void sendHeartbeat() {
     int64_t id = nextId();
     std::lock_guard lock(mu_);
-    setup_.serializer->writeTuple(urgent_, idString(id), nullptr, "__heartbeat", -1, Values{});
+    setup_.serializer->writeTuple(urgent_, IdText(id), nullptr, "__heartbeat", -1, Values{});
     flushLocked();
   }
 
@@ -560,8 +582,8 @@ class ShellBoltCore {
   void ackOrFail(ShellChild& child, ShellMsg& m, bool ack) {
     const char* what = ack ? "ack" : "fail";
     if (!m.hasId) throw ProtocolError(fmt::format("'{}' without 'id'", what), offending(child));
-    std::string text = tupleIdText(m.id);
-    auto id = parseId(text);
+    // A string id (every client's) is parsed in place: a copy would allocate per ack.
+    auto id = m.id.isString() ? parseId(m.id.asString()) : parseId(tupleIdText(m.id));
     Tuple t;
     bool found = false;
     bool expired = false;
@@ -593,7 +615,7 @@ class ShellBoltCore {
     if (expired) return;  // timed out of the window already; its tree has failed
     throw ProtocolError(fmt::format("{} of tuple id '{}', which is not in flight (never "
                                     "delivered, already acked or failed, or a heartbeat)",
-                                    what, text),
+                                    what, tupleIdText(m.id)),
                         offending(child));
   }
 
