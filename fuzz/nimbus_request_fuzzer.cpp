@@ -1,8 +1,9 @@
 // Fuzzes what a client writes to nimbus: one Thrift request (binary protocol, the bytes inside
 // a frame) decoded by the generated Nimbus processor and dispatched to a backend that
-// translates every submitted StormTopology into a TopologyDef and merges every LogConfig, as
-// the nimbus core does. Only Thrift's own exceptions may come out of the processor (it answers
-// them or drops the connection); a crash, a leak or a sanitizer report is a bug.
+// translates every submitted StormTopology into a TopologyDef and merges every LogConfig (and
+// encodes every debug switch), as the nimbus core does. Only Thrift's own exceptions may come out
+// of the processor (it answers them or drops the connection); a crash, a leak or a sanitizer report
+// is a bug.
 
 #include <thrift/TConfiguration.h>
 #include <thrift/protocol/TBinaryProtocol.h>
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 
+#include "logs/debug_sampling.h"
 #include "logs/log_config.h"
 #include "nimbus/log_config_thrift.h"
 #include "nimbus/storm_topology_translation.h"
@@ -39,6 +41,11 @@ class TranslatingBackend : public thrift::NimbusBackend {
     logs::logConfigFromJson(logs::logConfigToJson(merged));
   }
   storm::LogConfig getLogConfig(const std::string&) override { return {}; }
+  // As nimbus keeps it: through the JSON of /debugoptions/ID.
+  void debug(const std::string&, const std::string& component, bool enable, double pct) override {
+    logs::DebugOptions o{{component.empty() ? "t-1-1" : component, {enable, pct}}};
+    logs::debugOptionsFromJson(logs::debugOptionsToJson(o));
+  }
   std::string beginFileUpload() override { return "inbox/x.jar"; }
   void uploadChunk(const std::string&, const std::string&) override {}
   void finishFileUpload(const std::string&) override {}

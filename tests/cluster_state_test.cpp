@@ -40,8 +40,9 @@ StormBase sampleBase() {
 TEST(ClusterState, LayoutIsStorms) {
   auto zk = zkConnect(zkOptions());
   ClusterState state(*zk);
-  for (const char* dir : {"/storms", "/assignments", "/supervisors", "/workerbeats", "/errors",
-                          "/blobstore", "/nimbuses", "/credentials", "/logconfigs"}) {
+  for (const char* dir :
+       {"/storms", "/assignments", "/supervisors", "/workerbeats", "/errors", "/blobstore",
+        "/nimbuses", "/credentials", "/logconfigs", "/debugoptions"}) {
     EXPECT_TRUE(zk->exists(dir).has_value()) << dir;
   }
 }
@@ -55,6 +56,17 @@ TEST(ClusterState, LogConfigIsKeptAndGoesWithItsTopology) {
   EXPECT_EQ(state.logConfig("logs-1-1"), R"({"named_logger_level":{"ROOT":{"action":2}}})");
   state.removeStorm("logs-1-1");
   EXPECT_FALSE(state.logConfig("logs-1-1").has_value());
+}
+
+TEST(ClusterState, DebugOptionsAreKeptAndGoWithTheirTopology) {
+  auto zk = zkConnect(zkOptions());
+  ClusterState state(*zk);
+  EXPECT_FALSE(state.debugOptions("dbg-1-1").has_value());
+  state.setDebugOptions("dbg-1-1", R"({"dbg-1-1":{"enable":true,"samplingpct":10.0}})");
+  state.setDebugOptions("dbg-1-1", R"({"count":{"enable":false,"samplingpct":0.0}})");
+  EXPECT_EQ(state.debugOptions("dbg-1-1"), R"({"count":{"enable":false,"samplingpct":0.0}})");
+  state.removeStorm("dbg-1-1");
+  EXPECT_FALSE(state.debugOptions("dbg-1-1").has_value());
 }
 
 TEST(ClusterState, StormBaseRoundTripsAndWatchesFire) {

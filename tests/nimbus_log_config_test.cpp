@@ -8,6 +8,7 @@
 
 #include <chrono>
 
+#include "logs/debug_sampling.h"
 #include "logs/log_config.h"
 #include "nimbus/log_config_thrift.h"
 
@@ -140,4 +141,28 @@ TEST(LogConfigFollower, SetsResetsAndLetsTimeoutsExpire) {
   EXPECT_EQ(root->level(), spdlog::level::info);
   levels.clear();
   root->set_level(was);
+}
+
+// The debug switches a cluster keeps in /debugoptions/ID and its workers apply: through the
+// JSON unchanged, bad JSON refused naming the key, the topology's own entry (under its id)
+// for the topology, others for their components.
+TEST(DebugOptions, JsonRoundTripAndWorkersApplyThem) {
+  logs::DebugOptions o{{"t-1-1", {true, 100}}, {"count", {true, 12.5}}, {"split", {false, 0}}};
+  EXPECT_EQ(logs::debugOptionsFromJson(logs::debugOptionsToJson(o)), o);
+  EXPECT_THROW(logs::debugOptionsFromJson("[1]"), std::invalid_argument);
+  try {
+    logs::debugOptionsFromJson(R"({"count": {"enable": "yes", "samplingpct": 5}})");
+    FAIL() << "a string enable was read";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("count"), std::string::npos) << e.what();
+  }
+
+  logs::DebugSampling sampling;
+  sampling.apply({{"t-1-1", {true, 40}}, {"count", {false, 0}}}, "t-1-1");
+  EXPECT_EQ(sampling.topologyPercent(), 40);
+  EXPECT_EQ(sampling.componentPercent("count"), 0);
+  EXPECT_EQ(sampling.componentPercent("split"), 40);  // follows the topology's
+  sampling.apply({{"count", {true, 12.5}}}, "t-1-1");
+  EXPECT_EQ(sampling.componentPercent("count"), 13);
+  EXPECT_EQ(sampling.topologyPercent(), 40);  // absent: unchanged
 }

@@ -519,6 +519,38 @@ TEST(NimbusServer, ServesClientsAndSurvivesGarbage) {
   server.stop();
 }
 
+// Storm's debug call over the wire: the topology's switch under its id, a component's under its
+// name, the percentage clamped as Storm's, and TopologyInfo.component_debug showing them.
+TEST(NimbusServer, DebugSetsComponentDebugInTopologyInfo) {
+  TempDir dir;
+  nimbus::NimbusCoreOptions options;
+  options.localDir = dir.path.string();
+  auto core = std::make_shared<nimbus::NimbusCore>(options);
+  thrift::NimbusServerOptions so;
+  so.port = 0;
+  thrift::NimbusServer server(core, so);
+  server.start();
+  thrift::NimbusConnection conn("127.0.0.1", server.port());
+  conn.client().submitTopology("t", "", "{}", shellTopology());
+  storm::ClusterSummary summary;
+  conn.client().getClusterInfo(summary);
+  const std::string id = summary.topologies.at(0).id;
+
+  conn.client().debug("t", "", true, 250);
+  conn.client().debug("t", "count", true, 12.5);
+  conn.client().debug("t", "sentences", false, 40);
+  storm::TopologyInfo info;
+  conn.client().getTopologyInfo(info, id);
+  ASSERT_EQ(info.component_debug.size(), 3u);
+  EXPECT_TRUE(info.component_debug.at(id).enable);
+  EXPECT_EQ(info.component_debug.at(id).samplingpct, 100);
+  EXPECT_EQ(info.component_debug.at("count").samplingpct, 12.5);
+  EXPECT_FALSE(info.component_debug.at("sentences").enable);
+  EXPECT_FALSE(info.component_debug.at("sentences").__isset.samplingpct);
+  EXPECT_THROW(conn.client().debug("nope", "", true, 10), storm::NotAliveException);
+  server.stop();
+}
+
 TEST(NimbusConfig, StormYamlThenOverrides) {
   TempDir dir;
   fs::create_directories(dir.path / ".storm");

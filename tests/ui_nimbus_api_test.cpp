@@ -323,5 +323,65 @@ TEST(NimbusApi, SummariesFromClusterInfo) {
   EXPECT_NE(prom.find("squall_cluster_slots_used 1\n"), std::string::npos);
 }
 
+// Storm's logconfig page from getLogConfig, and a POST turned into setLogConfig's request the
+// way Storm's UI does (a level is an UPDATE with its timeout, none a REMOVE).
+TEST(UiNimbusApi, LogConfigBothWays) {
+  storm::LogConfig config;
+  storm::LogLevel root;
+  root.action = storm::LogLevelAction::UNCHANGED;
+  root.__set_target_log_level("DEBUG");
+  root.__set_reset_log_level("INFO");
+  root.__set_reset_log_level_timeout_secs(30);
+  root.__set_reset_log_level_timeout_epoch(1700000000000);
+  config.__set_named_logger_level({{"ROOT", root}});
+  auto d = parse(ui::nimbusapi::logConfigJson(config));
+  const auto& r = d["namedLoggerLevels"]["ROOT"];
+  EXPECT_STREQ(r["target_level"].GetString(), "DEBUG");
+  EXPECT_STREQ(r["reset_level"].GetString(), "INFO");
+  EXPECT_EQ(r["timeout"].GetInt(), 30);
+  EXPECT_EQ(r["timeout_epoch"].GetInt64(), 1700000000000);
+  EXPECT_TRUE(
+      parse(ui::nimbusapi::logConfigJson(storm::LogConfig{}))["namedLoggerLevels"].ObjectEmpty());
+
+  auto request = ui::nimbusapi::logConfigRequest(ui::parseLogConfig(
+      R"({"namedLoggerLevels": {"ROOT": {"target_level": "debug", "timeout": "60"},
+                                "count": {"target_level": null}}})"));
+  const auto& named = request.named_logger_level;
+  ASSERT_EQ(named.size(), 2u);
+  EXPECT_EQ(named.at("ROOT").action, storm::LogLevelAction::UPDATE);
+  EXPECT_EQ(named.at("ROOT").target_log_level, "DEBUG");
+  EXPECT_EQ(named.at("ROOT").reset_log_level_timeout_secs, 60);
+  EXPECT_EQ(named.at("count").action, storm::LogLevelAction::REMOVE);
+  EXPECT_FALSE(named.at("count").__isset.target_log_level);
+  // A bad body is refused before anything reaches nimbus.
+  EXPECT_THROW(ui::parseLogConfig(R"({"namedLoggerLevels": {"ROOT": {"target_level": "LOUD"}}})"),
+               ui::ApiError);
+}
+
+// Storm's /lag: a spout's partitions by topic, or its errorInfo when its brokers failed.
+TEST(UiNimbusApi, SpoutLagWithPartitionsOrError) {
+  ui::SpoutLag ok;
+  ok.spout = "kafka";
+  ok.partitions.push_back({"kafka", 0, "in", 1, 7, 10, 3, 0});
+  ok.partitions.push_back({"kafka", 0, "in", 0, -1, 4, -1, 0});
+  ui::SpoutLag bad;
+  bad.spout = "down";
+  bad.error = "cannot read the lag of spout 'down': brokers down";
+  auto d = parse(ui::spoutLagJson({ok, bad}));
+  const auto& k = d["kafka"];
+  EXPECT_STREQ(k["spoutId"].GetString(), "kafka");
+  EXPECT_STREQ(k["spoutType"].GetString(), "KAFKA");
+  const auto& in = k["spoutLagResult"]["in"];
+  EXPECT_EQ(in["1"]["consumerCommittedOffset"].GetInt(), 7);
+  EXPECT_EQ(in["1"]["logHeadOffset"].GetInt(), 10);
+  EXPECT_EQ(in["1"]["lag"].GetInt(), 3);
+  EXPECT_EQ(in["0"]["lag"].GetInt(), -1);
+  EXPECT_FALSE(d["down"].HasMember("spoutLagResult"));
+  EXPECT_STREQ(d["down"]["spoutType"].GetString(), "KAFKA");
+  EXPECT_NE(std::string(d["down"]["errorInfo"].GetString()).find("brokers down"),
+            std::string::npos);
+  EXPECT_TRUE(parse(ui::spoutLagJson({})).ObjectEmpty());
+}
+
 }  // namespace
 }  // namespace squall

@@ -67,8 +67,8 @@ class RecordTranslator {
 // Fields topic, partition, offset, key, value, on `stream` (default "default").
 class DefaultRecordTranslator : public RecordTranslator {
  public:
-  explicit DefaultRecordTranslator(std::string stream = kDefaultStream,
-                                   bool bytesKey = false, bool bytesValue = false)
+  explicit DefaultRecordTranslator(std::string stream = kDefaultStream, bool bytesKey = false,
+                                   bool bytesValue = false)
       : stream_(std::move(stream)), bytesKey_(bytesKey), bytesValue_(bytesValue) {}
   std::optional<KafkaTuple> apply(const ConsumerRecord& record) const override;
   std::optional<KafkaTuple> take(ConsumerRecord&& record) const override;
@@ -309,6 +309,9 @@ class KafkaSpoutConfig {
   // component with properties and configMethods), the builder itself, or a KafkaSpout component
   // holding one. IllegalArgumentException naming the component and the supported form.
   static KafkaSpoutConfig fromFlux(const Value& component);
+  // From a KafkaSpout's registry constructor arguments: one map (fromMap) or one Flux
+  // component (fromFlux).
+  static KafkaSpoutConfig fromArgs(const Values& args);
 
   const std::string& bootstrapServers() const { return bootstrap_; }
   const std::vector<std::string>& topics() const { return topics_; }
@@ -369,12 +372,12 @@ class KafkaSpoutConfig {
 // spout thread and published as a snapshot.
 struct KafkaPartitionMetrics {
   TopicPartition tp;
-  int64_t logEndOffset = -1;        // latest log end seen by the fetcher; -1 unknown
-  int64_t committedOffset = -1;     // next offset to process, as committed (or the start)
+  int64_t logEndOffset = -1;     // latest log end seen by the fetcher; -1 unknown
+  int64_t committedOffset = -1;  // next offset to process, as committed (or the start)
   int64_t latestEmittedOffset = -1;
-  int64_t lag = -1;                 // logEndOffset − committedOffset; -1 unknown
-  int64_t recordsEmitted = 0;       // tuples emitted for this partition by this task
-  int64_t uncommittedOffsets = 0;   // emitted and not yet committed (AT_LEAST_ONCE)
+  int64_t lag = -1;                // logEndOffset − committedOffset; -1 unknown
+  int64_t recordsEmitted = 0;      // tuples emitted for this partition by this task
+  int64_t uncommittedOffsets = 0;  // emitted and not yet committed (AT_LEAST_ONCE)
 };
 
 struct KafkaSpoutMetrics {
@@ -405,8 +408,7 @@ class KafkaSpout : public IRichSpout {
   KafkaSpout& operator=(const KafkaSpout&) = delete;
   ~KafkaSpout() override;
 
-  void open(const Config& conf, TopologyContext& context,
-            SpoutOutputCollector& collector) override;
+  void open(const Config& conf, TopologyContext& context, SpoutOutputCollector& collector) override;
   void close() override;
   void activate() override;
   void deactivate() override;

@@ -20,6 +20,7 @@
 #include "cli/worker_report.h"
 #include "flux/check.h"
 #include "flux/debug_tracing.h"
+#include "logs/debug_sampling.h"
 #include "logs/log_config.h"
 #include "logs/log_layout.h"
 #include "logs/process_log.h"
@@ -269,6 +270,34 @@ class LogConfigWatch {
   logs::LogConfigFollower follower_{logs::LogLevels::global()};
 };
 
+// Follows the debug switches a supervisor writes (supervisor/log_config_relay.h), as Storm's
+// workers follow StormBase.component_debug: read again when the file changes.
+class DebugOptionsWatch {
+ public:
+  DebugOptionsWatch(std::string path, std::string topologyId)
+      : path_(std::move(path)), topologyId_(std::move(topologyId)) {}
+  void poll() {
+    std::ifstream in(path_, std::ios::binary);
+    if (!in) return;
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (text.str() == last_) return;
+    last_ = text.str();
+    try {
+      auto options = logs::debugOptionsFromJson(last_);
+      logs::DebugSampling::global().apply(options, topologyId_);
+      spdlog::info("debug switches of {} now {}", topologyId_, last_);
+    } catch (const std::invalid_argument& e) {
+      spdlog::error("debug options {}: {}; unchanged", path_, e.what());
+    }
+  }
+
+ private:
+  std::string path_;
+  std::string topologyId_;
+  std::string last_;
+};
+
 }  // namespace
 
 int runWorker(flux::TopologyFile file, const RunOptions& options, const std::string& assignment,
@@ -283,7 +312,8 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   }
   file.conf.set(Config::TOPOLOGY_WORKERS, a.numWorkers());
   if (options.debug) file.conf.set(Config::TOPOLOGY_DEBUG, true);
-  flux::enableDebugTracing(file.topology, file.conf);
+  // Switchable: Storm's UI may turn debug on while the topology runs (nimbus's debug call).
+  flux::enableDebugTracing(file.topology, file.conf, true);
   std::unique_ptr<worker::Worker> w;
   try {
     // A cluster's rebalance -e reaches the worker through its assignment only.
@@ -309,6 +339,9 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   // A cluster's dynamic log levels: the supervisor keeps them beside the assignment file.
   LogConfigWatch logConfig(
       (std::filesystem::path(assignment).parent_path() / supervisor::kLogConfigFile).string());
+  DebugOptionsWatch debugOptions(
+      (std::filesystem::path(assignment).parent_path() / supervisor::kDebugOptionsFile).string(),
+      a.topologyId);
   while (g_signals.load() == 0) {
     auto now = std::chrono::steady_clock::now();
     if (now - lastBeat >= std::chrono::seconds(1)) {
@@ -316,6 +349,7 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
       reporter.write(w->assignment().heartbeatDir, index);
       w->heartbeat();
       logConfig.poll();
+      debugOptions.poll();
       lastBeat = now;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <iostream>
 
+#include "cli/cluster_kafka_lag.h"
 #include "cli/run_command.h"
 #include "nimbus/storm_config.h"
 #include "squall/config.h"
@@ -41,6 +42,10 @@ int runClusterUi(const Map& conf) {
       nimbus::confInt(conf, "storm.thrift.socket.timeout.ms", kMaxNimbusWaitMs), kMaxNimbusWaitMs);
   source.client.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
   source.actionsEnabled = config.getBool(Config::UI_ACTIONS_ENABLED);
+  // The brokers get as long as nimbus does for each request.
+  source.kafkaLag = [timeoutMs = source.client.timeoutMs](const storm::StormTopology& t) {
+    return clusterKafkaLag(t, timeoutMs);
+  };
 
   ui::UiOptions options;
   options.host = config.getString(Config::UI_HOST);

@@ -20,6 +20,7 @@ constexpr const char* kBlobstore = "/blobstore";
 constexpr const char* kNimbuses = "/nimbuses";
 constexpr const char* kCredentials = "/credentials";
 constexpr const char* kLogConfigs = "/logconfigs";
+constexpr const char* kDebugOptions = "/debugoptions";
 
 // An id becomes one path component: Storm's ids never hold '/', and one that does is refused
 // rather than written somewhere else.
@@ -143,7 +144,7 @@ std::string urlEncode(std::string_view s) {
 
 ClusterState::ClusterState(ZkClient& zk) : zk_(zk) {
   for (const char* dir : {kStorms, kAssignments, kSupervisors, kWorkerbeats, kErrors, kBlobstore,
-                          kNimbuses, kCredentials, kLogConfigs}) {
+                          kNimbuses, kCredentials, kLogConfigs, kDebugOptions}) {
     zk_.mkdirs(dir);
   }
 }
@@ -174,6 +175,7 @@ void ClusterState::removeStorm(const std::string& id) {
   removeAssignment(id);
   zk_.remove(sub(kCredentials, id));
   zk_.remove(sub(kLogConfigs, id));
+  zk_.remove(sub(kDebugOptions, id));
   zk_.removeRecursive(sub(kWorkerbeats, id));
   zk_.removeRecursive(sub(kErrors, id));
   removeStormBase(id);
@@ -357,6 +359,14 @@ void ClusterState::setLogConfig(const std::string& id, const std::string& json) 
 
 std::optional<std::string> ClusterState::logConfig(const std::string& id, Watcher watcher) {
   return zk_.get(sub(kLogConfigs, id), std::move(watcher));
+}
+
+void ClusterState::setDebugOptions(const std::string& id, const std::string& json) {
+  upsert(zk_, sub(kDebugOptions, id), json);
+}
+
+std::optional<std::string> ClusterState::debugOptions(const std::string& id, Watcher watcher) {
+  return zk_.get(sub(kDebugOptions, id), std::move(watcher));
 }
 
 }  // namespace squall::cluster

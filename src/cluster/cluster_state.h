@@ -14,6 +14,8 @@
 //   /credentials/ID                     Credentials, readable only by the cluster (digest ACL)
 //   /logconfigs/ID                      the topology's dynamic log levels (Storm's LogConfig,
 //                                       JSON as src/logs/log_config.h writes it)
+//   /debugoptions/ID                    its debug switches (Storm keeps them in StormBase's
+//                                       component_debug; JSON as logs/debug_sampling.h writes)
 //
 // Node data is compact JSON (cluster_json.h); Storm writes Thrift, which no Squall reader needs.
 // Component names are URL-encoded in paths, as Storm does. Thread-safe as ZkClient is; watchers
@@ -197,6 +199,10 @@ class ClusterState {
   // /logconfigs: a topology's dynamic log levels, kept as the caller encodes them.
   void setLogConfig(const std::string& id, const std::string& json);
   std::optional<std::string> logConfig(const std::string& id, Watcher watcher = {});
+
+  // /debugoptions: a topology's debug switches, kept as the caller encodes them.
+  void setDebugOptions(const std::string& id, const std::string& json);
+  std::optional<std::string> debugOptions(const std::string& id, Watcher watcher = {});
 
  private:
   ZkClient& zk_;

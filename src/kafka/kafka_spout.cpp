@@ -43,7 +43,7 @@ constexpr auto kRetrySeekPatience = std::chrono::seconds(5);  // re-seek if noth
 // Copies of emitted, unacked records kept per task for prompt retries (see Partition::kept).
 constexpr size_t kKeepBudgetBytes = size_t{16} << 20;
 constexpr int64_t kKeepMaxGap = 64;  // offsets skipped (compaction) filled with empty slots
-constexpr auto kReportEvery = std::chrono::seconds(10);       // per kind of problem
+constexpr auto kReportEvery = std::chrono::seconds(10);  // per kind of problem
 constexpr auto kMetricsPublish = std::chrono::seconds(1);
 constexpr int kOffsetBits = 44;
 constexpr uint64_t kMaxSlot = (uint64_t{1} << (63 - kOffsetBits)) - 1;
@@ -116,8 +116,8 @@ class KafkaSpout::Impl {
     TopicPartition tp;
     uint64_t slot = 0;
     std::unique_ptr<OffsetManager> mgr;  // AT_LEAST_ONCE only
-    int64_t position = 0;   // next offset the consumer returns to us
-    int64_t committed = 0;  // last committed offset, or where we started
+    int64_t position = 0;                // next offset the consumer returns to us
+    int64_t committed = 0;               // last committed offset, or where we started
     bool paused = false;
     std::optional<int64_t> retrySeek;  // sought back to this offset, no record seen since
     Clock::time_point retrySeekAt;
@@ -217,8 +217,7 @@ class KafkaSpout::Impl {
   int64_t commitsOk_ = 0, commitsFailed_ = 0, retries_ = 0, maxRetriesReached_ = 0;
 };
 
-KafkaSpout::Impl::Impl(const KafkaSpoutConfig& cfg, TopologyContext& ctx,
-                       SpoutOutputCollector& out)
+KafkaSpout::Impl::Impl(const KafkaSpoutConfig& cfg, TopologyContext& ctx, SpoutOutputCollector& out)
     : cfg_(cfg),
       guarantee_(cfg.processingGuarantee()),
       out_(out),
@@ -247,7 +246,8 @@ KafkaSpout::Impl::Impl(const KafkaSpoutConfig& cfg, TopologyContext& ctx,
     consumer_ = cfg.consumerFactory()(cfg, taskId_);
   } else {
     auto props = cfg.kafkaProps();
-    if (!props.count("client.id")) props["client.id"] = fmt::format("squall-{}-{}", component_, taskId_);
+    if (!props.count("client.id"))
+      props["client.id"] = fmt::format("squall-{}-{}", component_, taskId_);
     // librdkafka needs a group for its consumer queue; without one nothing is committed.
     if (!commitsEnabled_) props["group.id"] = fmt::format("squall-uncommitted-{}", stormId_);
     consumer_ = std::make_unique<RdKafkaConsumer>(
@@ -301,8 +301,8 @@ void KafkaSpout::Impl::report(const std::string& kind, const std::string& messag
     ++muted;
     return;
   }
-  std::string text = muted ? fmt::format("{} ({} more like this since the last report)", message, muted)
-                           : message;
+  std::string text =
+      muted ? fmt::format("{} ({} more like this since the last report)", message, muted) : message;
   last = now;
   muted = 0;
   spdlog::error("KafkaSpout '{}' task {}: {}", component_, taskId_, text);
@@ -338,7 +338,8 @@ Discovery KafkaSpout::Impl::discover(const std::vector<TopicPartition>& current)
     }
     std::sort(all.begin(), all.end());
     // Storm's RoundRobinManualPartitioner: task i of N takes positions i, i+N, i+2N, ...
-    for (size_t i = static_cast<size_t>(taskIndex_); i < all.size(); i += static_cast<size_t>(numTasks_)) {
+    for (size_t i = static_cast<size_t>(taskIndex_); i < all.size();
+         i += static_cast<size_t>(numTasks_)) {
       d.mine.push_back(all[i]);
     }
     if (d.mine == current) {
@@ -357,8 +358,7 @@ Discovery KafkaSpout::Impl::discover(const std::vector<TopicPartition>& current)
                        strategy == FirstPollOffsetStrategy::UNCOMMITTED_LATEST;
     for (const auto& tp : fresh) {
       auto it = committed.find(tp);
-      const std::optional<OffsetAndMetadata>* c =
-          it == committed.end() ? nullptr : &it->second;
+      const std::optional<OffsetAndMetadata>* c = it == committed.end() ? nullptr : &it->second;
       if (c && *c) {
         auto owner = commitMetadataTopologyId((*c)->metadata);
         if (owner && *owner == stormId_) {
@@ -377,9 +377,9 @@ Discovery KafkaSpout::Impl::discover(const std::vector<TopicPartition>& current)
       // unknown until a record was consumed).
       auto [lo, hi] = consumer_->watermarks(tp);
       d.start[tp] = earliest ? lo : hi;
-      d.why[tp] = fmt::format("{} ({})", earliest ? "log start" : "log end",
-                              (c && *c) ? "strategy ignores the commit of an earlier submission"
-                                        : "nothing committed");
+      d.why[tp] = fmt::format(
+          "{} ({})", earliest ? "log start" : "log end",
+          (c && *c) ? "strategy ignores the commit of an earlier submission" : "nothing committed");
     }
   } catch (const std::exception& e) {
     d.error = e.what();
@@ -468,9 +468,8 @@ void KafkaSpout::Impl::activate() {
   deactivatedAt_.reset();
   // Storm refreshes the assignment here; ours arrives from the worker a moment later.
   auto now = Clock::now();
-  nextRefresh_ = submitDiscovery()
-                     ? now + std::chrono::milliseconds(cfg_.partitionRefreshPeriodMs())
-                     : now;
+  nextRefresh_ =
+      submitDiscovery() ? now + std::chrono::milliseconds(cfg_.partitionRefreshPeriodMs()) : now;
 }
 
 void KafkaSpout::Impl::deactivate() {
@@ -497,7 +496,8 @@ void KafkaSpout::Impl::close() {
   try {
     consumer_->close();
   } catch (const std::exception& e) {
-    spdlog::warn("KafkaSpout '{}' task {}: closing the consumer: {}", component_, taskId_, e.what());
+    spdlog::warn("KafkaSpout '{}' task {}: closing the consumer: {}", component_, taskId_,
+                 e.what());
   }
 }
 
@@ -630,9 +630,10 @@ void KafkaSpout::Impl::postProcess() {
           unkeep(*p, o);
           p->mgr->addToAcked(o);
           listener_.onAck(KafkaSpoutMessageId{p->tp, o, 0});
-          spdlog::warn("KafkaSpout '{}' task {}: {} offset {} was failed and is gone from the "
-                       "log (compacted?); treating it as done",
-                       component_, taskId_, p->tp.toString(), o);
+          spdlog::warn(
+              "KafkaSpout '{}' task {}: {} offset {} was failed and is gone from the "
+              "log (compacted?); treating it as done",
+              component_, taskId_, p->tp.toString(), o);
         }
       }
     }
@@ -640,9 +641,10 @@ void KafkaSpout::Impl::postProcess() {
     if (atLeastOnce() && r.offset < p->mgr->committedOffset()) {
       // Below the commit point: the consumer's position was reset backwards
       // (auto.offset.reset after the log was truncated or the topic recreated).
-      spdlog::warn("KafkaSpout '{}' task {}: {} went back from {} to {}; restarting its "
-                   "bookkeeping there",
-                   component_, taskId_, p->tp.toString(), p->mgr->committedOffset(), r.offset);
+      spdlog::warn(
+          "KafkaSpout '{}' task {}: {} went back from {} to {}; restarting its "
+          "bookkeeping there",
+          component_, taskId_, p->tp.toString(), p->mgr->committedOffset(), r.offset);
       p->mgr = std::make_unique<OffsetManager>(r.offset);
       p->failCounts.clear();
       dropKept(*p);
@@ -827,8 +829,8 @@ bool KafkaSpout::Impl::emitKeptRetry() {
 
 // --- Commits -------------------------------------------------------------------------------------
 
-void KafkaSpout::Impl::startCommit(std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets,
-                                   PendingCommit pending) {
+void KafkaSpout::Impl::startCommit(
+    std::vector<std::pair<TopicPartition, OffsetAndMetadata>> offsets, PendingCommit pending) {
   uint64_t token = ++lastToken_;
   try {
     consumer_->commitAsync(offsets, token);
@@ -1028,9 +1030,7 @@ void KafkaSpout::Impl::publishMetrics(bool log) {
 
 KafkaSpout::KafkaSpout(KafkaSpoutConfig config) : config_(std::move(config)) {}
 
-namespace {
-
-KafkaSpoutConfig configFromArgs(const Values& args) {
+KafkaSpoutConfig KafkaSpoutConfig::fromArgs(const Values& args) {
   if (args.size() == 1 && FluxBean::is(args[0])) return KafkaSpoutConfig::fromFlux(args[0]);
   if (args.empty()) {
     throw IllegalArgumentException(
@@ -1040,9 +1040,7 @@ KafkaSpoutConfig configFromArgs(const Values& args) {
   return KafkaSpoutConfig::fromMap(MapArgs::single("KafkaSpout", args));
 }
 
-}  // namespace
-
-KafkaSpout::KafkaSpout(const Values& args) : config_(configFromArgs(args)) {}
+KafkaSpout::KafkaSpout(const Values& args) : config_(KafkaSpoutConfig::fromArgs(args)) {}
 
 KafkaSpout::KafkaSpout(const KafkaSpout& other) : IRichSpout(other), config_(other.config_) {}
 
@@ -1057,11 +1055,21 @@ void KafkaSpout::close() {
   if (impl_) impl_->close();
 }
 
-void KafkaSpout::activate() { impl_->activate(); }
-void KafkaSpout::deactivate() { impl_->deactivate(); }
-void KafkaSpout::nextTuple() { impl_->nextTuple(); }
-void KafkaSpout::ack(const Value& messageId) { impl_->ack(messageId); }
-void KafkaSpout::fail(const Value& messageId) { impl_->fail(messageId); }
+void KafkaSpout::activate() {
+  impl_->activate();
+}
+void KafkaSpout::deactivate() {
+  impl_->deactivate();
+}
+void KafkaSpout::nextTuple() {
+  impl_->nextTuple();
+}
+void KafkaSpout::ack(const Value& messageId) {
+  impl_->ack(messageId);
+}
+void KafkaSpout::fail(const Value& messageId) {
+  impl_->fail(messageId);
+}
 
 void KafkaSpout::declareOutputFields(OutputFieldsDeclarer& declarer) {
   for (const auto& s : config_.translator().streams()) {

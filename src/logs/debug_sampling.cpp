@@ -1,8 +1,15 @@
 #include "logs/debug_sampling.h"
 
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
 namespace squall::logs {
 
@@ -55,6 +62,56 @@ bool DebugSampling::sample(const std::atomic<int>* slot) {
   if (p >= 100) return true;
   thread_local std::minstd_rand rng{std::random_device{}()};
   return static_cast<int>(rng() % 100) < p;
+}
+
+void DebugSampling::apply(const DebugOptions& options, const std::string& topologyId) {
+  for (const auto& [key, o] : options) {
+    if (key == topologyId) {
+      setTopology(o.enable, o.samplingPct);
+    } else {
+      setComponent(key, o.enable, o.samplingPct);
+    }
+  }
+}
+
+std::string debugOptionsToJson(const DebugOptions& options) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  for (const auto& [key, o] : options) {
+    w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+    w.StartObject();
+    w.Key("enable");
+    w.Bool(o.enable);
+    w.Key("samplingpct");
+    w.Double(o.samplingPct);
+    w.EndObject();
+  }
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+DebugOptions debugOptionsFromJson(std::string_view json) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (d.HasParseError()) {
+    throw std::invalid_argument(fmt::format("debug options are not JSON: {} at offset {}",
+                                            rapidjson::GetParseError_En(d.GetParseError()),
+                                            d.GetErrorOffset()));
+  }
+  if (!d.IsObject()) throw std::invalid_argument("debug options must be a JSON object");
+  DebugOptions out;
+  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
+    std::string key(it->name.GetString(), it->name.GetStringLength());
+    const auto& v = it->value;
+    if (!v.IsObject() || !v.HasMember("enable") || !v["enable"].IsBool() ||
+        !v.HasMember("samplingpct") || !v["samplingpct"].IsNumber()) {
+      throw std::invalid_argument(fmt::format(
+          "debug options of '{}': expected {{\"enable\": BOOL, \"samplingpct\": NUMBER}}", key));
+    }
+    out[key] = DebugOption{v["enable"].GetBool(), v["samplingpct"].GetDouble()};
+  }
+  return out;
 }
 
 void DebugSampling::clear() {

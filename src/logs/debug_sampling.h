@@ -10,8 +10,23 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 namespace squall::logs {
+
+// Storm's DebugOptions (storm.thrift; StormBase.component_debug): a cluster's debug switch for
+// a topology (under its id) or one component, as nimbus keeps it in /debugoptions/ID and the
+// supervisor hands it to the topology's workers.
+struct DebugOption {
+  bool enable = false;
+  double samplingPct = 0;
+  bool operator==(const DebugOption&) const = default;
+};
+using DebugOptions = std::map<std::string, DebugOption>;
+// {"KEY": {"enable": true, "samplingpct": 10}, ...}
+std::string debugOptionsToJson(const DebugOptions& options);
+// std::invalid_argument naming the key and field on malformed input.
+DebugOptions debugOptionsFromJson(std::string_view json);
 
 class DebugSampling {
  public:
@@ -31,6 +46,11 @@ class DebugSampling {
   // What the UI shows: the percentage in effect for the topology or a component (0: off).
   int topologyPercent() const { return topology_.load(std::memory_order_relaxed); }
   int componentPercent(const std::string& component);
+
+  // A cluster's options (debugOptionsFromJson) for the topology `topologyId`: its own entry
+  // sets the topology's sampling, every other one its component's; keys absent keep what the
+  // configuration (topology.debug) set.
+  void apply(const DebugOptions& options, const std::string& topologyId);
 
   // For tests: everything off.
   void clear();

@@ -457,6 +457,27 @@ void ClusterNimbus::setLogConfig(const std::string& id, const storm::LogConfig& 
   spdlog::info("nimbus: log config of {} is now {}", id, logs::logConfigToJson(merged));
 }
 
+void ClusterNimbus::debug(const std::string& name, const std::string& component, bool enable,
+                          double samplingPercentage) {
+  assertIsLeader();
+  std::string id = core_->liveId(name);
+  std::lock_guard lock(debugMu_);
+  logs::DebugOptions options;
+  if (auto json = state_->debugOptions(id)) {
+    try {
+      options = logs::debugOptionsFromJson(*json);
+    } catch (const std::invalid_argument& e) {
+      spdlog::warn("nimbus: /debugoptions/{} is unreadable ({}); replacing it", id, e.what());
+    }
+  }
+  options[component.empty() ? id : component] = debugOption(enable, samplingPercentage);
+  state_->setDebugOptions(id, logs::debugOptionsToJson(options));
+  spdlog::info("nimbus: debug of {}{} {} ({} %)", id,
+               component.empty() ? std::string() : " component " + component,
+               enable ? "enabled" : "disabled",
+               debugOption(enable, samplingPercentage).samplingPct);
+}
+
 storm::LogConfig ClusterNimbus::getLogConfig(const std::string& id) {
   core_->getTopologyConf(id);
   auto json = state_->logConfig(id);
@@ -612,6 +633,14 @@ storm::TopologyInfo ClusterNimbus::getTopologyInfo(const std::string& id) {
       spdlog::warn("nimbus: {}", e.what());
     }
     for (auto it = kept.rbegin(); it != kept.rend(); ++it) list.push_back(toThrift(*it));
+  }
+  // Its debug switches (debug(), on whichever nimbus led then).
+  try {
+    if (auto json = state_->debugOptions(id)) {
+      info.__set_component_debug(componentDebugThrift(logs::debugOptionsFromJson(*json)));
+    }
+  } catch (const std::exception& e) {
+    spdlog::warn("nimbus: /debugoptions/{}: {}", id, e.what());
   }
   // How many nimbuses hold the topology's code, as Storm counts its stormcode.ser replicas.
   std::set<std::string> holders;

@@ -15,7 +15,9 @@
 //   (thrift::downloadBlob, the SHA-256 recorded in /blobstore checked), so a new leader
 //   serves them.
 // - setLogConfig (the leader) merges a change into /logconfigs/ID, which supervisors copy to
-//   the topology's workers; getLogConfig reads it on any nimbus.
+//   the topology's workers; getLogConfig reads it on any nimbus. debug (the leader) sets a
+//   switch in /debugoptions/ID, relayed the same way; getTopologyInfo's component_debug
+//   reads it.
 // - Queries answer from ZooKeeper on any nimbus: supervisors and nimbuses in getClusterInfo,
 //   executors' hosts and ports from the assignment in getTopologyInfo.
 //
@@ -82,6 +84,8 @@ class ClusterNimbus : public thrift::NimbusBackend {
   void activate(const std::string& name) override;
   void deactivate(const std::string& name) override;
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override;
+  void debug(const std::string& name, const std::string& component, bool enable,
+             double samplingPercentage) override;
   void setLogConfig(const std::string& id, const storm::LogConfig& config) override;
   storm::LogConfig getLogConfig(const std::string& id) override;
   std::string beginFileUpload() override;
@@ -128,6 +132,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   std::map<std::string, int64_t> missingSinceMs_;  // supervisors gone from /supervisors
   std::mutex replicateMu_;
   std::mutex logConfigMu_;  // setLogConfig reads, merges and writes /logconfigs/ID
+  std::mutex debugMu_;      // debug reads, changes and writes /debugoptions/ID
 
   std::mutex mu_;
   std::condition_variable wakeCv_;

@@ -1,5 +1,8 @@
 #include "nimbus/log_config_thrift.h"
 
+#include <algorithm>
+#include <cmath>
+
 namespace squall::nimbus {
 
 logs::LogConfig fromThrift(const storm::LogConfig& config) {
@@ -32,6 +35,22 @@ storm::LogConfig toThrift(const logs::LogConfig& config) {
     named[name] = std::move(l);
   }
   out.__set_named_logger_level(std::move(named));
+  return out;
+}
+
+logs::DebugOption debugOption(bool enable, double samplingPercentage) {
+  double pct = std::isfinite(samplingPercentage) ? std::clamp(samplingPercentage, 0.0, 100.0) : 0;
+  return logs::DebugOption{enable, pct};
+}
+
+std::map<std::string, storm::DebugOptions> componentDebugThrift(const logs::DebugOptions& options) {
+  std::map<std::string, storm::DebugOptions> out;
+  for (const auto& [key, o] : options) {
+    storm::DebugOptions d;
+    d.__set_enable(o.enable);
+    if (o.enable) d.__set_samplingpct(o.samplingPct);
+    out[key] = d;
+  }
   return out;
 }
 

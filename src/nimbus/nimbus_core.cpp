@@ -265,6 +265,19 @@ void NimbusCore::rebalance(const std::string& name, const storm::RebalanceOption
   wake_.notify_all();
 }
 
+void NimbusCore::debug(const std::string& name, const std::string& component, bool enable,
+                       double samplingPercentage) {
+  std::lock_guard lock(mu_);
+  TopologyRecord r = liveByName(name);
+  // As Storm's: the topology's own switch under its id, a component's under its name.
+  debug_[r.id][component.empty() ? r.id : component] = debugOption(enable, samplingPercentage);
+}
+
+std::string NimbusCore::liveId(const std::string& name) {
+  std::lock_guard lock(mu_);
+  return liveByName(name).id;
+}
+
 void NimbusCore::setLogConfig(const std::string& id, const storm::LogConfig& config) {
   std::lock_guard lock(mu_);
   byId(id);
@@ -287,6 +300,7 @@ void NimbusCore::runDueActions() {
     if (r.action == TopologyRecord::Action::Kill) {
       store_->remove(r.id);
       logConfigs_.erase(r.id);
+      debug_.erase(r.id);
       if (options_.onChange) options_.onChange(r, true);
       spdlog::info("Removed topology {} ({})", r.name, r.id);
       continue;
@@ -466,6 +480,9 @@ storm::TopologyInfo NimbusCore::getTopologyInfo(const std::string& id) {
   info.__set_owner(r.owner);
   info.__set_storm_version(options_.version);
   info.__set_sched_status("");
+  if (auto d = debug_.find(r.id); d != debug_.end()) {
+    info.__set_component_debug(componentDebugThrift(d->second));
+  }
   // Executors as Storm numbers them: components sorted by id, task ids from 1, each
   // component's tasks split into contiguous ranges (the first ranges one longer). Where they
   // run is the scheduler's to say; until then host is this nimbus and port 0.

@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "logs/debug_sampling.h"
 #include "logs/log_config.h"
 #include "nimbus/artifact_store.h"
 #include "nimbus/blob_downloads.h"
@@ -68,6 +69,8 @@ class NimbusCore : public thrift::NimbusBackend {
   void activate(const std::string& name) override;
   void deactivate(const std::string& name) override;
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override;
+  void debug(const std::string& name, const std::string& component, bool enable,
+             double samplingPercentage) override;
   void setLogConfig(const std::string& id, const storm::LogConfig& config) override;
   storm::LogConfig getLogConfig(const std::string& id) override;
   std::string beginFileUpload() override;
@@ -84,6 +87,8 @@ class NimbusCore : public thrift::NimbusBackend {
   storm::StormTopology getTopology(const std::string& id) override;
   storm::StormTopology getUserTopology(const std::string& id) override;
 
+  // The id of the live topology named `name`; NotAliveException when none.
+  std::string liveId(const std::string& name);
   // The TopologyDef a live topology runs (for the scheduler and workers).
   TopologyDef topologyDef(const std::string& id);
   // Carries out every kill and rebalance whose wait has ended (the timer thread calls it).
@@ -108,6 +113,7 @@ class NimbusCore : public thrift::NimbusBackend {
   // Without ZooKeeper, the topologies' log levels live here (only their record of them: this
   // nimbus runs no workers).
   std::map<std::string, logs::LogConfig> logConfigs_;
+  std::map<std::string, logs::DebugOptions> debug_;  // and their debug switches
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread timer_;

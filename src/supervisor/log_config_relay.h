@@ -10,6 +10,9 @@ namespace squall::supervisor {
 
 // The file in a slot's folder (storm.local.dir/workers/PORT/).
 inline constexpr const char* kLogConfigFile = "logconfig";
+// The topology's debug switches (/debugoptions/ID, logs/debug_sampling.h's JSON), relayed
+// the same way.
+inline constexpr const char* kDebugOptionsFile = "debugoptions";
 
 // Writes `json` to `path` (through a rename) unless the file holds it already; true when written.
 bool relayLogConfig(const std::string& json, const std::string& path);

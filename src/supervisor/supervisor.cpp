@@ -267,8 +267,10 @@ void Supervisor::sync() {
       it->second.executors = w.executors;
     }
   }
-  // Each topology's dynamic log levels (/logconfigs/ID), for its workers to follow.
+  // Each topology's dynamic log levels (/logconfigs/ID) and debug switches
+  // (/debugoptions/ID), for its workers to follow.
   std::map<std::string, std::optional<std::string>> logConfigs;
+  std::map<std::string, std::optional<std::string>> debugOptions;
   for (const auto& [port, slot] : slots_) {
     if (!logConfigs.count(slot.topologyId)) {
       const std::string& id = slot.topologyId;
@@ -278,9 +280,18 @@ void Supervisor::sync() {
         spdlog::warn("supervisor: log config of {}: {}", id, e.what());
         logConfigs[id] = std::nullopt;
       }
+      try {
+        debugOptions[id] = state_.debugOptions(id, watcherFor("/debugoptions/" + id));
+      } catch (const std::exception& e) {
+        spdlog::warn("supervisor: debug options of {}: {}", id, e.what());
+        debugOptions[id] = std::nullopt;
+      }
     }
     if (const auto& json = logConfigs[slot.topologyId]) {
       relayLogConfig(*json, slotDir(port) + "/" + kLogConfigFile);
+    }
+    if (const auto& json = debugOptions[slot.topologyId]) {
+      relayLogConfig(*json, slotDir(port) + "/" + kDebugOptionsFile);
     }
   }
   // Code of topologies no longer here.

@@ -28,6 +28,11 @@ class NimbusBackend {
   virtual void activate(const std::string& name) = 0;
   virtual void deactivate(const std::string& name) = 0;
   virtual void rebalance(const std::string& name, const storm::RebalanceOptions& options) = 0;
+  // Storm's debug: the topology named `name` (component empty) or one of its components logs
+  // `samplingPercentage` % of its tuples while `enable`; getTopologyInfo's component_debug
+  // shows it (the topology's own entry under its id). NotAliveException when no such topology.
+  virtual void debug(const std::string& name, const std::string& component, bool enable,
+                     double samplingPercentage) = 0;
   // Dynamic log levels of a topology, by id (Storm's): setLogConfig merges UPDATE and REMOVE
   // entries into what is set (timeouts stamped with their epoch), getLogConfig returns it.
   virtual void setLogConfig(const std::string& id, const storm::LogConfig& config) = 0;

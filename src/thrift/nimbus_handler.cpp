@@ -31,6 +31,10 @@ class NimbusHandler : public storm::NimbusIf {
   void rebalance(const std::string& name, const storm::RebalanceOptions& options) override {
     b_->rebalance(name, options);
   }
+  void debug(const std::string& name, const std::string& component, bool enable,
+             double samplingPercentage) override {
+    b_->debug(name, component, enable, samplingPercentage);
+  }
   void setLogConfig(const std::string& id, const storm::LogConfig& config) override {
     b_->setLogConfig(id, config);
   }

@@ -312,6 +312,9 @@ service Nimbus {
   void deactivate(1: string name) throws (1: NotAliveException e, 2: AuthorizationException aze);
   void rebalance(1: string name, 2: RebalanceOptions options) throws (1: NotAliveException e, 2: InvalidTopologyException ite, 3: AuthorizationException aze);
 
+  // Storm's debug sampling of a topology (component empty) or one of its components, by name.
+  void debug(1: string name, 2: string component, 3: bool enable, 4: double samplingPercentage) throws (1: NotAliveException e, 2: AuthorizationException aze);
+
   // By topology id, as Storm's (its `storm set_log_level` looks the id up by name first).
   void setLogConfig(1: string name, 2: LogConfig config);
   LogConfig getLogConfig(1: string name);

@@ -19,12 +19,6 @@ constexpr size_t kMaxLoggers = 1000;
 constexpr size_t kMaxLoggerName = 256;
 constexpr int64_t kMaxTimeoutSecs = 366LL * 86400;
 
-struct Change {
-  std::string logger;
-  std::optional<spdlog::level::level_enum> target;  // none: clear
-  int timeoutSecs = 0;
-};
-
 std::string shown(std::string_view s) {
   return validUtf8(s.size() > 100 ? std::string(s.substr(0, 100)) + "..." : std::string(s));
 }
@@ -65,7 +59,7 @@ std::string logConfigJson(const std::map<std::string, logs::NamedLoggerLevel>& l
   return j.take();
 }
 
-void applyLogConfig(std::string_view body, logs::LogLevels& levels) {
+std::vector<LogConfigChange> parseLogConfig(std::string_view body) {
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (doc.HasParseError()) {
@@ -83,9 +77,9 @@ void applyLogConfig(std::string_view body, logs::LogLevels& levels) {
   if (named.MemberCount() > kMaxLoggers) {
     throw ApiError(400, fmt::format("at most {} loggers at once", kMaxLoggers));
   }
-  std::vector<Change> changes;
+  std::vector<LogConfigChange> changes;
   for (auto it = named.MemberBegin(); it != named.MemberEnd(); ++it) {
-    Change c;
+    LogConfigChange c;
     c.logger.assign(it->name.GetString(), it->name.GetStringLength());
     if (c.logger.empty() || c.logger.size() > kMaxLoggerName ||
         c.logger.find('\0') != std::string::npos) {
@@ -117,7 +111,11 @@ void applyLogConfig(std::string_view body, logs::LogLevels& levels) {
     if (v.HasMember("timeout")) c.timeoutSecs = timeoutOf(c.logger, v["timeout"]);
     changes.push_back(std::move(c));
   }
-  for (const auto& c : changes) {
+  return changes;
+}
+
+void applyLogConfig(std::string_view body, logs::LogLevels& levels) {
+  for (const auto& c : parseLogConfig(body)) {
     if (c.target) {
       levels.update(c.logger, *c.target, c.timeoutSecs);
     } else {

@@ -7,16 +7,26 @@
 // clears it. Loggers: ROOT, or a component id (its multilang children's lines).
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "logs/log_levels.h"
 
 namespace squall::ui {
 
 std::string logConfigJson(const std::map<std::string, logs::NamedLoggerLevel>& levels);
-// Checks the whole body first, then applies it; ApiError 400 naming the logger and field on
-// bad input (nothing is applied then).
+
+// One logger of a POST body: set to `target` for `timeoutSecs` (0: kept), or cleared.
+struct LogConfigChange {
+  std::string logger;
+  std::optional<spdlog::level::level_enum> target;  // none: clear
+  int timeoutSecs = 0;
+};
+// Checks the whole body; ApiError 400 naming the logger and field on bad input.
+std::vector<LogConfigChange> parseLogConfig(std::string_view body);
+// parseLogConfig, then applies it to this process's levels (nothing applied on bad input).
 void applyLogConfig(std::string_view body, logs::LogLevels& levels);
 
 }  // namespace squall::ui

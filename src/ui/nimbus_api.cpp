@@ -816,4 +816,34 @@ std::string prometheusText(const storm::ClusterSummary& c) {
   return out;
 }
 
+std::string logConfigJson(const storm::LogConfig& config) {
+  std::map<std::string, logs::NamedLoggerLevel> levels;
+  for (const auto& [name, l] : config.named_logger_level) {
+    logs::NamedLoggerLevel& out = levels[name];
+    out.targetLevel = l.target_log_level;
+    out.resetLevel = l.reset_log_level;
+    out.timeoutSecs = l.reset_log_level_timeout_secs;
+    out.timeoutEpochMs = l.reset_log_level_timeout_epoch;
+  }
+  return ui::logConfigJson(levels);
+}
+
+storm::LogConfig logConfigRequest(const std::vector<LogConfigChange>& changes) {
+  std::map<std::string, storm::LogLevel> named;
+  for (const auto& c : changes) {
+    storm::LogLevel l;
+    if (c.target) {
+      l.action = storm::LogLevelAction::UPDATE;
+      l.__set_target_log_level(logs::levelName(*c.target));
+      l.__set_reset_log_level_timeout_secs(c.timeoutSecs);
+    } else {
+      l.action = storm::LogLevelAction::REMOVE;
+    }
+    named[c.logger] = std::move(l);
+  }
+  storm::LogConfig out;
+  out.__set_named_logger_level(std::move(named));
+  return out;
+}
+
 }  // namespace squall::ui::nimbusapi

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "storm_thrift/storm_types.h"
+#include "ui/log_config_api.h"
 #include "ui/storm_api.h"
 
 namespace squall::ui::nimbusapi {
@@ -72,6 +73,11 @@ std::string topologyJson(const ServerInfo& server, const TopologyData& t, size_t
 std::string componentJson(const ServerInfo& server, const TopologyData& t,
                           const std::string& component, size_t window, bool sys);
 std::string visualizationJson(const TopologyData& t, size_t window, bool sys);
+// Storm's logconfig page from nimbus's getLogConfig (the same fields as a local run's).
+std::string logConfigJson(const storm::LogConfig& config);
+// A POST's changes as Storm's UI hands them to setLogConfig: a target level is an UPDATE with
+// its timeout, none a REMOVE.
+storm::LogConfig logConfigRequest(const std::vector<LogConfigChange>& changes);
 // /metrics of `squall ui`: the cluster's gauges in Prometheus text (supervisors, slots, each
 // topology's uptime, status, workers, executors, tasks); the executors' own figures are on
 // the workers.

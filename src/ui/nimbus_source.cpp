@@ -166,9 +166,14 @@ std::string NimbusSource::visualization(const ServerInfo&, const std::string& id
 }
 
 std::string NimbusSource::lag(const std::string& id) {
-  throw ApiError(501, fmt::format("the Kafka spouts' lag of topology '{}' is not available from "
-                                  "nimbus: `squall ui` reads only nimbus",
-                                  id));
+  auto topology = withNimbus(options_, "read the topology", [&](storm::NimbusClient& c) {
+    storm::StormTopology t;
+    c.getUserTopology(t, id);
+    return t;
+  });
+  // Nimbus's connection is closed by now: the brokers may take their time.
+  if (!options_.kafkaLag) return spoutLagJson({});
+  return spoutLagJson(options_.kafkaLag(topology));
 }
 
 void NimbusSource::act(const std::string& id, const std::string& what, int waitSecs) {
@@ -194,16 +199,47 @@ void NimbusSource::act(const std::string& id, const std::string& what, int waitS
   });
 }
 
-std::string NimbusSource::logConfig(const std::string& id, const std::string*) {
-  throw ApiError(501, fmt::format("the log levels of topology '{}' cannot be read or set through "
-                                  "`squall ui`: Squall's nimbus has no setLogConfig",
-                                  id));
+std::string NimbusSource::logConfig(const std::string& id, const std::string* body) {
+  // The body is checked before nimbus is asked: a bad one changes nothing.
+  std::optional<storm::LogConfig> change;
+  if (body) change = nimbusapi::logConfigRequest(parseLogConfig(*body));
+  return withNimbus(
+      options_,
+      fmt::format("{} the log levels of topology '{}'", body ? "set" : "read", shortened(id)),
+      [&](storm::NimbusClient& c) {
+        if (change) {
+          c.setLogConfig(id, *change);
+          spdlog::info("ui: log levels of topology '{}' set through nimbus: {}", id,
+                       shortened(*body));
+        }
+        storm::LogConfig now;
+        c.getLogConfig(now, id);
+        return nimbusapi::logConfigJson(now);
+      });
 }
 
-void NimbusSource::debug(const std::string& id, const std::string&, bool, double) {
-  throw ApiError(501, fmt::format("debug sampling of topology '{}' cannot be set through `squall "
-                                  "ui`: Squall's nimbus has no debug call",
-                                  id));
+void NimbusSource::debug(const std::string& id, const std::string& component, bool enable,
+                         double percent) {
+  withNimbus(options_, fmt::format("set debug of topology '{}'", shortened(id)),
+             [&](storm::NimbusClient& c) {
+               // Nimbus's debug takes the topology's name.
+               auto t = findTopology(c, id);
+               if (!t)
+                 throw ApiError(404, fmt::format("topology '{}' is not alive", shortened(id)));
+               if (!component.empty()) {
+                 storm::StormTopology topology;
+                 c.getUserTopology(topology, t->id);
+                 if (!topology.spouts.count(component) && !topology.bolts.count(component)) {
+                   throw ApiError(404, fmt::format("topology '{}' has no component '{}'",
+                                                   shortened(id), shortened(component)));
+                 }
+               }
+               c.debug(t->name, component, enable, percent);
+               spdlog::info("ui: debug of topology '{}'{} {}d through nimbus ({} %)", t->id,
+                            component.empty() ? std::string() : " component '" + component + "'",
+                            enable ? "enable" : "disable", percent);
+               return 0;
+             });
 }
 
 std::string NimbusSource::metrics() {

@@ -646,22 +646,24 @@ std::string visualizationJson(const ServerInfo& server, const TopologySnapshot& 
   return j.take();
 }
 
-std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionSample>& kafka) {
-  // Partitions are dealt among a spout's tasks: merge them per spout.
-  std::map<std::string, std::map<std::string, std::map<int, KafkaPartitionSample>>> bySpout;
-  for (const auto& p : kafka) bySpout[p.component][p.topic][p.partition] = p;
+std::string spoutLagJson(const std::vector<SpoutLag>& spouts) {
   JsonOut j;
   j.startObject();
-  for (const auto& [spout, topics] : bySpout) {
-    if (!t.plan->findComponent(spout)) continue;
-    j.key(spout).startObject().field("spoutId", spout).field("spoutType", "KAFKA");
+  for (const auto& s : spouts) {
+    j.key(s.spout).startObject().field("spoutId", s.spout).field("spoutType", "KAFKA");
+    if (!s.error.empty()) {
+      j.field("errorInfo", validUtf8(s.error)).endObject();
+      continue;
+    }
+    std::map<std::string, std::map<int, const KafkaPartitionSample*>> byTopic;
+    for (const auto& p : s.partitions) byTopic[p.topic][p.partition] = &p;
     j.key("spoutLagResult").startObject();
-    for (const auto& [topic, parts] : topics) {
+    for (const auto& [topic, parts] : byTopic) {
       j.key(topic).startObject();
       for (const auto& [partition, p] : parts) {
         j.key(std::to_string(partition)).startObject();
-        j.field("consumerCommittedOffset", p.committedOffset);
-        j.field("logHeadOffset", p.logEndOffset).field("lag", p.lag).endObject();
+        j.field("consumerCommittedOffset", p->committedOffset);
+        j.field("logHeadOffset", p->logEndOffset).field("lag", p->lag).endObject();
       }
       j.endObject();
     }
@@ -669,6 +671,20 @@ std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionS
   }
   j.endObject();
   return j.take();
+}
+
+std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionSample>& kafka) {
+  // Partitions are dealt among a spout's tasks: merge them per spout.
+  std::map<std::string, std::map<std::pair<std::string, int>, KafkaPartitionSample>> bySpout;
+  for (const auto& p : kafka) bySpout[p.component][{p.topic, p.partition}] = p;
+  std::vector<SpoutLag> spouts;
+  for (auto& [spout, parts] : bySpout) {
+    if (!t.plan->findComponent(spout)) continue;
+    SpoutLag& s = spouts.emplace_back();
+    s.spout = spout;
+    for (auto& [tp, p] : parts) s.partitions.push_back(std::move(p));
+  }
+  return spoutLagJson(spouts);
 }
 
 }  // namespace squall::ui

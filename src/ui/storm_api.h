@@ -85,7 +85,18 @@ std::string componentJson(const ServerInfo& server, const TopologySnapshot& t,
                           const std::string& component, size_t window, bool sys);
 std::string visualizationJson(const ServerInfo& server, const TopologySnapshot& t, size_t window,
                               bool sys);
-// Storm's /lag: spoutId -> {spoutId, spoutType, spoutLagResult: {topic: {partition: {...}}}}.
+// One Kafka spout's lag as Storm's TopologySpoutLag reports it: its partitions (component and
+// task unused), or why they could not be read.
+struct SpoutLag {
+  std::string spout;
+  std::vector<KafkaPartitionSample> partitions;
+  std::string error;  // set: Storm's errorInfo in place of spoutLagResult
+};
+// Storm's /lag: spoutId -> {spoutId, spoutType: "KAFKA", spoutLagResult: {topic: {partition:
+// {consumerCommittedOffset, logHeadOffset, lag}}}} or, when the spout's lag could not be read,
+// {spoutId, spoutType, errorInfo}.
+std::string spoutLagJson(const std::vector<SpoutLag>& spouts);
+// The same from the partitions a local run's spout tasks hold (merged per spout).
 std::string lagJson(const TopologySnapshot& t, const std::vector<KafkaPartitionSample>& kafka);
 // A configuration as a JSON object (Storm's /cluster/configuration), secrets redacted.
 std::string configurationJson(const Config& conf);

@@ -16,6 +16,7 @@ import yaml
 from conftest import DEADLINE_SECS, EXAMPLES, wait_until
 from test_dev_cluster import (needs_zookeeper, nimbus_of, read_supervisors,  # noqa: F401
                               start_dev_cluster, stop_cleanly)
+from test_cluster_submit import worker_logs
 from test_ui import Ui, free_port
 
 TEST_WORDS = os.path.join(EXAMPLES, "test_words.yaml")
@@ -188,8 +189,55 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
         status, body = ui.post("/api/v1/topology/test-words/activate")
         assert status == 200 and body["topologyId"] == tid
         assert ui.get("/api/v1/topology/summary")["topologies"][0]["status"] == "ACTIVE"
-        status, body = ui.post("/api/v1/topology/{}/logconfig".format(tid))
-        assert status == 501 and body["error"] == "501 Not Implemented"
+
+        # Log levels through nimbus's getLogConfig / setLogConfig, in a local run's fields.
+        path = "/api/v1/topology/{}/logconfig".format(tid)
+        assert ui.get(path) == {"namedLoggerLevels": {}}
+        status, body = ui.request(path, "POST", json.dumps(
+            {"namedLoggerLevels": {"count": {"target_level": "DEBUG", "timeout": 60}}}).encode())
+        assert status == 200, body
+        count_level = body["namedLoggerLevels"]["count"]
+        local_level = local.request(
+            "/api/v1/topology/{}/logconfig".format(local_id), "POST", json.dumps(
+                {"namedLoggerLevels": {"count": {"target_level": "DEBUG", "timeout": 60}}}
+            ).encode())[1]["namedLoggerLevels"]["count"]
+        same_fields(count_level, local_level, "logconfig")
+        assert count_level["target_level"] == "DEBUG" and count_level["timeout"] == 60
+        assert count_level["timeout_epoch"] > time.time() * 1000
+        assert read_only.get(path)["namedLoggerLevels"]["count"]["target_level"] == "DEBUG"
+        status, body = read_only.request(path, "POST", b'{"namedLoggerLevels": {"count": {}}}')
+        assert status == 403, body
+        status, body = ui.request(path, "POST",
+                                  b'{"namedLoggerLevels": {"count": {"target_level": "LOUD"}}}')
+        assert status == 400 and "LOUD" in body["errorMessage"], body
+        status, body = ui.request(path, "POST", b'{"namedLoggerLevels": {"count": {}}}')
+        assert status == 200 and body == {"namedLoggerLevels": {}}, body
+
+        # Debug sampling through nimbus's debug call: the pages show it, and the worker's
+        # tracer logs the component's tuples.
+        status, body = ui.post("/api/v1/topology/{}/component/count/debug/enable/100".format(tid))
+        assert status == 200 and body["topologyOperation"] == "debug", body
+        comp = ui.get("/api/v1/topology/{}/component/count".format(tid))
+        assert comp["debug"] is True and comp["samplingPct"] == 100, comp
+        assert ui.get("/api/v1/topology/" + tid)["debug"] is False
+        wait_until(lambda: any(re.search(r"\[info\] Processing received message FOR \d+ ",
+                                         open(p, errors="replace").read())
+                               for p in worker_logs(cluster_dir, tid).values()),
+                   "the tracer's lines in the worker's log after debug/enable", 30)
+        status, body = ui.post("/api/v1/topology/{}/debug/enable/25".format(tid))
+        assert status == 200, body
+        page = ui.get("/api/v1/topology/" + tid)
+        assert page["debug"] is True and page["samplingPct"] == 25, page
+        status, body = ui.post("/api/v1/topology/{}/component/count/debug/disable/0".format(tid))
+        assert status == 200, body
+        assert ui.get("/api/v1/topology/{}/component/count".format(tid))["debug"] is False
+        status, body = ui.post("/api/v1/topology/{}/component/nope/debug/enable/5".format(tid))
+        assert status == 404 and "nope" in body["errorMessage"], body
+        status, body = read_only.post("/api/v1/topology/{}/debug/enable/5".format(tid))
+        assert status == 403, body
+
+        # No Kafka spout: Storm's empty lag.
+        assert ui.get("/api/v1/topology/{}/lag".format(tid)) == {}
 
         # A hung nimbus: an error within the client's timeout, not a hung page.
         os.kill(nimbus_pid, signal.SIGSTOP)
@@ -236,6 +284,74 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
     stop(read_only.proc)
     local_proc.kill()
     local_proc.communicate(timeout=DEADLINE_SECS)
+
+
+def test_cluster_ui_reads_kafka_lag_from_the_spouts_brokers(squall, tmp_path):
+    """/lag over a cluster, as Storm's UI computes it: the KafkaSpout's brokers and group from
+    the topology nimbus holds, their end and committed offsets; brokers gone: errorInfo."""
+    import shutil
+    import subprocess
+
+    from test_kafka_e2e import DevKafka, dev_kafka_command
+    from test_ui import KAFKA_TOPOLOGY
+
+    dev_cmd, kcat = dev_kafka_command(squall.binary), shutil.which("kcat")
+    if not dev_cmd or not kcat:
+        pytest.skip("needs the dev Kafka cluster (src/kafka) and kcat")
+    if "org.apache.storm.kafka.spout.KafkaSpout" not in squall.classes():
+        pytest.skip("this squall was built without Kafka")
+    dev = DevKafka(dev_cmd, tmp_path, ["in:2"])
+    started = []
+    proc = None
+    try:
+        subprocess.run([kcat, "-b", dev.bootstrap, "-P", "-t", "in", "-K:"], check=True,
+                       input="".join("k{}:v{}\n".format(i, i) for i in range(40)), text=True,
+                       timeout=60)
+        topo = tmp_path / "kafka.yaml"
+        topo.write_text(KAFKA_TOPOLOGY.format(bootstrap=dev.bootstrap))
+        proc, printed = start_dev_cluster(squall, "--dir", str(tmp_path / "c"),
+                                          "--supervisors", "1")
+        conf = printed["storm.yaml"]
+        r = squall.run("submit", str(topo), "--config", conf)
+        assert r.returncode == 0, r.stderr + r.stdout
+        tid = re.search(r"Topology id: (\S+)", r.stdout).group(1)
+        ui = start_cluster_ui(squall, conf)
+        started.append(ui.proc)
+
+        def caught_up():
+            lag = ui.get("/api/v1/topology/{}/lag".format(tid))
+            parts = lag.get("kafka", {}).get("spoutLagResult", {}).get("in", {})
+            if sorted(parts) != ["0", "1"] or any(p["lag"] != 0 for p in parts.values()):
+                return None
+            return lag
+        lag = wait_until(caught_up, "the cluster's spout to commit both partitions to their end",
+                         90)
+        assert list(lag) == ["kafka"]
+        assert lag["kafka"]["spoutId"] == "kafka" and lag["kafka"]["spoutType"] == "KAFKA"
+        parts = lag["kafka"]["spoutLagResult"]["in"]
+        assert set(parts["0"]) == {"consumerCommittedOffset", "logHeadOffset", "lag"}
+        assert sum(p["logHeadOffset"] for p in parts.values()) == 40
+        assert all(p["consumerCommittedOffset"] == p["logHeadOffset"] for p in parts.values())
+
+        # The brokers gone: the spout's errorInfo within the UI's wait, not a hung page.
+        dev.stop()
+        asked = time.monotonic()
+        lag = ui.get("/api/v1/topology/{}/lag".format(tid))
+        assert time.monotonic() - asked < NIMBUS_WAIT_SECS * 3 + 5
+        assert "spoutLagResult" not in lag["kafka"], lag
+        assert "kafka" in lag["kafka"]["errorInfo"], lag
+        stop(ui.proc)
+    except BaseException:
+        for p in started:
+            p.kill()
+            p.communicate(timeout=30)
+        if proc:
+            proc.kill()
+            proc.communicate(timeout=30)
+        raise
+    finally:
+        dev.stop()
+    stop_cleanly(proc, signal.SIGTERM)
 
 
 if __name__ == "__main__":

@@ -111,7 +111,8 @@ def test_package_holds_the_command_alias_and_python_package(deb):
                  "./usr/share/squall/python/storm.py", "./usr/share/squall/storm.yaml",
                  "./usr/share/doc/squall/copyright", "./usr/share/doc/squall/changelog.Debian.gz",
                  "./usr/share/doc/squall/examples/wordcount.py",
-                 "./usr/lib/systemd/system/squall-nimbus.service"):
+                 "./usr/lib/systemd/system/squall-nimbus.service",
+                 "./usr/lib/systemd/system/squall-ui.service"):
         assert path in listing, path
     # Headers and static libraries belong to squall-dev, caches to no package.
     for absent in ("./usr/include/", ".a\n", "__pycache__", ".pyc"):
@@ -206,6 +207,28 @@ def test_systemd_unit_runs_the_installed_nimbus():
                             os.path.join(ROOT, "packaging", "systemd", "squall-nimbus.service")],
                            capture_output=True, text=True, timeout=60)
         # The binary is not installed where the tests run: that one complaint is expected.
+        problems = [line for line in (r.stdout + r.stderr).splitlines()
+                    if line.strip() and "/usr/bin/squall is not executable" not in line]
+        assert not problems, problems
+
+
+def test_systemd_unit_runs_the_cluster_ui():
+    """packaging/systemd/squall-ui.service: `squall ui` after nimbus, stateless, and a unit
+    systemd accepts."""
+    import configparser
+    path = os.path.join(ROOT, "packaging", "systemd", "squall-ui.service")
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.optionxform = str
+    unit.read(path)
+    assert set(unit.sections()) == {"Unit", "Service", "Install"}
+    exec_start = unit["Service"]["ExecStart"].split()
+    assert exec_start == ["/usr/bin/squall", "ui", "$SQUALL_UI_ARGS"], exec_start
+    assert "squall-nimbus.service" in unit["Unit"]["After"]
+    assert unit["Service"]["EnvironmentFile"] == "-/etc/default/squall-ui"
+    assert unit["Install"]["WantedBy"] == "multi-user.target"
+    if shutil.which("systemd-analyze"):
+        r = subprocess.run(["systemd-analyze", "verify", path], capture_output=True, text=True,
+                           timeout=60)
         problems = [line for line in (r.stdout + r.stderr).splitlines()
                     if line.strip() and "/usr/bin/squall is not executable" not in line]
         assert not problems, problems
