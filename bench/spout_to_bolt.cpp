@@ -2,10 +2,15 @@
 // ConstSpoutNullBoltTopo: the spout emits a constant string, the bolt acks and drops it.
 //
 //   bench_spout_to_bolt [--ackers N] [--seconds S] [--batch B] [--max-pending P] [--metrics 1]
-// Prints tuples/s executed by the bolt, measured after a warm-up. --metrics 1: the bolt counts
-// every tuple in a registered counter and a meter, a statsd reporter (to a loopback port nobody
-// listens on) reports every second, and LoggingMetricsConsumer gets every task's data points
-// every second (metrics ticks on every executor): the cost of metrics reporting.
+//                       [--tuples N]
+// Prints tuples/s executed by the bolt, measured after a warm-up. --tuples N: no warm-up; the
+// spout emits N tuples (rounded up to a multiple of 1024) and stops, and the run ends when the
+// bolt has executed them all and, with acking, the spout has had every ack, so a run's work is
+// fixed: run it under `valgrind --tool=callgrind` twice with two counts and the difference of
+// the instruction totals over the difference of the counts is the instructions per tuple. --metrics
+// 1: the bolt counts every tuple in a registered counter and a meter, a statsd reporter (to a
+// loopback port nobody listens on) reports every second, and LoggingMetricsConsumer gets every
+// task's data points every second (metrics ticks on every executor): the cost of metrics reporting.
 
 #include <squall/squall.h>
 
@@ -23,12 +28,16 @@ using namespace squall;
 namespace {
 
 std::atomic<uint64_t> executed{0};
+std::atomic<uint64_t> acked{0};
+uint64_t tupleLimit = 0;  // 0: emit until killed
 
 class ConstSpout : public BaseRichSpout {
  public:
   explicit ConstSpout(bool reliable) : reliable_(reliable) {}
   void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
   void nextTuple() override {
+    if (tupleLimit && emitted_ == tupleLimit) return;
+    ++emitted_;
     // As Storm's ConstSpout: a new Values per emit around one prebuilt payload.
     if (reliable_) {
       collector_->emit(Values{payload_}, Value(++id_));
@@ -36,10 +45,18 @@ class ConstSpout : public BaseRichSpout {
       collector_->emit(Values{payload_});
     }
   }
+  void ack(const Value&) override {
+    if (++acked_ == 1024) {
+      acked.fetch_add(acked_, std::memory_order_relaxed);
+      acked_ = 0;
+    }
+  }
   void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"str"}); }
 
  private:
   bool reliable_;
+  uint64_t emitted_ = 0;
+  uint64_t acked_ = 0;
   const Value payload_{"some data"};
   SpoutOutputCollector* collector_ = nullptr;
   int64_t id_ = 0;
@@ -88,7 +105,9 @@ int main(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--max-pending")) maxPending = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--metrics")) withMetrics = std::atoi(argv[i + 1]) != 0;
+    if (!std::strcmp(argv[i], "--tuples")) tupleLimit = std::strtoull(argv[i + 1], nullptr, 10);
   }
+  tupleLimit = (tupleLimit + 1023) / 1024 * 1024;
   TopologyBuilder builder;
   builder.setSpout("spout", ConstSpout(ackers > 0), 1);
   builder.setBolt("bolt", DevNullBolt(), 1).localOrShuffleGrouping("spout");
@@ -108,6 +127,23 @@ int main(int argc, char** argv) {
   }
 
   LocalCluster cluster;
+  if (tupleLimit) {
+    auto t0 = std::chrono::steady_clock::now();
+    cluster.submitTopology("bench", conf, builder.createTopology());
+    // Every tuple executed and, with acking, acked; a deadline so a lost tuple cannot hang it.
+    auto deadline = t0 + std::chrono::minutes(30);
+    while ((executed.load() < tupleLimit || (ackers > 0 && acked.load() < tupleLimit)) &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    bool complete = executed.load() >= tupleLimit && (ackers == 0 || acked.load() >= tupleLimit);
+    cluster.killTopologyWithOpts("bench", KillOptions{0});
+    std::printf("spout->bolt ackers=%d metrics=%d tuples=%llu: %s in %.2f s\n", ackers,
+                withMetrics ? 1 : 0, static_cast<unsigned long long>(tupleLimit),
+                complete ? "done" : "NOT DONE", secs);
+    return complete ? 0 : 1;
+  }
   cluster.submitTopology("bench", conf, builder.createTopology());
   std::this_thread::sleep_for(std::chrono::seconds(2));  // warm-up
   uint64_t before = executed.load();

@@ -12,6 +12,8 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <thread>
+#include <vector>
 
 #include "engine_fixtures.h"
 #include "metrics/metrics_config.h"
@@ -50,6 +52,53 @@ TEST(MetricsTypes, HistogramPercentilesAreWithinABucket) {
   auto ss = r.find("c", 1, "small");
   EXPECT_EQ(ss->histogram.p50, 3);
   EXPECT_EQ(ss->histogram.min, 0u);
+}
+
+// The registering thread updates its own cells without locked instructions; other threads
+// update theirs atomically, at the same time; every update is counted, and a histogram's
+// summary merges both sets of cells.
+TEST(MetricsTypes, UpdatesFromTheOwnerAndOtherThreadsAtOnceAreAllCounted) {
+  MetricsRegistry r;
+  auto& c = r.counter("c", 1, "n");  // registered here: this thread owns them
+  auto& m = r.meter("c", 1, "rate");
+  auto& h = r.histogram("c", 1, "h");
+  constexpr int kOthers = 3, kEach = 20000;
+  std::atomic<bool> go{false};
+  std::vector<std::thread> others;
+  for (int t = 0; t < kOthers; ++t) {
+    others.emplace_back([&] {
+      while (!go.load()) {
+      }
+      for (int i = 0; i < kEach; ++i) {
+        c.inc();
+        m.mark(2);
+        h.update(1000);  // only other threads record 1000, so max shows their cells are read
+      }
+    });
+  }
+  go.store(true);
+  for (int i = 0; i < kEach; ++i) {
+    c.inc();
+    c.dec(2);
+    m.mark();
+    h.update(5);
+  }
+  for (auto& t : others) t.join();
+  EXPECT_EQ(c.getCount(), int64_t{kOthers} * kEach - kEach);
+  EXPECT_EQ(m.getCount(), int64_t{kOthers} * kEach * 2 + kEach);
+  EXPECT_EQ(h.getCount(), int64_t{kOthers + 1} * kEach);
+  auto s = r.find("c", 1, "h");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->histogram.count, uint64_t{kOthers + 1} * kEach);
+  EXPECT_EQ(s->histogram.sum, uint64_t{kOthers} * kEach * 1000 + uint64_t{kEach} * 5);
+  EXPECT_EQ(s->histogram.min, 5u);
+  EXPECT_EQ(s->histogram.max, 1000u);
+  EXPECT_EQ(r.find("c", 1, "n")->value, Value(int64_t{kOthers} * kEach - kEach));
+  // A metric registered on another thread: this thread's updates are the atomic ones.
+  metrics::Counter* foreign = nullptr;
+  std::thread([&] { foreign = &r.counter("c", 1, "foreign"); }).join();
+  for (int i = 0; i < 10; ++i) foreign->inc();
+  EXPECT_EQ(foreign->getCount(), 10);
 }
 
 TEST(MetricsTypes, RegistrationReturnsTheSameObjectAndRefusesAnotherKind) {

@@ -5,8 +5,11 @@
 // Histogram with percentiles, a Meter with a count and 1/5/15-minute rates. They belong to the
 // topology's MetricsRegistry, keyed by (component, task, name), and outlive the task instance
 // that registered them: a restarted task registering the same name gets the same object back.
-// Updates are lock-free (one relaxed atomic add on memory the task alone writes in practice);
-// reporters (Prometheus, statsd, the UI) read them from their own threads.
+// Updates take no locked instruction on the thread that registered the metric (the task's
+// executor thread, in prepare/open): it alone writes the metric's own cells, with a plain load
+// and store, as the engine's task stats do. Another thread (a bolt's helper thread) adds to
+// separate cells with an atomic add, so counts stay exact from any thread. Reporters
+// (Prometheus, statsd, the UI) read both from their own threads.
 //
 // Storm 1's metrics v1: an IMetric registered with a bucket size is read and reset with
 // getValueAndReset() on the task's own executor thread every bucket, so it needs no atomics;
@@ -27,15 +30,53 @@
 
 namespace squall::metrics {
 
+namespace detail {
+
+// A number for the calling thread, unique for the life of the process (0 is never one), so a
+// metric can tell its owner thread from the others with one thread-local load and a compare.
+inline thread_local uint64_t threadToken = 0;
+inline uint64_t thisThreadToken() {
+  uint64_t t = threadToken;
+  if (t == 0) [[unlikely]] {
+    static std::atomic<uint64_t> next{1};
+    t = threadToken = next.fetch_add(1, std::memory_order_relaxed);
+  }
+  return t;
+}
+
+// An exact count that the owner thread updates without a locked instruction: the owner's cell
+// has one writer, so a relaxed load and store suffice; other threads add to their own cell
+// with an atomic add (they may race with each other). A reader sums the two.
+class OwnedCount {
+ public:
+  void add(int64_t n) {
+    if (threadToken == owner_) {
+      own_.store(own_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+    } else {
+      others_.fetch_add(n, std::memory_order_relaxed);
+    }
+  }
+  int64_t get() const {
+    return own_.load(std::memory_order_relaxed) + others_.load(std::memory_order_relaxed);
+  }
+
+ private:
+  alignas(64) std::atomic<int64_t> own_{0};
+  std::atomic<int64_t> others_{0};
+  const uint64_t owner_ = thisThreadToken();  // the thread that registered the metric
+};
+
+}  // namespace detail
+
 // Dropwizard's Counter.
 class Counter {
  public:
-  void inc(int64_t n = 1) { count_.fetch_add(n, std::memory_order_relaxed); }
-  void dec(int64_t n = 1) { count_.fetch_sub(n, std::memory_order_relaxed); }
-  int64_t getCount() const { return count_.load(std::memory_order_relaxed); }
+  void inc(int64_t n = 1) { count_.add(n); }
+  void dec(int64_t n = 1) { count_.add(-n); }
+  int64_t getCount() const { return count_.get(); }
 
  private:
-  alignas(64) std::atomic<int64_t> count_{0};
+  detail::OwnedCount count_;
 };
 
 // Dropwizard's Gauge: read by the reporters on their threads (so it must be safe to call from
@@ -46,34 +87,37 @@ using Gauge = std::function<Value()>;
 // reporter reads it (exponentially weighted, ticked every 5 s as Dropwizard does).
 class Meter {
  public:
-  void mark(int64_t n = 1) { count_.fetch_add(n, std::memory_order_relaxed); }
-  int64_t getCount() const { return count_.load(std::memory_order_relaxed); }
+  void mark(int64_t n = 1) { count_.add(n); }
+  int64_t getCount() const { return count_.get(); }
 
  private:
-  alignas(64) std::atomic<int64_t> count_{0};
+  detail::OwnedCount count_;
 };
 
 // Dropwizard's Histogram over the values since the task started: each update adds one to a
 // log-linear bucket (16 per power of two, so a percentile is within 1/16 of the true value;
-// values below 16 are exact). Negative values count as 0.
+// values below 16 are exact). Negative values count as 0. The owner thread updates its cells
+// with plain loads and stores; the first update from another thread allocates a second set of
+// cells that such threads update atomically, and readers merge the two.
 class Histogram {
  public:
   static constexpr int kSubBuckets = 16;
   static constexpr int kBuckets = kSubBuckets + (63 - 4) * kSubBuckets;
 
+  Histogram() = default;
+  Histogram(const Histogram&) = delete;
+  Histogram& operator=(const Histogram&) = delete;
+  ~Histogram() { delete others_.load(std::memory_order_acquire); }
+
   void update(int64_t v) {
     uint64_t u = v > 0 ? static_cast<uint64_t>(v) : 0;
-    buckets_[bucketOf(u)].fetch_add(1, std::memory_order_relaxed);
-    count_.fetch_add(1, std::memory_order_relaxed);
-    sum_.fetch_add(u, std::memory_order_relaxed);
-    uint64_t m = max_.load(std::memory_order_relaxed);
-    while (u > m && !max_.compare_exchange_weak(m, u, std::memory_order_relaxed)) {
-    }
-    m = min_.load(std::memory_order_relaxed);
-    while (u < m && !min_.compare_exchange_weak(m, u, std::memory_order_relaxed)) {
+    if (detail::threadToken == owner_) {
+      own_.addFromOwner(u);
+    } else {
+      othersCells().addFromAnyThread(u);
     }
   }
-  int64_t getCount() const { return static_cast<int64_t>(count_.load(std::memory_order_relaxed)); }
+  int64_t getCount() const { return static_cast<int64_t>(merged(&Cells::count)); }
 
   static int bucketOf(uint64_t u) {
     if (u < kSubBuckets) return static_cast<int>(u);
@@ -89,17 +133,76 @@ class Histogram {
     uint64_t width = uint64_t{1} << (e - 4);
     return static_cast<double>(lower) + static_cast<double>(width - 1) / 2.0;
   }
-  uint64_t bucketCount(int i) const { return buckets_[i].load(std::memory_order_relaxed); }
-  uint64_t sum() const { return sum_.load(std::memory_order_relaxed); }
-  uint64_t min() const { return min_.load(std::memory_order_relaxed); }
-  uint64_t max() const { return max_.load(std::memory_order_relaxed); }
+  uint64_t bucketCount(int i) const {
+    const Cells* o = others_.load(std::memory_order_acquire);
+    return own_.buckets[i].load(std::memory_order_relaxed) +
+           (o ? o->buckets[i].load(std::memory_order_relaxed) : 0);
+  }
+  uint64_t sum() const { return merged(&Cells::sum); }
+  uint64_t min() const {
+    const Cells* o = others_.load(std::memory_order_acquire);
+    uint64_t m = own_.min.load(std::memory_order_relaxed);
+    return o ? std::min(m, o->min.load(std::memory_order_relaxed)) : m;
+  }
+  uint64_t max() const {
+    const Cells* o = others_.load(std::memory_order_acquire);
+    uint64_t m = own_.max.load(std::memory_order_relaxed);
+    return o ? std::max(m, o->max.load(std::memory_order_relaxed)) : m;
+  }
 
  private:
-  alignas(64) std::atomic<uint64_t> count_{0};
-  std::atomic<uint64_t> sum_{0};
-  std::atomic<uint64_t> min_{UINT64_MAX};
-  std::atomic<uint64_t> max_{0};
-  std::array<std::atomic<uint64_t>, kBuckets> buckets_{};
+  struct Cells {
+    alignas(64) std::atomic<uint64_t> count{0};
+    std::atomic<uint64_t> sum{0};
+    std::atomic<uint64_t> min{UINT64_MAX};
+    std::atomic<uint64_t> max{0};
+    std::array<std::atomic<uint64_t>, kBuckets> buckets{};
+
+    // One writer: no read-modify-write needs to be atomic.
+    void addFromOwner(uint64_t u) {
+      constexpr auto r = std::memory_order_relaxed;
+      auto& b = buckets[bucketOf(u)];
+      b.store(b.load(r) + 1, r);
+      count.store(count.load(r) + 1, r);
+      sum.store(sum.load(r) + u, r);
+      if (u > max.load(r)) max.store(u, r);
+      if (u < min.load(r)) min.store(u, r);
+    }
+    void addFromAnyThread(uint64_t u) {
+      constexpr auto r = std::memory_order_relaxed;
+      buckets[bucketOf(u)].fetch_add(1, r);
+      count.fetch_add(1, r);
+      sum.fetch_add(u, r);
+      uint64_t m = max.load(r);
+      while (u > m && !max.compare_exchange_weak(m, u, r)) {
+      }
+      m = min.load(r);
+      while (u < m && !min.compare_exchange_weak(m, u, r)) {
+      }
+    }
+  };
+
+  Cells& othersCells() {
+    Cells* c = others_.load(std::memory_order_acquire);
+    if (!c) [[unlikely]] {
+      auto* fresh = new Cells;
+      if (others_.compare_exchange_strong(c, fresh, std::memory_order_acq_rel)) {
+        c = fresh;
+      } else {
+        delete fresh;  // another thread installed its cells first; `c` now holds them
+      }
+    }
+    return *c;
+  }
+  uint64_t merged(std::atomic<uint64_t> Cells::*field) const {
+    const Cells* o = others_.load(std::memory_order_acquire);
+    return (own_.*field).load(std::memory_order_relaxed) +
+           (o ? (o->*field).load(std::memory_order_relaxed) : 0);
+  }
+
+  Cells own_;
+  std::atomic<Cells*> others_{nullptr};
+  const uint64_t owner_ = detail::thisThreadToken();  // the thread that registered it
 };
 
 // ---- Storm 1's metrics v1 (org.apache.storm.metric.api) ----
