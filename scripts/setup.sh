@@ -9,7 +9,7 @@
 #                                # topology jar's wheels), headless Chromium and
 #                                # a WebSocket client to drive it (the web UI test),
 #                                # iproute2 (network namespaces: the cluster's fault test)
-#                                # and mold (a faster linker for the test binaries)
+#                                # and lld (a faster linker for the test binaries)
 #
 # The demo runs in local mode, so it leaves out what only the tests use: clang and its
 # sanitizer runtime (fuzzing), the ZooKeeper server and its Java runtime (the binary links only
@@ -32,7 +32,7 @@ test=(
   git clang-format clang libclang-rt-14-dev libasio-dev
   zookeeper default-jre-headless
   python3-pytest python3-msgpack python3-yaml python3-prometheus-client python3-thrift
-  kcat nodejs iproute2 mold
+  kcat nodejs iproute2 lld
   lintian python3-venv python3-wheel-whl python3-pip
   chromium python3-websocket
 )

@@ -5,9 +5,11 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 
+#include "cli/daemon_metrics.h"
 #include "cli/run_command.h"
 #include "cli/ui_command.h"
 #include "cluster/zk_client.h"
@@ -236,6 +238,20 @@ int runNimbus(const ClusterCommands& c, const Map& conf) {
     backend = std::make_shared<nimbus::NimbusCore>(core);
   }
 
+  auto started = std::chrono::steady_clock::now();
+  std::unique_ptr<ui::MetricsServer> metricsServer;
+  try {
+    metricsServer = startDaemonMetrics(conf, "nimbus.metrics.port", "nimbus", [=] {
+      return nimbusMetricsText(
+          *backend, clusterNimbus.get(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    });
+  } catch (const std::exception& e) {
+    std::cerr << "squall nimbus: " << e.what() << "\n";
+    if (clusterNimbus) clusterNimbus->stop();
+    return kExitInvalid;
+  }
+
   thrift::NimbusServerOptions server;
   server.host = bind;
   server.port = core.port;
@@ -254,6 +270,7 @@ int runNimbus(const ClusterCommands& c, const Map& conf) {
   int sig = 0;
   sigwait(&signals, &sig);
   spdlog::info("nimbus: stopping on signal {}", sig);
+  if (metricsServer) metricsServer->stop();
   thriftServer.stop();
   if (clusterNimbus) clusterNimbus->stop();
   return kExitOk;

@@ -27,6 +27,8 @@
 #include "squall/local_cluster.h"
 #include "supervisor/log_config_relay.h"
 #include "topology/topology_plan.h"
+#include "ui/metrics_server.h"
+#include "ui/topology_metrics.h"
 #include "ui/ui_server.h"
 #include "worker/assignment.h"
 #include "worker/executor_layout.h"
@@ -194,6 +196,38 @@ std::unique_ptr<ui::UiServer> startUi(LocalCluster& cluster, const flux::Topolog
   return server;
 }
 
+// A worker's /metrics, on its slot port plus worker.metrics.port.offset (none when 0), so a
+// static Prometheus configuration names every worker of a host and two never share a port.
+// One that cannot listen is logged and the worker runs on without it: a taken port must not
+// become a restart loop.
+std::unique_ptr<ui::MetricsServer> startWorkerMetrics(const internal::RunningTopology& topology,
+                                                      const Config& conf, int slotPort) {
+  int64_t offset = conf.getInt(Config::WORKER_METRICS_PORT_OFFSET);
+  if (offset == 0) return nullptr;
+  int64_t port = slotPort + offset;
+  if (port < 1 || port > 65535) {
+    spdlog::error(
+        "worker: no /metrics: slot port {} plus worker.metrics.port.offset {} is not a "
+        "port",
+        slotPort, offset);
+    return nullptr;
+  }
+  auto metrics = std::make_shared<ui::TopologyMetrics>(topology, kafkaPartitions);
+  ui::MetricsServerOptions mo;
+  mo.host = conf.getString(Config::METRICS_BIND_HOST);
+  mo.port = static_cast<int>(port);
+  mo.setBy = "worker.metrics.port.offset, metrics.bind.host";
+  auto server = std::make_unique<ui::MetricsServer>(mo, [metrics] { return metrics->text(); });
+  try {
+    server->start();
+  } catch (const std::exception& e) {
+    spdlog::error("worker: {}; running without it", e.what());
+    return nullptr;
+  }
+  spdlog::info("worker: Prometheus metrics at http://{}:{}/metrics", mo.host, server->port());
+  return server;
+}
+
 int runInWorkers(flux::TopologyFile& file, const RunOptions& options) {
   file.conf.set(Config::TOPOLOGY_WORKERS, options.workers);
   auto secs = std::chrono::duration_cast<std::chrono::seconds>(
@@ -334,6 +368,11 @@ int runWorker(flux::TopologyFile file, const RunOptions& options, const std::str
   }
   ErrorWatch watch(options.maxCrashes, std::move(spouts));
   WorkerReporter reporter(w->topology());
+  std::unique_ptr<ui::MetricsServer> metricsServer;
+  if (index >= 0 && static_cast<size_t>(index) < a.workers.size()) {
+    metricsServer =
+        startWorkerMetrics(w->topology(), file.conf, a.workers[static_cast<size_t>(index)].port);
+  }
   std::string fatal;
   auto lastBeat = std::chrono::steady_clock::time_point{};
   // A cluster's dynamic log levels: the supervisor keeps them beside the assignment file.

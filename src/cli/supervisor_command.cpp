@@ -5,9 +5,12 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <iostream>
 
+#include "cli/daemon_metrics.h"
 #include "cli/run_command.h"
 #include "cluster/zk_client.h"
 #include "nimbus/storm_config.h"
@@ -32,6 +35,26 @@ std::vector<int> slotPorts(const Map& conf) {
     ports.push_back(static_cast<int>(v.asInt()));
   }
   return ports;
+}
+
+// worker.metrics.port.offset, refused when a slot's endpoint would not be a port or would be
+// another slot (two workers of this host must never want one port).
+int workerMetricsOffset(const Map& conf, const std::vector<int>& ports) {
+  int64_t offset = Config(conf).getInt(Config::WORKER_METRICS_PORT_OFFSET);
+  if (offset == 0) return 0;
+  for (int p : ports) {
+    int64_t m = p + offset;
+    if (m < 1 || m > 65535) {
+      throw std::invalid_argument(fmt::format(
+          "worker.metrics.port.offset {} puts the /metrics of slot {} on {}, not a port", offset, p,
+          m));
+    }
+    if (std::find(ports.begin(), ports.end(), m) != ports.end()) {
+      throw std::invalid_argument(fmt::format(
+          "worker.metrics.port.offset {} puts the /metrics of slot {} on slot {}", offset, p, m));
+    }
+  }
+  return static_cast<int>(offset);
 }
 
 double confSecs(const Map& conf, const std::string& key, int fallback) {
@@ -73,6 +96,8 @@ int runSupervisorCommand(const SupervisorCommand& s, const std::string& executab
     o.workerStartTimeoutSecs = confSecs(conf, "supervisor.worker.start.timeout.secs", 120);
     o.shutdownSleepSecs = confSecs(conf, "supervisor.worker.shutdown.sleep.secs", 3);
     o.workerExecutable = executable;
+    o.workerMetricsPortOffset = workerMetricsOffset(conf, o.ports);
+    o.metricsHost = Config(conf).getString(Config::METRICS_BIND_HOST);
     zo = cluster::ZkOptions::fromConfig(Config(conf));
     seeds = nimbus::nimbusSeeds(conf);
     nimbusPort = nimbus::confInt(conf, "nimbus.thrift.port", 6627);
@@ -101,10 +126,16 @@ int runSupervisorCommand(const SupervisorCommand& s, const std::string& executab
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   try {
+    auto started = std::chrono::steady_clock::now();
     cluster::ZkClient zk(zo);
     zk.start();
     supervisor::Supervisor sup(zk, o);
     sup.start();
+    auto metricsServer = startDaemonMetrics(conf, "supervisor.metrics.port", "supervisor", [&] {
+      return supervisorMetricsText(
+          sup, zk,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    });
     // Tests and scripts wait for this line.
     std::cout << fmt::format("supervisor: {} running on {} with slots {}", sup.id(), o.hostname,
                              fmt::join(o.ports, ","))
@@ -114,6 +145,7 @@ int runSupervisorCommand(const SupervisorCommand& s, const std::string& executab
     while ((sig = sigtimedwait(&signals, nullptr, &tick)) < 0) sup.poll();
     spdlog::info("supervisor: stopping on signal {}{}", sig,
                  s.killWorkersOnStop ? " with its workers" : "; its workers keep running");
+    if (metricsServer) metricsServer->stop();
     sup.stop(s.killWorkersOnStop);
   } catch (const std::exception& e) {
     std::cerr << "squall supervisor: " << e.what() << "\n";

@@ -81,6 +81,9 @@ std::vector<DevSupervisor> startSupervisors(const DevClusterOptions& o, const st
   if (o.supervisors <= 0) return {};
   std::vector<DevSupervisor> started = startDevSupervisors(o.supervisors, dir, config);
   for (size_t i = 0; i < started.size(); ++i) {
+    if (!started[i].metrics.empty()) {
+      out << fmt::format("supervisor.{}.metrics={}\n", i, started[i].metrics);
+    }
     out << fmt::format("supervisor.{}={} pid={} slots={} dir={}\n", i, started[i].id,
                        started[i].pid, fmt::join(started[i].ports, ","), started[i].dir);
     err << fmt::format(
@@ -141,6 +144,8 @@ int runDevCluster(const DevClusterOptions& o, std::ostream& out, std::ostream& e
         // Supervisors read daemons.yaml too, and need to find the leader to download code.
         std::ofstream(daemonsYaml, std::ios::app) << seeds;
         for (size_t i = 0; i < nimbuses->ports().size(); ++i) {
+          out << fmt::format("nimbus.{}.metrics={}\n", i + 1,
+                             nimbuses->metricsUrl(i, std::chrono::seconds(30)));
           out << fmt::format("nimbus.{}=127.0.0.1:{} pid {}{}\n", i + 1, nimbuses->ports()[i],
                              nimbuses->pids()[i],
                              nimbuses->ports()[i] == leaderPort ? " (leader)" : "");
@@ -199,6 +204,8 @@ std::string devClusterUsage() {
          "Runs a cluster on this machine for development: a ZooKeeper server (Debian's\n"
          "`zookeeper` package, Java) on 127.0.0.1 with its own configuration and data, and\n"
          "nimbus processes, and prints the addresses and the storm.yaml a client needs.\n"
+         "Every daemon serves Prometheus /metrics (its address printed as NAME.metrics=URL),\n"
+         "and every worker on its slot port + 1000 (worker.metrics.port.offset).\n"
          "Runs until Ctrl-C.\n"
          "  --dir DIR              keep the configuration, data and logs in DIR (default: a\n"
          "                         temporary directory, removed at exit)\n"

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -105,7 +106,8 @@ void DevNimbuses::start() {
     std::vector<std::string> args = {squall_,    "nimbus",
                                      "--config", daemonsYaml_,
                                      "-c",       fmt::format("nimbus.thrift.port={}", port),
-                                     "-c",       fmt::format("storm.local.dir={}", local.string())};
+                                     "-c",       fmt::format("storm.local.dir={}", local.string()),
+                                     "-c",       "nimbus.metrics.port=0"};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -151,6 +153,21 @@ std::string DevNimbuses::logTail(size_t i, size_t bytes) const {
   s << in.rdbuf();
   std::string all = s.str();
   return all.size() > bytes ? all.substr(all.size() - bytes) : all;
+}
+
+std::string DevNimbuses::metricsUrl(size_t i, std::chrono::milliseconds timeout) const {
+  static const std::regex line(R"(nimbus: Prometheus metrics at (\S+))");
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    std::string text = logTail(i, 1 << 16);
+    std::smatch m;
+    if (std::regex_search(text, m, line)) return m[1];
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error(fmt::format("nimbus {} printed no /metrics address; its log:\n{}",
+                                           i + 1, logTail(i, 2000)));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 int DevNimbuses::waitForLeader(ZkClient& zk, std::chrono::milliseconds timeout) {

@@ -1,9 +1,10 @@
 #pragma once
 // The nimbus processes of `squall dev-cluster --nimbuses N`: each a `squall nimbus --config
 // DIR/daemons.yaml` child with its own storm.local.dir (DIR/nimbus-I/) and a free
-// nimbus.thrift.port on 127.0.0.1, its output in DIR/nimbus-I/nimbus.log, killed with its
-// parent (PR_SET_PDEATHSIG) and stopped SIGTERM-then-SIGKILL. daemons.yaml holds the cluster's
-// ZooKeeper digest (mode 0600); the client's storm.yaml never does.
+// nimbus.thrift.port on 127.0.0.1 (and its /metrics on a free port), its output in
+// DIR/nimbus-I/nimbus.log, killed with its parent (PR_SET_PDEATHSIG) and stopped
+// SIGTERM-then-SIGKILL. daemons.yaml holds the cluster's ZooKeeper digest (mode 0600); the client's
+// storm.yaml never does.
 
 #include <sys/types.h>
 #include <chrono>
@@ -33,6 +34,9 @@ class DevNimbuses {
   int waitForLeader(ZkClient& zk, std::chrono::milliseconds timeout);
   const std::vector<int>& ports() const { return ports_; }
   const std::vector<pid_t>& pids() const { return pids_; }
+  // Nimbus i's /metrics URL (each serves one on a free port, nimbus.metrics.port 0), as it
+  // printed it; waits for the line until `timeout`, then std::runtime_error.
+  std::string metricsUrl(size_t i, std::chrono::milliseconds timeout) const;
   void stop();
 
  private:

@@ -94,7 +94,11 @@ std::vector<DevSupervisor> startDevSupervisors(int count, const std::string& clu
           "-c",
           "storm.local.hostname=\"127.0.0.1\"",
           "-c",
-          fmt::format("supervisor.slots.ports=[{}]", fmt::join(s.ports, ", "))};
+          fmt::format("supervisor.slots.ports=[{}]", fmt::join(s.ports, ", ")),
+          "-c",
+          "supervisor.metrics.port=0",
+          "-c",
+          fmt::format("worker.metrics.port.offset={}", kDevWorkerMetricsPortOffset)};
       std::vector<char*> argv;
       for (auto& a : args) argv.push_back(a.data());
       argv.push_back(nullptr);
@@ -120,8 +124,10 @@ std::vector<DevSupervisor> startDevSupervisors(int count, const std::string& clu
       if (s.pid < 0) throw std::runtime_error(fmt::format("fork: {}", std::strerror(errno)));
       out.push_back(s);
     }
-    // Each prints "supervisor: ID running on HOST with slots ..." once it serves.
+    // Each prints "supervisor: ID running on HOST with slots ..." once it serves, after the
+    // address of its /metrics.
     std::regex running(R"(supervisor: (\S+) running on)");
+    std::regex metrics(R"(supervisor: Prometheus metrics at (\S+))");
     auto deadline = Clock::now() + std::chrono::seconds(60);
     for (auto& s : out) {
       std::smatch m;
@@ -129,6 +135,8 @@ std::vector<DevSupervisor> startDevSupervisors(int count, const std::string& clu
         std::string text = tail(s.dir + "/supervisor.log", 1 << 16);
         if (std::regex_search(text, m, running)) {
           s.id = m[1];
+          std::smatch url;
+          if (std::regex_search(text, url, metrics)) s.metrics = url[1];
           break;
         }
         if (waitpid(s.pid, nullptr, WNOHANG) == s.pid || Clock::now() > deadline) {

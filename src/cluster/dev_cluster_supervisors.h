@@ -19,7 +19,12 @@ struct DevSupervisor {
   std::string dir;
   std::string id;  // as it prints it once running
   std::vector<int> ports;
+  std::string metrics;  // its /metrics URL, as it prints it
 };
+
+// The offset dev-cluster gives worker.metrics.port.offset: slots 6700-6707 serve their
+// workers' /metrics on 7700-7707.
+inline constexpr int kDevWorkerMetricsPortOffset = 1000;
 
 // Starts `count` supervisors reading `configFile` and waits (bounded) until each runs;
 // std::runtime_error (with the end of its log) when one does not.

@@ -72,6 +72,7 @@ class ClusterNimbus : public thrift::NimbusBackend {
   void stop();
 
   bool isLeader() const;
+  bool zooKeeperConnected() const { return zk_ && zk_->connected(); }
   std::string hostPort() const { return hostPort_; }
   cluster::ClusterState& state() { return *state_; }
   // One pass of the monitor (replicate, then, when leading, schedule); the monitor runs it.

@@ -115,6 +115,7 @@ void Supervisor::start() {
   heartbeat();
   sync();
   monitor();
+  publishMetrics();
 }
 
 void Supervisor::adopt() {
@@ -339,11 +340,18 @@ void Supervisor::launch(Slot& s) {
       std::to_string(o_.killWaitSecs),
       // Its worker.log beside the .out and .err written here.
       "-c", fmt::format("storm.log.dir={}", quotedYaml(o_.logDir))};
+  if (o_.workerMetricsPortOffset != 0) {
+    // Its /metrics on this slot's port plus the offset (checked against the slots at start).
+    argv.insert(argv.end(),
+                {"-c", fmt::format("worker.metrics.port.offset={}", o_.workerMetricsPortOffset),
+                 "-c", fmt::format("metrics.bind.host={}", quotedYaml(o_.metricsHost))});
+  }
   s.process = spawnDetached(argv, dist, logs + "/worker.log.out", logs + "/worker.log.err");
   writeProcessId(dir + "/pid", s.process);
   s.running = true;
   s.startedAt = Clock::now();
   s.lastRelayedBeatMs = 0;
+  ++launches_;
   spdlog::info("supervisor: worker {} of {} started on port {} (pid {})", s.index, s.topologyId,
                s.port, s.process.pid);
 }
@@ -397,6 +405,8 @@ void Supervisor::monitor() {
       spdlog::warn("supervisor: worker of {} on port {} (pid {}) died; restarting it in {} ms",
                    s.topologyId, port, s.process.pid, delay.count());
       s.running = false;
+      ++s.restarts;
+      ++restarts_;
       s.restartAt = now + delay;
       if (delay.count() == 0) launch(s);
       continue;
@@ -436,6 +446,28 @@ void Supervisor::poll() {
   } catch (const std::exception& e) {
     spdlog::error("supervisor: {}", e.what());
   }
+  publishMetrics();
+}
+
+void Supervisor::publishMetrics() {
+  SupervisorMetrics m;
+  m.slots = static_cast<int>(o_.ports.size());
+  m.workerLaunches = launches_;
+  m.workerRestarts = restarts_;
+  auto now = Clock::now();
+  for (const auto& [port, s] : slots_) {
+    ++m.assignedSlots;
+    if (s.running) ++m.runningWorkers;
+    m.workers.push_back({s.topologyId, port, s.running, s.restarts,
+                         s.running ? std::chrono::duration<double>(now - s.startedAt).count() : 0});
+  }
+  std::lock_guard lock(metricsMu_);
+  metrics_ = std::move(m);
+}
+
+SupervisorMetrics Supervisor::metrics() const {
+  std::lock_guard lock(metricsMu_);
+  return metrics_;
 }
 
 void Supervisor::stop(bool killWorkers) {

@@ -51,8 +51,28 @@ struct SupervisorOptions {
   double workerStartTimeoutSecs = 120;             // supervisor.worker.start.timeout.secs
   double shutdownSleepSecs = 3;                    // supervisor.worker.shutdown.sleep.secs
   int killWaitSecs = 1;                            // passed to each worker's --kill-wait
+  int workerMetricsPortOffset = 0;                 // worker.metrics.port.offset, passed on
+  std::string metricsHost = "127.0.0.1";           // metrics.bind.host, passed on
   std::string workerExecutable;                    // the squall binary
   BlobFetcher fetch;                               // the leader nimbus's blobs
+};
+
+// What a supervisor's /metrics shows: a copy taken at the end of each poll(), readable from
+// any thread (Supervisor::metrics).
+struct SupervisorMetrics {
+  int slots = 0;                // supervisor.slots.ports
+  int assignedSlots = 0;        // slots an assignment gives a worker of this supervisor
+  int runningWorkers = 0;       // of those, the slots whose worker runs now
+  uint64_t workerLaunches = 0;  // every start, adoptions not counted
+  uint64_t workerRestarts = 0;  // workers found dead or silent and started again
+  struct Worker {
+    std::string topologyId;
+    int port = 0;
+    bool running = false;
+    uint64_t restarts = 0;  // of this slot's worker since it was assigned here
+    double uptimeSecs = 0;  // since its last start (or adoption)
+  };
+  std::vector<Worker> workers;  // by port
 };
 
 class Supervisor {
@@ -76,6 +96,8 @@ class Supervisor {
   pid_t workerPid(int port) const;
   // The workers running now: port -> topology id.
   std::map<int, std::string> runningWorkers() const;
+  // As of the end of the last poll(); any thread.
+  SupervisorMetrics metrics() const;
 
  private:
   struct Slot {
@@ -90,6 +112,7 @@ class Supervisor {
     std::chrono::steady_clock::time_point restartAt;
     RestartBackoff backoff;
     int64_t lastRelayedBeatMs = 0;
+    uint64_t restarts = 0;
     std::optional<std::chrono::steady_clock::time_point> killDeadline;  // stopping
   };
 
@@ -99,6 +122,7 @@ class Supervisor {
   void launch(Slot& slot);
   void stopWorker(Slot& slot, bool wait);
   void adopt();
+  void publishMetrics();
   std::string slotDir(int port) const;
   std::string artifactsDir(const std::string& topologyId, int port) const;
 
@@ -119,6 +143,10 @@ class Supervisor {
   cluster::Watcher watcherFor(const std::string& path);
   std::map<int, Slot> slots_;            // by port: what runs (or is to be restarted) there
   std::set<std::string> missingSecret_;  // topologies logged as waiting for their secret
+  uint64_t launches_ = 0;
+  uint64_t restarts_ = 0;
+  mutable std::mutex metricsMu_;
+  SupervisorMetrics metrics_;  // guarded by metricsMu_
 };
 
 }  // namespace squall::supervisor

@@ -8,23 +8,12 @@
 #include "runtime/local_cluster_impl.h"
 #include "ui/log_config_api.h"
 #include "ui/prometheus.h"
+#include "ui/topology_metrics.h"
 #include "ui/topology_stats.h"
 
 namespace squall::ui {
 
 namespace {
-
-std::string statusName(TopologyStatus s) {
-  switch (s) {
-    case TopologyStatus::Active:
-      return "ACTIVE";
-    case TopologyStatus::Inactive:
-      return "INACTIVE";
-    case TopologyStatus::Killed:
-      return "KILLED";
-  }
-  return "UNKNOWN";
-}
 
 std::string shortened(const std::string& s) {
   return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
@@ -67,18 +56,9 @@ bool LocalSource::snapshot(TopologySnapshot& out, std::initializer_list<size_t> 
   if (detached_ || !stats_) return false;
   internal::RunningTopology* t = cluster_.impl().find(name_);
   if (!t) return false;
-  TopologySummary sum = t->summary();
-  out.plan = &t->plan();
-  out.id = sum.id;
-  out.name = sum.name;
-  out.status = killRequested_.load() ? "KILLED" : statusName(sum.status);
-  out.uptimeSecs = sum.uptimeSecs;
-  out.tasksTotal = sum.tasks;
-  out.executorsTotal = sum.executors;
-  for (const auto& ex : t->executors()) out.executors.push_back(ex->plan());
-  out.errors = t->errors();
+  snapshotTopology(*t, *stats_, windows, out);
+  if (killRequested_.load()) out.status = "KILLED";
   out.actionsEnabled = actionsEnabled_;
-  for (size_t w : windows) out.windows[w] = stats_->window(w);
   return true;
 }
 

@@ -751,43 +751,24 @@ std::string visualizationJson(const TopologyData& t, size_t window, bool sys) {
   return j.take();
 }
 
-namespace {
-
-std::string promEscape(const std::string& s) {
-  std::string out;
-  for (char c : validUtf8(s)) {
-    if (c == '\\' || c == '"') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+std::string prometheusText(const storm::ClusterSummary& c) {
+  metrics::PrometheusText out;
+  prometheusText(c, out);
+  return out.text();
 }
 
-}  // namespace
-
-std::string prometheusText(const storm::ClusterSummary& c) {
+void prometheusText(const storm::ClusterSummary& c, metrics::PrometheusText& out) {
   int slots = 0, used = 0;
   for (const auto& s : c.supervisors) {
     slots += s.num_workers;
     used += s.num_used_workers;
   }
-  std::string out;
-  auto family = [&out](const char* name, const char* help) {
-    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n", name, help, name);
-  };
-  family("squall_cluster_supervisors", "Supervisors nimbus knows.");
-  out += fmt::format("squall_cluster_supervisors {}\n", c.supervisors.size());
-  family("squall_cluster_slots", "Worker slots of the supervisors.");
-  out += fmt::format("squall_cluster_slots {}\n", slots);
-  family("squall_cluster_slots_used", "Worker slots running a worker.");
-  out += fmt::format("squall_cluster_slots_used {}\n", used);
-  family("squall_cluster_nimbuses", "Nimbuses nimbus knows.");
-  out += fmt::format("squall_cluster_nimbuses {}\n", c.nimbuses.size());
+  out.add("squall_cluster_supervisors", "gauge", "Supervisors nimbus knows.", "",
+          static_cast<double>(c.supervisors.size()));
+  out.add("squall_cluster_slots", "gauge", "Worker slots of the supervisors.", "", slots);
+  out.add("squall_cluster_slots_used", "gauge", "Worker slots running a worker.", "", used);
+  out.add("squall_cluster_nimbuses", "gauge", "Nimbuses nimbus knows.", "",
+          static_cast<double>(c.nimbuses.size()));
   struct Gauge {
     const char* name;
     const char* help;
@@ -806,14 +787,13 @@ std::string prometheusText(const storm::ClusterSummary& c) {
        [](const storm::TopologySummary& t) -> int64_t { return t.num_tasks; }},
   };
   for (const auto& g : gauges) {
-    if (c.topologies.empty()) continue;
-    family(g.name, g.help);
     for (const auto& t : c.topologies) {
-      out += fmt::format("{}{{topology=\"{}\",id=\"{}\"}} {}\n", g.name, promEscape(t.name),
-                         promEscape(t.id), g.value(t));
+      out.add(g.name, "gauge", g.help,
+              fmt::format("topology=\"{}\",id=\"{}\"", metrics::prometheusEscape(validUtf8(t.name)),
+                          metrics::prometheusEscape(validUtf8(t.id))),
+              std::to_string(g.value(t)));
     }
   }
-  return out;
 }
 
 std::string logConfigJson(const storm::LogConfig& config) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/prometheus_text.h"
 #include "storm_thrift/storm_types.h"
 #include "ui/log_config_api.h"
 #include "ui/storm_api.h"
@@ -82,5 +83,7 @@ storm::LogConfig logConfigRequest(const std::vector<LogConfigChange>& changes);
 // topology's uptime, status, workers, executors, tasks); the executors' own figures are on
 // the workers.
 std::string prometheusText(const storm::ClusterSummary& c);
+// The same families added to `out` (nimbus's own /metrics adds its process's beside them).
+void prometheusText(const storm::ClusterSummary& c, metrics::PrometheusText& out);
 
 }  // namespace squall::ui::nimbusapi

@@ -4,62 +4,19 @@
 
 #include <map>
 
+#include "metrics/prometheus_text.h"
+
 namespace squall::ui {
 
 namespace {
 
-// A label value with Prometheus' escapes (backslash, quote, newline), as valid UTF-8.
+// A label value with Prometheus' escapes, as valid UTF-8.
 std::string escape(std::string_view v) {
-  std::string s = validUtf8(v);
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
+  return metrics::prometheusEscape(validUtf8(v));
 }
 
-std::string number(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  return fmt::format("{}", v);
-}
-
-// Samples grouped by metric name, so each family's HELP and TYPE come once, before its lines.
-class Families {
- public:
-  void add(const std::string& name, const char* type, const char* help, std::string labels,
-           const std::string& value, const char* suffix = "") {
-    auto& f = families_[name];
-    f.type = type;
-    f.help = help;
-    f.lines += fmt::format("{}{}{{{}}} {}\n", name, suffix, labels, value);
-  }
-  std::string text() const {
-    std::string out;
-    for (const auto& [name, f] : families_) {
-      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, f.help, name, f.type);
-      out += f.lines;
-    }
-    return out;
-  }
-
- private:
-  struct Family {
-    const char* type = "";
-    const char* help = "";
-    std::string lines;
-  };
-  std::map<std::string, Family> families_;
-};
+using metrics::prometheusNumber;
+using Families = metrics::PrometheusText;
 
 std::string labels(const std::string& topology, const std::string& component, int task) {
   return fmt::format("topology=\"{}\",component=\"{}\",task=\"{}\"", escape(topology),
@@ -68,7 +25,7 @@ std::string labels(const std::string& topology, const std::string& component, in
 
 void latency(Families& f, const std::string& name, const char* help, const std::string& l,
              uint64_t ns, uint64_t samples) {
-  f.add(name, "summary", help, l, number(static_cast<double>(ns) / 1e9), "_sum");
+  f.add(name, "summary", help, l, prometheusNumber(static_cast<double>(ns) / 1e9), "_sum");
   f.add(name, "summary", help, l, std::to_string(samples), "_count");
 }
 
@@ -129,7 +86,29 @@ void capacityFamily(Families& f, const TopologySnapshot& t) {
           "Share of the last 10 minutes a bolt executor spent in execute() (Storm's capacity).",
           fmt::format("topology=\"{}\",component=\"{}\",executor=\"[{}-{}]\"", escape(t.name),
                       escape(ep.componentId), ep.startTask, ep.endTask),
-          number(static_cast<double>(it->second) / 1e9 / secs));
+          prometheusNumber(static_cast<double>(it->second) / 1e9 / secs));
+  }
+}
+
+// Each executor's queue now: what waits to be executed here, or, for a worker's stand-in for
+// another worker's executor, to be sent there. A full receive queue is backpressure.
+void queueFamilies(Families& f, const TopologySnapshot& t) {
+  for (const auto& q : t.queues) {
+    std::string l =
+        fmt::format("topology=\"{}\",component=\"{}\",executor=\"[{}-{}]\"", escape(t.name),
+                    escape(q.executor.componentId), q.executor.startTask, q.executor.endTask);
+    if (q.local) {
+      f.add("squall_receive_queue_depth", "gauge",
+            "Tuples waiting in an executor's receive queue (approximate).", l,
+            std::to_string(q.depth));
+      f.add("squall_receive_queue_capacity", "gauge",
+            "Capacity of an executor's receive queue (topology.executor.receive.buffer.size).", l,
+            std::to_string(q.capacity));
+    } else {
+      f.add("squall_send_queue_depth", "gauge",
+            "Tuples waiting to be sent to the worker that runs the executor (approximate).", l,
+            std::to_string(q.depth));
+    }
   }
 }
 
@@ -137,14 +116,14 @@ void capacityFamily(Families& f, const TopologySnapshot& t) {
 void valueLines(Families& f, const char* family, const char* help, const std::string& base,
                 const Value& v) {
   if (v.isNumber()) {
-    f.add(family, "gauge", help, base, number(v.asDouble()));
+    f.add(family, "gauge", help, base, prometheusNumber(v.asDouble()));
   } else if (v.isBool()) {
     f.add(family, "gauge", help, base, v.asBool() ? "1" : "0");
   } else if (v.isMap()) {
     for (const auto& [k, e] : v.asMap()) {
       if (!e.isNumber()) continue;
       f.add(family, "gauge", help, fmt::format("{},key=\"{}\"", base, escape(k)),
-            number(e.asDouble()));
+            prometheusNumber(e.asDouble()));
     }
   }
 }
@@ -180,7 +159,7 @@ void userMetric(Families& f, const std::string& topology, const MetricSample& m)
                                              {"0.98", h.p98}, {"0.99", h.p99}, {"0.999", h.p999}};
       for (auto [q, v] : qs) {
         f.add("squall_user_histogram", "summary", help, fmt::format("{},quantile=\"{}\"", base, q),
-              number(v));
+              prometheusNumber(v));
       }
       f.add("squall_user_histogram", "summary", help, base, std::to_string(h.sum), "_sum");
       f.add("squall_user_histogram", "summary", help, base, std::to_string(h.count), "_count");
@@ -198,7 +177,7 @@ void userMetric(Families& f, const std::string& topology, const MetricSample& m)
                                                 {"mean", m.meter.meanRate}};
       for (auto [w, v] : rates) {
         f.add("squall_user_meter_rate", "gauge", help, fmt::format("{},window=\"{}\"", base, w),
-              number(v));
+              prometheusNumber(v));
       }
       break;
     }
@@ -208,12 +187,17 @@ void userMetric(Families& f, const std::string& topology, const MetricSample& m)
 }  // namespace
 
 std::string prometheusText(const std::vector<PrometheusInput>& topologies) {
-  Families f;
+  metrics::PrometheusText f;
+  prometheusText(topologies, f);
+  return f.text();
+}
+
+void prometheusText(const std::vector<PrometheusInput>& topologies, metrics::PrometheusText& f) {
   for (const auto& in : topologies) {
     const TopologySnapshot& t = *in.topology;
     std::string tl = fmt::format("topology=\"{}\",id=\"{}\"", escape(t.name), escape(t.id));
     f.add("squall_topology_uptime_seconds", "gauge", "Seconds since the topology started.", tl,
-          number(t.uptimeSecs));
+          prometheusNumber(t.uptimeSecs));
     f.add("squall_topology_active", "gauge", "1 when the topology's spouts are active.", tl,
           t.status == "ACTIVE" ? "1" : "0");
     f.add("squall_topology_errors", "gauge",
@@ -224,6 +208,7 @@ std::string prometheusText(const std::vector<PrometheusInput>& topologies) {
           std::to_string(in.metricsDropped));
     taskFamilies(f, t);
     capacityFamily(f, t);
+    queueFamilies(f, t);
     for (const auto& m : in.metrics) userMetric(f, t.name, m);
     for (const auto& p : in.kafka) {
       std::string l =
@@ -246,7 +231,6 @@ std::string prometheusText(const std::vector<PrometheusInput>& topologies) {
             std::to_string(p.recordsEmitted));
     }
   }
-  return f.text();
 }
 
 }  // namespace squall::ui

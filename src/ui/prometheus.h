@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "metrics/prometheus_text.h"
 #include "squall/metrics_registry.h"
 #include "ui/storm_api.h"
 
@@ -22,5 +23,7 @@ struct PrometheusInput {
 };
 
 std::string prometheusText(const std::vector<PrometheusInput>& topologies);
+// The same families added to `out`, beside others (a worker's process_* families).
+void prometheusText(const std::vector<PrometheusInput>& topologies, metrics::PrometheusText& out);
 
 }  // namespace squall::ui

@@ -53,6 +53,14 @@ struct TopologySnapshot {
   bool actionsEnabled = true;
   // The tasks' metrics (MetricsRegistry::snapshot), for the component page; may be empty.
   std::vector<MetricSample> metrics;
+  // Each executor's receive queue as it is now (approximate), for /metrics.
+  struct Queue {
+    internal::ExecutorPlan executor;
+    bool local = true;  // false: a worker's stand-in for another worker's executor
+    size_t depth = 0;
+    size_t capacity = 0;
+  };
+  std::vector<Queue> queues;
 };
 
 // One partition of a Kafka spout task as the spout last saw it (for /lag and /metrics).

@@ -56,7 +56,8 @@ def start_dev_cluster(squall, *args):
         if not line:
             break
         lines.append(line)
-        m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml|nimbus\.\d+)=(.*)$", line.strip())
+        m = re.match(r"^(zookeeper|zookeeper\.pid|storm\.yaml|nimbus\.\d+(?:\.metrics)?)=(.*)$",
+                     line.strip())
         if m:
             printed[m.group(1)] = m.group(2)
         if line.startswith(last_line):

@@ -1,0 +1,187 @@
+// The /metrics of processes without a UI (cluster workers, nimbus, supervisors): the shared
+// Prometheus writer, the process_* families, the HTTP endpoint, and a running topology's
+// families as a worker serves them.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <squall/squall.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "engine_fixtures.h"
+#include "metrics/process_metrics.h"
+#include "metrics/prometheus_text.h"
+#include "runtime/local_cluster_impl.h"
+#include "ui/metrics_server.h"
+#include "ui/topology_metrics.h"
+
+using namespace squall;
+using namespace squall::testing;
+using namespace squall::engine_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// The value of the first sample line `name{...labels...} VALUE` whose labels contain `part`.
+std::optional<double> sample(const std::string& text, const std::string& name,
+                             const std::string& part = "") {
+  size_t pos = 0;
+  while ((pos = text.find(name, pos)) != std::string::npos) {
+    bool lineStart = pos == 0 || text[pos - 1] == '\n';
+    size_t end = text.find('\n', pos);
+    std::string line = text.substr(pos, end - pos);
+    pos = end;
+    if (!lineStart) continue;
+    std::string rest = line.substr(name.size());
+    if (rest.empty() || (rest[0] != ' ' && rest[0] != '{')) continue;
+    if (!part.empty() && rest.find(part) == std::string::npos) continue;
+    return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TEST(PrometheusText, GroupsFamiliesWithOneHelpAndTypeEach) {
+  metrics::PrometheusText t;
+  t.add("b_total", "counter", "B things.", "x=\"1\"", "3");
+  t.add("a", "gauge", "An a.", "", 0.5);
+  t.add("b_total", "counter", "B things.", "x=\"2\"", "4");
+  t.add("s", "summary", "A summary.", "q=\"1\"", "2", "_sum");
+  EXPECT_EQ(t.text(),
+            "# HELP a An a.\n# TYPE a gauge\na 0.5\n"
+            "# HELP b_total B things.\n# TYPE b_total counter\nb_total{x=\"1\"} 3\n"
+            "b_total{x=\"2\"} 4\n"
+            "# HELP s A summary.\n# TYPE s summary\ns_sum{q=\"1\"} 2\n");
+  EXPECT_EQ(metrics::prometheusEscape("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
+  EXPECT_EQ(metrics::prometheusNumber(3), "3");
+  EXPECT_EQ(metrics::prometheusNumber(std::numeric_limits<double>::infinity()), "+Inf");
+  EXPECT_EQ(metrics::prometheusNumber(std::nan("")), "NaN");
+}
+
+TEST(ProcessMetrics, ParsesProcStatWhateverTheCommandIsCalled) {
+  // Fields from 3 on; utime 14 = 250, stime 15 = 50, starttime 22 = 1000, vsize 23, rss 24.
+  std::string stat =
+      "4242 (a (weird) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 1000 "
+      "123456789 300 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+  auto s = metrics::parseProcStat(stat, 1'700'000'000, 100, 4096);
+  ASSERT_TRUE(s);
+  EXPECT_DOUBLE_EQ(s->cpuSeconds, 3.0);
+  EXPECT_DOUBLE_EQ(s->startTimeSeconds, 1'700'000'010.0);
+  EXPECT_EQ(s->virtualBytes, 123456789u);
+  EXPECT_EQ(s->residentBytes, 300u * 4096);
+  EXPECT_FALSE(metrics::parseProcStat("4242 (short) S 1 2 3", 0, 100, 4096));
+  EXPECT_FALSE(metrics::parseProcStat("no parenthesis", 0, 100, 4096));
+}
+
+TEST(ProcessMetrics, ReadsThisProcess) {
+  auto s = metrics::readProcessSample();
+  ASSERT_TRUE(s);
+  EXPECT_GT(s->residentBytes, 1u << 20);
+  EXPECT_GE(s->virtualBytes, s->residentBytes);
+  EXPECT_GT(s->openFds, 2);
+  double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  EXPECT_LE(s->startTimeSeconds, now + 1);
+  EXPECT_GT(s->startTimeSeconds, now - 3600);
+  EXPECT_FALSE(metrics::readProcessSample(-1));
+
+  metrics::PrometheusText t;
+  metrics::addProcessFamilies(t);
+  std::string text = t.text();
+  EXPECT_GT(sample(text, "process_resident_memory_bytes").value_or(0), 1 << 20);
+  EXPECT_GE(sample(text, "process_cpu_seconds_total").value_or(-1), 0);
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos);
+}
+
+TEST(MetricsServer, ServesMetricsOnlyAndNamesItsKeysWhenItCannotBind) {
+  int scrapes = 0;
+  ui::MetricsServer server({"127.0.0.1", 0, "test.port"}, [&] {
+    ++scrapes;
+    if (scrapes == 3) throw std::runtime_error("cannot read it");
+    return std::string("# HELP x An x.\n# TYPE x gauge\nx 1\n");
+  });
+  server.start();
+  ASSERT_GT(server.port(), 0);
+  httplib::Client client("127.0.0.1", server.port());
+  auto r = client.Get("/metrics");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->body, "# HELP x An x.\n# TYPE x gauge\nx 1\n");
+  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(client.Get("/metrics?x=1")->status, 200);
+  auto failed = client.Get("/metrics");
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 500);
+  EXPECT_NE(failed->body.find("cannot read it"), std::string::npos);
+  EXPECT_EQ(client.Get("/")->status, 404);
+  EXPECT_EQ(client.Get("/api/v1/topology/summary")->status, 404);
+  EXPECT_EQ(client.Post("/metrics", "", "text/plain")->status, 405);
+
+  // A port another program holds (httplib itself binds with SO_REUSEPORT, so the holder here
+  // is a plain socket).
+  int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(holder, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(holder, 1), 0);
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(holder, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  int taken = ntohs(a.sin_port);
+  ui::MetricsServer clash({"127.0.0.1", taken, "supervisor.metrics.port"},
+                          [] { return std::string(); });
+  try {
+    clash.start();
+    ADD_FAILURE() << "bound a port another socket holds";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("supervisor.metrics.port"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(std::to_string(taken)), std::string::npos);
+  }
+  ::close(holder);
+  server.stop();
+  EXPECT_FALSE(httplib::Client("127.0.0.1", server.port()).Get("/metrics"));
+}
+
+TEST(TopologyMetrics, ServesTheLocalModesFamiliesQueuesAndTheProcess) {
+  LocalCluster cluster;
+  TopologyBuilder b;
+  b.setSpout("nums", SeqSpout("topology-metrics", 300), 1);
+  b.setBolt("sink", RecordingBolt("topology-metrics"), 2).shuffleGrouping("nums");
+  cluster.submitTopology("tm", testConfig(1), b.createTopology());
+  internal::RunningTopology* t = cluster.impl().find("tm");
+  ASSERT_NE(t, nullptr);
+  ui::TopologyMetrics m(*t);
+  std::string text;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return sample(text, "squall_emitted_total", "task=\"2\",stream=\"default\"").value_or(0) ==
+                   300 &&
+               sample(text, "squall_executed_total", "task=\"3\",source_component=\"nums\"")
+                       .value_or(0) > 0;
+      },
+      20s))
+      << text;
+  EXPECT_NE(text.find("squall_emitted_total{topology=\"tm\",component=\"nums\",task=\"2\","
+                      "stream=\"default\"} 300\n"),
+            std::string::npos)
+      << text;
+  // Every executor's queue: the spout's, two sink executors', the acker's.
+  EXPECT_EQ(sample(text, "squall_receive_queue_capacity", "component=\"sink\",executor=\"[3-3]\""),
+            std::optional<double>(32768));
+  EXPECT_GE(sample(text, "squall_receive_queue_depth", "component=\"__acker\"").value_or(-1), 0);
+  EXPECT_EQ(text.find("squall_send_queue_depth"), std::string::npos);  // one process: none
+  EXPECT_GT(sample(text, "process_resident_memory_bytes").value_or(0), 0);
+  EXPECT_EQ(sample(text, "squall_topology_active", "topology=\"tm\""), std::optional<double>(1));
+  cluster.killTopologyWithOpts("tm", KillOptions{0});
+}
