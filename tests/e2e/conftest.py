@@ -55,17 +55,17 @@ class Squall:
         return subprocess.run([self.binary, *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout, env=full_env)
 
-    def start(self, *args, env=None):
+    def start(self, *args, env=None, cwd=ROOT):
         full_env = merged_env(env)
-        return subprocess.Popen([self.binary, *args], cwd=ROOT, stdout=subprocess.PIPE,
+        return subprocess.Popen([self.binary, *args], cwd=cwd, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=full_env)
 
-    def run_until(self, *args, done, timeout=DEADLINE_SECS, env=None):
+    def run_until(self, *args, done, timeout=DEADLINE_SECS, env=None, cwd=ROOT):
         """Runs `squall ARGS` like run(), but ends it with Ctrl-C as soon as `done(output)` holds
         for its stdout and stderr so far, instead of waiting out a fixed --duration. ARGS keep
         their --duration as the upper bound: if `done` never holds, the run ends by itself and
         the caller's assertions report what was missing."""
-        proc = self.start(*args, env=env)
+        proc = self.start(*args, env=env, cwd=cwd)
         out, err = [], []
         lock = threading.Lock()
 
