@@ -7,6 +7,7 @@ Run: /usr/bin/python3 -m pytest -q tests/e2e
 import os
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -54,10 +55,47 @@ class Squall:
         return subprocess.run([self.binary, *args], cwd=ROOT, capture_output=True, text=True,
                               timeout=timeout, env=full_env)
 
-    def start(self, *args, env=None):
+    def start(self, *args, env=None, cwd=ROOT):
         full_env = merged_env(env)
-        return subprocess.Popen([self.binary, *args], cwd=ROOT, stdout=subprocess.PIPE,
+        return subprocess.Popen([self.binary, *args], cwd=cwd, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=full_env)
+
+    def run_until(self, *args, done, timeout=DEADLINE_SECS, env=None, cwd=ROOT):
+        """Runs `squall ARGS` like run(), but ends it with Ctrl-C as soon as `done(output)` holds
+        for its stdout and stderr so far, instead of waiting out a fixed --duration. ARGS keep
+        their --duration as the upper bound: if `done` never holds, the run ends by itself and
+        the caller's assertions report what was missing."""
+        proc = self.start(*args, env=env, cwd=cwd)
+        out, err = [], []
+        lock = threading.Lock()
+
+        def pump(stream, into):
+            for line in stream:
+                with lock:
+                    into.append(line)
+
+        pumps = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
+                 threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
+        for t in pumps:
+            t.start()
+        deadline = time.monotonic() + timeout
+        try:
+            while proc.poll() is None:
+                with lock:
+                    seen = "".join(out) + "".join(err)
+                if done(seen):
+                    interrupt(proc)
+                    break
+                assert time.monotonic() < deadline, "squall run did not end: " + seen[-4000:]
+                time.sleep(0.05)
+            proc.wait(timeout=max(1, deadline - time.monotonic()))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        for t in pumps:
+            t.join(timeout=10)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, "".join(out), "".join(err))
 
     def classes(self):
         return self.run("classes").stdout.split()

@@ -41,9 +41,11 @@ def text_since(offsets, directory, topology_id):
     return out
 
 
-@pytest.fixture
-def cluster(squall, tmp_path):
-    directory = str(tmp_path / "c")
+@pytest.fixture(scope="module")
+def cluster(squall, tmp_path_factory):
+    # One cluster for the module: each test submits its own topology (names and ids differ) and
+    # kills it, waiting for its workers to stop, before the next one starts.
+    directory = str(tmp_path_factory.mktemp("rebalance") / "c")
     proc, printed = start_dev_cluster(squall, "--dir", directory, "--supervisors", "2")
     try:
         read_supervisors(proc, 2)

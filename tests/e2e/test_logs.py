@@ -77,9 +77,17 @@ def worker_logs(log_dir, port="local"):
     return glob.glob(os.path.join(log_dir, "workers-artifacts", "*", port, "worker.log"))
 
 
+def logged(log_dir, port, *needles):
+    """Whether the worker logs under `log_dir` for `port` hold every needle."""
+    text = "".join(read(f) for f in worker_logs(log_dir, port))
+    return all(n in text for n in needles)
+
+
 def run_once(squall, log_dir, *extra, secs="4"):
-    r = squall.run("run", LOGS_YAML, "--duration", secs, "--kill-wait", "0",
-                   "-c", "storm.log.dir=" + log_dir, *extra)
+    # Until the bolt's INFO line and its stderr line are in the worker log: then Ctrl-C.
+    r = squall.run_until("run", LOGS_YAML, "--duration", secs, "--kill-wait", "0",
+                         "-c", "storm.log.dir=" + log_dir, *extra,
+                         done=lambda _: logged(log_dir, "local", "info line 1", "stderr line 1"))
     assert r.returncode == 0, r.stderr + r.stdout
     return r
 
@@ -246,8 +254,10 @@ def test_level_change_over_rest_reaches_a_python_bolt(squall, multilang, started
 
 def test_each_worker_writes_its_own_log(squall, multilang, tmp_path):
     log_dir = str(tmp_path / "logs")
-    r = squall.run("run", LOGS_YAML, "--workers", "2", "--duration", "4", "--kill-wait", "0",
-                   "-c", "storm.log.dir=" + log_dir)
+    r = squall.run_until("run", LOGS_YAML, "--workers", "2", "--duration", "4", "--kill-wait", "0",
+                         "-c", "storm.log.dir=" + log_dir,
+                         done=lambda _: len(worker_logs(log_dir, "*")) == 2
+                         and logged(log_dir, "*", "info line"))
     assert r.returncode == 0, r.stderr + r.stdout
     found = sorted(glob.glob(os.path.join(log_dir, "workers-artifacts", "*", "*", "worker.log")))
     assert len(found) == 2, found

@@ -20,16 +20,19 @@ def has_msgpack():
     return True
 
 
-def run(squall, name, *extra, duration="5", timeout=60):
-    return squall.run("run", rel(os.path.join(HERE, name)), "--duration", duration,
-                      "--kill-wait", "0", *extra, timeout=timeout)
+def run(squall, name, *extra, done, duration="5", timeout=60):
+    """Runs the topology until `done(output)` holds (then Ctrl-C), at most `duration` s."""
+    return squall.run_until("run", rel(os.path.join(HERE, name)), "--duration", duration,
+                            "--kill-wait", "0", *extra, done=done, timeout=timeout)
 
 
 @pytest.mark.parametrize("serializer", SERIALIZERS)
 def test_surrogates_and_big_integers_arrive_exactly(squall, multilang, serializer):
     if serializer == "msgpack" and not has_msgpack():
         pytest.skip("python3-msgpack is not installed")
-    r = run(squall, "exact.yaml", "-c", "topology.multilang.serializer=" + serializer)
+    r = run(squall, "exact.yaml", "-c", "topology.multilang.serializer=" + serializer,
+            done=lambda out: out.count("payload EXACT") == 2 and "spout acked exact-0" in out
+            and "spout acked exact-1" in out)
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert output.count("payload EXACT") == 2, output
@@ -40,7 +43,10 @@ def test_surrogates_and_big_integers_arrive_exactly(squall, multilang, serialize
 
 
 def test_poison_value_fails_its_tuple_and_the_rest_flows(squall, multilang):
-    r = run(squall, "poison.yaml")
+    r = run(squall, "poison.yaml",
+            done=lambda out: all(w in out for w in ("bolt received 'third'", "spout failed m1",
+                                                    "spout acked m0", "spout acked m2",
+                                                    "cannot be carried")))
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert "bolt received 'first'" in output, output
@@ -58,7 +64,9 @@ def test_huge_msgpack_header_is_refused_at_once(squall, multilang):
         pytest.skip("python3-msgpack is not installed")
     start = time.monotonic()
     r = run(squall, "huge_header.yaml", "-c", "topology.multilang.serializer=msgpack",
-            duration="4", timeout=60)
+            duration="4", timeout=60,
+            done=lambda out: "a message of at least 2147483" in out
+            and "topology.multilang.max.message.bytes = 67108864" in out)
     elapsed = time.monotonic() - start
     output = r.stdout + r.stderr
     # The child's timeout is 120 s: the refusal must come from the header, not from silence.

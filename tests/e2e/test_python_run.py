@@ -49,17 +49,19 @@ def test_live_word_count_demo(squall, multilang):
 
 
 def test_word_count_with_duration(squall, multilang):
-    r = squall.run("run", rel(os.path.join(EXAMPLES, "wordcount_squall.yaml")), "--duration", "6",
-                   "--kill-wait", "1")
+    final = [FINAL_THE, '["seven", 2]', '["moon", 1]']
+    r = squall.run_until("run", rel(os.path.join(EXAMPLES, "wordcount_squall.yaml")),
+                         "--duration", "6", "--kill-wait", "1",
+                         done=lambda out: all(f in out for f in final))
     assert r.returncode == 0, r.stderr
-    assert FINAL_THE in r.stdout
-    assert '["seven", 2]' in r.stdout
-    assert '["moon", 1]' in r.stdout
+    for f in final:
+        assert f in r.stdout, (f, r.stdout)
 
 
 def test_python_logs_reach_the_terminal(squall, multilang):
-    r = squall.run("run", rel(os.path.join(GOOD, "python_logging.yaml")), "--duration", "3",
-                   "--kill-wait", "0")
+    wanted = ["hello from python:", "log_bolt saw three words"]
+    r = squall.run_until("run", rel(os.path.join(GOOD, "python_logging.yaml")), "--duration", "3",
+                         "--kill-wait", "0", done=lambda out: all(w in out for w in wanted))
     assert r.returncode == 0, r.stderr
     output = r.stdout + r.stderr
     assert "hello from python:" in output
@@ -67,8 +69,10 @@ def test_python_logs_reach_the_terminal(squall, multilang):
 
 
 def test_debug_traces_python_emits(squall, multilang):
-    r = squall.run("run", rel(os.path.join(EXAMPLES, "wordcount_squall.yaml")), "--duration", "4",
-                   "--kill-wait", "0", "--debug")
+    wanted = ["componentId=split stream=default values=[\"the\"]", "componentId=sentences"]
+    r = squall.run_until("run", rel(os.path.join(EXAMPLES, "wordcount_squall.yaml")),
+                         "--duration", "4", "--kill-wait", "0", "--debug",
+                         done=lambda out: all(w in out for w in wanted))
     assert r.returncode == 0, r.stderr
     assert "componentId=split stream=default values=[\"the\"]" in r.stdout
     assert "componentId=sentences" in r.stdout

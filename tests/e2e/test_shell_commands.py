@@ -97,9 +97,12 @@ def project(tmp_path):
     return tmp_path
 
 
-def run_topology(squall, path, seconds="4"):
-    return squall.run("run", path, "--duration", seconds, "--kill-wait", "0",
-                      env={"PYTHONDONTWRITEBYTECODE": "1"})
+def run_topology(squall, path, names, seconds="4"):
+    """Runs until every named bolt has said where it ran (then Ctrl-C), at most `seconds`."""
+    return squall.run_until("run", path, "--duration", seconds, "--kill-wait", "0",
+                            env={"PYTHONDONTWRITEBYTECODE": "1"},
+                            done=lambda out: all("bolt {} ran in ".format(n) in out
+                                                 for n in names))
 
 
 def test_every_form_of_command_runs_in_the_resources_folder(squall, multilang, project):
@@ -115,7 +118,7 @@ def test_every_form_of_command_runs_in_the_resources_folder(squall, multilang, p
     if shutil.which("node"):
         bolts.append(("node", '["node", "where_bolt.js"]'))
     path = make_topology(str(project), bolts)
-    r = run_topology(squall, path)
+    r = run_topology(squall, path, [name for name, _ in bolts])
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     resources = str(project / "resources")

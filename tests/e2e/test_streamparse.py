@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import DEADLINE_SECS, E2E, merged_env, rel
+from conftest import DEADLINE_SECS, E2E, ROOT, merged_env, rel
 
 PROJECT = os.path.join(E2E, "sparse_quickstart")
 # WordCountBolt logs "counted [N] words [pid=P]" when its total is a multiple of 1000.
@@ -21,9 +21,17 @@ def run_in(squall, folder, *args):
                           timeout=DEADLINE_SECS, env=merged_env({"PYTHONDONTWRITEBYTECODE": "1"}))
 
 
+def run_until_counted(squall, folder, *args, also=()):
+    """`squall ARGS` from `folder` until the bolt has counted (and every line of `also` is
+    printed), then Ctrl-C; the run's -t/--time stays the bound."""
+    return squall.run_until(*args, cwd=folder, env={"PYTHONDONTWRITEBYTECODE": "1"},
+                            done=lambda out: COUNTED in out and all(a in out for a in also))
+
+
 def test_quickstart_project_runs_by_path(squall, multilang):
-    r = squall.run("run", rel(os.path.join(PROJECT, "topologies", "wordcount.py")), "--time", "6",
-                   "--kill-wait", "0", env={"PYTHONDONTWRITEBYTECODE": "1"})
+    r = run_until_counted(squall, ROOT, "run", rel(os.path.join(PROJECT, "topologies",
+                                                                  "wordcount.py")),
+                          "--time", "6", "--kill-wait", "0")
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert "running topology 'wordcount'" in output, output
@@ -32,8 +40,8 @@ def test_quickstart_project_runs_by_path(squall, multilang):
 
 def test_quickstart_project_runs_with_sparse_run_s_command_line(squall, multilang):
     # As `sparse run -n wordcount -t 5 -o key=value`, from the project folder.
-    r = run_in(squall, PROJECT, "run", "-n", "wordcount", "-t", "6", "-o",
-               "topology.max.spout.pending=500", "--kill-wait", "0")
+    r = run_until_counted(squall, PROJECT, "run", "-n", "wordcount", "-t", "6", "-o",
+                          "topology.max.spout.pending=500", "--kill-wait", "0")
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert "running topology 'wordcount' from topologies/wordcount.py" in output, output
@@ -70,8 +78,9 @@ def test_config_json_serializer_and_options_reach_the_components(squall, multila
         "        self.total = 0\n"
         "        self.logger.info('serializer=%s option=%s override=%s', self.serializer,\n"
         "                         conf.get('squall.test.option'), conf.get('squall.test.cli'))\n"))
-    r = run_in(squall, str(project_copy), "run", "topologies/wordcount.py", "-t", "6",
-               "-o", "squall.test.cli=from-cli", "--kill-wait", "0")
+    r = run_until_counted(squall, str(project_copy), "run", "topologies/wordcount.py", "-t", "6",
+                          "-o", "squall.test.cli=from-cli", "--kill-wait", "0",
+                          also=["serializer=msgpack option=from-config-json override=from-cli"])
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert "serializer=msgpack option=from-config-json override=from-cli" in output, output
@@ -86,7 +95,8 @@ def test_component_serializer_choice_is_kept(squall, multilang, project_copy):
         '    outputs = ["word", "count"]\n    serializer = "msgpack"\n').replace(
         "        self.total = 0\n",
         "        self.total = 0\n        self.logger.info('bolt speaks %s', self.serializer)\n"))
-    r = run_in(squall, str(project_copy), "run", "wordcount", "-t", "6", "--kill-wait", "0")
+    r = run_until_counted(squall, str(project_copy), "run", "wordcount", "-t", "6",
+                          "--kill-wait", "0", also=["bolt speaks msgpack"])
     output = r.stdout + r.stderr
     assert r.returncode == 0, output
     assert "bolt speaks msgpack" in output, output
