@@ -10,6 +10,7 @@
 #include <cmath>
 #include <random>
 #include <stdexcept>
+#include <utility>
 
 namespace squall::logs {
 
@@ -101,9 +102,11 @@ DebugOptions debugOptionsFromJson(std::string_view json) {
   }
   if (!d.IsObject()) throw std::invalid_argument("debug options must be a JSON object");
   DebugOptions out;
-  for (auto it = d.MemberBegin(); it != d.MemberEnd(); ++it) {
-    std::string key(it->name.GetString(), it->name.GetStringLength());
-    const auto& v = it->value;
+  // A const object's members: comparing rapidjson's non-const member iterators is ambiguous in
+  // C++20 (clang's -Wambiguous-reversed-operator).
+  for (const auto& member : std::as_const(d).GetObject()) {
+    std::string key(member.name.GetString(), member.name.GetStringLength());
+    const auto& v = member.value;
     if (!v.IsObject() || !v.HasMember("enable") || !v["enable"].IsBool() ||
         !v.HasMember("samplingpct") || !v["samplingpct"].IsNumber()) {
       throw std::invalid_argument(fmt::format(
