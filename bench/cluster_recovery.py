@@ -522,6 +522,31 @@ def print_outage(runs, med):
           f"failed (replayed) = {[x['failed'] for x in o]}")
 
 
+def print_others(args, runs, med):
+    for key in ("submit_cmd_ms", "submit_to_first_ack_ms", "kill_to_relaunch_ms",
+                "kill_to_first_tuple_in_new_worker_ms", "kill_to_first_ack_ms",
+                "new_worker_cpu_ms_at_first_tuple"):
+        print(f"  {key} = {med(lambda r: r.get(key)):.0f}  "
+              f"(runs: {[round(r[key]) for r in runs if key in r]})")
+    print(f"  lost = {[r['lost'] for r in runs]}  duplicates = {[r['duplicates'] for r in runs]}"
+          f"  failed (replayed) = {[r['failed'] for r in runs]}")
+    print(f"  killed worker's index = {[r['killed_worker_index'] for r in runs]}")
+    for phase in ("rss_idle_daemons", "rss_idle_topology", "rss_load_recovery",
+                  "rss_idle_after_run"):
+        keys = runs[0][phase].keys()
+        print(f"  {phase} MiB: " + ", ".join(f"{k} {med(lambda r: r[phase][k]):.1f}"
+                                             for k in keys))
+    if args.seconds > 0:
+        for shape in ("no_acking", "one_acker"):
+            print(f"  {shape}: {med(lambda r: r[shape]['tuples_per_s']) / 1e6:.2f} M tuples/s "
+                  f"(runs: {[round(r[shape]['tuples_per_s'] / 1e6, 2) for r in runs]}), "
+                  "RSS under load MiB: " + ", ".join(
+                      f"{k} {med(lambda r: r[shape]['rss_load'][k]):.1f}"
+                      for k in runs[0][shape]["rss_load"]))
+    if any(r["same_worker"] for r in runs):
+        print("warning: in some run the spout and the bolt shared a worker", file=sys.stderr)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--squall", default=os.path.join(ROOT, "build/release/src/cli/squall"))
@@ -552,32 +577,10 @@ def main():
         return statistics.median(vals) if vals else float("nan")
 
     print(f"medians of {len(runs)} runs:")
+    if not args.outage_only:
+        print_others(args, runs, med)
     if args.outage > 0:
         print_outage(runs, med)
-    if args.outage_only:
-        return
-    for key in ("submit_cmd_ms", "submit_to_first_ack_ms", "kill_to_relaunch_ms",
-                "kill_to_first_tuple_in_new_worker_ms", "kill_to_first_ack_ms",
-                "new_worker_cpu_ms_at_first_tuple"):
-        print(f"  {key} = {med(lambda r: r.get(key)):.0f}  "
-              f"(runs: {[round(r[key]) for r in runs if key in r]})")
-    print(f"  lost = {[r['lost'] for r in runs]}  duplicates = {[r['duplicates'] for r in runs]}"
-          f"  failed (replayed) = {[r['failed'] for r in runs]}")
-    print(f"  killed worker's index = {[r['killed_worker_index'] for r in runs]}")
-    for phase in ("rss_idle_daemons", "rss_idle_topology", "rss_load_recovery",
-                  "rss_idle_after_run"):
-        keys = runs[0][phase].keys()
-        print(f"  {phase} MiB: " + ", ".join(f"{k} {med(lambda r: r[phase][k]):.1f}"
-                                             for k in keys))
-    if args.seconds > 0:
-        for shape in ("no_acking", "one_acker"):
-            print(f"  {shape}: {med(lambda r: r[shape]['tuples_per_s']) / 1e6:.2f} M tuples/s "
-                  f"(runs: {[round(r[shape]['tuples_per_s'] / 1e6, 2) for r in runs]}), "
-                  "RSS under load MiB: " + ", ".join(
-                      f"{k} {med(lambda r: r[shape]['rss_load'][k]):.1f}"
-                      for k in runs[0][shape]["rss_load"]))
-    if any(r["same_worker"] for r in runs):
-        print("warning: in some run the spout and the bolt shared a worker", file=sys.stderr)
 
 
 if __name__ == "__main__":
