@@ -417,7 +417,7 @@ def outage_run(cluster, folder, args):
     while now_ms() < end:
         workers_died += [p for p in its_workers.values() if not alive(p) and p not in workers_died]
         if listed_gone_at is None and victim_id not in api.supervisors():
-            listed_gone_at = now_ms() - t_kill
+            listed_gone_at = round(now_ms() - t_kill)
         now = api.assignment("outage")
         if now != assignment and now not in reassigned:
             reassigned.append(now)
