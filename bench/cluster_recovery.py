@@ -252,8 +252,10 @@ def recovery_run(cluster, folder, args):
         # The lower index of a pair connects to the higher (transport.cpp).
         out["killed_worker_index"] = int(re.search(rf"^worker (\d+) \S+ {slot[1]}$", f.read(),
                                                    re.M).group(1))
-    os.kill(bolt_pid, signal.SIGKILL)
+    # The time before the kill: read after it, a descheduled script on a loaded machine could
+    # take it after the relaunch (a negative kill -> first tuple was seen at load 6.5).
     t_kill = now_ms()
+    os.kill(bolt_pid, signal.SIGKILL)
     def relaunched():
         pid = cluster.worker_pids().get(slot, bolt_pid)
         return pid if pid != bolt_pid and alive(pid) else None
@@ -408,8 +410,8 @@ def outage_run(cluster, folder, args):
     with open(f"/proc/{victim}/cmdline", "rb") as f:
         command = [a.decode() for a in f.read().split(b"\0") if a]
 
-    os.kill(victim, signal.SIGKILL)
     t_kill = now_ms()
+    os.kill(victim, signal.SIGKILL)
     wait_for(lambda: not alive(victim), 10, "the supervisor to die")
     # Watched through the outage: whether its workers run, what nimbus lists and assigns.
     workers_died, listed_gone_at, reassigned = [], None, []
