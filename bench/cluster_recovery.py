@@ -9,10 +9,22 @@ workers (one per supervisor) and one acker, and prints
     end ids lost (never acked) and acked twice;
   * VmRSS of nimbus, each supervisor and each worker: idle and under load;
   * throughput across the two supervisors (spout in one worker, bolt in the other), without
-    acking and with one acker: tuples/s counted by the bolt.
+    acking and with one acker: tuples/s counted by the bolt;
+  * kill -9 of a supervisor kept dead for --outage seconds (20; 0 skips it), with Storm's
+    default timeouts (nimbus.supervisor.timeout.secs 60, supervisor.worker.timeout.secs 30,
+    topology.message.timeout.secs 30: dev-cluster sets none of them): acks per second before
+    and during the outage, then the supervisor started again as dev-cluster started it (its
+    command line, config and dir): whether its workers kept running (same pids) and were
+    adopted (its log says "adopted", no worker started), whether nimbus kept the assignment
+    (getTopologyInfo's executors, host and port, unchanged), the time from the restart until
+    nimbus lists it with a heartbeat of the new process, and ids lost and acked twice.
 
     bench/cluster_recovery.py [--squall build/release/src/cli/squall] [--runs 3]
                               [--rate 20000] [--count 400000] [--timeout 5] [--seconds 6]
+                              [--outage 20] [--outage-rate 2000] [--outage-only]
+
+The outage scenario asks nimbus over Storm's Thrift API, with Python modules the thrift
+compiler makes from src/thrift/storm.thrift (Debian's thrift-compiler and python3-thrift).
 
 Each run starts its own cluster; the figures are printed per run and as medians. The spout
 and bolt write their timestamps (wall clock, ms) to files in a folder of the run
@@ -39,8 +51,7 @@ name: "{name}"
 config:
   topology.workers: 2
   topology.acker.executors: {ackers}
-  topology.message.timeout.secs: {timeout}
-spouts:
+{timeout_line}spouts:
   - id: "probe"
     className: "squall.testing.ProbeSpout"
     constructorArgs: ["{dir}", {rate}, {count}, {reliable}]
@@ -122,10 +133,12 @@ class Cluster:
         self.squall = squall
         self.dir = folder
         self.err = open(os.path.join(folder, "dev-cluster.err"), "w")
+        self.restarted = []  # supervisors this script started again: Popen objects
         self.proc = subprocess.Popen([squall, "dev-cluster", "--dir", os.path.join(folder, "c"),
                                       "--supervisors", "2"], cwd=ROOT, stdout=subprocess.PIPE,
                                      stderr=self.err, text=True)
         self.supervisors = {}  # pid -> dir
+        self.supervisor_ids = {}  # pid -> supervisor id
         self.nimbus = None
         self.conf = None
         deadline = time.monotonic() + 120
@@ -139,9 +152,10 @@ class Cluster:
             m = re.match(r"^nimbus\.1=\S+ pid (\d+)", line)
             if m:
                 self.nimbus = int(m.group(1))
-            m = re.match(r"^supervisor\.\d+=\S+ pid=(\d+) slots=\S+ dir=(.*)$", line)
+            m = re.match(r"^supervisor\.\d+=(\S+) pid=(\d+) slots=\S+ dir=(.*)$", line)
             if m:
-                self.supervisors[int(m.group(1))] = m.group(2)
+                self.supervisors[int(m.group(2))] = m.group(3)
+                self.supervisor_ids[int(m.group(2))] = m.group(1)
         if len(self.supervisors) < 2 or not self.nimbus or not self.conf:
             self.stop()
             raise RuntimeError("dev-cluster did not start; see " + self.err.name)
@@ -173,6 +187,16 @@ class Cluster:
         return out
 
     def stop(self):
+        # A supervisor started again here is not dev-cluster's child: stop it (and, with
+        # --kill-workers-on-stop as dev-cluster gave it, its workers) first.
+        for p in self.restarted:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+                try:
+                    p.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    p.kill()
+                    p.wait()
         self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=60)
@@ -189,7 +213,9 @@ def submit(cluster, folder, name, ackers, rate, count, reliable, timeout):
     os.makedirs(os.path.join(folder, "topology-" + name))
     path = os.path.join(folder, "topology-" + name, name + ".yaml")
     with open(path, "w") as f:
-        f.write(TOPOLOGY.format(name=name, ackers=ackers, timeout=timeout, dir=probe_dir,
+        # timeout None: Storm's default (30 s), as a user who sets nothing has.
+        line = "" if timeout is None else f"  topology.message.timeout.secs: {timeout}\n"
+        f.write(TOPOLOGY.format(name=name, ackers=ackers, timeout_line=line, dir=probe_dir,
                                 rate=rate, count=count, reliable="true" if reliable else "false"))
     started = now_ms()
     cluster.run("submit", path)
@@ -226,8 +252,10 @@ def recovery_run(cluster, folder, args):
         # The lower index of a pair connects to the higher (transport.cpp).
         out["killed_worker_index"] = int(re.search(rf"^worker (\d+) \S+ {slot[1]}$", f.read(),
                                                    re.M).group(1))
-    os.kill(bolt_pid, signal.SIGKILL)
+    # The time before the kill: read after it, a descheduled script on a loaded machine could
+    # take it after the relaunch (a negative kill -> first tuple was seen at load 6.5).
     t_kill = now_ms()
+    os.kill(bolt_pid, signal.SIGKILL)
     def relaunched():
         pid = cluster.worker_pids().get(slot, bolt_pid)
         return pid if pid != bolt_pid and alive(pid) else None
@@ -303,17 +331,172 @@ def throughput_run(cluster, folder, args, ackers):
             "same_worker": spout_pid == bolt_pid, "rss_load": rss}
 
 
+class NimbusApi:
+    """Storm's Nimbus Thrift client, from Python modules generated now out of
+    src/thrift/storm.thrift: what nimbus believes (supervisors, assignment), not files."""
+
+    def __init__(self, folder, conf):
+        if not shutil.which("thrift"):
+            raise RuntimeError("the outage scenario needs the thrift compiler (thrift-compiler)")
+        out = os.path.join(folder, "thrift-py")
+        os.makedirs(out)
+        subprocess.run(["thrift", "--gen", "py", "-out", out,
+                        os.path.join(ROOT, "src", "thrift", "storm.thrift")], check=True)
+        sys.path.insert(0, out)
+        from squall_storm_thrift import Nimbus, ttypes  # noqa: generated just above
+        # Python's generated structs are not hashable; GlobalStreamId is a map key (stats).
+        ttypes.GlobalStreamId.__hash__ = lambda s: hash((s.componentId, s.streamId))
+        self.nimbus_module = Nimbus
+        with open(conf) as f:
+            text = f.read()
+        self.port = int(re.search(r"^nimbus\.thrift\.port:\s*(\d+)", text, re.M).group(1))
+
+    def call(self, method, *args):
+        from thrift.protocol import TBinaryProtocol
+        from thrift.transport import TSocket, TTransport
+        sock = TSocket.TSocket("127.0.0.1", self.port)
+        sock.setTimeout(10000)
+        transport = TTransport.TFramedTransport(sock)
+        transport.open()
+        try:
+            client = self.nimbus_module.Client(TBinaryProtocol.TBinaryProtocol(transport))
+            return getattr(client, method)(*args)
+        finally:
+            transport.close()
+
+    def supervisors(self):
+        """{supervisor id: uptime_secs} of the supervisors nimbus lists."""
+        return {s.supervisor_id: s.uptime_secs for s in self.call("getClusterInfo").supervisors}
+
+    def assignment(self, name):
+        """The executors of topology `name` as nimbus assigns them: sorted
+        (component, first task, host, port)."""
+        tid = next(t.id for t in self.call("getClusterInfo").topologies if t.name == name)
+        return sorted((e.component_id, e.executor_info.task_start, e.host, e.port)
+                      for e in self.call("getTopologyInfo", tid).executors)
+
+
+def acked_per_s(lines, t0, t1):
+    """Ids acked per second between wall-clock ms t0 and t1, from the probe's status lines."""
+    before = [ln for ln in lines if ln["t"] <= t0]
+    upto = [ln for ln in lines if ln["t"] <= t1]
+    if not before or not upto or upto[-1]["t"] <= before[-1]["t"]:
+        return 0.0
+    a, b = before[-1], upto[-1]
+    return (b["acked"] - a["acked"]) * 1000.0 / (b["t"] - a["t"])
+
+
+def outage_run(cluster, folder, args):
+    """kill -9 of the spout's supervisor, dead for args.outage s, started again; see the
+    docstring. Storm's default timeouts throughout: nothing here or in dev-cluster sets them."""
+    api = NimbusApi(folder, cluster.conf)
+    settle = 10  # s after the heartbeat is back: past a few of the supervisor's sync rounds
+    rate = args.outage_rate
+    count = rate * (2 + 5 + args.outage + 40)
+    probe_dir, _, _ = submit(cluster, folder, "outage", 1, rate, count, True, None)
+    probe = wait_for(lambda: files(probe_dir, "probe"), 60, "the spout to open")
+    spout_pid, probe_file = next(iter(probe.items()))
+    wait_for(lambda: first_ack(probe_file), 60, "the first ack")
+    time.sleep(2)
+    t_before = now_ms()
+    time.sleep(5)
+
+    workers = cluster.worker_pids()
+    slot = next(k for k, v in workers.items() if v == spout_pid)
+    victim = next(pid for pid, d in cluster.supervisors.items() if d == slot[0])
+    victim_id = cluster.supervisor_ids[victim]
+    its_workers = {k: v for k, v in workers.items() if k[0] == slot[0]}
+    assignment = api.assignment("outage")
+    with open(f"/proc/{victim}/cmdline", "rb") as f:
+        command = [a.decode() for a in f.read().split(b"\0") if a]
+
+    t_kill = now_ms()
+    os.kill(victim, signal.SIGKILL)
+    wait_for(lambda: not alive(victim), 10, "the supervisor to die")
+    # Watched through the outage: whether its workers run, what nimbus lists and assigns.
+    workers_died, listed_gone_at, reassigned = [], None, []
+    end = t_kill + args.outage * 1000
+    while now_ms() < end:
+        workers_died += [p for p in its_workers.values() if not alive(p) and p not in workers_died]
+        if listed_gone_at is None and victim_id not in api.supervisors():
+            listed_gone_at = round(now_ms() - t_kill)
+        now = api.assignment("outage")
+        if now != assignment and now not in reassigned:
+            reassigned.append(now)
+        time.sleep(max(0.0, min(0.5, (end - now_ms()) / 1000.0)))
+    t_outage_end = now_ms()
+
+    # Started again the way dev-cluster started it: same command line, config and dir.
+    log = os.path.join(slot[0], "supervisor-restarted.log")
+    with open(log, "w") as out:
+        proc = subprocess.Popen(command, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    t_restart = now_ms()
+    cluster.restarted.append(proc)
+    del cluster.supervisors[victim]
+    cluster.supervisors[proc.pid] = slot[0]
+    cluster.supervisor_ids[proc.pid] = victim_id
+
+    def heartbeat_back():
+        # Its node written by the new process: an uptime no longer than since the restart.
+        up = api.supervisors().get(victim_id)
+        return up is not None and up <= (now_ms() - t_restart) / 1000.0 + 1
+    wait_for(heartbeat_back, 60, "the restarted supervisor's heartbeat in nimbus's list")
+    heartbeat_ms = now_ms() - t_restart
+    time.sleep(settle)
+    t_settled = now_ms()
+    after_workers = {k: v for k, v in cluster.worker_pids().items() if k[0] == slot[0]}
+    with open(log, errors="replace") as f:
+        text = f.read()
+    adopted = sorted(int(p) for p in re.findall(r"adopted worker pid (\d+)", text))
+    started = re.findall(r"worker \d+ of \S+ started on port \d+", text)
+    assignment_after = api.assignment("outage")
+    lines = probe_lines(probe_file)
+    out = {
+        "outage_s": (t_outage_end - t_kill) / 1000.0,
+        "acked_per_s_before": acked_per_s(lines, t_before, t_kill),
+        "acked_per_s_during": acked_per_s(lines, t_kill, t_outage_end),
+        "acked_per_s_after_restart": acked_per_s(lines, t_restart + heartbeat_ms, t_settled),
+        "workers_same_pids": after_workers == its_workers and not workers_died,
+        "workers_died": workers_died,
+        "adopted": adopted == sorted(its_workers.values()),
+        "adopted_pids": adopted,
+        "workers_started_by_restarted": len(started),
+        "assignment_unchanged": assignment_after == assignment and not reassigned,
+        "supervisor_unlisted_after_ms": listed_gone_at,
+        "restart_to_heartbeat_ms": heartbeat_ms,
+    }
+    if lines[-1]["emitted"] >= count:
+        print("warning: the spout had emitted all its ids before the checks after the "
+              "restart: acked_per_s_after_restart is low for that", file=sys.stderr)
+    budget = count / rate + 4 * 30 + 60
+    last = wait_for(lambda: next((ln for ln in probe_lines(probe_file)[-1:]
+                                  if ln["emitted"] == count and ln["pending"] == 0), None),
+                    budget, "every id acked")
+    out["ids"] = count
+    out["lost"] = last["pending"]
+    out["duplicates"] = last["dup"]
+    out["failed"] = last["failed"]
+    kill_topology(cluster, "outage")
+    return out
+
+
 def one_run(args, i):
     folder = tempfile.mkdtemp(prefix="squall-cluster-bench-")
     cluster = Cluster(args.squall, folder)
     try:
         time.sleep(2)
-        out = {"rss_idle_daemons": cluster.rss()}
-        out.update(recovery_run(cluster, folder, args))
-        out["rss_idle_topology"] = idle_run(cluster, folder, args)
-        if args.seconds > 0:
-            out["no_acking"] = throughput_run(cluster, folder, args, 0)
-            out["one_acker"] = throughput_run(cluster, folder, args, 1)
+        out = {}
+        if not args.outage_only:
+            out["rss_idle_daemons"] = cluster.rss()
+            out.update(recovery_run(cluster, folder, args))
+            out["rss_idle_topology"] = idle_run(cluster, folder, args)
+            if args.seconds > 0:
+                out["no_acking"] = throughput_run(cluster, folder, args, 0)
+                out["one_acker"] = throughput_run(cluster, folder, args, 1)
+        if args.outage > 0:
+            # Last: it leaves a supervisor started by this script rather than by dev-cluster.
+            out["outage"] = outage_run(cluster, folder, args)
     finally:
         cluster.stop()
         if not args.keep:
@@ -322,29 +505,26 @@ def one_run(args, i):
     return out
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--squall", default=os.path.join(ROOT, "build/release/src/cli/squall"))
-    p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--rate", type=int, default=20000, help="spout tuples/s in the recovery run")
-    p.add_argument("--count", type=int, default=400000, help="ids emitted in the recovery run")
-    p.add_argument("--timeout", type=int, default=5, help="topology.message.timeout.secs")
-    p.add_argument("--warmup", type=float, default=3.0)
-    p.add_argument("--seconds", type=float, default=6.0,
-                   help="throughput window (0: no throughput runs)")
-    p.add_argument("--keep", action="store_true", help="keep each run's folder")
-    args = p.parse_args()
-    with open("/proc/loadavg") as f:
-        print("load average before:", " ".join(f.read().split()[:3]), flush=True)
-    runs = [one_run(args, i) for i in range(args.runs)]
-    with open("/proc/loadavg") as f:
-        print("load average after:", " ".join(f.read().split()[:3]))
+def print_outage(runs, med):
+    o = [r["outage"] for r in runs]
+    print(f"  supervisor kill -9, dead {med(lambda r: r['outage']['outage_s']):.1f} s, "
+          "Storm's default timeouts:")
+    for key in ("acked_per_s_before", "acked_per_s_during", "acked_per_s_after_restart",
+                "restart_to_heartbeat_ms"):
+        print(f"    {key} = {med(lambda r: r['outage'][key]):.0f}  "
+              f"(runs: {[round(x[key]) for x in o]})")
+    print(f"    its workers kept running (same pids) = {[x['workers_same_pids'] for x in o]}")
+    print(f"    adopted on restart = {[x['adopted'] for x in o]}  workers started by the "
+          f"restarted supervisor = {[x['workers_started_by_restarted'] for x in o]}")
+    print(f"    nimbus's assignment unchanged = {[x['assignment_unchanged'] for x in o]}  "
+          f"supervisor gone from nimbus's list after ms = "
+          f"{[x['supervisor_unlisted_after_ms'] for x in o]}")
+    print(f"    ids = {[x['ids'] for x in o]}  lost = {[x['lost'] for x in o]}  "
+          f"acked twice = {[x['duplicates'] for x in o]}  "
+          f"failed (replayed) = {[x['failed'] for x in o]}")
 
-    def med(get):
-        vals = [v for v in (get(r) for r in runs) if v is not None]
-        return statistics.median(vals) if vals else float("nan")
 
-    print(f"medians of {len(runs)} runs:")
+def print_others(args, runs, med):
     for key in ("submit_cmd_ms", "submit_to_first_ack_ms", "kill_to_relaunch_ms",
                 "kill_to_first_tuple_in_new_worker_ms", "kill_to_first_ack_ms",
                 "new_worker_cpu_ms_at_first_tuple"):
@@ -367,6 +547,42 @@ def main():
                       for k in runs[0][shape]["rss_load"]))
     if any(r["same_worker"] for r in runs):
         print("warning: in some run the spout and the bolt shared a worker", file=sys.stderr)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--squall", default=os.path.join(ROOT, "build/release/src/cli/squall"))
+    p.add_argument("--runs", type=int, default=3)
+    p.add_argument("--rate", type=int, default=20000, help="spout tuples/s in the recovery run")
+    p.add_argument("--count", type=int, default=400000, help="ids emitted in the recovery run")
+    p.add_argument("--timeout", type=int, default=5, help="topology.message.timeout.secs")
+    p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--seconds", type=float, default=6.0,
+                   help="throughput window (0: no throughput runs)")
+    p.add_argument("--outage", type=int, default=20,
+                   help="seconds a supervisor stays killed (0: no outage scenario)")
+    p.add_argument("--outage-rate", type=int, default=2000,
+                   help="spout tuples/s in the outage scenario")
+    p.add_argument("--outage-only", action="store_true", help="run the outage scenario alone")
+    p.add_argument("--keep", action="store_true", help="keep each run's folder")
+    args = p.parse_args()
+    if args.outage_only and args.outage <= 0:
+        p.error("--outage-only needs --outage > 0")
+    with open("/proc/loadavg") as f:
+        print("load average before:", " ".join(f.read().split()[:3]), flush=True)
+    runs = [one_run(args, i) for i in range(args.runs)]
+    with open("/proc/loadavg") as f:
+        print("load average after:", " ".join(f.read().split()[:3]))
+
+    def med(get):
+        vals = [v for v in (get(r) for r in runs) if v is not None]
+        return statistics.median(vals) if vals else float("nan")
+
+    print(f"medians of {len(runs)} runs:")
+    if not args.outage_only:
+        print_others(args, runs, med)
+    if args.outage > 0:
+        print_outage(runs, med)
 
 
 if __name__ == "__main__":
