@@ -67,12 +67,22 @@ class Squall:
         the caller's assertions report what was missing."""
         proc = self.start(*args, env=env, cwd=cwd)
         out, err = [], []
-        lock = threading.Lock()
+        # The pumps tell the waiter of each new line and of each stream's end, so it wakes on
+        # output rather than on a clock.
+        changed = threading.Condition()
+        ended = []
 
         def pump(stream, into):
             for line in stream:
-                with lock:
+                with changed:
                     into.append(line)
+                    changed.notify_all()
+            with changed:
+                ended.append(stream)
+                changed.notify_all()
+
+        def seen():
+            return "".join(out) + "".join(err)
 
         pumps = [threading.Thread(target=pump, args=(proc.stdout, out), daemon=True),
                  threading.Thread(target=pump, args=(proc.stderr, err), daemon=True)]
@@ -80,14 +90,12 @@ class Squall:
             t.start()
         deadline = time.monotonic() + timeout
         try:
-            while proc.poll() is None:
-                with lock:
-                    seen = "".join(out) + "".join(err)
-                if done(seen):
+            with changed:
+                finished = changed.wait_for(lambda: len(ended) == len(pumps) or done(seen()),
+                                            timeout=timeout)
+                assert finished, "squall run did not end: " + seen()[-4000:]
+                if len(ended) < len(pumps) and proc.poll() is None:
                     interrupt(proc)
-                    break
-                assert time.monotonic() < deadline, "squall run did not end: " + seen[-4000:]
-                time.sleep(0.05)
             proc.wait(timeout=max(1, deadline - time.monotonic()))
         finally:
             if proc.poll() is None:
