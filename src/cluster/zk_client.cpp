@@ -436,7 +436,10 @@ class ZkClient::Impl {
       copy = ephemerals;
     }
     int64_t session = sessionIdNow();
-    for (auto& [path, e] : copy) {
+    // Named members, not a structured binding: clang 14 cannot capture a binding in a lambda.
+    for (auto& entry : copy) {
+      const std::string& path = entry.first;
+      const auto& e = entry.second;
       try {
         int rc = createRaw(path, e.data, ZOO_EPHEMERAL, e.acl, nullptr);
         if (rc == ZNODEEXISTS) {
@@ -473,7 +476,9 @@ class ZkClient::Impl {
       }
     }
     std::vector<std::pair<Watcher, WatchEvent>> fire;
-    for (auto& [p, w] : data) {
+    for (auto& entry : data) {
+      const std::string& p = entry.first;
+      auto& w = entry.second;
       Stat st{};
       int rc = call("exists", p, [&](zhandle_t* h) { return zoo_exists(h, p.c_str(), 1, &st); });
       if (rc != ZOK && rc != ZNONODE) {
@@ -489,7 +494,9 @@ class ZkClient::Impl {
         fire.push_back({w.fn, WatchEvent{t, p}});
       }
     }
-    for (auto& [p, w] : kids) {
+    for (auto& entry : kids) {
+      const std::string& p = entry.first;
+      auto& w = entry.second;
       String_vector names{};
       Stat st{};
       int rc = call("children", p,

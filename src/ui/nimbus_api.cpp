@@ -426,7 +426,9 @@ std::string nimbusSummaryJson(const storm::ClusterSummary& c,
     j.field("nimbusUpTimeSeconds", static_cast<int64_t>(n.uptime_secs));
     j.field("nimbusLogLink", "").endObject();
   }
-  for (const auto& [host, port] : seeds) {
+  for (const auto& seed : seeds) {
+    const auto& host = seed.first;  // not a structured binding: clang 14 cannot capture one
+    const auto port = seed.second;
     bool live = std::any_of(c.nimbuses.begin(), c.nimbuses.end(),
                             [&](const auto& n) { return n.host == host && n.port == port; });
     if (live) continue;
