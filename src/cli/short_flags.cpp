@@ -8,17 +8,13 @@ namespace squall::cli {
 
 namespace {
 
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 bool isYaml(const std::string& s) {
-  return endsWith(s, ".yaml") || endsWith(s, ".yml");
+  return s.ends_with(".yaml") || s.ends_with(".yml");
 }
 
 bool isTopologyFile(const std::string& s) {
   std::error_code ec;
-  return isYaml(s) || endsWith(s, ".py") || std::filesystem::is_regular_file(s, ec);
+  return isYaml(s) || s.ends_with(".py") || std::filesystem::is_regular_file(s, ec);
 }
 
 }  // namespace

@@ -10,19 +10,15 @@ namespace {
 
 constexpr const char* kFlux = "org.apache.storm.flux.Flux";
 
-bool endsWith(const std::string& s, const std::string& tail) {
-  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
-}
-
 bool topologyFile(const std::string& s) {
-  return endsWith(s, ".yaml") || endsWith(s, ".yml") || endsWith(s, ".py");
+  return s.ends_with(".yaml") || s.ends_with(".yml") || s.ends_with(".py");
 }
 
 // `storm local` / `storm jar` take the jar, then the main class. Returns the index after them,
 // or sets `error` when the main class is not Flux.
 size_t skipJarAndClass(const std::vector<std::string>& a, size_t i, StormForm& out,
                        const std::string& command) {
-  if (i < a.size() && endsWith(a[i], ".jar")) ++i;
+  if (i < a.size() && a[i].ends_with(".jar")) ++i;
   if (i < a.size() && a[i] == kFlux) return i + 1;
   if (i < a.size() && !topologyFile(a[i]) && a[i][0] != '-') {
     out.error = fmt::format(
@@ -82,7 +78,7 @@ std::optional<StormForm> rewriteStormForm(std::vector<std::string> args, bool as
     }
     i = skipJarAndClass(args, i, out, command);
   } else {
-    if (i >= args.size() || !endsWith(args[i], ".jar")) {
+    if (i >= args.size() || !args[i].ends_with(".jar")) {
       out.error = fmt::format("`storm jar` takes X.jar {} [options] topology.yaml", kFlux);
       return out;
     }

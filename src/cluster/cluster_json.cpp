@@ -426,4 +426,8 @@ Credentials credentialsFromJson(const std::string& json, const std::string& wher
   return c;
 }
 
+[[noreturn]] void throwStateError(const std::string& where, const std::string& what) {
+  throw ClusterStateError(fmt::format("{}: {}", where, what));
+}
+
 }  // namespace squall::cluster

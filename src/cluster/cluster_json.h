@@ -14,6 +14,8 @@ class ClusterStateError : public SquallError {
  public:
   using SquallError::SquallError;
 };
+// Throws ClusterStateError("WHERE: WHAT").
+[[noreturn]] void throwStateError(const std::string& where, const std::string& what);
 
 std::string toJson(const StormBase& v);
 std::string toJson(const Assignment& v);

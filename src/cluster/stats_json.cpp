@@ -62,10 +62,6 @@ void writeByInput(Writer& w, const char* name, const ByWindow<StreamId, V>& m) {
   w.EndObject();
 }
 
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw ClusterStateError(fmt::format("{}: {}", where, what));
-}
-
 bool knownWindow(std::string_view w) {
   for (const char* k : kStatWindows) {
     if (w == k) return true;
@@ -76,18 +72,18 @@ bool knownWindow(std::string_view w) {
 template <class V>
 V readNumber(const rapidjson::Value& v, const std::string& where) {
   if constexpr (std::is_same_v<V, int64_t>) {
-    if (!v.IsInt64() || v.GetInt64() < 0) fail(where, "is not a non-negative integer");
+    if (!v.IsInt64() || v.GetInt64() < 0) throwStateError(where, "is not a non-negative integer");
     return v.GetInt64();
   } else {
     if (!v.IsNumber() || !std::isfinite(v.GetDouble()) || v.GetDouble() < 0) {
-      fail(where, "is not a non-negative number");
+      throwStateError(where, "is not a non-negative number");
     }
     return v.GetDouble();
   }
 }
 
 std::string str(const rapidjson::Value& v, const std::string& where) {
-  if (!v.IsString()) fail(where, "is not a string");
+  if (!v.IsString()) throwStateError(where, "is not a string");
   return std::string(v.GetString(), v.GetStringLength());
 }
 
@@ -95,11 +91,12 @@ std::string str(const rapidjson::Value& v, const std::string& where) {
 template <class F>
 void forWindows(const rapidjson::Value* v, const std::string& where, F&& each) {
   if (!v) return;
-  if (!v->IsObject()) fail(where, "is not an object of windows");
+  if (!v->IsObject()) throwStateError(where, "is not an object of windows");
   for (const auto& m : v->GetObject()) {
     std::string window(m.name.GetString(), m.name.GetStringLength());
     if (!knownWindow(window)) {
-      fail(where, fmt::format("has window '{}', not one of 600, 10800, 86400, :all-time", window));
+      throwStateError(
+          where, fmt::format("has window '{}', not one of 600, 10800, 86400, :all-time", window));
     }
     each(window, m.value, fmt::format("{}[{}]", where, window));
   }
@@ -117,9 +114,9 @@ ByWindow<std::string, V> readByStream(const rapidjson::Value& o, const char* nam
   forWindows(
       member(o, name), fmt::format("{} '{}'", where, name),
       [&](const std::string& window, const rapidjson::Value& streams, const std::string& at) {
-        if (!streams.IsObject()) fail(at, "is not an object of streams");
+        if (!streams.IsObject()) throwStateError(at, "is not an object of streams");
         if (streams.MemberCount() > kMaxStatKeys) {
-          fail(at, fmt::format("has more than {} streams", kMaxStatKeys));
+          throwStateError(at, fmt::format("has more than {} streams", kMaxStatKeys));
         }
         auto& into = out[window];
         for (const auto& s : streams.GetObject()) {
@@ -136,14 +133,15 @@ ByWindow<StreamId, V> readByInput(const rapidjson::Value& o, const char* name,
   ByWindow<StreamId, V> out;
   forWindows(member(o, name), fmt::format("{} '{}'", where, name),
              [&](const std::string& window, const rapidjson::Value& rows, const std::string& at) {
-               if (!rows.IsArray()) fail(at, "is not a list of [component, stream, value]");
+               if (!rows.IsArray())
+                 throwStateError(at, "is not a list of [component, stream, value]");
                if (rows.Size() > kMaxStatKeys) {
-                 fail(at, fmt::format("has more than {} inputs", kMaxStatKeys));
+                 throwStateError(at, fmt::format("has more than {} inputs", kMaxStatKeys));
                }
                auto& into = out[window];
                for (const auto& row : rows.GetArray()) {
                  if (!row.IsArray() || row.Size() != 3) {
-                   fail(at, "holds an entry that is not [component, stream, value]");
+                   throwStateError(at, "holds an entry that is not [component, stream, value]");
                  }
                  StreamId id{str(row[0], at + " component"), str(row[1], at + " stream")};
                  into[id] = readNumber<V>(
@@ -192,20 +190,20 @@ void writeExecutorStats(Writer& w, const std::map<ExecutorRange, ExecutorStats>&
 
 std::map<ExecutorRange, ExecutorStats> readExecutorStats(const rapidjson::Value& v,
                                                          const std::string& where) {
-  if (!v.IsArray()) fail(where, "is not a list");
+  if (!v.IsArray()) throwStateError(where, "is not a list");
   if (v.Size() > kMaxStatExecutors) {
-    fail(where, fmt::format("has more than {} executors", kMaxStatExecutors));
+    throwStateError(where, fmt::format("has more than {} executors", kMaxStatExecutors));
   }
   std::map<ExecutorRange, ExecutorStats> out;
   for (const auto& row : v.GetArray()) {
     if (!row.IsArray() || row.Size() != 3 || !row[0].IsInt() || !row[1].IsInt() ||
         !row[2].IsObject()) {
-      fail(where, "holds an entry that is not [start_task, end_task, {stats}]");
+      throwStateError(where, "holds an entry that is not [start_task, end_task, {stats}]");
     }
     ExecutorRange e{row[0].GetInt(), row[1].GetInt()};
     std::string at = fmt::format("{} executor [{}-{}]", where, e.startTask, e.endTask);
-    if (e.startTask < 1 || e.endTask < e.startTask) fail(at, "is not a task range");
-    if (out.count(e)) fail(at, "appears twice");
+    if (e.startTask < 1 || e.endTask < e.startTask) throwStateError(at, "is not a task range");
+    if (out.count(e)) throwStateError(at, "appears twice");
     const auto& o = row[2];
     ExecutorStats s;
     s.emitted = readByStream<int64_t>(o, "emitted", at);
@@ -213,15 +211,16 @@ std::map<ExecutorRange, ExecutorStats> readExecutorStats(const rapidjson::Value&
     if (const auto* r = member(o, "rate")) s.rate = readNumber<double>(*r, at + " 'rate'");
     const auto* spout = member(o, "spout");
     const auto* bolt = member(o, "bolt");
-    if ((spout == nullptr) == (bolt == nullptr)) fail(at, "needs exactly one of 'spout', 'bolt'");
+    if ((spout == nullptr) == (bolt == nullptr))
+      throwStateError(at, "needs exactly one of 'spout', 'bolt'");
     if (spout) {
-      if (!spout->IsObject()) fail(at + " 'spout'", "is not an object");
+      if (!spout->IsObject()) throwStateError(at + " 'spout'", "is not an object");
       std::string sat = at + " spout";
       s.specific = SpoutStats{readByStream<int64_t>(*spout, "acked", sat),
                               readByStream<int64_t>(*spout, "failed", sat),
                               readByStream<double>(*spout, "complete_ms_avg", sat)};
     } else {
-      if (!bolt->IsObject()) fail(at + " 'bolt'", "is not an object");
+      if (!bolt->IsObject()) throwStateError(at + " 'bolt'", "is not an object");
       std::string bat = at + " bolt";
       BoltStats b;
       b.acked = readByInput<int64_t>(*bolt, "acked", bat);

@@ -8,14 +8,6 @@
 
 namespace squall::cluster {
 
-namespace {
-
-[[noreturn]] void fail(const std::string& where, const std::string& what) {
-  throw ClusterStateError(fmt::format("{}: {}", where, what));
-}
-
-}  // namespace
-
 std::string boundedErrorText(const std::string& text) {
   if (text.size() <= kMaxErrorChars) return text;
   static const std::string cut = "\n... (cut: the error was longer than 16 KiB)";
@@ -56,20 +48,21 @@ std::string toJson(const WorkerReport& v) {
 
 WorkerReport workerReportFromJson(const std::string& json, const std::string& where) {
   if (json.size() > kMaxReportBytes) {
-    fail(where, fmt::format("is {} bytes, more than a report's {}", json.size(), kMaxReportBytes));
+    throwStateError(
+        where, fmt::format("is {} bytes, more than a report's {}", json.size(), kMaxReportBytes));
   }
   rapidjson::Document d;
   d.Parse(json.data(), json.size());
   if (d.HasParseError()) {
-    fail(where, fmt::format("not JSON at offset {}: {}", d.GetErrorOffset(),
-                            rapidjson::GetParseError_En(d.GetParseError())));
+    throwStateError(where, fmt::format("not JSON at offset {}: {}", d.GetErrorOffset(),
+                                       rapidjson::GetParseError_En(d.GetParseError())));
   }
-  if (!d.IsObject()) fail(where, "is not a JSON object");
+  if (!d.IsObject()) throwStateError(where, "is not a JSON object");
   const rapidjson::Value& doc = d;  // const lookups: C++20 finds == of mutable iterators ambiguous
   WorkerReport r;
   auto pid = doc.FindMember("pid");
   if (pid == doc.MemberEnd() || !pid->value.IsInt64() || pid->value.GetInt64() <= 0) {
-    fail(where, "field 'pid' is missing or not a process id");
+    throwStateError(where, "field 'pid' is missing or not a process id");
   }
   r.pid = pid->value.GetInt64();
   if (auto s = doc.FindMember("executor_stats"); s != doc.MemberEnd()) {
@@ -77,13 +70,13 @@ WorkerReport workerReportFromJson(const std::string& json, const std::string& wh
   }
   if (auto errs = doc.FindMember("errors"); errs != doc.MemberEnd()) {
     std::string at = where + " field 'errors'";
-    if (!errs->value.IsArray()) fail(at, "is not a list");
+    if (!errs->value.IsArray()) throwStateError(at, "is not a list");
     if (errs->value.Size() > kMaxReportErrors) {
-      fail(at, fmt::format("has more than {} errors", kMaxReportErrors));
+      throwStateError(at, fmt::format("has more than {} errors", kMaxReportErrors));
     }
     uint64_t last = 0;
     for (const auto& e : errs->value.GetArray()) {
-      if (!e.IsObject()) fail(at, "holds an entry that is not an object");
+      if (!e.IsObject()) throwStateError(at, "holds an entry that is not an object");
       auto seq = e.FindMember("seq");
       auto component = e.FindMember("component");
       auto error = e.FindMember("error");
@@ -91,15 +84,15 @@ WorkerReport workerReportFromJson(const std::string& json, const std::string& wh
       if (seq == e.MemberEnd() || !seq->value.IsUint64() || component == e.MemberEnd() ||
           !component->value.IsString() || error == e.MemberEnd() || !error->value.IsString() ||
           time == e.MemberEnd() || !time->value.IsInt64()) {
-        fail(at, "holds an entry without seq, component, error and error_time_secs");
+        throwStateError(at, "holds an entry without seq, component, error and error_time_secs");
       }
       ReportedComponentError x;
       x.seq = seq->value.GetUint64();
-      if (x.seq <= last) fail(at, fmt::format("seq {} does not follow {}", x.seq, last));
+      if (x.seq <= last) throwStateError(at, fmt::format("seq {} does not follow {}", x.seq, last));
       last = x.seq;
       x.component.assign(component->value.GetString(), component->value.GetStringLength());
       if (error->value.GetStringLength() > kMaxErrorChars) {
-        fail(at, fmt::format("error {} is longer than {} bytes", x.seq, kMaxErrorChars));
+        throwStateError(at, fmt::format("error {} is longer than {} bytes", x.seq, kMaxErrorChars));
       }
       x.error.assign(error->value.GetString(), error->value.GetStringLength());
       x.timeSecs = time->value.GetInt64();

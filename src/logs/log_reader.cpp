@@ -13,12 +13,6 @@ namespace squall::logs {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-constexpr size_t kStampLength = 23;
-
-}  // namespace
-
 std::vector<std::string> portLogFiles(const std::string& portDir) {
   std::string base = (fs::path(portDir) / kWorkerLog).string();
   std::vector<int> rotated;

@@ -26,8 +26,6 @@ class TagFlag : public spdlog::custom_flag_formatter {
   }
 };
 
-constexpr size_t kStampLength = 23;  // "2026-01-02 10:11:12.345"
-
 }  // namespace
 
 void setThreadTag(std::string tag) {

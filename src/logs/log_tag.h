@@ -21,6 +21,8 @@ std::string componentTag(std::string_view component, int firstTask, int lastTask
 
 // The pattern of the log file: "2026-01-02 10:11:12.345 split:3 [info] message".
 inline constexpr const char* kFilePattern = "%Y-%m-%d %H:%M:%S.%e %* [%l] %v";
+// The length of that pattern's time stamp, "2026-01-02 10:11:12.345".
+inline constexpr size_t kStampLength = 23;
 // A formatter that knows %* (the thread's tag) for `pattern`.
 std::unique_ptr<spdlog::formatter> taggedFormatter(const std::string& pattern);
 

@@ -10,7 +10,7 @@
 namespace squall::internal {
 
 namespace {
-thread_local TaskIds userTaskIds;
+thread_local TaskIds boltUserTaskIds;
 }  // namespace
 
 struct BoltExecutor::Task {
@@ -52,14 +52,14 @@ class BoltCollectorImpl : public OutputCollector {
   const TaskIds& emit(std::string_view stream, std::span<const Tuple> anchors,
                       Values values) override {
     std::lock_guard lock(ex_.collectorMutex_);
-    userTaskIds.clear();
+    boltUserTaskIds.clear();
     send(route(stream), anchors, std::move(values), kNoDirectTask);
-    return userTaskIds;
+    return boltUserTaskIds;
   }
   void emitDirect(int taskId, std::string_view stream, std::span<const Tuple> anchors,
                   Values values) override {
     std::lock_guard lock(ex_.collectorMutex_);
-    userTaskIds.clear();
+    boltUserTaskIds.clear();
     send(route(stream), anchors, std::move(values), taskId);
   }
   void ack(const Tuple& input) override {
@@ -125,7 +125,7 @@ class BoltCollectorImpl : public OutputCollector {
     }
     if (!anchored) {
       ex_.emit(
-          task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, userTaskIds);
+          task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, boltUserTaskIds);
       return;
     }
     ex_.emit(
@@ -139,7 +139,7 @@ class BoltCollectorImpl : public OutputCollector {
             for (auto [root, v] : ad->messageId.anchors()) d.messageId.xorInto(root, edge);
           }
         },
-        userTaskIds);
+        boltUserTaskIds);
   }
 
   BoltExecutor& ex_;

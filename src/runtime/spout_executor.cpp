@@ -10,7 +10,7 @@ namespace squall::internal {
 
 namespace {
 constexpr int kBurst = 64;
-thread_local TaskIds userTaskIds;
+thread_local TaskIds spoutUserTaskIds;
 }  // namespace
 
 struct SpoutExecutor::Task {
@@ -32,12 +32,12 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
   SpoutCollectorImpl(SpoutExecutor& ex, SpoutExecutor::Task& task) : ex_(ex), task_(task) {}
 
   const TaskIds& emit(std::string_view stream, Values values, Value messageId) override {
-    userTaskIds.clear();
+    spoutUserTaskIds.clear();
     send(route(stream), std::move(values), std::move(messageId), kNoDirectTask);
-    return userTaskIds;
+    return spoutUserTaskIds;
   }
   void emitDirect(int taskId, std::string_view stream, Values values, Value messageId) override {
-    userTaskIds.clear();
+    spoutUserTaskIds.clear();
     send(route(stream), std::move(values), std::move(messageId), taskId);
   }
   int64_t getPendingCount() const override { return static_cast<int64_t>(task_.pending.size()); }
@@ -60,7 +60,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
     ++ex_.emits_;
     if (messageId.isNull() || !task_.acking) {
       ex_.emit(
-          task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, userTaskIds);
+          task_.id, r, std::move(values), directTask, [](detail::TupleData&) {}, spoutUserTaskIds);
       if (!messageId.isNull()) {
         // Acking disabled: Storm acks a reliable emit at once, inside emit().
         auto& s = task_.stats.spoutStreams[r.id];
@@ -79,7 +79,7 @@ class SpoutCollectorImpl : public SpoutOutputCollector {
           d.messageId.xorInto(root, edge);
           xorOfEdges ^= edge;
         },
-        userTaskIds);
+        spoutUserTaskIds);
     SpoutExecutor::PendingTree tree;
     tree.messageId = std::move(messageId);
     tree.stats = &task_.stats.spoutStreams[r.id];

@@ -15,6 +15,9 @@
 namespace squall::ui {
 
 std::string validUtf8(std::string_view s);
+// `s` made valid UTF-8 and cut to 200 bytes ("..." marks a cut): for a name or body a client
+// sent, quoted back in an error message.
+std::string shortened(const std::string& s);
 
 class JsonOut {
  public:

@@ -6,20 +6,13 @@
 #include "logs/debug_sampling.h"
 #include "logs/log_levels.h"
 #include "runtime/local_cluster_impl.h"
+#include "ui/json_out.h"
 #include "ui/log_config_api.h"
 #include "ui/prometheus.h"
 #include "ui/topology_metrics.h"
 #include "ui/topology_stats.h"
 
 namespace squall::ui {
-
-namespace {
-
-std::string shortened(const std::string& s) {
-  return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
-}
-
-}  // namespace
 
 LocalSource::LocalSource(LocalCluster& cluster, std::string topology, bool actionsEnabled,
                          KafkaPartitions kafkaPartitions)

@@ -31,10 +31,6 @@ RowFigures rowOf(const Figures& f) {
   return r;
 }
 
-std::string shortened(const std::string& s) {
-  return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
-}
-
 template <typename K, typename V>
 const std::map<K, V>* windowOf(const std::map<std::string, std::map<K, V>>& m,
                                const std::string& window) {

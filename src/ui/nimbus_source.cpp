@@ -7,15 +7,12 @@
 #include <charconv>
 #include <optional>
 
+#include "ui/json_out.h"
 #include "ui/nimbus_api.h"
 
 namespace squall::ui {
 
 namespace {
-
-std::string shortened(const std::string& s) {
-  return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
-}
 
 // Runs `f` against the leader nimbus; every failure of the way there or of the call becomes
 // an ApiError that says which.

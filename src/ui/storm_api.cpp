@@ -151,6 +151,10 @@ void windowFields(JsonOut& j, size_t window) {
 
 }  // namespace
 
+std::string shortened(const std::string& s) {
+  return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
+}
+
 std::string validUtf8(std::string_view s) {
   std::string out;
   out.reserve(s.size());

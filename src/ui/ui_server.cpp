@@ -12,6 +12,7 @@
 
 #include "logs/log_levels.h"
 #include "ui/bounded_server.h"
+#include "ui/json_out.h"
 #include "ui/local_source.h"
 #include "ui/web_assets.h"
 
@@ -37,10 +38,6 @@ bool validCallback(const std::string& s) {
     }
   }
   return true;
-}
-
-std::string shortened(const std::string& s) {
-  return validUtf8(s.size() > 200 ? s.substr(0, 200) + "..." : s);
 }
 
 int64_t unixNow() {
