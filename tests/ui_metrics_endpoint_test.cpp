@@ -6,16 +6,19 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <squall/squall.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include "engine_fixtures.h"
 #include "metrics/process_metrics.h"
@@ -48,6 +51,45 @@ std::optional<double> sample(const std::string& text, const std::string& name,
   }
   return std::nullopt;
 }
+
+// Emits ["t", i] for i below the budget the test hands out, unreliably.
+class BudgetSpout : public BaseRichSpout {
+ public:
+  explicit BudgetSpout(std::shared_ptr<std::atomic<int64_t>> budget) : budget_(std::move(budget)) {}
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { out_ = &c; }
+  void nextTuple() override {
+    if (next_ >= budget_->load()) return;
+    out_->emit(Values{"t", next_++});
+  }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"word", "n"}); }
+
+ private:
+  std::shared_ptr<std::atomic<int64_t>> budget_;
+  SpoutOutputCollector* out_ = nullptr;
+  int64_t next_ = 0;
+};
+
+// Holds every tuple until the gate opens (or 30 s pass), then counts it.
+struct Gate {
+  std::atomic<bool> open{false};
+  std::atomic<int64_t> executed{0};
+};
+class GatedBolt : public BaseRichBolt {
+ public:
+  explicit GatedBolt(std::shared_ptr<Gate> g) : g_(std::move(g)) {}
+  void prepare(const Config&, TopologyContext&, OutputCollector&) override {}
+  void execute(const Tuple&) override {
+    auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (!g_->open.load() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(1ms);
+    }
+    g_->executed.fetch_add(1);
+  }
+  void declareOutputFields(OutputFieldsDeclarer&) override {}
+
+ private:
+  std::shared_ptr<Gate> g_;
+};
 
 }  // namespace
 
@@ -184,4 +226,108 @@ TEST(TopologyMetrics, ServesTheLocalModesFamiliesQueuesAndTheProcess) {
   EXPECT_GT(sample(text, "process_resident_memory_bytes").value_or(0), 0);
   EXPECT_EQ(sample(text, "squall_topology_active", "topology=\"tm\""), std::optional<double>(1));
   cluster.killTopologyWithOpts("tm", KillOptions{0});
+}
+
+TEST(TopologyMetrics, BackpressureFlagIsSetWhileTheQueueIsFullAndClearsOnceItDrains) {
+  auto budget = std::make_shared<std::atomic<int64_t>>(200);
+  auto gate = std::make_shared<Gate>();
+  LocalCluster cluster;
+  TopologyBuilder b;
+  b.setSpout("src", BudgetSpout(budget), 1);
+  b.setBolt("slow", GatedBolt(gate), 1).shuffleGrouping("src");
+  Config conf = testConfig(0);
+  conf.set(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE, 16);
+  cluster.submitTopology("bp", conf, b.createTopology());
+  internal::RunningTopology* t = cluster.impl().find("bp");
+  ASSERT_NE(t, nullptr);
+  ui::TopologyMetrics m(*t);
+  const std::string slow = "component=\"slow\"";
+  std::string text;
+  // 200 tuples into a queue of 16 whose bolt holds the first one: the spout meets a full queue.
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return sample(text, "squall_executor_backpressure", slow) == std::optional<double>(1);
+      },
+      20s))
+      << text;
+  EXPECT_EQ(sample(text, "squall_executor_backpressure_engaged_total", slow),
+            std::optional<double>(1))
+      << text;
+  EXPECT_EQ(sample(text, "squall_executor_backpressure", "component=\"src\""),
+            std::optional<double>(0))
+      << text;
+  gate->open = true;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return gate->executed.load() == 200 &&
+               sample(text, "squall_executor_backpressure", slow) == std::optional<double>(0);
+      },
+      20s))
+      << text;
+  EXPECT_GE(sample(text, "squall_executor_backpressure_engaged_total", slow).value_or(0), 1);
+  cluster.killTopologyWithOpts("bp", KillOptions{0});
+}
+
+TEST(TopologyMetrics, MultilangChildCpuMemoryAndRestarts) {
+  auto budget = std::make_shared<std::atomic<int64_t>>(1);
+  LocalCluster cluster;
+  TopologyBuilder b;
+  b.setSpout("src", BudgetSpout(budget), 1);
+  ShellCommand spec;
+  spec.command = {"/usr/bin/python3",
+                  std::string(SQUALL_SOURCE_DIR) + "/tests/multilang_children/busy_bolt.py"};
+  spec.env = {{"PYTHONPATH", std::string(SQUALL_SOURCE_DIR) + "/python"},
+              {"PYTHONDONTWRITEBYTECODE", "1"}};
+  b.setBolt("busy", ShellBolt(spec), 1).shuffleGrouping("src");
+  cluster.submitTopology("ml", testConfig(0), b.createTopology());
+  internal::RunningTopology* t = cluster.impl().find("ml");
+  ASSERT_NE(t, nullptr);
+  ui::TopologyMetrics m(*t);
+  const std::string task = "component=\"busy\"";
+  std::string text;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return sample(text, "squall_multilang_child_up", task) == std::optional<double>(1) &&
+               sample(text, "squall_multilang_child_cpu_seconds_total", task).has_value();
+      },
+      20s))
+      << text;
+  // A Python interpreter holds more than a megabyte; its start alone costs some CPU.
+  EXPECT_GT(sample(text, "squall_multilang_child_resident_memory_bytes", task).value_or(0), 1 << 20)
+      << text;
+  double cpu0 = sample(text, "squall_multilang_child_cpu_seconds_total", task).value_or(-1);
+  EXPECT_GE(cpu0, 0) << text;
+  EXPECT_EQ(sample(text, "squall_multilang_child_restarts_total", task), std::optional<double>(0));
+  EXPECT_EQ(sample(text, "squall_multilang_child_failures_total", task), std::optional<double>(0));
+
+  // 20 tuples of 20 ms of CPU each: the child's CPU time grows by about 0.4 s.
+  budget->store(21);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return sample(text, "squall_multilang_child_cpu_seconds_total", task).value_or(0) >=
+               cpu0 + 0.2;
+      },
+      30s))
+      << text;
+
+  // A killed child is restarted by its ShellBolt: a failure, a restart, and a fresh series.
+  auto children = t->plan().children.snapshot();
+  ASSERT_EQ(children.size(), 1u);
+  ASSERT_GT(children[0].pid, 0);
+  ASSERT_EQ(::kill(children[0].pid, SIGKILL), 0);
+  ASSERT_TRUE(waitFor(
+      [&] {
+        text = m.text();
+        return sample(text, "squall_multilang_child_restarts_total", task) ==
+                   std::optional<double>(1) &&
+               sample(text, "squall_multilang_child_up", task) == std::optional<double>(1);
+      },
+      20s))
+      << text;
+  EXPECT_EQ(sample(text, "squall_multilang_child_failures_total", task), std::optional<double>(1));
+  cluster.killTopologyWithOpts("ml", KillOptions{0});
 }

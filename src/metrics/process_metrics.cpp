@@ -69,6 +69,14 @@ std::optional<ProcessSample> readProcessSample(pid_t pid) {
   return s;
 }
 
+std::optional<ProcessSample> readProcessStat(pid_t pid) {
+  auto stat = readFile("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return std::nullopt;
+  static const long clockTicks = sysconf(_SC_CLK_TCK);
+  static const long pageBytes = sysconf(_SC_PAGESIZE);
+  return parseProcStat(*stat, 0, clockTicks, pageBytes);
+}
+
 void addProcessFamilies(PrometheusText& out) {
   auto s = readProcessSample();
   if (!s) return;

@@ -25,6 +25,9 @@ struct ProcessSample {
 
 // The process `pid` (0: this one); nullopt when it is gone or /proc cannot be read.
 std::optional<ProcessSample> readProcessSample(pid_t pid = 0);
+// Only what /proc/PID/stat holds (CPU, memory), in one read: for sampling many processes at
+// a scrape (multilang children). startTimeSeconds counts from boot; openFds is -1.
+std::optional<ProcessSample> readProcessStat(pid_t pid);
 // Parses the text of /proc/PID/stat (the command name may hold spaces and parentheses);
 // `bootTimeSeconds` is /proc/stat's btime. Public for tests.
 std::optional<ProcessSample> parseProcStat(const std::string& stat, double bootTimeSeconds,

@@ -16,6 +16,7 @@
 #include "logs/log_levels.h"
 #include "logs/log_tag.h"
 #include "logs/process_log.h"
+#include "topology/topology_plan.h"
 
 namespace squall::internal {
 
@@ -80,6 +81,12 @@ std::string secondsText(int64_t ns) {
 
 }  // namespace
 
+ShellChild::ShellChild(const ShellSetup& setup) : setup_(setup) {
+  if (setup.topologyContext) {
+    slot_ = &setup.topologyContext->plan().children.slot(setup.component, setup.task);
+  }
+}
+
 std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int interruptFd) {
   auto child = std::unique_ptr<ShellChild>(new ShellChild(setup));
   LaunchOptions options{
@@ -88,9 +95,11 @@ std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int inter
   try {
     child->process_ = ShellProcess::launch(options);
   } catch (const ShellLaunchError& e) {
+    if (child->slot_) child->slot_->failures.fetch_add(1, std::memory_order_relaxed);
     throw ShellError(fmt::format("{} ({}): cannot start the child: {}", setup.label(),
                                  setup.commandLine(), e.what()));
   }
+  if (child->slot_) child->slot_->starts.fetch_add(1, std::memory_order_relaxed);
   child->reader_ = setup.serializer->newReader(setup.maxMessageBytes);
   try {
     child->handshake(interruptFd);
@@ -98,6 +107,8 @@ std::unique_ptr<ShellChild> ShellChild::start(const ShellSetup& setup, int inter
     throw ShellError(
         child->failureReport(fmt::format("handshake failed: {}", e.what()), e.offending()));
   }
+  // On /metrics once past the handshake: the program is running, not the fork before exec.
+  if (child->slot_) child->slot_->pid.store(child->process_->pid(), std::memory_order_relaxed);
   return child;
 }
 
@@ -230,6 +241,8 @@ bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
 
 std::string ShellChild::terminate() {
   if (exit_.empty() && process_) {
+    // Off /metrics before the reap, after which the pid may name another process.
+    if (slot_) slot_->pid.store(0, std::memory_order_relaxed);
     exit_ = process_->terminate();
     // The pid file the child made (and one named after the pid we know, in case).
     for (int64_t pid : {reportedPid_, static_cast<int64_t>(osPid())}) {
@@ -240,6 +253,7 @@ std::string ShellChild::terminate() {
 }
 
 std::string ShellChild::failureReport(const std::string& problem, const std::string& offending) {
+  if (slot_ && exit_.empty()) slot_->failures.fetch_add(1, std::memory_order_relaxed);
   std::string ended = terminate();
   std::string pid = reportedPid_ && reportedPid_ != osPid()
                         ? fmt::format("pid {} (started as {})", reportedPid_, osPid())

@@ -20,6 +20,7 @@
 #include "squall/shell_component.h"
 #include "squall/topology_context.h"
 #include "squall/value.h"
+#include "stats/child_processes.h"
 
 namespace squall::internal {
 
@@ -97,10 +98,13 @@ class ShellChild {
   std::string terminate();
 
  private:
-  explicit ShellChild(const ShellSetup& setup) : setup_(setup) {}
+  explicit ShellChild(const ShellSetup& setup);
   void handshake(int interruptFd);
 
   const ShellSetup& setup_;
+  // The task's slot in the topology's ChildProcesses (null without a context): the pid while
+  // the child runs, and its starts and failures, for /metrics.
+  ChildProcesses::Slot* slot_ = nullptr;
   std::unique_ptr<ShellProcess> process_;
   std::unique_ptr<MessageReader> reader_;
   int64_t reportedPid_ = 0;

@@ -4,6 +4,10 @@
 // for executors that take part in acking (ackers and spouts).
 // - Full: pushes take what fits and return the count, never block; the producer keeps the
 //   rest in its ordered overflow and stops taking input: backpressure.
+// - Backpressure flag (for /metrics): set by the first refused push, cleared by the consumer
+//   once a drain leaves both rings at most half full, so it reads 1 from the queue's
+//   high-water mark (full) down to its low-water mark (half). It costs a compare per push
+//   and a relaxed load per drain; the flag's line is written only when it changes.
 // - Waking: a consumer with nothing to do sleeps on a futex with a timeout; a producer wakes it
 //   after publishing. The timeout bounds the cost of a lost wake-up and drives idle polling.
 // - Shutdown: the owner stops consuming; the destructor releases tuples still queued.
@@ -38,12 +42,16 @@ class ReceiveQueue {
   size_t tryPushBatch(detail::TupleData* const* items, size_t n) {
     size_t pushed = tuples_.tryPushBatch(items, n);
     if (pushed) wakeConsumer();
+    if (pushed < n) [[unlikely]]
+      engageBackpressure();
     return pushed;
   }
   bool tryPush(detail::TupleData* item) { return tryPushBatch(&item, 1) == 1; }
   size_t tryPushAcks(const AckRecord* records, size_t n) {
     size_t pushed = acks_.tryPushBatch(records, n);
     if (pushed) wakeConsumer();
+    if (pushed < n) [[unlikely]]
+      engageBackpressure();
     return pushed;
   }
 
@@ -52,14 +60,20 @@ class ReceiveQueue {
   // body was written long ago and has left the caches.
   template <class F>
   size_t drain(F&& f, size_t max) {
-    return tuples_.drain(std::forward<F>(f), max,
-                         [](detail::TupleData* later) { __builtin_prefetch(later); });
+    size_t n = tuples_.drain(std::forward<F>(f), max,
+                             [](detail::TupleData* later) { __builtin_prefetch(later); });
+    if (backpressure_.load(std::memory_order_relaxed)) [[unlikely]]
+      relieveIfLow();
+    return n;
   }
   // `ahead(record)` sees each record a few places before f does (see MpscRing::drain): to
   // prefetch the pending-map slot f will look up.
   template <class F, class Ahead = MpscRing<AckRecord>::NoAhead>
   size_t drainAcks(F&& f, size_t max, Ahead&& ahead = {}) {
-    return acks_.drain(std::forward<F>(f), max, std::forward<Ahead>(ahead));
+    size_t n = acks_.drain(std::forward<F>(f), max, std::forward<Ahead>(ahead));
+    if (backpressure_.load(std::memory_order_relaxed)) [[unlikely]]
+      relieveIfLow();
+    return n;
   }
   bool empty() const { return tuples_.empty() && acks_.empty(); }
 
@@ -68,6 +82,10 @@ class ReceiveQueue {
   double load() const {
     return static_cast<double>(tuples_.size()) / static_cast<double>(tuples_.capacity());
   }
+  // Whether producers met a full queue since it was last drained to half (see above), and
+  // how many times that began.
+  bool backpressure() const { return backpressure_.load(std::memory_order_relaxed); }
+  uint64_t backpressureEngaged() const { return engaged_.load(std::memory_order_relaxed); }
 
   // Consumer thread only: sleeps until something is pushed, wake() is called or `timeoutNs`
   // passes.
@@ -96,6 +114,20 @@ class ReceiveQueue {
     // our slot writes to a consumer that goes to sleep after it, and reads a sleep before it.
     if (sleeping_.fetch_add(0, std::memory_order_acq_rel) == 1) futexWake();
   }
+  // Producers; a queue already flagged costs a load (retries of a backpressured overflow).
+  void engageBackpressure() {
+    if (!backpressure_.load(std::memory_order_relaxed) &&
+        !backpressure_.exchange(true, std::memory_order_relaxed)) {
+      engaged_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  // Consumer. A producer refused between the size check and the store sees the flag still
+  // set and leaves it; its next refused retry sets it again.
+  void relieveIfLow() {
+    if (tuples_.size() <= tuples_.capacity() / 2 && acks_.size() <= acks_.capacity() / 2) {
+      backpressure_.store(false, std::memory_order_relaxed);
+    }
+  }
   void futexWake() {
     if (sleeping_.exchange(0) == 1) {
       syscall(SYS_futex, reinterpret_cast<int*>(&sleeping_), FUTEX_WAKE_PRIVATE, 1, nullptr,
@@ -107,6 +139,9 @@ class ReceiveQueue {
   MpscRing<AckRecord> acks_;
   alignas(64) std::atomic<int32_t> sleeping_{0};
   std::atomic<bool> interrupted_{false};
+  // Written on transitions only, on their own line so producers' pushes do not share it.
+  alignas(64) std::atomic<bool> backpressure_{false};
+  std::atomic<uint64_t> engaged_{0};
 };
 
 }  // namespace squall::internal

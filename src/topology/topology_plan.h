@@ -16,6 +16,7 @@
 #include "squall/output_fields_declarer.h"
 #include "squall/topology_builder.h"
 #include "squall/topology_def.h"
+#include "stats/child_processes.h"
 
 namespace squall::internal {
 
@@ -77,6 +78,8 @@ class TopologyPlan {
   mutable std::atomic<bool> stopping{false};
   // What the tasks report by name (TopologyContext::reportMetric); read by the cluster.
   mutable MetricsRegistry metrics;
+  // The multilang children its shell tasks run in this process (for /metrics).
+  mutable ChildProcesses children;
 };
 
 // Storm's split: `tasks` into `executors` contiguous ranges, larger ones first.

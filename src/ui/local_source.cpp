@@ -200,6 +200,7 @@ std::string LocalSource::metrics() {
     in.metrics = t.plan->metrics.snapshot();
     in.metricsDropped = t.plan->metrics.dropped();
     if (kafkaPartitions_) in.kafka = kafkaPartitions_(t.id);
+    in.children = sampleShellChildren(*t.plan);
     inputs.push_back(std::move(in));
   }
   return prometheusText(inputs);

@@ -104,11 +104,44 @@ void queueFamilies(Families& f, const TopologySnapshot& t) {
       f.add("squall_receive_queue_capacity", "gauge",
             "Capacity of an executor's receive queue (topology.executor.receive.buffer.size).", l,
             std::to_string(q.capacity));
+      f.add("squall_executor_backpressure", "gauge",
+            "1 from when a producer found the executor's receive queue full until it drains to "
+            "half.",
+            l, q.backpressure ? "1" : "0");
+      f.add("squall_executor_backpressure_engaged_total", "counter",
+            "How many times the executor's receive queue went under backpressure.", l,
+            std::to_string(q.backpressureEngaged));
     } else {
       f.add("squall_send_queue_depth", "gauge",
             "Tuples waiting to be sent to the worker that runs the executor (approximate).", l,
             std::to_string(q.depth));
     }
+  }
+}
+
+// Each shell task's multilang child: CPU and memory read from /proc at the scrape (a series
+// starts over with each new child), and the task's restarts since the topology started.
+void childFamilies(Families& f, const std::string& topology,
+                   const std::vector<ShellChildSample>& children) {
+  for (const auto& c : children) {
+    std::string l = labels(topology, c.component, c.task);
+    f.add("squall_multilang_child_up", "gauge",
+          "1 while the shell task's multilang child is running.", l, c.running ? "1" : "0");
+    if (c.running) {
+      f.add("squall_multilang_child_cpu_seconds_total", "counter",
+            "User and system CPU time of the running multilang child, in seconds.", l,
+            prometheusNumber(c.cpuSeconds));
+      f.add("squall_multilang_child_resident_memory_bytes", "gauge",
+            "Resident memory of the running multilang child, in bytes.", l,
+            std::to_string(c.residentBytes));
+    }
+    f.add("squall_multilang_child_restarts_total", "counter",
+          "Children started for the shell task after its first one.", l,
+          std::to_string(c.starts > 0 ? c.starts - 1 : 0));
+    f.add("squall_multilang_child_failures_total", "counter",
+          "Multilang children of the shell task that failed: exited, broke the protocol, timed "
+          "out or did not start.",
+          l, std::to_string(c.failures));
   }
 }
 
@@ -209,6 +242,7 @@ void prometheusText(const std::vector<PrometheusInput>& topologies, metrics::Pro
     taskFamilies(f, t);
     capacityFamily(f, t);
     queueFamilies(f, t);
+    childFamilies(f, t.name, in.children);
     for (const auto& m : in.metrics) userMetric(f, t.name, m);
     for (const auto& p : in.kafka) {
       std::string l =

@@ -15,11 +15,23 @@
 
 namespace squall::ui {
 
+// A multilang child of a shell task as a scrape found it (topology_metrics.h reads /proc).
+struct ShellChildSample {
+  std::string component;
+  int task = 0;
+  bool running = false;  // a child is up and /proc could be read: the next two are set
+  double cpuSeconds = 0;
+  uint64_t residentBytes = 0;
+  uint64_t starts = 0;
+  uint64_t failures = 0;
+};
+
 struct PrometheusInput {
   const TopologySnapshot* topology = nullptr;  // windows[kAllTime] filled
   std::vector<MetricSample> metrics;
   uint64_t metricsDropped = 0;
   std::vector<KafkaPartitionSample> kafka;
+  std::vector<ShellChildSample> children;
 };
 
 std::string prometheusText(const std::vector<PrometheusInput>& topologies);

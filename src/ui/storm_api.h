@@ -59,6 +59,8 @@ struct TopologySnapshot {
     bool local = true;  // false: a worker's stand-in for another worker's executor
     size_t depth = 0;
     size_t capacity = 0;
+    bool backpressure = false;  // ReceiveQueue::backpressure()
+    uint64_t backpressureEngaged = 0;
   };
   std::vector<Queue> queues;
 };

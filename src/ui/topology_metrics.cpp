@@ -33,11 +33,30 @@ void snapshotTopology(const internal::RunningTopology& t, TopologyStats& stats,
     // stand-in for another worker's executor has no tasks here; its queue holds what waits to
     // be sent there.
     if (!ex->ready()) continue;
-    out.queues.push_back(
-        {ex->plan(), !ex->taskStats().empty(), ex->queue().size(), ex->queue().capacity()});
+    const internal::ReceiveQueue& q = ex->queue();
+    out.queues.push_back({ex->plan(), !ex->taskStats().empty(), q.size(), q.capacity(),
+                          q.backpressure(), q.backpressureEngaged()});
   }
   out.errors = t.errors();
   for (size_t w : windows) out.windows[w] = stats.window(w);
+}
+
+std::vector<ShellChildSample> sampleShellChildren(const internal::TopologyPlan& plan) {
+  std::vector<ShellChildSample> out;
+  for (const auto& c : plan.children.snapshot()) {
+    ShellChildSample s{c.component, c.task};
+    s.starts = c.starts;
+    s.failures = c.failures;
+    if (c.pid > 0) {
+      if (auto p = metrics::readProcessStat(c.pid)) {
+        s.running = true;
+        s.cpuSeconds = p->cpuSeconds;
+        s.residentBytes = p->residentBytes;
+      }
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
 }
 
 TopologyMetrics::TopologyMetrics(const internal::RunningTopology& topology,
@@ -52,6 +71,7 @@ std::string TopologyMetrics::text() {
   in.metrics = t.plan->metrics.snapshot();
   in.metricsDropped = t.plan->metrics.dropped();
   if (kafkaPartitions_) in.kafka = kafkaPartitions_(t.id);
+  in.children = sampleShellChildren(*t.plan);
   metrics::PrometheusText out;
   prometheusText({in}, out);
   metrics::addProcessFamilies(out);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/running_topology.h"
+#include "ui/prometheus.h"
 #include "ui/storm_api.h"
 #include "ui/topology_stats.h"
 
@@ -23,6 +24,10 @@ std::string topologyStatusName(TopologyStatus s);
 // Everything of `topology` but its metrics, with the windows asked for filled from `stats`.
 void snapshotTopology(const internal::RunningTopology& topology, TopologyStats& stats,
                       std::initializer_list<size_t> windows, TopologySnapshot& out);
+
+// The topology's multilang children as they are now: one read of /proc/PID/stat per running
+// child; a child that has just exited reads as not running.
+std::vector<ShellChildSample> sampleShellChildren(const internal::TopologyPlan& plan);
 
 class TopologyMetrics {
  public:

@@ -1,7 +1,8 @@
 """A Python bolt's metric (multilang `metrics`, squall's report_metric as pystorm's) reaches
 every reporter of one `squall run --ui`: Prometheus /metrics (parsed by prometheus_client), the
 statsd reporter (a UDP socket in the test receives its packets), the REST API's component page,
-and Storm's LoggingMetricsConsumer's metrics.log."""
+and Storm's LoggingMetricsConsumer's metrics.log. /metrics also has the bolt's Python
+children's CPU, memory and restarts, and each executor's backpressure flag."""
 
 import os
 import re
@@ -62,6 +63,21 @@ def test_python_bolt_metric_reaches_prometheus_statsd_ui_and_consumer(squall, mu
             return samples or None
         samples = wait_until(prometheus_seen, "the bolt's metric in /metrics")
         assert all(s.labels["topology"] == "ops-metrics" and s.value >= 1 for s in samples)
+
+        # The Python bolt's children, read from /proc at the scrape, and each executor's
+        # backpressure flag. The parser names a counter's family without `_total`.
+        status, text = ui.request("/metrics")
+        fams = {f.name: f for f in text_string_to_metric_families(text)}
+
+        def child(family):
+            return [s for s in fams[family].samples if s.labels["component"] == "check"]
+        rss = child("squall_multilang_child_resident_memory_bytes")
+        assert rss and all(s.value > 1 << 20 for s in rss), rss
+        assert all(s.value >= 0 for s in child("squall_multilang_child_cpu_seconds"))
+        assert child("squall_multilang_child_restarts") and child("squall_multilang_child_up")
+        flags = fams["squall_executor_backpressure"].samples
+        assert {s.labels["component"] for s in flags} >= {"check"}
+        assert all(s.value in (0, 1) for s in flags)
 
         # statsd: squall.<topology>.<component>.<task>.<name>:<value>|g
         pattern = re.compile(r"^squall\.ops-metrics\.check\.(\d+)\.seen:(\d+)\|g$")
