@@ -27,7 +27,7 @@ ZkOptions withClusterDigest(ZkOptions o) {
 StormBase sampleBase() {
   StormBase b;
   b.name = "wordcount";
-  b.status = TopologyStatus::Active;
+  b.status = cluster::TopologyStatus::Active;
   b.numWorkers = 2;
   b.componentExecutors = {{"split", 2}, {"spout", 1}};
   b.launchTimeSecs = 1700000000;
@@ -82,8 +82,8 @@ TEST(ClusterState, StormBaseRoundTripsAndWatchesFire) {
   EXPECT_EQ(state.stormBase("wordcount-1-1700000000", [&](const WatchEvent&) { ++baseChanged; }),
             base);
 
-  base.status = TopologyStatus::Rebalancing;
-  base.prevStatus = TopologyStatus::Active;
+  base.status = cluster::TopologyStatus::Rebalancing;
+  base.prevStatus = cluster::TopologyStatus::Active;
   base.actionOptions =
       TopologyActionOptions{TopologyActionOptions::Action::Rebalance, 5, 3, {{"split", 4}}};
   state.updateStorm("wordcount-1-1700000000", base);
