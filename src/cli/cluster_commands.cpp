@@ -230,6 +230,8 @@ int runNimbus(const ClusterCommands& c, const Map& conf) {
     o.planExecutors = planExecutors;
     o.supervisorTimeoutSecs = nimbus::confInt(conf, "nimbus.supervisor.timeout.secs", 60);
     o.monitorFreqSecs = nimbus::confInt(conf, "nimbus.monitor.freq.secs", 10);
+    o.taskTimeoutSecs = nimbus::confInt(conf, "nimbus.task.timeout.secs", 30);
+    o.taskLaunchSecs = nimbus::confInt(conf, "nimbus.task.launch.secs", 120);
     o.maxBufferSize = nimbus::confInt(conf, "nimbus.thrift.max_buffer_size", 1048576);
     clusterNimbus = std::make_shared<nimbus::ClusterNimbus>(o);
     clusterNimbus->start();

@@ -54,7 +54,8 @@ int workersOf(const Map& conf) {
 
 }  // namespace
 
-ClusterNimbus::ClusterNimbus(ClusterNimbusOptions options) : options_(std::move(options)) {
+ClusterNimbus::ClusterNimbus(ClusterNimbusOptions options)
+    : options_(std::move(options)), heartbeats_(options_.taskTimeoutSecs, options_.taskLaunchSecs) {
   hostPort_ = fmt::format("{}:{}", options_.core.host, options_.core.port);
 }
 
@@ -108,6 +109,9 @@ void ClusterNimbus::start() {
   publish();
   elector_->start([this](bool leading) {
     spdlog::info("nimbus {}: {} leader", hostPort_, leading ? "became" : "is no longer");
+    // What this nimbus saw of the heartbeats before is no evidence now: while it did not
+    // lead (or could not reach ZooKeeper) it did not look, so it starts afresh.
+    ++leaderEpoch_;
     wake();
   });
   {
@@ -165,7 +169,8 @@ void ClusterNimbus::publish() {
 // --- scheduling ---------------------------------------------------------------------------------
 
 ClusterNimbus::Slots ClusterNimbus::slotsFor(const std::string& topologyId,
-                                             const std::optional<cluster::Assignment>& current) {
+                                             const std::optional<cluster::Assignment>& current,
+                                             const std::vector<DeadSlot>& dead) {
   Slots out;
   std::set<cluster::NodePort> usedByOthers;
   for (const auto& id : state_->assignments()) {
@@ -203,7 +208,103 @@ ClusterNimbus::Slots ClusterNimbus::slotsFor(const std::string& topologyId,
       }
     }
   }
+  // Slots whose executors stopped heartbeating are not offered (Storm's even scheduler drops
+  // dead slots), so their executors go elsewhere; unless nothing else is left, where moving
+  // them nowhere would stop the topology altogether.
+  if (!dead.empty()) {
+    Slots without = out;
+    size_t left = 0;
+    for (auto& free : without.free) {
+      auto& ports = free.second;
+      std::erase_if(ports, [&](int port) {
+        return std::any_of(dead.begin(), dead.end(), [&](const DeadSlot& d) {
+          return d.slot == cluster::NodePort{free.first, port};
+        });
+      });
+      left += ports.size();
+    }
+    if (left > 0) return without;
+  }
   return out;
+}
+
+// Called with scheduleMu_ held.
+std::vector<DeadSlot> ClusterNimbus::deadSlotsOf(const TopologyRecord& r,
+                                                 const cluster::Assignment& current) {
+  if (uint64_t epoch = leaderEpoch_.load(); epoch != heartbeatsEpoch_) {
+    heartbeats_.clear();
+    heartbeatsEpoch_ = epoch;
+  }
+  std::map<cluster::NodePort, std::optional<cluster::WorkerHeartbeat>> beats;
+  for (const auto& [e, slot] : current.executorNodePort) {
+    if (beats.count(slot)) continue;
+    try {
+      beats[slot] = state_->getWorkerHeartbeat(r.id, slot.node, slot.port);
+    } catch (const cluster::ClusterStateError& e) {
+      // Unreadable this time: judged on what was seen before.
+      spdlog::warn("nimbus: {}", e.what());
+    }
+  }
+  int64_t t = nowMs();
+  heartbeats_.update(r.id, current, beats, t);
+  // A topology being killed is not worth moving.
+  if (r.status == "KILLED") return {};
+  return heartbeats_.deadSlots(r.id, current, t);
+}
+
+namespace {
+
+std::string executorList(const std::vector<cluster::ExecutorRange>& es) {
+  std::string out;
+  for (const auto& e : es)
+    out += fmt::format("{}[{}-{}]", out.empty() ? "" : " ", e.startTask, e.endTask);
+  return out;
+}
+
+std::string whyDead(const DeadSlot& d, int timeoutSecs, int launchSecs) {
+  if (d.everBeat) {
+    return fmt::format("their heartbeat has not changed for {:.1f} s (nimbus.task.timeout.secs {})",
+                       d.silentMs / 1000.0, timeoutSecs);
+  }
+  return fmt::format(
+      "no heartbeat {:.1f} s after they were assigned (nimbus.task.launch.secs {}), none in the "
+      "{:.1f} s this nimbus watched (nimbus.task.timeout.secs {})",
+      d.sinceStartMs / 1000.0, launchSecs, d.silentMs / 1000.0, timeoutSecs);
+}
+
+}  // namespace
+
+// Called with scheduleMu_ held.
+void ClusterNimbus::logMoves(const TopologyRecord& r, const std::vector<DeadSlot>& dead,
+                             const cluster::Assignment& after) {
+  std::erase_if(stuckReported_, [&](const auto& k) {
+    return k.first == r.id && std::none_of(dead.begin(), dead.end(),
+                                           [&](const DeadSlot& d) { return d.slot == k.second; });
+  });
+  for (const auto& d : dead) {
+    std::map<cluster::NodePort, std::vector<cluster::ExecutorRange>> to;
+    std::vector<cluster::ExecutorRange> stayed;
+    for (const auto& e : d.executors) {
+      auto now = after.executorNodePort.find(e);
+      if (now == after.executorNodePort.end()) continue;  // no longer in the plan
+      if (now->second == d.slot) {
+        stayed.push_back(e);
+      } else {
+        to[now->second].push_back(e);
+      }
+    }
+    std::string why = whyDead(d, options_.taskTimeoutSecs, options_.taskLaunchSecs);
+    for (const auto& [slot, es] : to) {
+      spdlog::warn("nimbus: {}: moved executors {} from {}:{} to {}:{}: {}", r.id, executorList(es),
+                   d.slot.node, d.slot.port, slot.node, slot.port, why);
+    }
+    if (!stayed.empty() && stuckReported_.insert({r.id, d.slot}).second) {
+      spdlog::error(
+          "nimbus: {}: executors {} on {}:{} are dead ({}), but no other slot is free; "
+          "they stay there",
+          r.id, executorList(stayed), d.slot.node, d.slot.port, why);
+    }
+  }
 }
 
 void ClusterNimbus::checkFits(const std::string& name, const TopologyDef& def, const Map& conf) {
@@ -237,19 +338,25 @@ void ClusterNimbus::schedule(const TopologyRecord& r) {
   }
   req.numWorkers = r.numWorkers;
   req.current = state_->assignmentInfo(r.id);
-  Slots slots = slotsFor(r.id, req.current);
+  std::vector<DeadSlot> dead;
+  if (req.current) dead = deadSlotsOf(r, *req.current);
+  Slots slots = slotsFor(r.id, req.current, dead);
   req.freeSlots = std::move(slots.free);
   req.hosts = std::move(slots.hosts);
   req.nowSecs = nowMs() / 1000;
   cluster::Assignment a = scheduleEven(req);
   a.masterCodeDir = r.artifact.empty() ? "" : ZkTopologyStore::jarKey(r.id);
   a.owner = r.owner;
-  if (req.current && *req.current == a) return;
+  if (req.current && *req.current == a) {
+    logMoves(r, dead, a);  // dead executors that found no other slot
+    return;
+  }
   // The secret first: a supervisor acting on the assignment must find it.
   if (!state_->credentials(r.id)) {
     state_->setCredentials(r.id, {{{kTopologySecretKey, newSecret()}}});
   }
   state_->setAssignment(r.id, a);
+  logMoves(r, dead, a);
   std::set<cluster::NodePort> slotsUsed;
   for (const auto& [e, slot] : a.executorNodePort) slotsUsed.insert(slot);
   spdlog::info(
@@ -378,13 +485,23 @@ void ClusterNimbus::monitorOnce() {
     }
     std::erase_if(missingSinceMs_, [&](const auto& kv) { return live.count(kv.first) > 0; });
   }
+  std::set<std::string> ids;
   for (const auto& r : store_->list()) {
+    ids.insert(r.id);
     try {
       schedule(r);
     } catch (const std::exception& e) {
       spdlog::error("nimbus: scheduling {} failed: {}", r.id, e.what());
     }
   }
+  std::optional<int64_t> due;
+  {
+    std::lock_guard lock(scheduleMu_);
+    heartbeats_.retain(ids);
+    due = heartbeats_.nextDeadlineMs(nowMs());
+  }
+  std::lock_guard lock(mu_);
+  heartbeatDueMs_ = due.value_or(0);
 }
 
 void ClusterNimbus::monitorLoop() {
@@ -402,6 +519,10 @@ void ClusterNimbus::monitorLoop() {
       int64_t due = since + int64_t{options_.supervisorTimeoutSecs} * 1000 + 1;
       waitMs = std::max<int64_t>(1, std::min(waitMs, due - t));
     }
+    // Or when an executor's heartbeat would be older than nimbus.task.timeout.secs.
+    // (A deadline already past was judged by the pass just made.)
+    if (heartbeatDueMs_ > t)
+      waitMs = std::max<int64_t>(1, std::min(waitMs, heartbeatDueMs_ + 1 - t));
     wakeCv_.wait_for(lock, std::chrono::milliseconds(waitMs), [&] { return woken_ || stopping_; });
     if (stopping_) return;
     woken_ = false;

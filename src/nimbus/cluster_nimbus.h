@@ -9,8 +9,10 @@
 //   client), and getLeader names the leader so clients find it (connectToLeader).
 // - The leader schedules (even_scheduler.h) at once: on submit (refusing a topology that does
 //   not fit the free slots), on a rebalance, when a supervisor has been gone for
-//   nimbus.supervisor.timeout.secs, and every nimbus.monitor.freq.secs; it writes
-//   /assignments/ID and, before it, the topology's secret in /credentials/ID.
+//   nimbus.supervisor.timeout.secs, when a slot's executors stop heartbeating (as Storm's:
+//   heartbeat_cache.h, nimbus.task.timeout.secs, after nimbus.task.launch.secs for new ones;
+//   they move to other slots), and every nimbus.monitor.freq.secs; it writes /assignments/ID
+//   and, before it, the topology's secret in /credentials/ID.
 // - Every nimbus copies the blobs of every topology from a nimbus holding them
 //   (thrift::downloadBlob, the SHA-256 recorded in /blobstore checked), so a new leader
 //   serves them.
@@ -24,6 +26,7 @@
 // Threads: Thrift connection threads call the backend; a monitor thread replicates and
 // schedules; ZooKeeper watches only wake it.
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -37,6 +40,7 @@
 #include "cluster/cluster_state.h"
 #include "cluster/leader_elector.h"
 #include "cluster/zk_client.h"
+#include "nimbus/heartbeat_cache.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/zk_topology_store.h"
 
@@ -52,6 +56,8 @@ struct ClusterNimbusOptions {
       planExecutors;
   int supervisorTimeoutSecs = 60;  // nimbus.supervisor.timeout.secs
   int monitorFreqSecs = 10;        // nimbus.monitor.freq.secs
+  int taskTimeoutSecs = 30;        // nimbus.task.timeout.secs
+  int taskLaunchSecs = 120;        // nimbus.task.launch.secs
   uint64_t maxBlobBytes = uint64_t{1} << 30;
   int thriftTimeoutMs = 30000;  // for downloads from another nimbus
   int maxBufferSize = 1048576;  // nimbus.thrift.max_buffer_size
@@ -109,7 +115,11 @@ class ClusterNimbus : public thrift::NimbusBackend {
     std::map<std::string, std::string> hosts;
   };
   void assertIsLeader();
-  Slots slotsFor(const std::string& topologyId, const std::optional<cluster::Assignment>& current);
+  Slots slotsFor(const std::string& topologyId, const std::optional<cluster::Assignment>& current,
+                 const std::vector<DeadSlot>& dead = {});
+  std::vector<DeadSlot> deadSlotsOf(const TopologyRecord& r, const cluster::Assignment& current);
+  void logMoves(const TopologyRecord& r, const std::vector<DeadSlot>& dead,
+                const cluster::Assignment& after);
   void checkFits(const std::string& name, const TopologyDef& def, const Map& conf);
   void schedule(const TopologyRecord& r);
   void onChange(const TopologyRecord& r, bool removed);
@@ -131,6 +141,13 @@ class ClusterNimbus : public thrift::NimbusBackend {
 
   std::mutex scheduleMu_;                          // one scheduling decision at a time
   std::map<std::string, int64_t> missingSinceMs_;  // supervisors gone from /supervisors
+  // Guarded by scheduleMu_: executors' heartbeats as this nimbus saw them while it led, and
+  // dead slots already reported as having nowhere to go (logged once).
+  HeartbeatCache heartbeats_;
+  uint64_t heartbeatsEpoch_ = 0;
+  std::set<std::pair<std::string, cluster::NodePort>> stuckReported_;
+  std::atomic<uint64_t> leaderEpoch_{0};  // counts leadership changes
+  int64_t heartbeatDueMs_ = 0;            // guarded by mu_: when an executor may time out next
   std::mutex replicateMu_;
   std::mutex logConfigMu_;  // setLogConfig reads, merges and writes /logconfigs/ID
   std::mutex debugMu_;      // debug reads, changes and writes /debugoptions/ID
