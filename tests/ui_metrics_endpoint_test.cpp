@@ -14,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -71,18 +73,29 @@ class BudgetSpout : public BaseRichSpout {
 
 // Holds every tuple until the gate opens (or 30 s pass), then counts it.
 struct Gate {
-  std::atomic<bool> open{false};
+  std::mutex mu;
+  std::condition_variable opened;
+  bool isOpen = false;
   std::atomic<int64_t> executed{0};
+
+  void open() {
+    {
+      std::lock_guard lock(mu);
+      isOpen = true;
+    }
+    opened.notify_all();
+  }
+  void waitOpen() {
+    std::unique_lock lock(mu);
+    opened.wait_for(lock, std::chrono::seconds(30), [&] { return isOpen; });
+  }
 };
 class GatedBolt : public BaseRichBolt {
  public:
   explicit GatedBolt(std::shared_ptr<Gate> g) : g_(std::move(g)) {}
   void prepare(const Config&, TopologyContext&, OutputCollector&) override {}
   void execute(const Tuple&) override {
-    auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (!g_->open.load() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(1ms);
-    }
+    g_->waitOpen();
     g_->executed.fetch_add(1);
   }
   void declareOutputFields(OutputFieldsDeclarer&) override {}
@@ -257,7 +270,7 @@ TEST(TopologyMetrics, BackpressureFlagIsSetWhileTheQueueIsFullAndClearsOnceItDra
   EXPECT_EQ(sample(text, "squall_executor_backpressure", "component=\"src\""),
             std::optional<double>(0))
       << text;
-  gate->open = true;
+  gate->open();
   ASSERT_TRUE(waitFor(
       [&] {
         text = m.text();
