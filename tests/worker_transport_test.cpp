@@ -3,7 +3,7 @@
 // dropped, then replayed by the spout's timeouts once it is connected), a worker that comes
 // back on another port (followed after a reassignment), a worker that leaves while another
 // joins under a new index, and backpressure from a slow bolt in
-// one worker that holds the spout in the other.
+// one worker that holds the spout in the other (and shows on the spout worker's /metrics).
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
@@ -19,12 +19,14 @@
 #include <fstream>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "squall/component_registry.h"
 #include "squall/components.h"
 #include "squall/topology_builder.h"
 #include "squall/topology_context.h"
+#include "ui/topology_metrics.h"
 #include "worker/assignment.h"
 #include "worker/handshake_auth.h"
 #include "worker/worker.h"
@@ -295,9 +297,26 @@ TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
   int64_t backlog1 = c_.emitted.load() - executed1;
   bool progressed = waitFor([&] { return c_.executed.load() >= executed1 + 3000; }, 30);
   int64_t backlog2 = c_.emitted.load() - c_.executed.load();
+  // The spout's worker reports the bolt's stand-in as held back on its /metrics (what the
+  // bolt's worker reports, or its own send queue full).
+  ui::TopologyMetrics metrics(tw.w0->topology());
+  std::string text;
+  bool reported = waitFor(
+      [&] {
+        text = metrics.text();
+        std::istringstream lines(text);
+        for (std::string line; std::getline(lines, line);) {
+          if (line.starts_with("squall_send_backpressure{topology=\"two\",component=\"bolt\"") &&
+              line.ends_with("} 1"))
+            return true;
+        }
+        return false;
+      },
+      30);
   tw.w0->stop(0);
   tw.w1->stop(0);
   ASSERT_TRUE(progressed) << "the bolt stopped executing";
+  EXPECT_TRUE(reported) << text;
   EXPECT_LT(backlog2, 300000) << "emitted " << c_.emitted.load();
   EXPECT_LT(backlog2, backlog1 + 5000)
       << "the backlog keeps growing: " << backlog1 << " -> " << backlog2;

@@ -70,6 +70,9 @@ class Executor {
   size_t index() const { return index_; }
   // Stats of every task of this executor; stable once started.
   virtual std::vector<std::pair<int, const TaskStats*>> taskStats() const = 0;
+  // A worker's stand-in for another worker's executor: whether that worker reports the
+  // executor under backpressure (so the stand-in holds what is queued for it). Others: false.
+  virtual bool peerBackPressure() const { return false; }
   // Set once the thread has prepared its tasks (or failed to).
   bool ready() const { return ready_.load(std::memory_order_acquire); }
 

@@ -115,6 +115,12 @@ void queueFamilies(Families& f, const TopologySnapshot& t) {
       f.add("squall_send_queue_depth", "gauge",
             "Tuples waiting to be sent to the worker that runs the executor (approximate).", l,
             std::to_string(q.depth));
+      // Storm 2's back-pressure status from the peer, or this worker's own queue for it full:
+      // either way, producers here are being held back for that executor.
+      f.add("squall_send_backpressure", "gauge",
+            "1 while the worker that runs the executor reports it under backpressure, or the "
+            "queue of tuples waiting to be sent to it is full, else 0.",
+            l, q.peerBackpressure || q.backpressure ? "1" : "0");
     }
   }
 }

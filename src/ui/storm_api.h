@@ -61,6 +61,7 @@ struct TopologySnapshot {
     size_t capacity = 0;
     bool backpressure = false;  // ReceiveQueue::backpressure()
     uint64_t backpressureEngaged = 0;
+    bool peerBackpressure = false;  // a stand-in: Executor::peerBackPressure()
   };
   std::vector<Queue> queues;
 };

@@ -35,7 +35,7 @@ void snapshotTopology(const internal::RunningTopology& t, TopologyStats& stats,
     if (!ex->ready()) continue;
     const internal::ReceiveQueue& q = ex->queue();
     out.queues.push_back({ex->plan(), !ex->taskStats().empty(), q.size(), q.capacity(),
-                          q.backpressure(), q.backpressureEngaged()});
+                          q.backpressure(), q.backpressureEngaged(), ex->peerBackPressure()});
   }
   out.errors = t.errors();
   for (size_t w : windows) out.windows[w] = stats.window(w);

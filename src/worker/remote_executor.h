@@ -34,6 +34,7 @@ class RemoteExecutor : public internal::Executor {
     if (backPressure_.exchange(on) && !on) queue().wake();
   }
   bool backPressure() const { return backPressure_.load(std::memory_order_relaxed); }
+  bool peerBackPressure() const override { return backPressure(); }
   // I/O thread: the executor moved to another worker.
   void setPeer(Transport::Peer& peer) { peer_.store(&peer); }
 
