@@ -428,8 +428,11 @@ int runTopology(flux::TopologyFile file, const RunOptions& options) {
   installSignalHandlers();
   if (options.workers > 0) {
     if (options.uiPort >= 0) {
-      std::cerr << "squall: error: --ui serves a one-process run; with --workers it is not "
-                   "available yet\n";
+      // Several workers share no memory to read stats from: a cluster's nimbus gathers them.
+      std::cerr << "squall: error: --ui serves a one-process run; to watch a topology in several "
+                   "workers, run it in a cluster (squall dev-cluster, squall submit, then "
+                   "squall ui), or give each worker a /metrics with -c "
+                   "worker.metrics.port.offset=N\n";
       return kExitUsage;
     }
     return runInWorkers(file, options);

@@ -266,6 +266,7 @@ def test_read_only_refuses_actions(squall, run_ui):
 def test_ui_with_workers_is_refused(squall):
     r = squall.run("run", TEST_WORDS, "--workers", "2", "--ui", "0", "--duration", "1")
     assert r.returncode == 2 and "--ui" in r.stderr
+    assert "squall ui" in r.stderr and "worker.metrics.port.offset" in r.stderr
 
 
 def test_ui_port_zero_logs_the_port_it_chose(squall):
