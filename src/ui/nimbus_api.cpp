@@ -395,9 +395,17 @@ std::string clusterSummaryJson(const ServerInfo& server, const storm::ClusterSum
     slots += s.num_workers;
     used += s.num_used_workers;
   }
+  // The leader's uptime: Storm 0.9's fields, still in Storm 2.8's UI fixtures, and printed by
+  // `sparse stats`.
+  int64_t leaderUptime = 0;
+  for (const auto& n : c.nimbuses) {
+    if (n.isLeader) leaderUptime = n.uptime_secs;
+  }
   JsonOut j;
   j.startObject();
   j.field("stormVersion", server.version).field("user", "");
+  j.field("nimbusUptime", prettyUptime(leaderUptime));
+  j.field("nimbusUptimeSeconds", leaderUptime);
   j.field("supervisors", static_cast<int>(c.supervisors.size()));
   j.field("topologies", static_cast<int>(c.topologies.size()));
   j.field("slotsTotal", slots).field("slotsUsed", used).field("slotsFree", slots - used);

@@ -345,6 +345,9 @@ std::string clusterSummaryJson(const ServerInfo& server,
   JsonOut j;
   j.startObject();
   j.field("stormVersion", server.version).field("user", "");
+  // Storm 0.9's fields, still in Storm 2.8's UI fixtures, and printed by `sparse stats`.
+  j.field("nimbusUptime", prettyUptime(static_cast<int64_t>(server.uptimeSecs)));
+  j.field("nimbusUptimeSeconds", static_cast<int64_t>(server.uptimeSecs));
   j.field("supervisors", 1).field("topologies", static_cast<int>(topologies.size()));
   j.field("slotsTotal", 1).field("slotsUsed", slots).field("slotsFree", 1 - slots);
   j.field("executorsTotal", executors).field("tasksTotal", tasks);

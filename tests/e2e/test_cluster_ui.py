@@ -109,6 +109,8 @@ def test_cluster_ui_serves_storms_rest_api_acts_through_nimbus_and_reports_nimbu
         nimbuses = ui.get("/api/v1/nimbus/summary")["nimbuses"]
         same_fields(nimbuses[0], local.get("/api/v1/nimbus/summary")["nimbuses"][0], "nimbus")
         assert [n["status"] for n in nimbuses] == ["Leader"]
+        # The cluster summary's nimbusUptime (which `sparse stats` prints) is the leader's.
+        assert abs(cluster["nimbusUptimeSeconds"] - nimbuses[0]["nimbusUpTimeSeconds"]) <= 2
         assert nimbuses[0]["port"] == nimbus_of(printed["nimbus.1"])[0]
         supervisors = ui.get("/api/v1/supervisor/summary")
         same_fields(supervisors, local.get("/api/v1/supervisor/summary"), "supervisor summary")

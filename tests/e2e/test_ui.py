@@ -406,3 +406,69 @@ def test_kafka_lag_per_partition(squall, run_ui, tmp_path):
         assert status == 200 and 'squall_kafka_lag{' in text and 'topic="in"' in text
     finally:
         dev.stop()
+
+
+# The columns streamparse's `sparse stats` prints from each page (streamparse/cli/stats.py):
+# a key it does not find prints as MISSING, so every one must be there, in every row.
+SPARSE_STATS_COLUMNS = {
+    "cluster": ["stormVersion", "nimbusUptime", "supervisors", "slotsTotal", "slotsUsed",
+                "slotsFree", "executorsTotal", "tasksTotal"],
+    "topologies": ["name", "id", "status", "uptime", "workersTotal", "executorsTotal",
+                   "tasksTotal"],
+    "supervisors": ["id", "host", "uptime", "slotsTotal", "slotsUsed"],
+    "topologyStats": ["windowPretty", "emitted", "transferred", "completeLatency", "acked",
+                      "failed"],
+    "spouts": ["spoutId", "emitted", "transferred", "completeLatency", "acked", "failed"],
+    "bolts": ["boltId", "executors", "tasks", "emitted", "transferred", "capacity",
+              "executeLatency", "executed", "processLatency", "acked", "failed", "lastError"],
+    "component": ["id", "name", "executors", "tasks"],
+    "boltStats": ["windowPretty", "emitted", "transferred", "executeLatency", "executed",
+                  "processLatency", "acked", "failed"],
+    "inputStats": ["component", "stream", "executeLatency", "processLatency", "executed",
+                   "acked", "failed"],
+    "boltOutputStats": ["stream", "emitted", "transferred"],
+    "spoutSummary": ["windowPretty", "emitted", "transferred", "completeLatency", "acked",
+                     "failed"],
+    "spoutOutputStats": ["stream", "emitted", "transferred", "completeLatency", "acked",
+                         "failed"],
+    "executorStats": ["id", "uptime", "host", "port", "emitted", "transferred",
+                      "completeLatency", "acked", "failed"],
+}
+
+
+def assert_columns(what, rows, may_be_empty=False):
+    rows = rows if isinstance(rows, list) else [rows]
+    assert rows or may_be_empty, what + ": no rows"
+    for row in rows:
+        missing = [c for c in SPARSE_STATS_COLUMNS[what] if c not in row]
+        assert not missing, (what, missing, row)
+
+
+def test_every_column_sparse_stats_prints_is_there(squall, run_ui):
+    ui = run_ui(TEST_WORDS)
+    tid = topology_id(ui)
+    wait_until(lambda: component(ui.get("/api/v1/topology/" + tid), "bolts", "count")
+               ["executed"] > 0, "the counter to execute")
+    assert_columns("cluster", ui.get("/api/v1/cluster/summary"))
+    assert_columns("topologies", ui.get("/api/v1/topology/summary")["topologies"])
+    assert_columns("supervisors", ui.get("/api/v1/supervisor/summary")["supervisors"])
+    page = ui.get("/api/v1/topology/" + tid)
+    assert_columns("topologies", page)
+    for what in ("topologyStats", "spouts", "bolts"):
+        assert_columns(what, page[what])
+    # `sparse stats --all` asks for each component by its id from the topology page.
+    for spout in page["spouts"]:
+        comp = ui.get("/api/v1/topology/{}/component/{}".format(tid, spout["spoutId"]))
+        assert comp["componentType"] == "spout"
+        assert_columns("component", comp)
+        assert_columns("spoutSummary", comp["spoutSummary"][-1])
+        assert_columns("spoutOutputStats", comp["outputStats"])
+        assert_columns("executorStats", comp["executorStats"])
+    for bolt in page["bolts"]:
+        comp = ui.get("/api/v1/topology/{}/component/{}".format(tid, bolt["boltId"]))
+        assert comp["componentType"] == "bolt"
+        assert_columns("component", comp)
+        assert_columns("boltStats", comp["boltStats"])
+        assert_columns("inputStats", comp["inputStats"])
+        # A bolt that emits nothing has none: `sparse stats` then skips the table.
+        assert_columns("boltOutputStats", comp["outputStats"], may_be_empty=True)
