@@ -472,3 +472,6 @@ def test_every_column_sparse_stats_prints_is_there(squall, run_ui):
         assert_columns("inputStats", comp["inputStats"])
         # A bolt that emits nothing has none: `sparse stats` then skips the table.
         assert_columns("boltOutputStats", comp["outputStats"], may_be_empty=True)
+        # `sparse slot_usage` counts each component's executors by their host and port.
+        assert comp["executorStats"] and all("host" in e and "port" in e
+                                             for e in comp["executorStats"])
