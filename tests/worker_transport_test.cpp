@@ -258,6 +258,38 @@ TEST_F(WorkerTransport, ATupleAndItsAckerInitCrossInOneSend) {
   EXPECT_LT(sends, static_cast<uint64_t>(2 * n - n / 20)) << "sends for " << n << " tuples";
 }
 
+// At low rates the stand-ins sleep, and the executor that publishes to one at the end of its
+// loop sends itself rather than waking it: the spout in worker 0 its tuples and acker inits,
+// the acker in worker 1 its acks to the spout. One tuple in flight at a time, so every
+// crossing finds the stand-ins asleep; their threads wake only on their 1 ms timeout, found
+// asleep again by the next crossing, hence "most" rather than "all".
+TEST_F(WorkerTransport, ProducersSendToSleepingStandInsFromTheirOwnThread) {
+  Config conf;
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 1);  // task 1: in worker 1, with the bolt
+  conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 1);
+  const int64_t n = 300;
+  TwoWorkers tw(n, Values{}, 1, conf);
+  std::thread other([&] { tw.start(1, 10); });
+  tw.start(0, 10);
+  other.join();
+  ASSERT_TRUE(waitFor(
+      [&] {
+        std::lock_guard lock(c_.mu);
+        return static_cast<int64_t>(c_.acked.size()) >= n;
+      },
+      60));
+  TransportStats s0 = tw.w0->stats(), s1 = tw.w1->stats();
+  tw.w0->stop(0);
+  tw.w1->stop(0);
+  std::lock_guard lock(c_.mu);
+  EXPECT_EQ(std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size(), static_cast<size_t>(n));
+  EXPECT_GE(s0.inlineSends, static_cast<uint64_t>(n / 2))
+      << s0.batchSends << " sends from the spout's worker";
+  EXPECT_LE(s0.inlineSends, s0.batchSends);
+  EXPECT_GE(s1.inlineSends, static_cast<uint64_t>(n / 2))
+      << s1.batchSends << " sends from the acker's worker";
+}
+
 TEST_F(WorkerTransport, LatePeerGetsConnectedAndLostTuplesAreReplayed) {
   Config conf;
   conf.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 1);
