@@ -7,7 +7,8 @@
 //
 // Sending: every executor of another worker is stood in for here by a RemoteExecutor (see
 // remote_executor.h), an executor whose queue the local producers fill exactly as they fill a
-// local one; its thread encodes what it drains into Batch frames and calls send(). Bytes the
+// local one; its thread (or, at low rates, the producer's: see remote_executor.h) encodes what
+// it drains into Batch frames and calls send(). Bytes the
 // kernel does not take wait in the peer's out buffer (bounded by kMaxOutBytes: above it the
 // proxies stop draining, their queues fill, and the producers' own backpressure holds them).
 // A peer that is down takes nothing: its tuples are dropped and counted; acking replays them.
