@@ -387,5 +387,11 @@ int main(int argc, char** argv) {
       rssBolt / 1024, static_cast<long long>(stealMs));
   std::printf("  cpu ns/tuple: spout worker %.0f (%s ), bolt worker %.0f (%s )\n", spoutNs,
               spoutCpu.c_str(), boltNs, boltCpu.c_str());
+  const double tuples = static_cast<double>(std::max<uint64_t>(after - before, 1));
+  std::printf(
+      "  tuples/send from the spout worker: %.1f (sends from the spout's own thread: %.1f %%)\n",
+      tuples / static_cast<double>(std::max<uint64_t>(sendsAfter - sendsBefore, 1)),
+      100.0 * static_cast<double>(inlineAfter - inlineBefore) /
+          static_cast<double>(std::max<uint64_t>(sendsAfter - sendsBefore, 1)));
   return 0;
 }
