@@ -157,6 +157,12 @@ class ReceiveQueue {
     syscall(SYS_futex, reinterpret_cast<int*>(&sleeping_), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr, 0);
     sleeping_.store(0, std::memory_order_relaxed);
   }
+  // Any thread; approximate: whether the consumer is in (or entering) sleep().
+  bool consumerSleeping() const { return sleeping_.load(std::memory_order_relaxed) == 1; }
+  // The most items a queue may hold for a push inside an InlineDrainScope to leave them to the
+  // scope's end rather than wake the consumer.
+  static constexpr size_t kInlineMaxQueued = 8;
+
   // Any thread: ends the consumer's current or next sleep early.
   void wake() {
     interrupted_.store(true, std::memory_order_seq_cst);
@@ -168,8 +174,11 @@ class ReceiveQueue {
     // Only a consumer that sleeps is left to the end of the scope: one that is awake (at high
     // rates) drains it on its own thread, as without the scope. Whatever the end of the scope
     // cannot drain, it wakes (consumeInline), so nothing waits for the sleep's timeout.
+    // Nor a queue holding more than a few items: the producer then runs at a rate where the
+    // consumer's own thread should share the work (a producer fanning out to many stand-ins).
     if (inline_ && inlineDrains.depth && sleeping_.load(std::memory_order_relaxed) == 1 &&
-        inlineDrains.add(inline_)) [[unlikely]] {
+        tuples_.size() + acks_.size() <= kInlineMaxQueued && inlineDrains.add(inline_))
+        [[unlikely]] {
       return;
     }
     wakeConsumer();
