@@ -5,9 +5,11 @@
 //
 //   bench_workers_throughput [--ackers 0|1] [--seconds S] [--max-pending P] [--unix 0|1]
 //                            [--rate R]
-// Prints tuples/s executed by the bolt after a warm-up, both workers' resident memory, and the
+// Prints tuples/s executed by the bolt after a warm-up, both workers' resident memory, the
 // CPU time per tuple of each worker's threads over the measured seconds (user + system, from
-// /proc: less sensitive to other load on the machine than the rate is).
+// /proc: less sensitive to other load on the machine than the rate is), and the spout worker's
+// tuples per send(2) with the share of its sends made on the spout's own thread (see
+// src/worker/remote_executor.h).
 //
 // --rate R (with --ackers 1): complete latency at a fixed offered rate across the two workers,
 // as bench_latency_at_rate measures it in one process: each tuple has a scheduled emit time
