@@ -9,7 +9,12 @@ namespace squall::worker {
 namespace {
 constexpr size_t kSendTarget = 256u << 10;  // encode at most about this much per send(2)
 constexpr size_t kDrainStep = 64;
-constexpr int64_t kIdleSleepNs = 1'000'000;
+// Held back (the peer's backpressure, a full out buffer): its relief wakes the stand-in, and
+// this bounds the wait should a wake-up be missed.
+constexpr int64_t kBlockedSleepNs = 1'000'000;
+// Nothing queued: only a push (or a producer's inline drain failing to take the queue) gives a
+// stand-in work, and either wakes it, so an idle stand-in does not poll.
+constexpr int64_t kIdleSleepNs = 100'000'000;
 }  // namespace
 
 RemoteExecutor::RemoteExecutor(internal::TopologyRuntime& rt, internal::ExecutorPlan plan,
@@ -26,9 +31,9 @@ RemoteExecutor::~RemoteExecutor() {
   join();
 }
 
-void RemoteExecutor::park() {
+void RemoteExecutor::park(int64_t timeoutNs) {
   internal::TuplePool::flushThreadCache();
-  queue_.sleep(kIdleSleepNs);
+  queue_.sleep(timeoutNs);
 }
 
 int64_t RemoteExecutor::Encoder::streamIndex(const StreamMeta* m) {
@@ -126,7 +131,7 @@ void RemoteExecutor::run() {
   while (!stopRequested()) {
     Transport::Peer& peer = *peer_.load();
     if (backPressure() || !transport_.writable(peer)) {
-      park();
+      park(kBlockedSleepNs);
       continue;
     }
     std::unique_lock own(drainMu_, std::try_to_lock);
@@ -139,7 +144,7 @@ void RemoteExecutor::run() {
     bool saturated = false;
     if (!drainAndSend(peer, saturated)) {
       own.unlock();
-      park();
+      park(kIdleSleepNs);
     }
   }
 }

@@ -58,9 +58,9 @@ class RemoteExecutor : public internal::Executor, private internal::InlineConsum
   // The caller holds drainMu_: encodes this queue (and, once it is drained, the siblings'),
   // sends it, and says whether anything left; `saturated` tells whether this queue has more.
   bool drainAndSend(Transport::Peer& peer, bool& saturated);
-  // Sleeps until a push, a wake() or 1 ms: a stand-in has nothing to do but what is pushed,
-  // and spinning or yielding would take a core from the threads it waits for.
-  void park();
+  // Sleeps until a push, a wake() or `timeoutNs`: a stand-in has nothing to do but what is
+  // pushed, and spinning or yielding would take a core from the threads it waits for.
+  void park(int64_t timeoutNs);
   // Encodes this queue into `e` (the caller holds drainMu_); true when it stopped at a bound
   // with more queued, false when it drained the queue.
   bool encode(Encoder& e);
