@@ -5,9 +5,11 @@
 //
 //   bench_workers_throughput [--ackers 0|1] [--seconds S] [--max-pending P] [--unix 0|1]
 //                            [--rate R]
-// Prints tuples/s executed by the bolt after a warm-up, both workers' resident memory, and the
+// Prints tuples/s executed by the bolt after a warm-up, both workers' resident memory, the
 // CPU time per tuple of each worker's threads over the measured seconds (user + system, from
-// /proc: less sensitive to other load on the machine than the rate is).
+// /proc: less sensitive to other load on the machine than the rate is), and the spout worker's
+// tuples per send(2) with the share of its sends made on the spout's own thread (see
+// src/worker/remote_executor.h).
 //
 // --rate R (with --ackers 1): complete latency at a fixed offered rate across the two workers,
 // as bench_latency_at_rate measures it in one process: each tuple has a scheduled emit time
@@ -313,11 +315,11 @@ int main(int argc, char** argv) {
   uint64_t before = executed->load();
   int64_t stealBefore = vcpuStealMs();
   auto cpuSpoutBefore = threadTicks(getpid()), cpuBoltBefore = threadTicks(child);
-  uint64_t sendsBefore = w.stats().batchSends;
+  uint64_t sendsBefore = w.stats().batchSends, inlineBefore = w.stats().inlineSends;
   auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
   uint64_t after = executed->load();
-  uint64_t sendsAfter = w.stats().batchSends;
+  uint64_t sendsAfter = w.stats().batchSends, inlineAfter = w.stats().inlineSends;
   auto cpuSpoutAfter = threadTicks(getpid()), cpuBoltAfter = threadTicks(child);
   int64_t stealMs = vcpuStealMs() - stealBefore;
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -370,9 +372,10 @@ int main(int argc, char** argv) {
     stage("execute -> ack() (way back)", back);
     std::printf("  cpu ns/tuple: spout worker %.0f (%s ), bolt worker %.0f (%s )\n", spoutNs,
                 spoutCpu.c_str(), boltNs, boltCpu.c_str());
-    std::printf("  sends/tuple from the spout worker: %.2f\n",
-                static_cast<double>(sendsAfter - sendsBefore) /
-                    static_cast<double>(std::max<uint64_t>(after - before, 1)));
+    const double tuples = static_cast<double>(std::max<uint64_t>(after - before, 1));
+    std::printf("  sends/tuple from the spout worker: %.2f (from the spout's own thread: %.2f)\n",
+                static_cast<double>(sendsAfter - sendsBefore) / tuples,
+                static_cast<double>(inlineAfter - inlineBefore) / tuples);
     std::printf("  wake-ups/tuple: spout worker (%s ), bolt worker (%s )\n",
                 switchesPerTuple(cpuSpoutBefore, cpuSpoutAfter, after - before).c_str(),
                 switchesPerTuple(cpuBoltBefore, cpuBoltAfter, after - before).c_str());
@@ -386,5 +389,11 @@ int main(int argc, char** argv) {
       rssBolt / 1024, static_cast<long long>(stealMs));
   std::printf("  cpu ns/tuple: spout worker %.0f (%s ), bolt worker %.0f (%s )\n", spoutNs,
               spoutCpu.c_str(), boltNs, boltCpu.c_str());
+  const double tuples = static_cast<double>(std::max<uint64_t>(after - before, 1));
+  std::printf(
+      "  tuples/send from the spout worker: %.1f (sends from the spout's own thread: %.1f %%)\n",
+      tuples / static_cast<double>(std::max<uint64_t>(sendsAfter - sendsBefore, 1)),
+      100.0 * static_cast<double>(inlineAfter - inlineBefore) /
+          static_cast<double>(std::max<uint64_t>(sendsAfter - sendsBefore, 1)));
   return 0;
 }

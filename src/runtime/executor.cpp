@@ -152,7 +152,22 @@ void Executor::publishAcks(AckBatch& b) {
   b.items.clear();
 }
 
+thread_local InlineDrains inlineDrains;
+
+void InlineDrainScope::run() {
+  InlineDrains& d = inlineDrains;
+  InlineConsumer* pending[std::size(d.pending)];
+  size_t n = d.count;
+  std::copy(d.pending, d.pending + n, pending);
+  d.count = 0;
+  for (size_t i = 0; i < n; ++i) pending[i]->consumeInline();
+}
+
 void Executor::flushOutputs() {
+  // The partial batches of a loop: what goes to a worker's sleeping stand-in is sent from this
+  // thread once all are published (one send(2) for a tuple and its acker init), not handed to
+  // the stand-in's thread (see ReceiveQueue). Full batches published mid-loop wake it as usual.
+  InlineDrainScope scope;
   for (size_t i : dirty_) publish(batches_[i]);
   dirty_.clear();
   for (size_t i : dirtyAcks_) publishAcks(ackBatches_[i]);

@@ -10,6 +10,13 @@
 //   and a relaxed load per drain; the flag's line is written only when it changes.
 // - Waking: a consumer with nothing to do sleeps on a futex with a timeout; a producer wakes it
 //   after publishing. The timeout bounds the cost of a lost wake-up and drives idle polling.
+// - Consuming on the producer's thread: a queue may name an InlineConsumer (a worker's stand-in
+//   for an executor of another process, whose whole job is an encode and a send(2)). Inside an
+//   InlineDrainScope (an executor publishing its partial batches at the end of a loop), a push
+//   to such a queue whose consumer is asleep does not wake it: at the end of the scope the
+//   pushing thread runs the consumer itself, which costs less than a wake-up and a hand-off,
+//   and lets one call take what the scope pushed to several queues. The consumer that cannot
+//   (another thread is draining it, or it must wait) calls wake() instead.
 // - Shutdown: the owner stops consuming; the destructor releases tuples still queued.
 
 #include <linux/futex.h>
@@ -19,12 +26,57 @@
 #include <atomic>
 #include <cstdint>
 #include <ctime>
+#include <iterator>
 
 #include "acker/ack_record.h"
 #include "runtime/mpsc_ring.h"
 #include "squall/detail/tuple_data.h"
 
 namespace squall::internal {
+
+class ReceiveQueue;
+
+// See "Consuming on the producer's thread" above.
+class InlineConsumer {
+ public:
+  // Any thread, at the end of an InlineDrainScope that pushed to the consumer's queue: drain
+  // and deliver it now, or wake the queue's own consumer.
+  virtual void consumeInline() = 0;
+
+ protected:
+  ~InlineConsumer() = default;
+};
+
+// This thread's pushes to InlineConsumers' queues deferred to the end of its scope.
+struct InlineDrains {
+  int depth = 0;
+  InlineConsumer* pending[8] = {};
+  size_t count = 0;
+  // False when full: the caller wakes the consumer the usual way.
+  bool add(InlineConsumer* c) {
+    for (size_t i = 0; i < count; ++i) {
+      if (pending[i] == c) return true;
+    }
+    if (count == std::size(pending)) return false;
+    pending[count++] = c;
+    return true;
+  }
+};
+extern thread_local InlineDrains inlineDrains;
+
+// Defers this thread's pushes to sleeping InlineConsumers to its end (see above); nests.
+class InlineDrainScope {
+ public:
+  InlineDrainScope() { ++inlineDrains.depth; }
+  ~InlineDrainScope() {
+    if (--inlineDrains.depth == 0 && inlineDrains.count) run();
+  }
+  InlineDrainScope(const InlineDrainScope&) = delete;
+  InlineDrainScope& operator=(const InlineDrainScope&) = delete;
+
+ private:
+  static void run();
+};
 
 class ReceiveQueue {
  public:
@@ -38,10 +90,13 @@ class ReceiveQueue {
 
   size_t capacity() const { return tuples_.capacity(); }
 
+  // Before the consumer starts: see "Consuming on the producer's thread".
+  void setInlineConsumer(InlineConsumer* c) { inline_ = c; }
+
   // Any thread.
   size_t tryPushBatch(detail::TupleData* const* items, size_t n) {
     size_t pushed = tuples_.tryPushBatch(items, n);
-    if (pushed) wakeConsumer();
+    if (pushed) notifyConsumer();
     if (pushed < n) [[unlikely]]
       engageBackpressure();
     return pushed;
@@ -49,7 +104,7 @@ class ReceiveQueue {
   bool tryPush(detail::TupleData* item) { return tryPushBatch(&item, 1) == 1; }
   size_t tryPushAcks(const AckRecord* records, size_t n) {
     size_t pushed = acks_.tryPushBatch(records, n);
-    if (pushed) wakeConsumer();
+    if (pushed) notifyConsumer();
     if (pushed < n) [[unlikely]]
       engageBackpressure();
     return pushed;
@@ -102,6 +157,12 @@ class ReceiveQueue {
     syscall(SYS_futex, reinterpret_cast<int*>(&sleeping_), FUTEX_WAIT_PRIVATE, 1, &ts, nullptr, 0);
     sleeping_.store(0, std::memory_order_relaxed);
   }
+  // Any thread; approximate: whether the consumer is in (or entering) sleep().
+  bool consumerSleeping() const { return sleeping_.load(std::memory_order_relaxed) == 1; }
+  // The most items a queue may hold for a push inside an InlineDrainScope to leave them to the
+  // scope's end rather than wake the consumer.
+  static constexpr size_t kInlineMaxQueued = 8;
+
   // Any thread: ends the consumer's current or next sleep early.
   void wake() {
     interrupted_.store(true, std::memory_order_seq_cst);
@@ -109,6 +170,19 @@ class ReceiveQueue {
   }
 
  private:
+  void notifyConsumer() {
+    // Only a consumer that sleeps is left to the end of the scope: one that is awake (at high
+    // rates) drains it on its own thread, as without the scope. Whatever the end of the scope
+    // cannot drain, it wakes (consumeInline), so nothing waits for the sleep's timeout.
+    // Nor a queue holding more than a few items: the producer then runs at a rate where the
+    // consumer's own thread should share the work (a producer fanning out to many stand-ins).
+    if (inline_ && inlineDrains.depth && sleeping_.load(std::memory_order_relaxed) == 1 &&
+        tuples_.size() + acks_.size() <= kInlineMaxQueued && inlineDrains.add(inline_))
+        [[unlikely]] {
+      return;
+    }
+    wakeConsumer();
+  }
   void wakeConsumer() {
     // A read-modify-write rather than a fence (which ThreadSanitizer cannot model): it publishes
     // our slot writes to a consumer that goes to sleep after it, and reads a sleep before it.
@@ -137,6 +211,7 @@ class ReceiveQueue {
 
   MpscRing<detail::TupleData*> tuples_;
   MpscRing<AckRecord> acks_;
+  InlineConsumer* inline_ = nullptr;
   alignas(64) std::atomic<int32_t> sleeping_{0};
   std::atomic<bool> interrupted_{false};
   // Written on transitions only, on their own line so producers' pushes do not share it.

@@ -9,21 +9,31 @@ namespace squall::worker {
 namespace {
 constexpr size_t kSendTarget = 256u << 10;  // encode at most about this much per send(2)
 constexpr size_t kDrainStep = 64;
-constexpr int64_t kIdleSleepNs = 1'000'000;
+// Held back (the peer's backpressure, a full out buffer): its relief wakes the stand-in, and
+// this bounds the wait should a wake-up be missed.
+constexpr int64_t kBlockedSleepNs = 1'000'000;
+// Nothing queued: only a push (or a producer's inline drain failing to take the queue) gives a
+// stand-in work, and either wakes it, so an idle stand-in does not poll.
+constexpr int64_t kIdleSleepNs = 100'000'000;
 }  // namespace
 
 RemoteExecutor::RemoteExecutor(internal::TopologyRuntime& rt, internal::ExecutorPlan plan,
                                size_t index, size_t count, Transport& transport,
                                Transport::Peer& peer)
-    : Executor(rt, std::move(plan), index, count), transport_(transport), peer_(&peer) {}
+    : Executor(rt, std::move(plan), index, count),
+      transport_(transport),
+      peer_(&peer),
+      enc_{WireWriter{}, transport.streams(), {}, 0} {
+  queue_.setInlineConsumer(this);
+}
 
 RemoteExecutor::~RemoteExecutor() {
   join();
 }
 
-void RemoteExecutor::park() {
+void RemoteExecutor::park(int64_t timeoutNs) {
   internal::TuplePool::flushThreadCache();
-  queue_.sleep(kIdleSleepNs);
+  queue_.sleep(timeoutNs);
 }
 
 int64_t RemoteExecutor::Encoder::streamIndex(const StreamMeta* m) {
@@ -75,47 +85,67 @@ bool RemoteExecutor::encode(Encoder& e) {
   return got == kDrainStep;
 }
 
+bool RemoteExecutor::drainAndSend(Transport::Peer& peer, bool& saturated) {
+  Encoder& e = enc_;
+  saturated = encode(e);
+  if (!saturated) {
+    // This queue is drained: the batch is as full as it will get, so it leaves now. Before
+    // it does, take what the peer's other stand-ins hold (a spout's tuple for a bolt and its
+    // acker init for an acker of the same worker, emitted together), so one send(2) and one
+    // wake-up of the peer carry both. At saturation no queue drains and each stand-in sends
+    // its own full batches in parallel.
+    transport_.forEachProxy(peer, [&](RemoteExecutor& s) {
+      if (&s == this || s.backPressure() || e.writer.size() >= kSendTarget) return;
+      std::unique_lock lock(s.drainMu_, std::try_to_lock);
+      if (!lock || s.queue_.empty()) return;
+      s.encode(e);
+      held_.push_back(std::move(lock));
+    });
+  }
+  if (e.writer.size() == 0) return false;
+  transport_.send(peer, e.writer.buffer(), e.tuples);
+  e.writer.clear();
+  e.tuples = 0;
+  held_.clear();
+  return true;
+}
+
+void RemoteExecutor::consumeInline() {
+  Transport::Peer& peer = *peer_.load();
+  std::unique_lock own(drainMu_, std::try_to_lock);
+  // Another thread drains this queue (it may have taken its lock before our push, so it is
+  // woken to look again), or the stand-in must wait for the peer: its own thread does that.
+  if (!own || backPressure() || !transport_.writable(peer)) {
+    if (own) own.unlock();
+    queue_.wake();
+    return;
+  }
+  bool saturated = false;
+  if (drainAndSend(peer, saturated)) transport_.countInlineSend();
+  own.unlock();
+  if (saturated) queue_.wake();  // more than one send's worth: the stand-in's thread goes on
+}
+
 void RemoteExecutor::run() {
   ready_.store(true);
-  Encoder e{WireWriter{}, transport_.streams(), {}, 0};
-  std::vector<std::unique_lock<std::mutex>> held;  // the siblings drained into this send
   while (!stopRequested()) {
     Transport::Peer& peer = *peer_.load();
     if (backPressure() || !transport_.writable(peer)) {
-      park();
+      park(kBlockedSleepNs);
       continue;
     }
     std::unique_lock own(drainMu_, std::try_to_lock);
     if (!own) {
-      // A sibling is sending what it took from this queue: the next drain waits for that
-      // send, so the tuples of one queue leave in order.
+      // A sibling or a producer is sending what it took from this queue: the next drain waits
+      // for that send, so the tuples of one queue leave in order.
       sched_yield();
       continue;
     }
-    const bool saturated = encode(e);
-    if (!saturated) {
-      // This queue is drained: the batch is as full as it will get, so it leaves now. Before
-      // it does, take what the peer's other stand-ins hold (a spout's tuple for a bolt and its
-      // acker init for an acker of the same worker, emitted together), so one send(2) and one
-      // wake-up of the peer carry both. At saturation no queue drains and each stand-in sends
-      // its own full batches in parallel.
-      transport_.forEachProxy(peer, [&](RemoteExecutor& s) {
-        if (&s == this || s.backPressure() || e.writer.size() >= kSendTarget) return;
-        std::unique_lock lock(s.drainMu_, std::try_to_lock);
-        if (!lock || s.queue_.empty()) return;
-        s.encode(e);
-        held.push_back(std::move(lock));
-      });
-    }
-    if (e.writer.size() == 0) {
+    bool saturated = false;
+    if (!drainAndSend(peer, saturated)) {
       own.unlock();
-      park();
-      continue;
+      park(kIdleSleepNs);
     }
-    transport_.send(peer, e.writer.buffer(), e.tuples);
-    e.writer.clear();
-    e.tuples = 0;
-    held.clear();
   }
 }
 

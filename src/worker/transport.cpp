@@ -364,6 +364,7 @@ TransportStats Transport::stats() const {
   s.droppedTuples = dropped_.load();
   s.refusedConnections = refused_.load();
   s.batchSends = batchSends_.load();
+  s.inlineSends = inlineSends_.load();
   return s;
 }
 

@@ -7,7 +7,8 @@
 //
 // Sending: every executor of another worker is stood in for here by a RemoteExecutor (see
 // remote_executor.h), an executor whose queue the local producers fill exactly as they fill a
-// local one; its thread encodes what it drains into Batch frames and calls send(). Bytes the
+// local one; its thread (or, at low rates, the producer's: see remote_executor.h) encodes what
+// it drains into Batch frames and calls send(). Bytes the
 // kernel does not take wait in the peer's out buffer (bounded by kMaxOutBytes: above it the
 // proxies stop draining, their queues fill, and the producers' own backpressure holds them).
 // A peer that is down takes nothing: its tuples are dropped and counted; acking replays them.
@@ -88,6 +89,7 @@ struct TransportStats {
   uint64_t receivedTuples = 0;
   uint64_t droppedTuples = 0;  // to a peer that was down, or for an executor not here
   uint64_t batchSends = 0;     // the stand-ins' send() calls: a send(2) each, unless backed up
+  uint64_t inlineSends = 0;    // of those, made on a producer's thread (RemoteExecutor)
   uint64_t refusedConnections = 0;
 };
 
@@ -124,6 +126,7 @@ class Transport {
   // Sends whole frames carrying `tuples` tuples; false (and counted as dropped) if the peer
   // is down.
   bool send(Peer& p, std::string_view frames, size_t tuples);
+  void countInlineSend() { inlineSends_.fetch_add(1, std::memory_order_relaxed); }
   const StreamTable& streams() const { return streams_; }
   // Calls f(RemoteExecutor&) for each stand-in that sends to `p`, unless another thread is
   // doing so (or the list is being changed): then none, and false.
@@ -197,7 +200,8 @@ class Transport {
   std::unique_ptr<internal::TuplePool> pool_;
   WireTuple scratch_;  // values of tuples for executors not here, decoded to be checked
 
-  std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0}, batchSends_{0};
+  std::atomic<uint64_t> sent_{0}, received_{0}, dropped_{0}, refused_{0}, batchSends_{0},
+      inlineSends_{0};
 };
 
 struct Transport::Peer {
