@@ -128,6 +128,14 @@ TEST(NimbusTaskTimeout, MovesTheExecutorsOfASlotWhoseHeartbeatStoppedChanging) {
   ASSERT_TRUE(before);
   ASSERT_EQ(slotsOf(*before), (std::set<NodePort>{kSlotA, kSlotB}));
   auto moving = executorsOn(*before, kSlotB);
+  // Nimbus must have seen sup-b's worker heartbeat before it stops, or the launch grace (not
+  // the task timeout, the case here) moves it: wait for the heartbeat in ZooKeeper, then for a
+  // monitor pass (every 1 s, not observable from here) while it keeps changing.
+  ASSERT_TRUE(
+      waitFor([&] { return state.getWorkerHeartbeat(id, kSlotB.node, kSlotB.port).has_value(); }));
+  auto firstBeat = Clock::now();
+  ASSERT_TRUE(waitFor([&] { return msSince(firstBeat) > 1200; }));
+  ASSERT_EQ(state.assignmentInfo(id), before) << "moved while it was heartbeating";
 
   // sup-b's worker stops heartbeating; sup-b itself stays alive.
   auto stopped = Clock::now();
