@@ -5,11 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <atomic>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -22,9 +18,11 @@ using squall::testing::waitFor;
 
 namespace {
 
-// Runs on whichever thread ends the scope: records it and drains what was pushed.
+// Runs on whichever thread ends the scope: records it and drains what was pushed; the
+// queue's inline consumer from its construction on.
 struct Recorder : InlineConsumer {
-  ReceiveQueue* queue = nullptr;
+  explicit Recorder(ReceiveQueue& q) : queue(&q) { q.setInlineConsumer(this); }
+  ReceiveQueue* queue;
   std::atomic<int> calls{0};
   std::atomic<size_t> drained{0};
   std::thread::id thread;
@@ -40,7 +38,6 @@ class SleepingConsumer {
  public:
   explicit SleepingConsumer(ReceiveQueue& q) : q_(q) {
     thread_ = std::thread([this] {
-      tid_.store(static_cast<pid_t>(syscall(SYS_gettid)));
       while (!stop_.load()) {
         q_.sleep(60'000'000'000LL);
         if (stop_.load()) break;
@@ -62,18 +59,7 @@ class SleepingConsumer {
   int wakes() const { return wakes_.load(); }
 
  private:
-  bool blocked() const {
-    pid_t tid = tid_.load();
-    if (!tid) return false;
-    std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
-    std::string line;
-    std::getline(in, line);
-    size_t close = line.rfind(')');
-    return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S';
-  }
-
   ReceiveQueue& q_;
-  std::atomic<pid_t> tid_{0};
   std::atomic<bool> stop_{false};
   std::atomic<int> wakes_{0};
   std::thread thread_;
@@ -89,9 +75,7 @@ AckRecord record(uint64_t root) {
 
 TEST(ReceiveQueueInline, PushesInAScopeToASleepingConsumerRunItOnThePushingThread) {
   ReceiveQueue q(16, 16);
-  Recorder r;
-  r.queue = &q;
-  q.setInlineConsumer(&r);
+  Recorder r(q);
   SleepingConsumer consumer(q);
   ASSERT_TRUE(consumer.asleep());
   {
@@ -110,9 +94,7 @@ TEST(ReceiveQueueInline, PushesInAScopeToASleepingConsumerRunItOnThePushingThrea
 
 TEST(ReceiveQueueInline, APushOutsideAScopeWakesTheConsumer) {
   ReceiveQueue q(16, 16);
-  Recorder r;
-  r.queue = &q;
-  q.setInlineConsumer(&r);
+  Recorder r(q);
   SleepingConsumer consumer(q);
   ASSERT_TRUE(consumer.asleep());
   AckRecord a = record(1);
@@ -123,9 +105,7 @@ TEST(ReceiveQueueInline, APushOutsideAScopeWakesTheConsumer) {
 
 TEST(ReceiveQueueInline, AQueueHoldingMoreThanAFewItemsWakesTheConsumer) {
   ReceiveQueue q(64, 64);
-  Recorder r;
-  r.queue = &q;
-  q.setInlineConsumer(&r);
+  Recorder r(q);
   SleepingConsumer consumer(q);
   ASSERT_TRUE(consumer.asleep());
   {
@@ -139,9 +119,7 @@ TEST(ReceiveQueueInline, AQueueHoldingMoreThanAFewItemsWakesTheConsumer) {
 
 TEST(ReceiveQueueInline, AnAwakeConsumerIsLeftToItsOwnThread) {
   ReceiveQueue q(16, 16);
-  Recorder r;
-  r.queue = &q;
-  q.setInlineConsumer(&r);  // no consumer thread: it never sleeps
+  Recorder r(q);  // no consumer thread: it never sleeps
   {
     InlineDrainScope scope;
     AckRecord a = record(1);

@@ -156,6 +156,12 @@ struct TwoWorkers {
     w = std::make_unique<Worker>(assignment, which, "two", conf, topology);
     w->start(connectSecs);
   }
+  // Both at once: each waits up to 10 s for the other to connect.
+  void startBoth() {
+    std::thread other([&] { start(1, 10); });
+    start(0, 10);
+    other.join();
+  }
 };
 
 template <class F>
@@ -172,6 +178,15 @@ class WorkerTransport : public ::testing::Test {
  protected:
   void SetUp() override { counts = &c_; }
   void TearDown() override { counts = nullptr; }
+  // Until the spout has had `n` acks (counting repeats).
+  bool waitForAcks(int64_t n, double secs) {
+    return waitFor(
+        [&] {
+          std::lock_guard lock(c_.mu);
+          return static_cast<int64_t>(c_.acked.size()) >= n;
+        },
+        secs);
+  }
   Counts c_;
 };
 
@@ -181,9 +196,7 @@ TEST_F(WorkerTransport, AckingAcrossWorkersWithFailures) {
   Config conf;
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 500);
   TwoWorkers tw(3000, Values{Value(10)}, 2, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   ASSERT_TRUE(waitFor(
       [&] {
         std::lock_guard lock(c_.mu);
@@ -204,9 +217,7 @@ TEST_F(WorkerTransport, AckingAcrossWorkersOverAUnixSocket) {
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 500);
   TwoWorkers tw(2000, Values{Value(10)}, 2, conf);
   tw.assignment.localSockets = true;
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   // The connection is on worker 1's abstract unix socket: its listener and the accepted end.
   std::string name = fmt::format("@squall/two-1-1/127.0.0.1:{}", tw.assignment.workers[1].port);
   std::ifstream unixSockets("/proc/self/net/unix");
@@ -240,15 +251,8 @@ TEST_F(WorkerTransport, ATupleAndItsAckerInitCrossInOneSend) {
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 1);
   const int64_t n = 300;
   TwoWorkers tw(n, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
-  ASSERT_TRUE(waitFor(
-      [&] {
-        std::lock_guard lock(c_.mu);
-        return static_cast<int64_t>(c_.acked.size()) >= n;
-      },
-      60));
+  tw.startBoth();
+  ASSERT_TRUE(waitForAcks(n, 60));
   uint64_t sends = tw.w0->stats().batchSends;
   tw.w0->stop(0);
   tw.w1->stop(0);
@@ -272,15 +276,8 @@ TEST_F(WorkerTransport, ProducersSendToSleepingStandInsFromTheirOwnThread) {
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 1);
   const int64_t n = 300;
   TwoWorkers tw(n, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
-  ASSERT_TRUE(waitFor(
-      [&] {
-        std::lock_guard lock(c_.mu);
-        return static_cast<int64_t>(c_.acked.size()) >= n;
-      },
-      60));
+  tw.startBoth();
+  ASSERT_TRUE(waitForAcks(n, 60));
   TransportStats s0 = tw.w0->stats(), s1 = tw.w1->stats();
   tw.w0->stop(0);
   tw.w1->stop(0);
@@ -327,9 +324,7 @@ TEST_F(WorkerTransport, IdleStandInsSleepUntilSomethingIsPushed) {
   Config conf;
   conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 1);
   TwoWorkers tw(0, Values{}, 1, conf);  // the spout emits nothing
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   int64_t slept = -1;
   bool quiet = waitFor(
       [&] {
@@ -370,9 +365,7 @@ TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
   conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
   conf.set(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE, 256);
   TwoWorkers tw(-1, Values{Value(0), Value(200)}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 500; }, 30));
   // Held back: while the bolt (200 µs a tuple) executes 3000 more tuples, the spout, free, would
   // emit millions; held, what it emitted beyond what the bolt executed stays bounded (queues,
@@ -411,9 +404,7 @@ TEST_F(WorkerTransport, PeerRestartedOnANewPortIsFollowedAfterReassignment) {
   conf.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 2);
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 100);
   TwoWorkers tw(3000, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   auto acked = [&] {
     std::lock_guard lock(c_.mu);
     return std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size();
@@ -453,9 +444,7 @@ TEST_F(WorkerTransport, PeerLeavingAndAnotherJoiningUnderANewIndexAreFollowed) {
   conf.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 2);
   conf.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 100);
   TwoWorkers tw(2000, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   auto acked = [&] {
     std::lock_guard lock(c_.mu);
     return std::set<int64_t>(c_.acked.begin(), c_.acked.end()).size();
@@ -491,9 +480,7 @@ TEST_F(WorkerTransport, RestartedPeerIsConnectedAtOnceNotAtTheEndOfTheBackoff) {
   Config conf;
   conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
   TwoWorkers tw(-1, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 0; }, 30));
   tw.w1->stop(0);
   tw.w1.reset();
@@ -535,9 +522,7 @@ TEST_F(WorkerTransport, KnockDuringAFailingAttemptMakesTheNextAttemptAtOnce) {
   Config conf;
   conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
   TwoWorkers tw(-1, Values{}, 1, conf);
-  std::thread other([&] { tw.start(1, 10); });
-  tw.start(0, 10);
-  other.join();
+  tw.startBoth();
   ASSERT_TRUE(waitFor([&] { return c_.executed.load() > 0; }, 30));
   tw.w1->stop(0);
   tw.w1.reset();
