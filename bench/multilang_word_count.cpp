@@ -3,9 +3,10 @@
 // docs/PERFORMANCE.md); --splitters N runs N splitter children. --shape chain is the shape
 // our users run, all Python: a Python spout (bench/multilang/endless_sentence_spout.py) ->
 // the splitter -> a Python word counter (python/examples/word_count_bolt.py, emitting
-// [word, count]) -> the C++ counter that counts words out of it. Prints the words per second out of the splitter and the CPU used by
-// the engine (this process) and by the child over the measurement, and the engine's CPU per
-// multilang message.
+// [word, count]) -> the C++ counter that counts words out of it. Prints the words per second out of
+// the splitter and the CPU used by the engine (this process) and by the child over the measurement,
+// the engine's CPU per multilang message, and how many messages each read of the children's
+// output brought.
 //
 //   bench_multilang_word_count [--serializer json|msgpack] [--splitter squall|batch|stormpy|PATH]
 //                              [--splitter-command 'any shell command']
@@ -45,6 +46,8 @@
 #include <thread>
 #include <unordered_map>
 #include <vector>
+
+#include "runtime/local_cluster_impl.h"
 
 using namespace squall;
 
@@ -200,12 +203,12 @@ int main(int argc, char** argv) {
   const std::map<std::string, std::string> env{{"PYTHONPATH", src + "/python"}};
   TopologyBuilder builder;
   if (chain) {
-    builder.setSpout("spout",
-                     ShellSpout({python, src + "/bench/multilang/endless_sentence_spout.py"},
-                                Fields{"sentence"})
-                         .setCwd(src)
-                         .setEnv(env),
-                     1);
+    builder.setSpout(
+        "spout",
+        ShellSpout({python, src + "/bench/multilang/endless_sentence_spout.py"}, Fields{"sentence"})
+            .setCwd(src)
+            .setEnv(env),
+        1);
   } else {
     builder.setSpout("spout", SentenceSpout(), 1);
   }
@@ -230,6 +233,17 @@ int main(int argc, char** argv) {
   conf.set(Config::TOPOLOGY_MULTILANG_SERIALIZER, serializer);
 
   LocalCluster cluster;
+  // Reads of the children's output and the messages they brought (src/stats/child_processes.h).
+  auto childReads = [](LocalCluster& c) {
+    std::pair<uint64_t, uint64_t> out{0, 0};
+    if (auto* t = c.impl().find("ml-bench")) {
+      for (const auto& s : t->plan().children.snapshot()) {
+        out.first += s.reads;
+        out.second += s.messages;
+      }
+    }
+    return out;
+  };
   cluster.submitTopology("ml-bench", conf, builder.createTopology());
   std::this_thread::sleep_for(std::chrono::seconds(warmup));
   std::vector<int> kids = childrenOf(getpid());
@@ -237,6 +251,7 @@ int main(int argc, char** argv) {
   for (int k : kids) childBefore += cpuSeconds(k);
   double engineBefore = cpuSeconds(getpid());
   auto threadsBefore = threadCpu();
+  auto readsBefore = childReads(cluster);
   uint64_t before = counted.load();
   uint64_t sentencesBefore = sentencesAcked.load();
   auto t0 = std::chrono::steady_clock::now();
@@ -246,6 +261,7 @@ int main(int argc, char** argv) {
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   double engine = cpuSeconds(getpid()) - engineBefore;
   auto threadsAfter = threadCpu();
+  auto readsAfter = childReads(cluster);
   double child = -childBefore;
   for (int k : kids) child += cpuSeconds(k);
   auto errors = cluster.getErrors("ml-bench");
@@ -262,10 +278,17 @@ int main(int argc, char** argv) {
       "CPU over %.1f s: engine %.0f%%, children %.0f%% (engine share %.0f%%); engine %.2f us per "
       "message (%.0f k messages/s), %.2f us per word%s\n",
       shape.c_str(), splitter.c_str(), splitters, serializer.c_str(),
-      static_cast<long long>(maxPending), rate / 1e3, wall,
-      100 * engine / wall, 100 * child / wall, 100 * engine / (engine + child),
-      messages > 0 ? 1e6 * engine / messages : 0.0, messages / wall / 1e3,
-      words > 0 ? 1e6 * engine / words : 0.0, errors.empty() ? "" : " ERRORS REPORTED");
+      static_cast<long long>(maxPending), rate / 1e3, wall, 100 * engine / wall, 100 * child / wall,
+      100 * engine / (engine + child), messages > 0 ? 1e6 * engine / messages : 0.0,
+      messages / wall / 1e3, words > 0 ? 1e6 * engine / words : 0.0,
+      errors.empty() ? "" : " ERRORS REPORTED");
+  uint64_t reads = readsAfter.first - readsBefore.first;
+  if (reads > 0) {
+    std::printf(
+        "  children's output: %.1f messages per read (%.0f k reads/s)\n",
+        static_cast<double>(readsAfter.second - readsBefore.second) / static_cast<double>(reads),
+        static_cast<double>(reads) / wall / 1e3);
+  }
   if (perThread) {
     for (const auto& [name, after] : threadsAfter) {
       double used = after - (threadsBefore.count(name) ? threadsBefore[name] : 0.0);

@@ -56,7 +56,7 @@ cmake --build build/debug -j "$jobs"
 cmake --preset tsan >/dev/null
 tsan_tests='acker_core|acking|backpressure_memory|basic_bolt_ack|collector_threads|drain_end|'\
 'emit_batch_scope|executor_budget|flush_clock|grouping|kafka_(bolt|spout|offset_manager)|'\
-'lifecycle|logs|max_pending|metrics|multilang_(bolt|lifecycle|metrics|spout|stderr_log)|'\
+'lifecycle|logs|max_pending|metrics|multilang_(bolt|lifecycle|metrics|read_coalescing|spout|stderr_log)|'\
 'receive_queue_inline|restart_backoff|slow_components|stats|streams|task_assignment|tick|timeout|tuple_pool|'\
 'user_exception|validation|xor_collision|worker_(executor_layout|streams|transport)|ui|'\
 'ui_metrics_endpoint|zk_client|cluster_state'

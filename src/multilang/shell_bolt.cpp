@@ -36,6 +36,7 @@
 
 #include "logs/log_tag.h"
 #include "multilang/message_fields.h"
+#include "multilang/read_coalescing.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
@@ -384,6 +385,7 @@ class ShellBoltCore {
   void serve() {
     ShellChild& child = *child_;
     int64_t nextBeat = monotonicNs() + kSecond;
+    int64_t holdUntil = 0;  // the child's output is left in the pipe until then (coalescing)
     while (true) {
       bool wantOut;
       {
@@ -391,13 +393,17 @@ class ShellBoltCore {
         if (stopping_) return;
         wantOut = outputPending();
       }
+      int64_t now = monotonicNs();
+      bool holding = now < holdUntil;
       // stdin is polled only while output waits: a closed pipe would report POLLERR forever.
-      pollfd fds[4] = {{child.stdoutFd(), POLLIN, 0},
+      pollfd fds[4] = {{holding ? -1 : child.stdoutFd(), POLLIN, 0},
                        {wantOut ? child.stdinFd() : -1, POLLOUT, 0},
                        {wakeFd_, POLLIN, 0},
                        {stopFd_, POLLIN, 0}};
-      int64_t waitNs = std::max<int64_t>(0, nextBeat - monotonicNs());
-      int r = ::poll(fds, 4, static_cast<int>((waitNs + 999'999) / 1'000'000));
+      int64_t waitNs = std::max<int64_t>(0, nextBeat - now);
+      if (holding) waitNs = std::min(waitNs, holdUntil - now);
+      timespec timeout{static_cast<time_t>(waitNs / kSecond), static_cast<long>(waitNs % kSecond)};
+      int r = ::ppoll(fds, 4, &timeout, nullptr);
       if (r < 0 && errno != EINTR) {
         fail(fmt::format("poll failed: {}", std::strerror(errno)), "");
         return;
@@ -418,15 +424,19 @@ class ShellBoltCore {
                                                   "the middle of a message",
                                 pending);
           }
-          int64_t now = monotonicNs();
-          // What one read brought leaves for the executors in batches, not one push each.
-          detail::EmitBatchScope batch;
-          while (child.reader().next(msg_)) {
-            lastHeardNs_ = now;
-            dispatch(child, msg_);
+          now = monotonicNs();
+          acksRead_ = 0;
+          {
+            // What one read brought leaves for the executors in batches, not one push each.
+            detail::EmitBatchScope batch;
+            while (child.nextMessage(msg_)) {
+              lastHeardNs_ = now;
+              dispatch(child, msg_);
+            }
           }
+          holdUntil = now + coalesceNs(now, n);
         }
-        int64_t now = monotonicNs();
+        now = monotonicNs();
         if (now >= nextBeat) {
           nextBeat = now + kSecond;
           if (now - lastHeardNs_ > setup_.timeoutNs) {
@@ -442,6 +452,22 @@ class ShellBoltCore {
         return;
       }
     }
+  }
+
+  // See read_coalescing.h.
+  int64_t coalesceNs(int64_t now, long bytesRead) {
+    ReadHoldInputs in;
+    in.windowNs = setup_.readCoalesceNs;
+    in.sinceLastReadNs = now - lastReadNs_;
+    in.sinceLastReplyNs = now - lastReplyNs_;
+    in.bytesRead = static_cast<size_t>(bytesRead);
+    in.acksRead = acksRead_;
+    lastReadNs_ = now;
+    {
+      std::lock_guard lock(mu_);
+      in.inFlight = inFlight_;
+    }
+    return readHoldNs(in);
   }
 
   void sendHeartbeat() {
@@ -552,6 +578,7 @@ class ShellBoltCore {
           std::lock_guard lock(mu_);
           setup_.serializer->writeTaskIds(urgent_, ids);
           flushLocked();
+          lastReplyNs_ = monotonicNs();
         }
       }
     } catch (const ProtocolError&) {
@@ -576,11 +603,13 @@ class ShellBoltCore {
       std::lock_guard lock(mu_);
       setup_.serializer->writeTaskIds(urgent_, TaskIds{});
       flushLocked();
+      lastReplyNs_ = monotonicNs();
     }
   }
 
   void ackOrFail(ShellChild& child, ShellMsg& m, bool ack) {
     const char* what = ack ? "ack" : "fail";
+    ++acksRead_;
     if (!m.hasId) throw ProtocolError(fmt::format("'{}' without 'id'", what), offending(child));
     // A string id (every client's) is parsed in place: a copy would allocate per ack.
     auto id = m.id.isString() ? parseId(m.id.asString()) : parseId(tupleIdText(m.id));
@@ -663,6 +692,9 @@ class ShellBoltCore {
   int64_t backoffMs_ = 0;
   ShellMsg msg_;
   std::vector<Tuple> anchors_;
+  int64_t lastReadNs_ = 0;               // when the child's output was last read
+  int64_t lastReplyNs_ = INT64_MIN / 2;  // when a task-id reply last went to the child
+  size_t acksRead_ = 0;                  // acks and fails in the current read
   std::thread io_;
 };
 

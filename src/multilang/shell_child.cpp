@@ -167,6 +167,7 @@ long ShellChild::readSome() {
                            std::min(static_cast<size_t>(n), kFirstBytes - firstBytes_.size()));
       }
       reader_->commit(static_cast<size_t>(n));
+      if (slot_) bump(slot_->reads);
       return n;
     }
     if (n == 0) return 0;
@@ -205,7 +206,7 @@ bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
   int64_t deadline = monotonicNs() + timeoutNs;
   int64_t hookAt = silence ? monotonicNs() + silence->firstAfterNs : INT64_MAX;
   while (true) {
-    if (reader_->next(out)) return true;
+    if (nextMessage(out)) return true;
     long n = readSome();
     if (n > 0) continue;
     if (n == 0) {

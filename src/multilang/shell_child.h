@@ -47,6 +47,7 @@ struct ShellSetup {
   // The task's context (valid for the task's life): where `metrics` commands are recorded.
   const TopologyContext* topologyContext = nullptr;
   size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
+  int64_t readCoalesceNs = 0;  // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
 
   // "ShellBolt 'split' task 4"
   std::string label() const;
@@ -81,6 +82,12 @@ class ShellChild {
   int stdinFd() const { return process_->stdinFd(); }
   int stdoutFd() const { return process_->stdoutFd(); }
   MessageReader& reader() { return *reader_; }
+  // The next message of what was read, counted for /metrics; false when none is complete.
+  bool nextMessage(ShellMsg& out) {
+    if (!reader_->next(out)) return false;
+    if (slot_) bump(slot_->messages);
+    return true;
+  }
 
   // Reads what stdout has into the decoder: bytes read, 0 at EOF, -1 when nothing is there.
   long readSome();
@@ -99,6 +106,10 @@ class ShellChild {
 
  private:
   explicit ShellChild(const ShellSetup& setup);
+  // One writer (the reader thread): a load and a store, not a locked read-modify-write.
+  static void bump(std::atomic<uint64_t>& counter) {
+    counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   void handshake(int interruptFd);
 
   const ShellSetup& setup_;

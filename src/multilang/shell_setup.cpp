@@ -24,6 +24,7 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
   s.timeoutNs = secs * 1'000'000'000;
   s.maxMessageBytes =
       static_cast<size_t>(conf.getInt(Config::TOPOLOGY_MULTILANG_MAX_MESSAGE_BYTES));
+  s.readCoalesceNs = conf.getInt(Config::SQUALL_MULTILANG_READ_COALESCE_MICROS) * 1000;
   s.conf = confMap(conf);
   s.context = contextMap(context);
   s.topologyContext = &context;

@@ -1,7 +1,8 @@
 #pragma once
 // ChildProcesses: the multilang children (ShellBolt, ShellSpout) of one topology's tasks in
 // this process, one slot per (component, task): the running child's pid, how many children
-// were started for the task and how many failed. The shell components write a slot when a
+// were started for the task and how many failed, and how many reads of its output brought
+// how many messages. The shell components write a slot when a
 // child starts, fails or stops (never per tuple); /metrics reads the slots at a scrape and
 // reads each pid's CPU and memory from /proc then, so nothing is sampled in between.
 // Threads: slot() takes a mutex (a child start); a slot's fields are relaxed atomics that any
@@ -27,6 +28,9 @@ class ChildProcesses {
     std::atomic<pid_t> pid{0};  // 0: no child running
     std::atomic<uint64_t> starts{0};
     std::atomic<uint64_t> failures{0};  // exited, broke the protocol, timed out, no handshake
+    // Written by the task's reader thread only (a load and a store, no locked add).
+    std::atomic<uint64_t> reads{0};     // read(2)s of the child's stdout that brought bytes
+    std::atomic<uint64_t> messages{0};  // messages decoded from them
   };
   struct Sample {
     std::string component;
@@ -34,6 +38,8 @@ class ChildProcesses {
     pid_t pid = 0;
     uint64_t starts = 0;
     uint64_t failures = 0;
+    uint64_t reads = 0;
+    uint64_t messages = 0;
   };
 
   // The task's slot, made on first use; its address stays valid for the topology's life.
@@ -49,9 +55,10 @@ class ChildProcesses {
     std::vector<Sample> out;
     out.reserve(slots_.size());
     for (const auto& [key, s] : slots_) {
-      out.push_back({key.first, key.second, s->pid.load(std::memory_order_relaxed),
-                     s->starts.load(std::memory_order_relaxed),
-                     s->failures.load(std::memory_order_relaxed)});
+      out.push_back(
+          {key.first, key.second, s->pid.load(std::memory_order_relaxed),
+           s->starts.load(std::memory_order_relaxed), s->failures.load(std::memory_order_relaxed),
+           s->reads.load(std::memory_order_relaxed), s->messages.load(std::memory_order_relaxed)});
     }
     return out;
   }

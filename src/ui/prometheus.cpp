@@ -148,6 +148,12 @@ void childFamilies(Families& f, const std::string& topology,
           "Multilang children of the shell task that failed: exited, broke the protocol, timed "
           "out or did not start.",
           l, std::to_string(c.failures));
+    f.add("squall_multilang_child_reads_total", "counter",
+          "Reads of the shell task's children's output that brought bytes; messages per read "
+          "shows how well the reader coalesces (squall.multilang.read.coalesce.micros).",
+          l, std::to_string(c.reads));
+    f.add("squall_multilang_child_messages_total", "counter",
+          "Multilang messages the shell task's children sent.", l, std::to_string(c.messages));
   }
 }
 

@@ -24,6 +24,8 @@ struct ShellChildSample {
   uint64_t residentBytes = 0;
   uint64_t starts = 0;
   uint64_t failures = 0;
+  uint64_t reads = 0;     // reads of the children's output since the topology started
+  uint64_t messages = 0;  // messages those reads brought
 };
 
 struct PrometheusInput {

@@ -47,6 +47,8 @@ std::vector<ShellChildSample> sampleShellChildren(const internal::TopologyPlan& 
     ShellChildSample s{c.component, c.task};
     s.starts = c.starts;
     s.failures = c.failures;
+    s.reads = c.reads;
+    s.messages = c.messages;
     if (c.pid > 0) {
       if (auto p = metrics::readProcessStat(c.pid)) {
         s.running = true;
