@@ -3,6 +3,10 @@
 from .component import Component
 from .tuple import Tuple
 
+# The anchors of an emit when auto_anchor is off: one object, so the channel's cache of
+# encoded emit prefixes (Channel.send_emit) keeps hitting.
+_NO_ANCHORS = ()
+
 
 class Bolt(Component):
     """Base class for Python bolts (pystorm's ``Bolt``).
@@ -61,16 +65,12 @@ class Bolt(Component):
                         "emit needs a list or tuple of values, got {!r}".format(type(tup)))
                 tup = list(tup)
             if not self.auto_anchor:
-                anchor_ids = []
+                anchor_ids = _NO_ANCHORS
             elif self._current_tups is self._anchor_ids_of:
                 anchor_ids = self._anchor_ids
             else:
                 anchor_ids = self._auto_anchor_ids()
-            message = {"command": "emit", "tuple": tup, "anchors": anchor_ids,
-                       "need_task_ids": False}
-            if stream is not None:
-                message["stream"] = stream
-            self._channel.send_deferrable(message)
+            self._channel.send_emit(tup, anchor_ids, stream)
             return None
         if anchors is None:
             anchors = self._current_tups if self.auto_anchor else []

@@ -51,6 +51,10 @@ class Channel:
         # The hot path writes encoded bytes itself when the serializer offers both halves.
         self._encode = getattr(serializer, "encode", None)
         self._raw_write = getattr(serializer, "raw_write", None)
+        # send_emit's encoder for the anchors and stream of the last emits (see there).
+        self._emit_encoder_of = getattr(serializer, "emit_encoder", None)
+        self._emit_key = None
+        self._emit_encode = None
         self._write_lock = threading.RLock()
         self._state = threading.Condition(threading.Lock())
         self._commands = deque()
@@ -101,6 +105,33 @@ class Channel:
                 return
             try:
                 self._raw_write(self._encode(message))
+            except (OSError, ValueError) as exc:
+                raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
+
+    def send_emit(self, tup, anchor_ids, stream):
+        """``send_deferrable`` of an emit without task ids.  Its anchors and stream repeat
+        from one emit to the next (a bolt's words of one input tuple share them), so the
+        bytes around the values are encoded once per ``anchor_ids`` object and stream; the
+        caller never mutates an ``anchor_ids`` it passed."""
+        with self._write_lock:
+            if (self._batch_depth or self._deferring_thread != _get_ident()
+                    or self._raw_write is None or self._emit_encoder_of is None):
+                self.send(_emit_message(tup, anchor_ids, stream), True)
+                return
+            now = _monotonic()
+            since = self._unflushed_since
+            if since is None:
+                self._unflushed_since = now
+            elif now - since >= MAX_DEFER_SECS:
+                self._unflushed_since = None
+                self.serializer.write_message(_emit_message(tup, anchor_ids, stream))
+                return
+            key = self._emit_key
+            if key is None or key[0] is not anchor_ids or key[1] != stream:
+                self._emit_key = (anchor_ids, stream)
+                self._emit_encode = self._emit_encoder_of(anchor_ids, stream)
+            try:
+                self._raw_write(self._emit_encode(tup))
             except (OSError, ValueError) as exc:
                 raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
 
@@ -224,3 +255,11 @@ class Channel:
             self._broken = ProtocolError(
                 "expected a JSON object or array from the engine, got {!r}".format(message)
             )
+
+
+def _emit_message(tup, anchor_ids, stream):
+    message = {"command": "emit", "tuple": tup, "anchors": list(anchor_ids),
+               "need_task_ids": False}
+    if stream is not None:
+        message["stream"] = stream
+    return message

@@ -164,3 +164,30 @@ def test_values_are_named_after_the_source_stream_fields(spawn):
     engine.expect()
     engine.send(tuple_message("2", [1, 2], comp="other"))
     assert engine.expect()["tuple"] == ["tuple", None, [1, 2]]
+
+
+def test_each_tuples_emits_carry_its_own_anchors_and_stream(spawn):
+    # The channel encodes an emit's anchors and stream once for all the emits that share
+    # them (Channel.send_emit): a new tuple, or another stream, must change what is sent.
+    engine = start(spawn, BOLT.replace('if sentence == "plain":', 'if sentence == "twice":\n'
+                                       '                self.emit(["t1"])\n'
+                                       '                self.emit(["t2"], stream="words")\n'
+                                       '                self.emit(["t3"])\n'
+                                       '            elif sentence == "plain":'))
+    for tuple_id in ["1", "2"]:
+        engine.send(tuple_message(tuple_id, ["twice"]))
+        for value, stream in [("t1", None), ("t2", "words"), ("t3", None)]:
+            message = engine.expect()
+            assert message["tuple"] == [value] and message["anchors"] == [tuple_id]
+            assert message.get("stream") == stream
+        assert engine.expect() == {"command": "ack", "id": tuple_id}
+
+
+def test_a_bolt_without_auto_anchor_emits_unanchored(spawn):
+    engine = start(spawn, BOLT.replace("class Router(Bolt):",
+                                       "class Router(Bolt):\n        auto_anchor = False"))
+    for tuple_id in ["5", "6"]:
+        engine.send(tuple_message(tuple_id, ["plain"]))
+        assert engine.expect() == {"command": "emit", "tuple": ["p"], "anchors": [],
+                                   "need_task_ids": False}
+        assert engine.expect() == {"command": "ack", "id": tuple_id}

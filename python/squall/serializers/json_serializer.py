@@ -49,6 +49,18 @@ class JsonSerializer:
     def encode(message):
         return _encode(message) + _TRAILER
 
+    @staticmethod
+    def emit_encoder(anchor_ids, stream):
+        """``encode`` for the emits that share ``anchor_ids`` and ``stream`` (a bolt's words
+        of one input tuple), given only the tuple: the object's other members are encoded
+        once here, so each emit encodes just its values."""
+        head = {"command": "emit", "anchors": anchor_ids, "need_task_ids": False}
+        if stream is not None:
+            head["stream"] = stream
+        prefix = _encode(head)[:-1] + b',"tuple":'
+        suffix = b"}" + _TRAILER
+        return lambda tup: prefix + _encode(tup) + suffix
+
     def write_message(self, message, flush=True):
         data = _encode(message) + _TRAILER
         try:
