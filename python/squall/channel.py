@@ -25,6 +25,27 @@ class _TaskIdSlot:
         self.task_ids = None
 
 
+class _Deferring:
+    """``with channel.deferring():`` (see there)."""
+
+    __slots__ = ("_channel",)
+
+    def __init__(self, channel):
+        self._channel = channel
+
+    def __enter__(self):
+        self._channel._deferring_thread = _get_ident()
+
+    def __exit__(self, *exc_info):
+        channel = self._channel
+        channel._deferring_thread = None
+        with channel._write_lock:
+            if channel._unflushed_since is not None:
+                channel._unflushed_since = None
+                channel.serializer.flush()
+        return False
+
+
 class Channel:
     """Sends and receives multilang messages; safe to use from any thread.
 
@@ -51,10 +72,12 @@ class Channel:
         # The hot path writes encoded bytes itself when the serializer offers both halves.
         self._encode = getattr(serializer, "encode", None)
         self._raw_write = getattr(serializer, "raw_write", None)
-        # send_emit's encoder for the anchors and stream of the last emits (see there).
-        self._emit_encoder_of = getattr(serializer, "emit_encoder", None)
-        self._emit_key = None
-        self._emit_encode = None
+        # send_emit's parts of an emit for the anchors and stream of the last emits (see
+        # there); without them (or without raw_write) emits take send()'s path.
+        self._emit_parts_of = getattr(serializer, "emit_parts", None)
+        self._fast_emits = self._raw_write is not None and self._emit_parts_of is not None
+        self._emit_anchors = self._emit_stream = None
+        self._emit_prefix = self._emit_values = self._emit_suffix = None
         self._write_lock = threading.RLock()
         self._state = threading.Condition(threading.Lock())
         self._commands = deque()
@@ -67,6 +90,8 @@ class Channel:
         self._batch_depth = 0  # guarded by _write_lock
         self._deferring_thread = None  # see deferring()
         self._unflushed_since = None  # guarded by _write_lock: when deferred bytes began
+        # deferring()'s context manager: a class, not a generator, since it runs per tuple.
+        self._deferring_block = _Deferring(self)
 
     def send(self, message, deferrable=False):
         """Write ``message``.  A ``deferrable`` one (emit, ack, fail) sent by the thread
@@ -115,7 +140,7 @@ class Channel:
         caller never mutates an ``anchor_ids`` it passed."""
         with self._write_lock:
             if (self._batch_depth or self._deferring_thread != _get_ident()
-                    or self._raw_write is None or self._emit_encoder_of is None):
+                    or not self._fast_emits):
                 self.send(_emit_message(tup, anchor_ids, stream), True)
                 return
             now = _monotonic()
@@ -126,30 +151,25 @@ class Channel:
                 self._unflushed_since = None
                 self.serializer.write_message(_emit_message(tup, anchor_ids, stream))
                 return
-            key = self._emit_key
-            if key is None or key[0] is not anchor_ids or key[1] != stream:
-                self._emit_key = (anchor_ids, stream)
-                self._emit_encode = self._emit_encoder_of(anchor_ids, stream)
+            if anchor_ids is not self._emit_anchors or stream != self._emit_stream:
+                self._emit_prefix, self._emit_values, self._emit_suffix = \
+                    self._emit_parts_of(anchor_ids, stream)
+                self._emit_anchors = anchor_ids
+                self._emit_stream = stream
+            data = self._emit_prefix + self._emit_values(tup)
+            if self._emit_suffix:
+                data += self._emit_suffix
             try:
-                self._raw_write(self._emit_encode(tup))
+                self._raw_write(data)
             except (OSError, ValueError) as exc:
                 raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
 
-    @contextmanager
     def deferring(self):
         """While the calling thread handles one tuple or spout command, its emits and acks
         leave together when the block ends (or with the next message that is not deferrable,
         such as a log or a sync), instead of one write(2) and one engine wake-up each.
         Other threads' messages are not held back, and flush what is buffered."""
-        self._deferring_thread = threading.get_ident()
-        try:
-            yield
-        finally:
-            self._deferring_thread = None
-            with self._write_lock:
-                if self._unflushed_since is not None:
-                    self._unflushed_since = None
-                    self.serializer.flush()
+        return self._deferring_block
 
     @contextmanager
     def batch(self):
@@ -179,7 +199,7 @@ class Channel:
 
     def read_command(self):
         """Next tuple or command (a dict), in arrival order."""
-        return self._wait_for(lambda: bool(self._commands), self._commands.popleft)
+        return self._wait_for(self._commands.__len__, self._commands.popleft)
 
     def read_task_ids(self):
         """Next task-id list that no registered emit claimed (storm.py's ``readTaskIds``)."""

@@ -50,16 +50,15 @@ class JsonSerializer:
         return _encode(message) + _TRAILER
 
     @staticmethod
-    def emit_encoder(anchor_ids, stream):
-        """``encode`` for the emits that share ``anchor_ids`` and ``stream`` (a bolt's words
-        of one input tuple), given only the tuple: the object's other members are encoded
-        once here, so each emit encodes just its values."""
+    def emit_parts(anchor_ids, stream):
+        """(prefix, encode_values, suffix): ``prefix + encode_values(tup) + suffix`` is the
+        emit of ``tup`` with ``anchor_ids``, ``stream`` and no task ids, as ``encode`` would
+        write it. The emits of a bolt's words of one input tuple share the prefix and
+        suffix, so each encodes only its values."""
         head = {"command": "emit", "anchors": anchor_ids, "need_task_ids": False}
         if stream is not None:
             head["stream"] = stream
-        prefix = _encode(head)[:-1] + b',"tuple":'
-        suffix = b"}" + _TRAILER
-        return lambda tup: prefix + _encode(tup) + suffix
+        return _encode(head)[:-1] + b',"tuple":', _encode, b"}" + _TRAILER
 
     def write_message(self, message, flush=True):
         data = _encode(message) + _TRAILER

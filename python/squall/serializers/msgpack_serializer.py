@@ -94,10 +94,11 @@ class MsgpackSerializer:
         self.encode = self._packer.pack
         self.raw_write = output_stream.write
 
-    def emit_encoder(self, anchor_ids, stream):
-        """``encode`` for the emits that share ``anchor_ids`` and ``stream`` (a bolt's words
-        of one input tuple), given only the tuple: the map's other entries are packed once
-        here, so each emit packs just its values."""
+    def emit_parts(self, anchor_ids, stream):
+        """(prefix, encode_values, suffix): ``prefix + encode_values(tup) + suffix`` is the
+        emit of ``tup`` with ``anchor_ids``, ``stream`` and no task ids, as ``encode`` would
+        write it. The emits of a bolt's words of one input tuple share the prefix, so each
+        packs only its values."""
         pack = self._packer.pack
         head = [b"\x85" if stream is not None else b"\x84",  # a map of 5 or 4 entries
                 pack("command"), pack("emit"), pack("anchors"), pack(anchor_ids),
@@ -105,8 +106,7 @@ class MsgpackSerializer:
         if stream is not None:
             head += [pack("stream"), pack(stream)]
         head.append(pack("tuple"))
-        prefix = b"".join(head)
-        return lambda tup: prefix + pack(tup)
+        return b"".join(head), pack, b""
 
     def read_message(self):
         while True:
