@@ -1,4 +1,4 @@
-"""`squall run --workers N`: a topology in N worker processes over TCP loopback.
+"""`squall run --workers N`: a topology in N worker processes over unix sockets (or TCP loopback).
 
 Groupings, acking with failures, a worker killed with -9 (restarted on its port, or on another
 when its port is taken: the others follow), Python components in every worker, a stray
@@ -210,6 +210,52 @@ def test_stray_connection_without_the_secret_is_refused(squall, runs):
     run.wait_for(r"worker 1: refused connection from 127\.0\.0\.1:\d+: (hello for topology|bad proof)")
     _, m = run.wait_for(COMPLETE.pattern)
     assert m.group(2) == "0"
+    assert run.stop() == 0
+
+
+def unix_listeners(port):
+    """Abstract unix sockets of this network namespace named for a worker on `port`."""
+    with open("/proc/net/unix") as f:
+        names = [line.split()[-1] for line in f.read().splitlines()[1:] if len(line.split()) >= 8]
+    return sorted({n for n in names if n.startswith("@squall/") and n.endswith(":%d" % port)})
+
+
+def test_workers_of_one_host_connect_over_unix_sockets(squall, runs):
+    # squall.worker.local.sockets (default true): each worker also listens on an abstract unix
+    # socket, which its peers on this host connect to instead of TCP loopback. A stray
+    # connection there gets the same handshake as on TCP.
+    run = runs(squall, os.path.join(WORKERS, "steady.yaml"), 2)
+    pids = worker_pids(run, 2)
+    run.wait_for(r"worker 1 running")
+    for index in (0, 1):
+        run.wait_for(r"worker {} listening on \S+ \(and a unix socket for workers on this host\)"
+                     .format(index))
+    names = unix_listeners(pids[1][2])
+    assert len(names) == 1, names
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+        s.settimeout(10)
+        s.connect("\0" + names[0][1:])
+        assert len(s.recv(64)) >= 4  # the challenge
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        try:
+            rest = s.recv(64)
+        except ConnectionResetError:
+            rest = b""
+        assert rest == b"", "the worker must close a connection that fails the handshake"
+    _, m = run.wait_for(COMPLETE.pattern)
+    assert m.group(1) == "1500" and m.group(2) == "0", m.group(0)
+    assert run.stop() == 0
+
+
+def test_workers_keep_tcp_when_local_sockets_are_off(squall, runs):
+    run = runs(squall, os.path.join(WORKERS, "steady.yaml"), 2, "-c",
+               "squall.worker.local.sockets=false")
+    pids = worker_pids(run, 2)
+    _, m = run.wait_for(r"worker 1 listening on (.*)")
+    assert "unix socket" not in m.group(1), m.group(0)
+    assert unix_listeners(pids[1][2]) == []
+    _, m = run.wait_for(COMPLETE.pattern)
+    assert m.group(1) == "1500" and m.group(2) == "0", m.group(0)
     assert run.stop() == 0
 
 
