@@ -477,6 +477,19 @@ TEST(UiServer, ReadOnlyRefusesActions) {
 
 namespace {
 
+TEST(BoundedServer, StopRightAfterStartEndsTheListener) {
+  // httplib's stop() does nothing before its listen loop has begun, and a loop that begins
+  // after it runs forever: a UI or /metrics server stopped at once (a test, a failed start)
+  // hung its join. Without the wait in stopAll() most of these rounds would hang.
+  for (int round = 0; round < 200; ++round) {
+    ui::BoundedServer server;
+    ASSERT_GT(server.bind_to_any_port("127.0.0.1"), 0);
+    std::thread listener = server.listenInBackground();
+    server.stopAll();
+    listener.join();
+  }
+}
+
 TEST(BoundedServer, GivesUpOnARequestThatTricklesInPastItsDeadline) {
   ui::BoundedServer server(std::chrono::milliseconds(500));
   server.Get("/", [](const httplib::Request&, httplib::Response& res) {
@@ -484,7 +497,7 @@ TEST(BoundedServer, GivesUpOnARequestThatTricklesInPastItsDeadline) {
   });
   int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
-  std::thread listener([&] { server.listen_after_bind(); });
+  std::thread listener = server.listenInBackground();
 
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -528,7 +541,7 @@ TEST(BoundedServer, StoppingEndsRequestsStillBeingRead) {
   });
   int port = server.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
-  std::thread listener([&] { server.listen_after_bind(); });
+  std::thread listener = server.listenInBackground();
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

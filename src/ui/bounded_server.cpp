@@ -83,7 +83,21 @@ class BoundedStream : public httplib::Stream {
 
 }  // namespace
 
+std::thread BoundedServer::listenInBackground() {
+  listenerStarted_ = true;
+  return std::thread([this] {
+    listen_after_bind();
+    listenerDone_ = true;
+  });
+}
+
 void BoundedServer::stopAll() {
+  if (listenerStarted_) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!is_running() && !listenerDone_ && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
   stop();
   std::lock_guard lock(mu_);
   for (socket_t s : open_) ::shutdown(s, SHUT_RDWR);

@@ -8,9 +8,11 @@
 
 #include <httplib.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <set>
+#include <thread>
 
 namespace squall::ui {
 
@@ -22,8 +24,12 @@ class BoundedServer : public httplib::Server {
   explicit BoundedServer(std::chrono::milliseconds requestDeadline = std::chrono::seconds(30))
       : requestDeadline_(requestDeadline) {}
 
+  // Runs listen_after_bind() on a new thread, which the caller joins after stopAll().
+  std::thread listenInBackground();
   // Stops listening and ends the requests being read, so that stopping does not wait for a
-  // slow client's deadline.
+  // slow client's deadline. Also right after listenInBackground(): httplib's stop() does
+  // nothing until its listen loop has begun, and a loop that begins after it never ends, so
+  // this first waits (at most 5 s) for the loop to be running.
   void stopAll();
   // Connections whose request is being read or answered.
   size_t openConnections() {
@@ -33,6 +39,8 @@ class BoundedServer : public httplib::Server {
 
  private:
   std::chrono::milliseconds requestDeadline_;
+  std::atomic<bool> listenerStarted_{false};
+  std::atomic<bool> listenerDone_{false};
   std::mutex mu_;
   std::set<socket_t> open_;
   bool process_and_close_socket(socket_t sock) override;

@@ -55,7 +55,7 @@ void MetricsServer::start() {
         fmt::format("/metrics cannot listen on {}:{}{}: {}", options_.host, options_.port,
                     options_.setBy.empty() ? "" : " (" + options_.setBy + ")", why));
   }
-  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  listener_ = http_->listenInBackground();
 }
 
 void MetricsServer::stop() {

@@ -134,7 +134,7 @@ void UiServer::start() {
         fmt::format("the UI cannot listen on {}:{} (ui.host, ui.port or --ui): {}", options_.host,
                     options_.port, std::strerror(errno)));
   }
-  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  listener_ = http_->listenInBackground();
   sampler_ = std::thread([this] { sampleLoop(); });
 }
 
