@@ -143,6 +143,8 @@ class Channel:
                     or not self._fast_emits):
                 self.send(_emit_message(tup, anchor_ids, stream), True)
                 return
+            # send_deferrable's bookkeeping, written out again: a helper call per word costs
+            # as much as the encoding saved here.
             now = _monotonic()
             since = self._unflushed_since
             if since is None:
