@@ -578,7 +578,7 @@ class ShellBoltCore {
           std::lock_guard lock(mu_);
           setup_.serializer->writeTaskIds(urgent_, ids);
           flushLocked();
-          lastReplyNs_ = monotonicNs();
+          lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
         }
       }
     } catch (const ProtocolError&) {
@@ -603,7 +603,7 @@ class ShellBoltCore {
       std::lock_guard lock(mu_);
       setup_.serializer->writeTaskIds(urgent_, TaskIds{});
       flushLocked();
-      lastReplyNs_ = monotonicNs();
+      lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
     }
   }
 

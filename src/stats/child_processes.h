@@ -2,9 +2,10 @@
 // ChildProcesses: the multilang children (ShellBolt, ShellSpout) of one topology's tasks in
 // this process, one slot per (component, task): the running child's pid, how many children
 // were started for the task and how many failed, and how many reads of its output brought
-// how many messages. The shell components write a slot when a
-// child starts, fails or stops (never per tuple); /metrics reads the slots at a scrape and
-// reads each pid's CPU and memory from /proc then, so nothing is sampled in between.
+// how many messages. The shell components write a slot's pid and counts when a child starts,
+// fails or stops, and its reads and messages as the task's reader thread reads (one writer,
+// no locked add); /metrics reads the slots at a scrape and each pid's CPU and memory from
+// /proc then, so nothing is sampled in between.
 // Threads: slot() takes a mutex (a child start); a slot's fields are relaxed atomics that any
 // thread reads. Slots live as long as the topology (held by its TopologyPlan), so a task that
 // is rebuilt after a crash finds its counts again. Bounded by the topology's shell tasks.
