@@ -485,6 +485,21 @@ std::map<std::string, int64_t> beat(const fs::path& file) {
   return out;
 }
 
+// The abstract unix sockets of this network namespace whose name starts with `prefix`
+// (listeners and the connections they accepted carry the listener's name), from /proc/net/unix.
+int unixSocketsNamed(const std::string& prefix) {
+  std::istringstream in(readFile("/proc/net/unix"));
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    auto at = line.rfind(' ');
+    if (at != std::string::npos && line.compare(at + 1, prefix.size() + 1, "@" + prefix) == 0) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 // A real ZooKeeper (each test under its own root) and a nimbus serving the blobs of
 // sequenceTopology() submitted with `conf` (its jar carries resources/); the tests write the
 // assignments themselves, as nimbus's scheduler would.
@@ -613,6 +628,14 @@ TEST(SupervisorProcess, RunsRestartsKeepsAndAdoptsItsWorkers) {
       fs::exists(logs / "workers-artifacts" / id / std::to_string(portB) / "worker.log.err"));
   ASSERT_TRUE(eventually([&] { return state.getWorkerHeartbeat(id, sup, portB).has_value(); }));
   EXPECT_FALSE(state.getWorkerHeartbeat(id, sup, portB)->executors.empty());
+  // Two workers of one host: the supervisor turns on their unix sockets (the topology leaves
+  // squall.worker.local.sockets at its default), and the spout's worker connects over one: the
+  // connection accepted carries the listener's name beside the two listeners.
+  EXPECT_NE(
+      readFile(local / "workers" / std::to_string(portB) / "assignment").find("local-sockets 1"),
+      std::string::npos);
+  EXPECT_TRUE(eventually([&] { return unixSocketsNamed("squall/" + id + "/") >= 3; }))
+      << readFile("/proc/net/unix");
 
   auto pidOf = [&](int port) {
     auto p = supervisor::readProcessId((local / "workers" / std::to_string(port) / "pid").string());
@@ -717,7 +740,8 @@ int64_t spoutAcked(cluster::ClusterState& state, const std::string& id, const st
 // SIGHUP and ack through the ackers at their new place.
 TEST(SupervisorProcess, KeepsWorkersWhoseExecutorsStayWhenAPeerLeaves) {
   ClusterRig rig(
-      R"({"topology.workers": 3, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2})");
+      R"({"topology.workers": 3, "topology.max.spout.pending": 200, "topology.message.timeout.secs": 2,
+          "squall.worker.local.sockets": false})");
   cluster::ClusterState& state = *rig.state;
   const std::string& id = rig.id;
   std::vector<int> ports = {freePort(), freePort(), freePort(), freePort()};
@@ -757,6 +781,10 @@ TEST(SupervisorProcess, KeepsWorkersWhoseExecutorsStayWhenAPeerLeaves) {
                          std::chrono::seconds(60)))
       << supA.output() << supB.output();
   supervisor::ProcessId record = pidOf(workersB, portRecord), seq = pidOf(workersB, portSeq);
+  // The topology turned unix sockets off: its workers of one host keep to TCP.
+  EXPECT_EQ(readFile(workersB / std::to_string(portSeq) / "assignment").find("local-sockets"),
+            std::string::npos);
+  EXPECT_EQ(unixSocketsNamed("squall/" + id + "/"), 0);
   supervisor::ProcessId ackers = pidOf(rig.dir.path / "sup-a" / "local" / "workers", portAckers);
   ASSERT_TRUE(supervisor::processAlive(record));
   ASSERT_TRUE(supervisor::processAlive(seq));

@@ -28,6 +28,21 @@ std::string readAll(const fs::path& path) {
 
 }  // namespace
 
+Config loadStormConf(const std::string& dir) {
+  fs::path file = fs::absolute(dir) / "stormconf.ser";
+  Value conf;
+  try {
+    conf = nimbus::parseJson(readAll(file));
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(fmt::format("{}: {}", file.string(), e.what()));
+  }
+  if (!conf.isMap()) {
+    throw std::runtime_error(
+        fmt::format("{}: the configuration is not a JSON object", file.string()));
+  }
+  return Config(conf.asMap());
+}
+
 flux::TopologyFile loadStormDist(const std::string& dir) {
   fs::path root = fs::absolute(dir);
   storm::StormTopology topology;
@@ -39,16 +54,6 @@ flux::TopologyFile loadStormDist(const std::string& dir) {
     throw std::runtime_error(
         fmt::format("{}: not a StormTopology: {}", (root / "stormcode.ser").string(), e.what()));
   }
-  Value conf;
-  try {
-    conf = nimbus::parseJson(readAll(root / "stormconf.ser"));
-  } catch (const std::invalid_argument& e) {
-    throw std::runtime_error(fmt::format("{}: {}", (root / "stormconf.ser").string(), e.what()));
-  }
-  if (!conf.isMap()) {
-    throw std::runtime_error(fmt::format("{}: the configuration is not a JSON object",
-                                         (root / "stormconf.ser").string()));
-  }
   nimbus::TranslateOptions options;
   options.shellCwd =
       fs::is_directory(root / "resources") ? (root / "resources").string() : root.string();
@@ -56,7 +61,7 @@ flux::TopologyFile loadStormDist(const std::string& dir) {
   file.path = root.string();
   file.dir = root.string();
   file.topology.def = nimbus::toTopologyDef(topology, options);
-  file.conf = Config(conf.asMap());
+  file.conf = loadStormConf(dir);
   const Value* name = file.conf.find("topology.name");
   file.name = name && name->isString() ? name->asString() : root.filename().string();
   return file;

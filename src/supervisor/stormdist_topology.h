@@ -15,6 +15,10 @@ namespace squall::supervisor {
 // InvalidTopologyException naming the component the translation refuses.
 flux::TopologyFile loadStormDist(const std::string& dir);
 
+// The topology's configuration alone (DIR/stormconf.ser), for the supervisor's choices about
+// its workers; std::runtime_error naming the file when it is missing or not a JSON object.
+Config loadStormConf(const std::string& dir);
+
 // Makes the shell components of a loaded stormdist topology runnable on this machine, as
 // `squall run` does for a file: "python"/"python3" become `python.interpreter` (the topology's
 // virtualenv when its jar carried one), a program shipped in the resources folder is named by

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "supervisor/log_config_relay.h"
+#include "supervisor/stormdist_topology.h"
 #include "supervisor/worker_assignment.h"
 #include "supervisor/worker_report_relay.h"
 
@@ -201,8 +202,12 @@ void Supervisor::sync() {
       }
       missingSecret_.erase(id);
       worker::Assignment w = toWorkerAssignment(*a, id, secret->second);
-      downloadStormDist(o_.fetch, id,
-                        (fs::path(o_.localDir) / "supervisor" / "stormdist").string());
+      std::string dist = downloadStormDist(
+          o_.fetch, id, (fs::path(o_.localDir) / "supervisor" / "stormdist").string());
+      // Workers of this topology that share a host talk over unix sockets unless the
+      // topology turns it off (transport.h); every supervisor reads the same conf, so the
+      // workers on both ends of a connection agree.
+      w.localSockets = loadStormConf(dist).getBool(Config::SQUALL_WORKER_LOCAL_SOCKETS);
       for (const auto& [port, index] : local) {
         if (std::find(o_.ports.begin(), o_.ports.end(), port) == o_.ports.end()) {
           spdlog::error(

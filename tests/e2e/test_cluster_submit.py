@@ -45,6 +45,13 @@ def worker_pids(cluster_dir):
     return pids
 
 
+def unix_sockets_of(topology_id):
+    """The abstract unix sockets (listeners and accepted connections) named for the topology."""
+    with open("/proc/net/unix") as f:
+        names = [line.split()[-1] for line in f.read().splitlines()[1:] if len(line.split()) >= 8]
+    return [n for n in names if n.startswith("@squall/%s/" % topology_id)]
+
+
 def test_submit_to_dev_cluster_runs_python_across_supervisors_and_survives_kill_9(
         squall, multilang, tmp_path):
     cluster = str(tmp_path / "c")
@@ -65,6 +72,10 @@ def test_submit_to_dev_cluster_runs_python_across_supervisors_and_survives_kill_
         logs = worker_logs(cluster, topology_id)
         assert len(logs) == 2, logs
         assert len({sup for sup, _ in logs}) == 2, "one worker on each supervisor"
+        # Both supervisors are on this host: their workers connect over a unix socket (the
+        # accepted connection carries the listener's name, beside the two listeners).
+        wait_until(lambda: len(unix_sockets_of(topology_id)) >= 3,
+                   "the workers to connect over a unix socket", 30)
         listed = squall.run("list", "--config", conf)
         assert re.search(r"wordcount\s+ACTIVE\s+\d+\s+2\s", listed.stdout), listed.stdout
 
