@@ -22,6 +22,7 @@ workers (one per supervisor) and one acker, and prints
     bench/cluster_recovery.py [--squall build/release/src/cli/squall] [--runs 3]
                               [--rate 20000] [--count 400000] [--timeout 5] [--seconds 6]
                               [--outage 20] [--outage-rate 2000] [--outage-only]
+                              [--local-sockets 0|1]
 
 The outage scenario asks nimbus over Storm's Thrift API, with Python modules the thrift
 compiler makes from src/thrift/storm.thrift (Debian's thrift-compiler and python3-thrift).
@@ -51,7 +52,7 @@ name: "{name}"
 config:
   topology.workers: 2
   topology.acker.executors: {ackers}
-{timeout_line}spouts:
+{timeout_line}{sockets_line}spouts:
   - id: "probe"
     className: "squall.testing.ProbeSpout"
     constructorArgs: ["{dir}", {rate}, {count}, {reliable}]
@@ -206,6 +207,11 @@ class Cluster:
         self.err.close()
 
 
+# --local-sockets: squall.worker.local.sockets set in every topology (unset: the default, true,
+# so the two workers of this one host connect over a unix socket; 0 keeps them on TCP).
+LOCAL_SOCKETS = None
+
+
 def submit(cluster, folder, name, ackers, rate, count, reliable, timeout):
     # The file alone in its folder: submit packages the folder beside the topology file.
     probe_dir = os.path.join(folder, "probes", name)
@@ -215,7 +221,10 @@ def submit(cluster, folder, name, ackers, rate, count, reliable, timeout):
     with open(path, "w") as f:
         # timeout None: Storm's default (30 s), as a user who sets nothing has.
         line = "" if timeout is None else f"  topology.message.timeout.secs: {timeout}\n"
+        sockets = ("" if LOCAL_SOCKETS is None else
+                   "  squall.worker.local.sockets: %s\n" % ("true" if LOCAL_SOCKETS else "false"))
         f.write(TOPOLOGY.format(name=name, ackers=ackers, timeout_line=line, dir=probe_dir,
+                                sockets_line=sockets,
                                 rate=rate, count=count, reliable="true" if reliable else "false"))
     started = now_ms()
     cluster.run("submit", path)
@@ -565,7 +574,12 @@ def main():
                    help="spout tuples/s in the outage scenario")
     p.add_argument("--outage-only", action="store_true", help="run the outage scenario alone")
     p.add_argument("--keep", action="store_true", help="keep each run's folder")
+    p.add_argument("--local-sockets", type=int, choices=(0, 1),
+                   help="set squall.worker.local.sockets in the topologies (default: unset)")
     args = p.parse_args()
+    global LOCAL_SOCKETS
+    if args.local_sockets is not None:
+        LOCAL_SOCKETS = bool(args.local_sockets)
     if args.outage_only and args.outage <= 0:
         p.error("--outage-only needs --outage > 0")
     with open("/proc/loadavg") as f:

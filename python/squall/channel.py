@@ -12,6 +12,12 @@ from .errors import ProtocolError, StormWentAwayError
 # that emits now and then inside one long call.
 MAX_DEFER_SECS = 0.1
 
+# How long the output of a finished tuple may wait for the next tuple's when the engine has
+# sent that one already: the bytes of several fast tuples leave in one write(2) instead of
+# one each, and a slow tuple (longer than this) still flushes as it ends. Output never waits
+# while the component blocks for input (Channel._flush_before_blocking).
+FLUSH_HOLD_SECS = 0.0002
+
 _get_ident = threading.get_ident
 _monotonic = time.monotonic
 
@@ -40,9 +46,15 @@ class _Deferring:
         channel = self._channel
         channel._deferring_thread = None
         with channel._write_lock:
-            if channel._unflushed_since is not None:
-                channel._unflushed_since = None
-                channel.serializer.flush()
+            since = channel._unflushed_since
+            if since is None:
+                return False
+            # The next tuple is here already (an unlocked peek: a stale answer only moves the
+            # flush to the next read round): its output may join this one.
+            if channel._commands and _monotonic() - since < FLUSH_HOLD_SECS:
+                return False
+            channel._unflushed_since = None
+            channel.serializer.flush()
         return False
 
 
@@ -138,7 +150,10 @@ class Channel:
         from one emit to the next (a bolt's words of one input tuple share them), so the
         bytes around the values are encoded once per ``anchor_ids`` object and stream; the
         caller never mutates an ``anchor_ids`` it passed."""
-        with self._write_lock:
+        # acquire/release rather than `with`: 45 ns less per word.
+        lock = self._write_lock
+        lock.acquire()
+        try:
             if (self._batch_depth or self._deferring_thread != _get_ident()
                     or not self._fast_emits):
                 self.send(_emit_message(tup, anchor_ids, stream), True)
@@ -165,6 +180,8 @@ class Channel:
                 self._raw_write(data)
             except (OSError, ValueError) as exc:
                 raise StormWentAwayError("cannot write to the engine: {}".format(exc)) from exc
+        finally:
+            lock.release()
 
     def deferring(self):
         """While the calling thread handles one tuple or spout command, its emits and acks
@@ -201,7 +218,12 @@ class Channel:
 
     def read_command(self):
         """Next tuple or command (a dict), in arrival order."""
-        return self._wait_for(self._commands.__len__, self._commands.popleft)
+        try:
+            # The engine sends tuples in batches: most reads find one queued. deque.popleft
+            # is atomic, and the reader only appends, so this needs no lock.
+            return self._commands.popleft()
+        except IndexError:
+            return self._wait_for(self._commands.__len__, self._commands.popleft)
 
     def read_task_ids(self):
         """Next task-id list that no registered emit claimed (storm.py's ``readTaskIds``)."""
@@ -241,11 +263,22 @@ class Channel:
                     self._route(message)
                 self._state.notify_all()
 
+    def _flush_before_blocking(self):
+        """Output deferred past its tuple (_Deferring.__exit__) leaves before the reader may
+        block: the engine may be waiting for those acks before it sends more."""
+        if self._unflushed_since is None:
+            return
+        with self._write_lock:
+            if self._unflushed_since is not None:
+                self._unflushed_since = None
+                self.serializer.flush()
+
     def _read_one(self, everything_buffered=False):
         """The next message; with ``everything_buffered``, a list of it and every further
         message that is already complete in the input buffer (one lock round per read(2),
         not one per tuple, when the engine sends several tuples at once)."""
         try:
+            self._flush_before_blocking()
             message = self.serializer.read_message()
             if not everything_buffered:
                 return message
