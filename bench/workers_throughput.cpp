@@ -1,4 +1,5 @@
-// spout -> bolt across two worker processes over TCP loopback: the spout's executor in
+// spout -> bolt across two worker processes over a unix socket (--unix 0: TCP loopback), as
+// `squall run --workers 2` connects them by default: the spout's executor in
 // worker 0, the bolt's (and the acker's, when there is one) in worker 1, the same components
 // as bench_spout_to_bolt. The process forks before any thread starts; the bolt counts into
 // shared memory, so the parent measures what crossed and was executed.
@@ -247,7 +248,7 @@ std::string switchesPerTuple(const std::map<std::string, int64_t>& before,
 }  // namespace
 
 int main(int argc, char** argv) {
-  int ackers = 0, seconds = 10, unixSockets = 0;
+  int ackers = 0, seconds = 10, unixSockets = 1;
   int64_t maxPending = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--ackers")) ackers = std::atoi(argv[i + 1]);
