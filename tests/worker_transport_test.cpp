@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -30,6 +31,7 @@
 #include "ui/topology_metrics.h"
 #include "worker/assignment.h"
 #include "worker/handshake_auth.h"
+#include "worker/testing_components.h"
 #include "worker/worker.h"
 
 using namespace squall;
@@ -397,6 +399,64 @@ TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
   EXPECT_LT(backlog2, 300000) << "emitted " << c_.emitted.load();
   EXPECT_LT(backlog2, backlog1 + 5000)
       << "the backlog keeps growing: " << backlog1 << " -> " << backlog2;
+}
+
+// The shape of a cluster's even scheduler with two workers and one acker: the spout and the
+// acker in worker 0, the bolt in worker 1, no max spout pending. Acks cross back to the acker
+// while tuples cross out, so each worker's backpressure holds the other's stand-ins, and with
+// a small overflow bound both workers keep reaching it: they must read on from a peer that
+// holds one of their stand-ins (a worker that stopped reading there never saw the status that
+// relieved it; bench/cluster_backpressure_soak.py shows that deadlock on a dev-cluster), and
+// tuples must keep flowing.
+TEST_F(WorkerTransport, AckerWithTheSpoutAndTheBoltAcrossNeverDeadlock) {
+  registerTestingComponents();
+  char dirTemplate[] = "/tmp/squall-probe-XXXXXX";
+  std::string dir = mkdtemp(dirTemplate);
+  TopologyBuilder tb;
+  tb.setSpout("probe",
+              ComponentSpec{"squall.testing.ProbeSpout",
+                            Values{Value(dir), Value(0), Value(0), Value(true)}},
+              1);
+  tb.setBolt("count", ComponentSpec{"squall.testing.CountingBolt", Values{Value(dir)}}, 1)
+      .shuffleGrouping("probe");
+  StormTopology topology = tb.createTopology();
+  Config conf;
+  conf.set(Config::TOPOLOGY_WORKERS, 2);
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 1);
+  // A small overflow bound, so that the workers reach it within the test.
+  conf.set(Config::SQUALL_WORKER_RECEIVE_OVERFLOW_TUPLES, 512);
+  auto plan = internal::TopologyPlan::build("probe", "probe-1-1", conf, topology);
+  Assignment a;
+  a.topologyId = "probe-1-1";
+  a.secret = newSecret();
+  a.workers = {{"127.0.0.1", freePort()}, {"127.0.0.1", freePort()}};
+  for (const auto& [id, cp] : plan->components) {
+    for (const auto& ep : cp.executors) a.executorWorker[ep.startTask] = id == "count" ? 1 : 0;
+  }
+  std::unique_ptr<Worker> w0, w1;
+  std::thread other([&] {
+    w1 = std::make_unique<Worker>(a, 1, "probe", conf, topology);
+    w1->start(10);
+  });
+  w0 = std::make_unique<Worker>(a, 0, "probe", conf, topology);
+  w0->start(10);
+  other.join();
+  // 5 s at full speed; the bolt's worker must receive something in every half second of it.
+  uint64_t last = 0;
+  int64_t stalledFor = 0, worst = 0;
+  auto end = Clock::now() + std::chrono::seconds(5);
+  while (Clock::now() < end) {
+    std::this_thread::sleep_until(Clock::now() + std::chrono::milliseconds(100));
+    uint64_t now = w1->stats().receivedTuples;
+    stalledFor = now == last ? stalledFor + 100 : 0;
+    worst = std::max(worst, stalledFor);
+    last = now;
+  }
+  w0->stop(0);
+  w1->stop(0);
+  std::filesystem::remove_all(dir);
+  EXPECT_LT(worst, 500) << "the bolt's worker received nothing for " << worst << " ms (received "
+                        << last << ")";
 }
 
 TEST_F(WorkerTransport, PeerRestartedOnANewPortIsFollowedAfterReassignment) {

@@ -122,7 +122,9 @@ Transport::Transport(Assignment assignment, int self, internal::TopologyRuntime&
       // Room to take back every body the receiver can have out at once (the overflow's bound
       // plus a few queues' worth): a body the pool cannot take back is freed, and the next
       // one allocated, on two threads. Ring slots are untouched memory until used.
-      pool_(std::make_unique<internal::TuplePool>(kMaxOverflowTuples + 4 * rt.receiveBufferSize)) {
+      maxOverflow_(
+          static_cast<size_t>(plan_.conf.getInt(Config::SQUALL_WORKER_RECEIVE_OVERFLOW_TUPLES))),
+      pool_(std::make_unique<internal::TuplePool>(maxOverflow_ + 4 * rt.receiveBufferSize)) {
   latest_ = assignment_;
   workerOfTask_.assign(plan_.numTasks() + 1, -1);
   streamsOfTask_.resize(static_cast<size_t>(plan_.numTasks()) + 1);
@@ -606,10 +608,20 @@ void Transport::onReadable(Conn& c) {
       return;
     }
     // Stop early when our queues are backed up: the rest stays in the kernel.
-    if (overflowTuples_ >= kMaxOverflowTuples) break;
+    if (!mayRead(c)) break;
     // A short read emptied the socket: poll(2) tells of more, without a recv(2) that fails.
     if (static_cast<size_t>(n) < room.size()) break;
   }
+}
+
+bool Transport::mayRead(const Conn& c) const {
+  if (overflowTuples_ < maxOverflow_) return true;
+  if (c.state != Conn::State::Up || c.peer < 0) return false;
+  // Our stand-ins that this peer holds wait for a status frame queued behind its tuples.
+  for (const RemoteExecutor* r : peers_[static_cast<size_t>(c.peer)]->proxies) {
+    if (r->backPressure()) return true;
+  }
+  return false;
 }
 
 void Transport::onFrame(Conn& c, const FrameReader::Frame& f) {
@@ -725,6 +737,15 @@ void Transport::handleBatch(Conn& c, WireReader& r) {
     }
     return rt_.executorOfTask[task];
   };
+  // Read past maxOverflow_ only to reach a status frame (mayRead): past four times that,
+  // what would join an overflow is dropped rather than held.
+  auto overflowFull = [&](internal::Executor* ex, bool acks) {
+    if (overflowTuples_ < 4 * maxOverflow_) return false;
+    const Inbound& in = inbound_[ex->index()];
+    if (acks ? in.ackOverflow.empty() : in.overflow.empty()) return false;
+    dropped_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  };
   auto hold = [&](internal::Executor* ex) -> Inbound& {
     Inbound& in = inbound_[ex->index()];
     if (in.batch.empty() && in.acks.empty()) touched_.push_back(ex->index());
@@ -735,6 +756,7 @@ void Transport::handleBatch(Conn& c, WireReader& r) {
       [&](const WireTupleHead& h, WireReader& rr) {
         checkTask(h.destTask, "destination");
         internal::Executor* ex = localExecutor(h.destTask);
+        if (ex && overflowFull(ex, false)) ex = nullptr;
         checkTask(h.sourceTask, "source");
         const auto& streams = streamsOfTask_[static_cast<size_t>(h.sourceTask)];
         if (h.stream >= streams.size()) {
@@ -773,6 +795,7 @@ void Transport::handleBatch(Conn& c, WireReader& r) {
         if (!takesAcks_[ex->index()]) {
           throw WireError(fmt::format("acking record for task {}, which takes none", a.destTask));
         }
+        if (overflowFull(ex, true)) return;
         hold(ex).acks.push_back(a);
       });
   received_.fetch_add(count, std::memory_order_relaxed);
@@ -889,9 +912,8 @@ void Transport::run() {
     fds.push_back({wakeFd_, POLLIN, 0});
     fds.push_back({listenFd_, POLLIN, 0});
     fds.push_back({localListenFd_, POLLIN, 0});  // ignored by poll when -1
-    bool reading = overflowTuples_ < kMaxOverflowTuples;
     for (auto& c : conns_) {
-      short events = reading ? POLLIN : 0;
+      short events = mayRead(*c) ? POLLIN : 0;
       if (c->state == Conn::State::Connecting) events = POLLOUT;
       if (c->state == Conn::State::Up &&
           peers_[static_cast<size_t>(c->peer)]->outBytes.load(std::memory_order_relaxed) > 0) {

@@ -19,7 +19,12 @@
 // overflow here, and the executor is reported to every peer as under backpressure (Storm 2's
 // BackPressureStatus): the peers' proxies for it stop draining until it is relieved, so only
 // the traffic to that executor waits, never a whole connection (which could deadlock two
-// workers feeding each other). Past kMaxOverflowTuples in all, the I/O thread stops reading.
+// workers feeding each other). Past maxOverflow_ in all (squall.worker.receive.overflow.tuples)
+// the I/O thread stops reading,
+// except from a peer that holds one of our stand-ins under its own backpressure: the status
+// that relieves it travels behind the tuples in that stream, and refusing to read them would
+// deadlock the two workers. From such a peer, past 4 x maxOverflow_, a tuple or acking
+// record for an executor with an overflow is dropped (counted; acking replays it).
 //
 // Security: the acceptor sends a random challenge; the connector answers with its identity and
 // an HMAC over both nonces keyed by the topology's secret; the acceptor answers with its own
@@ -96,7 +101,6 @@ struct TransportStats {
 class Transport {
  public:
   static constexpr size_t kMaxOutBytes = 1u << 20;
-  static constexpr size_t kMaxOverflowTuples = 1u << 16;
 
   Transport(Assignment assignment, int self, internal::TopologyRuntime& rt);
   ~Transport();
@@ -142,6 +146,8 @@ class Transport {
   // A non-blocking connection to worker `peer` (nullptr when it failed at once).
   std::unique_ptr<Conn> dial(int peer);
   void onReadable(Conn& c);
+  // Whether to read from `c` now (see the top of this file).
+  bool mayRead(const Conn& c) const;
   void onFrame(Conn& c, const FrameReader::Frame& f);
   void establish(Conn& c);
   void closeConn(Conn& c, const std::string& why, bool error);
@@ -196,6 +202,7 @@ class Transport {
   std::vector<bool> takesAcks_;  // index = executor index: ackers and spouts
   std::vector<size_t> touched_;
   size_t overflowTuples_ = 0;
+  const size_t maxOverflow_;  // squall.worker.receive.overflow.tuples
   uint64_t statusSeq_ = 0;
   std::unique_ptr<internal::TuplePool> pool_;
   WireTuple scratch_;  // values of tuples for executors not here, decoded to be checked
