@@ -4,6 +4,8 @@
 // back on another port (followed after a reassignment), a worker that leaves while another
 // joins under a new index, and backpressure from a slow bolt in
 // one worker that holds the spout in the other (and shows on the spout worker's /metrics).
+// The test also plays worker 1 itself over a raw socket, to show that a worker past its
+// overflow bound still reads the status that relieves one of its stand-ins.
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -14,10 +16,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -31,7 +33,7 @@
 #include "ui/topology_metrics.h"
 #include "worker/assignment.h"
 #include "worker/handshake_auth.h"
-#include "worker/testing_components.h"
+#include "worker/wire_format.h"
 #include "worker/worker.h"
 
 using namespace squall;
@@ -111,7 +113,20 @@ class IdBolt : public BaseRichBolt {
   OutputCollector* c_ = nullptr;
 };
 
+// Passes each id on (run only by the test's stand-in peer, which needs its stream).
+class RelayBolt : public BaseRichBolt {
+ public:
+  explicit RelayBolt(const Values&) {}
+  void prepare(const Config&, TopologyContext&, OutputCollector& c) override { c_ = &c; }
+  void execute(const Tuple& t) override { c_->emit(Values{t.getLong(0)}); }
+  void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"id"}); }
+
+ private:
+  OutputCollector* c_ = nullptr;
+};
+
 SQUALL_REGISTER_COMPONENT_AS(IdSpout, "test.IdSpout");
+SQUALL_REGISTER_COMPONENT_AS(RelayBolt, "test.RelayBolt");
 SQUALL_REGISTER_COMPONENT_AS(IdBolt, "test.IdBolt");
 
 int freePort() {
@@ -401,62 +416,162 @@ TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
       << "the backlog keeps growing: " << backlog1 << " -> " << backlog2;
 }
 
-// The shape of a cluster's even scheduler with two workers and one acker: the spout and the
-// acker in worker 0, the bolt in worker 1, no max spout pending. Acks cross back to the acker
-// while tuples cross out, so each worker's backpressure holds the other's stand-ins, and with
-// a small overflow bound both workers keep reaching it: they must read on from a peer that
-// holds one of their stand-ins (a worker that stopped reading there never saw the status that
-// relieved it; bench/cluster_backpressure_soak.py shows that deadlock on a dev-cluster), and
-// tuples must keep flowing.
-TEST_F(WorkerTransport, AckerWithTheSpoutAndTheBoltAcrossNeverDeadlock) {
-  registerTestingComponents();
-  char dirTemplate[] = "/tmp/squall-probe-XXXXXX";
-  std::string dir = mkdtemp(dirTemplate);
+// The test as worker 1 of a topology whose worker 0 runs: spout -> relay (worker 1) -> sink
+// (worker 0, one tuple a second). It holds worker 0's stand-in for the relay under
+// backpressure, then sends far more tuples for the sink than worker 0's overflow bound, then
+// relieves the relay. Worker 0 must read past its bound to see that relief (the status is
+// behind the tuples) and send the spout's tuples again. Stopping at the bound there once
+// deadlocked a spout and acker worker with a bolt worker (bench/cluster_backpressure_soak.py).
+TEST_F(WorkerTransport, ReadsPastItsOverflowBoundToSeeAPeerRelieveItsStandIn) {
   TopologyBuilder tb;
-  tb.setSpout("probe",
-              ComponentSpec{"squall.testing.ProbeSpout",
-                            Values{Value(dir), Value(0), Value(0), Value(true)}},
-              1);
-  tb.setBolt("count", ComponentSpec{"squall.testing.CountingBolt", Values{Value(dir)}}, 1)
-      .shuffleGrouping("probe");
+  tb.setSpout("spout", ComponentSpec{"test.IdSpout", Values{Value(-1)}}, 1);
+  tb.setBolt("relay", ComponentSpec{"test.RelayBolt", Values{}}, 1).shuffleGrouping("spout");
+  tb.setBolt("sink", ComponentSpec{"test.IdBolt", Values{Value(0), Value(1'000'000)}}, 1)
+      .shuffleGrouping("relay");
   StormTopology topology = tb.createTopology();
   Config conf;
   conf.set(Config::TOPOLOGY_WORKERS, 2);
-  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 1);
-  // A small overflow bound, so that the workers reach it within the test.
-  conf.set(Config::SQUALL_WORKER_RECEIVE_OVERFLOW_TUPLES, 512);
-  auto plan = internal::TopologyPlan::build("probe", "probe-1-1", conf, topology);
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
+  conf.set(Config::TOPOLOGY_EXECUTOR_RECEIVE_BUFFER_SIZE, 64);
+  conf.set(Config::SQUALL_WORKER_RECEIVE_OVERFLOW_TUPLES, 100);
+  auto plan = internal::TopologyPlan::build("relief", "relief-1-1", conf, topology);
+  const int relayTask = plan->components.at("relay").executors.at(0).startTask;
+  const int sinkTask = plan->components.at("sink").executors.at(0).startTask;
   Assignment a;
-  a.topologyId = "probe-1-1";
+  a.topologyId = "relief-1-1";
   a.secret = newSecret();
   a.workers = {{"127.0.0.1", freePort()}, {"127.0.0.1", freePort()}};
   for (const auto& [id, cp] : plan->components) {
-    for (const auto& ep : cp.executors) a.executorWorker[ep.startTask] = id == "count" ? 1 : 0;
+    for (const auto& ep : cp.executors) a.executorWorker[ep.startTask] = id == "relay" ? 1 : 0;
   }
-  std::unique_ptr<Worker> w0, w1;
-  std::thread other([&] {
-    w1 = std::make_unique<Worker>(a, 1, "probe", conf, topology);
-    w1->start(10);
+
+  // Worker 1's listener; worker 0 (the lower index) connects to it.
+  int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(a.workers[1].port));
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  std::unique_ptr<Worker> w0;
+  std::thread starter([&] {
+    w0 = std::make_unique<Worker>(a, 0, "relief", conf, topology);
+    w0->start(10);
   });
-  w0 = std::make_unique<Worker>(a, 0, "probe", conf, topology);
-  w0->start(10);
-  other.join();
-  // 5 s at full speed; the bolt's worker must receive something in every half second of it.
-  uint64_t last = 0;
-  int64_t stalledFor = 0, worst = 0;
-  auto end = Clock::now() + std::chrono::seconds(5);
-  while (Clock::now() < end) {
-    std::this_thread::sleep_until(Clock::now() + std::chrono::milliseconds(100));
-    uint64_t now = w1->stats().receivedTuples;
-    stalledFor = now == last ? stalledFor + 100 : 0;
-    worst = std::max(worst, stalledFor);
-    last = now;
+  int fd = accept(listener, nullptr, nullptr);
+  ASSERT_GE(fd, 0);
+  auto sendAll = [&](std::string_view bytes) {
+    for (size_t done = 0; done < bytes.size();) {
+      ssize_t n = ::send(fd, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  };
+  FrameReader reader(16u << 20);
+  auto nextFrame = [&](double secs) -> std::optional<FrameReader::Frame> {
+    auto end = Clock::now() + std::chrono::milliseconds(static_cast<int64_t>(secs * 1000));
+    while (true) {
+      if (auto f = reader.next()) return f;
+      int left = static_cast<int>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now()).count());
+      pollfd p{fd, POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, left) <= 0) return std::nullopt;
+      auto room = reader.writable(64 << 10);
+      ssize_t n = ::recv(fd, room.data(), room.size(), 0);
+      if (n <= 0) return std::nullopt;
+      reader.commit(static_cast<size_t>(n));
+    }
+  };
+  // The acceptor's side of the handshake: challenge, the connector's hello, welcome.
+  Challenge challenge;
+  randomBytes(challenge.nonce, kNonceBytes);
+  WireWriter w;
+  encode(w, challenge);
+  ASSERT_TRUE(sendAll(w.buffer()));
+  auto helloFrame = nextFrame(10);
+  ASSERT_TRUE(helloFrame && helloFrame->type == FrameType::Hello);
+  WireReader helloReader(helloFrame->data, helloFrame->size);
+  Hello hello = decodeHello(helloReader);
+  Welcome welcome;
+  welcomeMac(a.secret, hello.nonce, challenge.nonce, welcome.mac);
+  w.clear();
+  encode(w, welcome);
+  ASSERT_TRUE(sendAll(w.buffer()));
+  starter.join();
+
+  // Frames with tuples (the spout's, for the relay), and whether worker 0 last said its sink
+  // is under backpressure, seen by the reader below.
+  std::atomic<int64_t> batches{0};
+  std::atomic<bool> sinkHeld{false};
+  std::atomic<bool> stop{false};
+  std::thread drain([&] {
+    while (!stop.load()) {
+      auto f = nextFrame(0.05);
+      if (f && f->type == FrameType::Batch) batches.fetch_add(1);
+      if (f && f->type == FrameType::BackPressure) {
+        WireReader r(f->data, f->size);
+        auto held = decodeBackPressure(r).executors;
+        sinkHeld.store(std::find(held.begin(), held.end(), sinkTask) != held.end());
+      }
+    }
+  });
+  auto status = [&](uint64_t seq, std::vector<int32_t> held) {
+    WireWriter sw;
+    encode(sw, BackPressureStatus{seq, std::move(held)});
+    return sendAll(sw.buffer());
+  };
+  ASSERT_TRUE(waitFor([&] { return batches.load() > 0; }, 10)) << "no tuples from worker 0";
+  // Hold the relay's stand-in until worker 0 sends nothing more.
+  ASSERT_TRUE(status(1, {relayTask}));
+  int64_t seen = -1;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        int64_t now = batches.load();
+        if (now != seen) {
+          seen = now;
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          return batches.load() == seen;
+        }
+        return true;
+      },
+      10));
+  // 5000 tuples for the sink (50 x worker 0's overflow bound), then the relief behind them.
+  WireWriter bw;
+  BatchWriter batch(bw);
+  for (int64_t i = 0; i < 5000; i += 100) {
+    batch.begin();
+    for (int64_t k = i; k < i + 100; ++k)
+      batch.tuple(sinkTask, relayTask, 0, MessageId{}, Values{Value(k)});
+    batch.end();
   }
+  ASSERT_TRUE(sendAll(bw.buffer()));
+  // Worker 0 holds its sink, and has read what it will read of those tuples: the relief
+  // below arrives in a read of its own.
+  ASSERT_TRUE(waitFor([&] { return sinkHeld.load(); }, 10));
+  uint64_t taken = 0;
+  ASSERT_TRUE(waitFor(
+      [&] {
+        auto st = w0->stats();
+        uint64_t now = st.receivedTuples + st.droppedTuples;
+        if (now == taken) return true;
+        taken = now;
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        return false;
+      },
+      10));
+  ASSERT_TRUE(status(2, {}));
+  int64_t held = batches.load();
+  bool resumed = waitFor([&] { return batches.load() > held; }, 10);
+  stop.store(true);
+  drain.join();
   w0->stop(0);
-  w1->stop(0);
-  std::filesystem::remove_all(dir);
-  EXPECT_LT(worst, 500) << "the bolt's worker received nothing for " << worst << " ms (received "
-                        << last << ")";
+  close(fd);
+  close(listener);
+  EXPECT_TRUE(resumed) << "worker 0 never read the relief behind the tuples for its sink";
+  EXPECT_GT(w0->stats().droppedTuples, 0u) << "past four times the bound, tuples are dropped";
 }
 
 TEST_F(WorkerTransport, PeerRestartedOnANewPortIsFollowedAfterReassignment) {
