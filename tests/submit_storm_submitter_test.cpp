@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "flux/builtins.h"
+#include "free_port.h"
 #include "nimbus/nimbus_core.h"
 #include "squall/components.h"
 #include "squall/topology_builder.h"
@@ -25,17 +26,7 @@ using namespace squall;
 
 namespace {
 
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
+using squall::testing::freePort;
 
 struct Nimbus {
   fs::path dir;

@@ -29,6 +29,7 @@
 #include <variant>
 
 #include "cluster/cluster_state.h"
+#include "free_port.h"
 #include "nimbus/json_conf.h"
 #include "nimbus/nimbus_core.h"
 #include "nimbus/storm_topology_translation.h"
@@ -128,17 +129,7 @@ void writeZip(const fs::path& path, const std::vector<ZipEntry>& entries) {
   archive_write_free(a);
 }
 
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+using squall::testing::freePort;
 
 cluster::ExecutorRange ex(int a, int b) {
   return {a, b};

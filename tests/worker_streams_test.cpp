@@ -17,6 +17,7 @@
 #include <set>
 #include <thread>
 
+#include "free_port.h"
 #include "squall/component_registry.h"
 #include "squall/components.h"
 #include "squall/topology_builder.h"
@@ -140,17 +141,7 @@ SQUALL_REGISTER_COMPONENT_AS(TwoStreamSpout, "test.TwoStreamSpout");
 SQUALL_REGISTER_COMPONENT_AS(SinkBolt, "test.SinkBolt");
 SQUALL_REGISTER_COMPONENT_AS(RouterBolt, "test.RouterBolt");
 
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using squall::testing::freePort;
 
 template <class F>
 bool waitFor(F&& done, double secs) {

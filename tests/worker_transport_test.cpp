@@ -26,6 +26,7 @@
 #include <sstream>
 #include <thread>
 
+#include "free_port.h"
 #include "squall/component_registry.h"
 #include "squall/components.h"
 #include "squall/topology_builder.h"
@@ -129,17 +130,7 @@ SQUALL_REGISTER_COMPONENT_AS(IdSpout, "test.IdSpout");
 SQUALL_REGISTER_COMPONENT_AS(RelayBolt, "test.RelayBolt");
 SQUALL_REGISTER_COMPONENT_AS(IdBolt, "test.IdBolt");
 
-int freePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
+using squall::testing::freePort;
 
 struct TwoWorkers {
   StormTopology topology;
