@@ -177,6 +177,8 @@ class WorkerStreams : public ::testing::TestWithParam<int> {
     topology_ = tb.createTopology();
     conf_.set(Config::TOPOLOGY_WORKERS, n);
     conf_.set(Config::TOPOLOGY_MAX_SPOUT_PENDING, 200);
+    // What is dropped while the workers connect to each other is replayed at this timeout.
+    conf_.set(Config::TOPOLOGY_MESSAGE_TIMEOUT_SECS, 10);
     auto plan = internal::TopologyPlan::build("streams", "streams-1-1", conf_, topology_);
     assignment_.topologyId = "streams-1-1";
     assignment_.secret = newSecret();
@@ -249,11 +251,15 @@ TEST_P(WorkerStreams, NamedStreamsAndDirectEmitsAcrossWorkers) {
           << "id " << r.id << " reached task " << r.task;
     }
   }
-  EXPECT_EQ(ids["even"].size(), static_cast<size_t>(kIds / 2));
-  EXPECT_EQ(ids["odd"].size(), static_cast<size_t>(kIds / 2));
-  EXPECT_EQ(ids["direct"].size(), static_cast<size_t>(kIds));
-  EXPECT_EQ(std::set<int64_t>(ids["direct"].begin(), ids["direct"].end()).size(),
-            static_cast<size_t>(kIds));
+  // Every id reached each bolt that subscribed to it. A bolt may see an id twice: a tuple
+  // sent while two workers were still connecting to each other is dropped and the spout
+  // replays its tree at the message timeout (at least once); the spout's acks stay exact.
+  auto distinct = [&](const std::string& c) {
+    return std::set<int64_t>(ids[c].begin(), ids[c].end()).size();
+  };
+  EXPECT_EQ(distinct("even"), static_cast<size_t>(kIds / 2));
+  EXPECT_EQ(distinct("odd"), static_cast<size_t>(kIds / 2));
+  EXPECT_EQ(distinct("direct"), static_cast<size_t>(kIds));
   // The direct targets live in every worker (three tasks dealt round-robin), and so do the
   // tasks that received them.
   std::set<int> targetWorkers;

@@ -22,6 +22,29 @@ def test_json_write_is_one_line_plus_end():
     assert out.getvalue() == '{"command":"emit","tuple":["é",1]}\nend\n'.encode("utf-8")
 
 
+@pytest.mark.parametrize("message", [
+    {"command": "emit", "anchors": ["1", "-2"], "tuple": ["é", 1, 2.5, -(2**70), None, True]},
+    {"command": "ack", "id": "-6955786537413359385"},
+    [1, 2, 3], "a string", {"nested": {"k": [float("inf"), float("nan"), {"x": []}]}},
+    {"esc": "quote \" backslash \\ newline \n tab \t nul \u0000 \u2028"},
+])
+def test_json_encoder_made_once_writes_what_json_dumps_writes(message):
+    from squall.serializers.json_serializer import _encode
+    import json
+    assert _encode(message) == json.dumps(message, ensure_ascii=False,
+                                          separators=(",", ":")).encode("utf-8")
+
+
+def test_json_encoder_refuses_what_json_cannot_hold():
+    from squall.serializers.json_serializer import _encode
+    with pytest.raises(TypeError, match="bytes is not JSON serializable"):
+        _encode({"tuple": [b"\x00"]})
+    cycle = []
+    cycle.append(cycle)
+    with pytest.raises((RecursionError, ValueError)):
+        _encode(cycle)
+
+
 def test_json_lone_surrogate_falls_back_to_ascii_escapes():
     out = io.BytesIO()
     JsonSerializer(io.BytesIO(), out).write_message({"msg": "\ud800"})
@@ -242,7 +265,8 @@ def test_emit_parts_write_the_same_message_as_the_dict(name, anchors, stream):
     # stream: what the engine reads must be the message the dict path writes.
     if name == "msgpack":
         pytest.importorskip("msgpack", reason="python3-msgpack is not installed")
-    values = [["é", 1, -(2**70)], ["\ud800 lone"], [{"k": [1.5, None, True]}, "x" * 300]]
+    values = [["é", 1, -(2**70)], ["\ud800 lone"], [{"k": [1.5, None, True]}, "x" * 300],
+              ["word"], ["wörd \"quoted\"\n"], [7]]
     if name == "msgpack":
         values.append([b"\x00\x01", 2**64 + 5])
     writer = create_serializer(name, io.BytesIO(), io.BytesIO())

@@ -93,6 +93,13 @@ class MsgpackSerializer:
         # For Channel's hot path: one message to bytes, and the stream's own write.
         self.encode = self._packer.pack
         self.raw_write = output_stream.write
+        # emit_parts' constant pieces, packed once: only the anchors and stream vary.
+        pack = self._packer.pack
+        keys = pack("command") + pack("emit") + pack("anchors")
+        self._emit_head = {False: b"\x84" + keys, True: b"\x85" + keys}  # 4 or 5 entries
+        self._emit_no_ids = pack("need_task_ids") + pack(False)
+        self._emit_stream_key = pack("stream")
+        self._emit_tuple_key = pack("tuple")
 
     def emit_parts(self, anchor_ids, stream):
         """(prefix, encode_values, suffix): ``prefix + encode_values(tup) + suffix`` is the
@@ -100,13 +107,10 @@ class MsgpackSerializer:
         write it. The emits of a bolt's words of one input tuple share the prefix, so each
         packs only its values."""
         pack = self._packer.pack
-        head = [b"\x85" if stream is not None else b"\x84",  # a map of 5 or 4 entries
-                pack("command"), pack("emit"), pack("anchors"), pack(anchor_ids),
-                pack("need_task_ids"), pack(False)]
+        prefix = self._emit_head[stream is not None] + pack(anchor_ids) + self._emit_no_ids
         if stream is not None:
-            head += [pack("stream"), pack(stream)]
-        head.append(pack("tuple"))
-        return b"".join(head), pack, b""
+            prefix += self._emit_stream_key + pack(stream)
+        return prefix + self._emit_tuple_key, pack, b""
 
     def read_message(self):
         while True:
