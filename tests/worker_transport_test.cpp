@@ -368,6 +368,46 @@ TEST_F(WorkerTransport, LatePeerGetsConnectedAndLostTuplesAreReplayed) {
   EXPECT_GT(c_.failed.load(), 0) << "the dropped tuples must have timed out and been replayed";
 }
 
+// Three workers: the spout's (0) starts without waiting for the others, the relay's (1) waits
+// for the sink's (2), which comes up late. Until it does, worker 1 is still starting: what
+// its relay emits for the sink waits in the stand-in rather than being dropped (and replayed
+// only at the message timeout), and reaches the sink once worker 2 is there.
+TEST_F(WorkerTransport, AStartingWorkerHoldsTuplesForAPeerNotConnectedYet) {
+  TopologyBuilder tb;
+  tb.setSpout("spout", ComponentSpec{"test.IdSpout", Values{Value(-1)}}, 1);
+  tb.setBolt("relay", ComponentSpec{"test.RelayBolt", Values{}}, 1).shuffleGrouping("spout");
+  tb.setBolt("sink", ComponentSpec{"test.IdBolt", Values{}}, 1).shuffleGrouping("relay");
+  StormTopology topology = tb.createTopology();
+  Config conf;
+  conf.set(Config::TOPOLOGY_WORKERS, 3);
+  conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);
+  auto plan = internal::TopologyPlan::build("late", "late-1-1", conf, topology);
+  Assignment a;
+  a.topologyId = "late-1-1";
+  a.secret = newSecret();
+  for (int i = 0; i < 3; ++i) a.workers.push_back({"127.0.0.1", freePort()});
+  for (const auto& [id, cp] : plan->components) {
+    for (const auto& ep : cp.executors) {
+      a.executorWorker[ep.startTask] = id == "spout" ? 0 : id == "relay" ? 1 : 2;
+    }
+  }
+  auto make = [&](int i) { return std::make_unique<Worker>(a, i, "late", conf, topology); };
+  std::unique_ptr<Worker> w0 = make(0), w1 = make(1), w2;
+  std::thread starting1([&] { w1->start(30); });
+  w0->start(0.5);  // runs without worker 2
+  // The relay has had tuples for a while before worker 2 exists.
+  ASSERT_TRUE(waitFor([&] { return w1->stats().receivedTuples > 2000; }, 20));
+  w2 = make(2);
+  w2->start(10);
+  starting1.join();
+  EXPECT_TRUE(waitFor([&] { return w2->stats().receivedTuples > 0; }, 20));
+  uint64_t dropped = w1->stats().droppedTuples;
+  w0->stop(0);
+  w1->stop(0);
+  w2->stop(0);
+  EXPECT_EQ(dropped, 0u) << "worker 1 dropped tuples for worker 2 while it was starting";
+}
+
 TEST_F(WorkerTransport, SlowBoltInOneWorkerHoldsTheSpoutInTheOther) {
   Config conf;
   conf.set(Config::TOPOLOGY_ACKER_EXECUTORS, 0);

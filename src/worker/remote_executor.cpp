@@ -115,7 +115,7 @@ void RemoteExecutor::consumeInline() {
   std::unique_lock own(drainMu_, std::try_to_lock);
   // Another thread drains this queue (it may have taken its lock before our push, so it is
   // woken to look again), or the stand-in must wait for the peer: its own thread does that.
-  if (!own || backPressure() || !transport_.writable(peer)) {
+  if (!own || backPressure() || !transport_.writable(peer) || transport_.holdsFor(peer)) {
     if (own) own.unlock();
     queue_.wake();
     return;
@@ -130,7 +130,7 @@ void RemoteExecutor::run() {
   ready_.store(true);
   while (!stopRequested()) {
     Transport::Peer& peer = *peer_.load();
-    if (backPressure() || !transport_.writable(peer)) {
+    if (backPressure() || !transport_.writable(peer) || transport_.holdsFor(peer)) {
       park(kBlockedSleepNs);
       continue;
     }

@@ -12,9 +12,10 @@
 // ReceiveQueue's InlineConsumer) drains and sends them itself, on its own thread, at the end
 // of the loop, which saves the stand-in's wake-up and a hand-off per crossing; full batches
 // (high rates) wake the stand-in, which then sends in parallel with the producer. It
-// stops draining while the peer reports that executor under backpressure or while the
-// connection's out buffer is full: the queue then fills and the backpressure reaches the
-// producers, spouts included. Owned by the RunningTopology like any executor.
+// stops draining while the peer reports that executor under backpressure, while the
+// connection's out buffer is full, or, while its worker starts, until the peer is connected
+// (Transport::holdsFor): the queue then fills and the backpressure reaches the producers,
+// spouts included. Owned by the RunningTopology like any executor.
 
 #include <atomic>
 #include <mutex>

@@ -374,6 +374,10 @@ bool Transport::writable(Peer& p) const {
   return p.outBytes.load(std::memory_order_relaxed) < kMaxOutBytes;
 }
 
+bool Transport::holdsFor(const Peer& p) const {
+  return startingUp_.load(std::memory_order_relaxed) && !p.up.load(std::memory_order_relaxed);
+}
+
 bool Transport::send(Peer& p, std::string_view frames, size_t tuples) {
   batchSends_.fetch_add(1, std::memory_order_relaxed);
   return sendBytes(p, frames, tuples);
@@ -616,7 +620,10 @@ void Transport::onReadable(Conn& c) {
 
 bool Transport::mayRead(const Conn& c) const {
   if (overflowTuples_ < maxOverflow_) return true;
-  if (c.state != Conn::State::Up || c.peer < 0) return false;
+  // A handshake carries no tuples (its frames are bounded to 4 KiB), and the connection it
+  // makes may be what the full queues wait for: a stand-in held until its peer is connected.
+  if (c.state != Conn::State::Up) return true;
+  if (c.peer < 0) return false;
   // Our stand-ins that this peer holds wait for a status frame queued behind its tuples.
   for (const RemoteExecutor* r : peers_[static_cast<size_t>(c.peer)]->proxies) {
     if (r->backPressure()) return true;

@@ -25,6 +25,7 @@
 // that relieves it travels behind the tuples in that stream, and refusing to read them would
 // deadlock the two workers. From such a peer, past 4 x maxOverflow_, a tuple or acking
 // record for an executor with an overflow is dropped (counted; acking replays it).
+// Handshakes are read whatever the overflow: they carry no tuples.
 //
 // Security: the acceptor sends a random challenge; the connector answers with its identity and
 // an HMAC over both nonces keyed by the topology's secret; the acceptor answers with its own
@@ -127,6 +128,11 @@ class Transport {
   // Proxy threads.
   struct Peer;
   bool writable(Peer& p) const;
+  // While the worker starts (until endStartup()), a stand-in holds what it has for a peer not
+  // connected yet instead of letting send() drop it: the workers are still connecting to each
+  // other, and a tuple dropped then would wait for its message timeout to be replayed.
+  bool holdsFor(const Peer& p) const;
+  void endStartup() { startingUp_.store(false, std::memory_order_relaxed); }
   // Sends whole frames carrying `tuples` tuples; false (and counted as dropped) if the peer
   // is down.
   bool send(Peer& p, std::string_view frames, size_t tuples);
@@ -202,6 +208,7 @@ class Transport {
   std::vector<bool> takesAcks_;  // index = executor index: ackers and spouts
   std::vector<size_t> touched_;
   size_t overflowTuples_ = 0;
+  std::atomic<bool> startingUp_{true};
   const size_t maxOverflow_;  // squall.worker.receive.overflow.tuples
   uint64_t statusSeq_ = 0;
   std::unique_ptr<internal::TuplePool> pool_;

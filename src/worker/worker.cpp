@@ -50,6 +50,7 @@ void Worker::start(double connectTimeoutSecs) {
         "for the missing ones are dropped and replayed)",
         index_, connectTimeoutSecs);
   }
+  transport_->endStartup();
   topology_->activate();
   spdlog::info("worker {} running", index_);
 }
