@@ -182,6 +182,24 @@ bool waitFor(F&& done, double secs) {
   return done();
 }
 
+// Until value() has not changed for `quiet` (a peer has stopped sending, a reader has taken
+// what it will take), within `secs`.
+template <class F>
+bool waitForSteady(F&& value, std::chrono::milliseconds quiet, double secs) {
+  auto last = value();
+  auto since = Clock::now();
+  return waitFor(
+      [&] {
+        auto now = value();
+        if (now != last) {
+          last = now;
+          since = Clock::now();
+        }
+        return Clock::now() - since >= quiet;
+      },
+      secs);
+}
+
 class WorkerTransport : public ::testing::Test {
  protected:
   void SetUp() override { counts = &c_; }
@@ -557,18 +575,7 @@ TEST_F(WorkerTransport, ReadsPastItsOverflowBoundToSeeAPeerRelieveItsStandIn) {
   ASSERT_TRUE(waitFor([&] { return batches.load() > 0; }, 10)) << "no tuples from worker 0";
   // Hold the relay's stand-in until worker 0 sends nothing more.
   ASSERT_TRUE(status(1, {relayTask}));
-  int64_t seen = -1;
-  ASSERT_TRUE(waitFor(
-      [&] {
-        int64_t now = batches.load();
-        if (now != seen) {
-          seen = now;
-          std::this_thread::sleep_for(std::chrono::milliseconds(300));
-          return batches.load() == seen;
-        }
-        return true;
-      },
-      10));
+  ASSERT_TRUE(waitForSteady([&] { return batches.load(); }, std::chrono::milliseconds(300), 10));
   // 5000 tuples for the sink (50 x worker 0's overflow bound), then the relief behind them.
   WireWriter bw;
   BatchWriter batch(bw);
@@ -582,17 +589,12 @@ TEST_F(WorkerTransport, ReadsPastItsOverflowBoundToSeeAPeerRelieveItsStandIn) {
   // Worker 0 holds its sink, and has read what it will read of those tuples: the relief
   // below arrives in a read of its own.
   ASSERT_TRUE(waitFor([&] { return sinkHeld.load(); }, 10));
-  uint64_t taken = 0;
-  ASSERT_TRUE(waitFor(
+  ASSERT_TRUE(waitForSteady(
       [&] {
         auto st = w0->stats();
-        uint64_t now = st.receivedTuples + st.droppedTuples;
-        if (now == taken) return true;
-        taken = now;
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
-        return false;
+        return st.receivedTuples + st.droppedTuples;
       },
-      10));
+      std::chrono::milliseconds(200), 10));
   ASSERT_TRUE(status(2, {}));
   int64_t held = batches.load();
   bool resumed = waitFor([&] { return batches.load() > held; }, 10);
