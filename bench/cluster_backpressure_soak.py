@@ -18,7 +18,9 @@ stalled for good within the first round or two (docs/PERFORMANCE.md).
 import argparse
 import os
 import re
+import shutil
 import sys
+import tempfile
 import time
 import urllib.request
 
@@ -58,7 +60,7 @@ def main():
                    help="squall.worker.local.sockets for the topology (default 0: TCP)")
     args = p.parse_args()
     cr.LOCAL_SOCKETS = bool(args.local_sockets)
-    folder = cr.tempfile.mkdtemp(prefix="squall-soak-")
+    folder = tempfile.mkdtemp(prefix="squall-soak-")
     cluster = cr.Cluster(args.squall, folder)
     stalled = False
     try:
@@ -85,7 +87,7 @@ def main():
             cr.kill_topology(cluster, name)
     finally:
         cluster.stop()
-        cr.shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder, ignore_errors=True)
     print(f"{'stalled' if stalled else 'no stall'} in {r + 1} round(s) of {args.seconds:.0f} s")
     return 1 if stalled else 0
 

@@ -103,20 +103,21 @@ def _not_serializable(obj):
     raise TypeError("Object of type {} is not JSON serializable".format(type(obj).__name__))
 
 
+_C_ENCODE_STR = getattr(json.encoder, "c_encode_basestring", None)
+
+
 def _c_encoder():
     """The C encoder behind _ENCODE_UTF8, made once: JSONEncoder.encode makes a new one on
     every call, which is most of its time for a multilang message (1.4 us against 0.3 us for
     a word). No circular-reference markers, so that it can be reused; a cycle then ends in
     RecursionError rather than ValueError. None where the C module is missing."""
     make = getattr(json.encoder, "c_make_encoder", None)
-    encode_str = getattr(json.encoder, "c_encode_basestring", None)
-    if make is None or encode_str is None:
+    if make is None or _C_ENCODE_STR is None:
         return None
-    return make(None, _not_serializable, encode_str, None, ":", ",", False, False, True)
+    return make(None, _not_serializable, _C_ENCODE_STR, None, ":", ",", False, False, True)
 
 
 _C_ENCODE = _c_encoder()
-_C_ENCODE_STR = getattr(json.encoder, "c_encode_basestring", None)
 
 
 def _encode(message):
