@@ -18,6 +18,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -37,6 +38,7 @@
 #include "logs/log_tag.h"
 #include "multilang/message_fields.h"
 #include "multilang/read_coalescing.h"
+#include "multilang/reply_poll.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
@@ -386,6 +388,8 @@ class ShellBoltCore {
     ShellChild& child = *child_;
     int64_t nextBeat = monotonicNs() + kSecond;
     int64_t holdUntil = 0;  // the child's output is left in the pipe until then (coalescing)
+    int64_t pollUntil = 0;  // the child's output is polled for until then (reply_poll.h)
+    ReplyPoll replyPoll(setup_.replyPollNs);
     while (true) {
       bool wantOut;
       {
@@ -402,11 +406,17 @@ class ShellBoltCore {
                        {stopFd_, POLLIN, 0}};
       int64_t waitNs = std::max<int64_t>(0, nextBeat - now);
       if (holding) waitNs = std::min(waitNs, holdUntil - now);
+      bool polling = !holding && now < pollUntil;
+      if (polling) waitNs = 0;
       timespec timeout{static_cast<time_t>(waitNs / kSecond), static_cast<long>(waitNs % kSecond)};
       int r = ::ppoll(fds, 4, &timeout, nullptr);
       if (r < 0 && errno != EINTR) {
         fail(fmt::format("poll failed: {}", std::strerror(errno)), "");
         return;
+      }
+      if (r == 0 && polling) {
+        sched_yield();  // a child on this core runs; on another core this returns at once
+        continue;
       }
       if (fds[3].revents) return;
       if (fds[2].revents) drain(wakeFd_);
@@ -425,6 +435,7 @@ class ShellBoltCore {
                                 pending);
           }
           now = monotonicNs();
+          if (lastReplyNs_ >= lastReadNs_) replyPoll.observe(now - lastReplyNs_);
           acksRead_ = 0;
           {
             // What one read brought leaves for the executors in batches, not one push each.
@@ -435,6 +446,9 @@ class ShellBoltCore {
             }
           }
           holdUntil = now + coalesceNs(now, n);
+          // A child that waits for task ids (its next emit comes on the heels of the reply,
+          // or the rest of a message it writes in pieces) is polled for a while.
+          if (now - lastReplyNs_ < kReplyQuietNs) pollUntil = now + replyPoll.pollNs();
         }
         now = monotonicNs();
         if (now >= nextBeat) {

@@ -48,6 +48,7 @@ struct ShellSetup {
   const TopologyContext* topologyContext = nullptr;
   size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
   int64_t readCoalesceNs = 0;  // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
+  int64_t replyPollNs = 0;     // squall.multilang.reply.poll.micros (a ShellBolt's reader)
 
   // "ShellBolt 'split' task 4"
   std::string label() const;

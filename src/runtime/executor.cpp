@@ -30,7 +30,8 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
       spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0),
       // Oversubscribed, every yield is a system call that mostly hands the core to a thread
       // that has nothing to do either (or to a multilang child that needs it): sleep sooner.
-      yieldLimit_(spinLimit_ ? 512 : 32) {}
+      yieldLimit_(spinLimit_ ? 512 : 32),
+      yields_(yieldLimit_ - spinLimit_) {}
 
 Executor::~Executor() {
   join();
@@ -258,18 +259,32 @@ void Executor::idle(int64_t maxSleepNs) {
   ++idleCount_;
   if (idleCount_ < spinLimit_) {
     __builtin_ia32_pause();
-  } else if (idleCount_ < yieldLimit_) {
+  } else if (sleeps_ == 0 && idleCount_ < spinLimit_ + yields_.yields()) {
     sched_yield();
   } else {
+    if (sleeps_++ == 0) {
+      firstSleepNs_ = nowNs();
+      yields_.ranOut();
+    }
     TuplePool::flushThreadCache();
     queue_.sleep(maxSleepNs);
   }
 }
 
+void Executor::endIdleSpell() {
+  if (sleeps_) {
+    yields_.wokeAfter(nowNs() - firstSleepNs_);
+  } else if (idleCount_ > spinLimit_) {
+    yields_.paid();
+  }
+  idleCount_ = 0;
+  sleeps_ = 0;
+}
+
 int64_t Executor::idleSleepNs(int64_t baseNs, int64_t capNs) const {
   constexpr uint32_t kBaseSleeps = 100;
-  if (idleCount_ < yieldLimit_ + kBaseSleeps || capNs <= baseNs) return baseNs;
-  uint32_t doublings = std::min<uint32_t>(idleCount_ - yieldLimit_ - kBaseSleeps + 1, 20);
+  if (sleeps_ < kBaseSleeps || capNs <= baseNs) return baseNs;
+  uint32_t doublings = std::min<uint32_t>(sleeps_ - kBaseSleeps + 1, 20);
   return std::min(capNs, std::max<int64_t>(baseNs, 1'000'000) << doublings);
 }
 

@@ -23,6 +23,7 @@
 #include "runtime/task_routing.h"
 #include "runtime/topology_runtime.h"
 #include "runtime/tuple_pool.h"
+#include "runtime/yield_budget.h"
 #include "squall/collectors.h"
 #include "squall/detail/drain_end.h"
 #include "squall/detail/emit_batch_scope.h"
@@ -139,7 +140,8 @@ class Executor {
     flushOutputs();
     return true;
   }
-  // Progressive idling: spin, then yield, then sleep on the queue for at most `maxSleepNs`.
+  // Progressive idling: spin, then yield (as often as yields_ says they pay), then sleep on
+  // the queue for at most `maxSleepNs`.
   void idle(int64_t maxSleepNs);
   // The sleep for the next idle(): `baseNs` for the first ~0.1 s of sleeping, then doubling
   // up to `capNs`. Whatever is pushed to the queue (input, acks, ticks, a stop) still wakes
@@ -148,7 +150,10 @@ class Executor {
   int64_t idleSleepNs(int64_t baseNs, int64_t capNs) const;
   // Longest sleep of an executor that only a push can give work (an idle bolt or acker).
   static constexpr int64_t kIdleMaxSleepNs = 100'000'000;
-  void resetIdle() { idleCount_ = 0; }
+  void resetIdle() {
+    if (idleCount_) endIdleSpell();
+  }
+  void endIdleSpell();
   // Reports an exception caught from user code, and waits a growing backoff before the
   // caller rebuilds the component (Storm restarts the worker; we restart the task).
   void reportCrash(const std::string& component, int task, const char* where,
@@ -213,7 +218,10 @@ class Executor {
   uint64_t epochSeen_ = 0;  // rt_.flush.ticks when last checked
   uint32_t spinLimit_;
   uint32_t yieldLimit_;
-  uint32_t idleCount_ = 0;
+  uint32_t idleCount_ = 0;  // idle() calls since the last work
+  uint32_t sleeps_ = 0;     // of them, sleeps on the queue
+  int64_t firstSleepNs_ = 0;
+  YieldBudget yields_;
   int consecutiveCrashes_ = 0;
   int64_t lastCrashNs_ = 0;
 };
