@@ -74,11 +74,16 @@ TEST(MultilangJsonTest, DecodesEmitSplitAcrossReads) {
                     R"("tuple":["w",1,2.5,null,[1,{"a":true}]],"need_task_ids":false})"
                     "\nend\n";
   ShellMsg m;
+  ShellMsg taken;
+  size_t lineEnd = msg.find('\n');
   for (size_t i = 0; i < msg.size(); ++i) {
     feed(*r, msg.substr(i, 1));
     bool got = r->next(m);
-    EXPECT_EQ(got, i + 1 == msg.size()) << i;
+    // A document of one line is taken as its line ends; its "end" line is consumed after.
+    EXPECT_EQ(got, i == lineEnd) << i;
+    if (got) taken = m;
   }
+  m = taken;
   EXPECT_EQ(m.kind, ShellCommandKind::Emit);
   EXPECT_EQ(m.anchors, (std::vector<std::string>{"-5", "7"}));
   EXPECT_EQ(m.stream, "words");
@@ -90,6 +95,56 @@ TEST(MultilangJsonTest, DecodesEmitSplitAcrossReads) {
   EXPECT_EQ(m.tuple[2], Value(2.5));
   EXPECT_TRUE(m.tuple[3].isNull());
   EXPECT_EQ(m.tuple[4].asList()[1].find("a")->asBool(), true);
+}
+
+TEST(MultilangJsonTest, TakesAOneLineDocumentBeforeItsEndLineArrives) {
+  // storm.py under PYTHONUNBUFFERED=1: the JSON, "\n", "end" and "\n" in four writes, and it
+  // then waits for the task ids of this emit.
+  auto r = makeJsonSerializer()->newReader();
+  ShellMsg m;
+  feed(*r, R"({"command":"emit","tuple":["w"]})");
+  EXPECT_FALSE(r->next(m));
+  feed(*r, "\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  EXPECT_EQ(m.tuple, Values{"w"});
+  EXPECT_TRUE(m.needTaskIds);
+  feed(*r, "en");
+  EXPECT_FALSE(r->next(m));
+  feed(*r, "d\r\n\n{\"command\":\"sync\"}\r\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Sync);
+  feed(*r, "\nend\r\n{\"command\":\"ack\",\"id\":\"1\"}\nend\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Ack);
+  EXPECT_FALSE(r->next(m));
+}
+
+TEST(MultilangJsonTest, ALineThatEndsInsideADocumentWaitsForItsEnd) {
+  auto r = makeJsonSerializer()->newReader();
+  ShellMsg m;
+  // One line ending in '}' that is not the whole document, then the rest on its own lines.
+  feed(*r, R"({"command":"emit","tuple":[{"a":1})"
+           "\n");
+  EXPECT_FALSE(r->next(m));
+  feed(*r, "]}\n");
+  EXPECT_FALSE(r->next(m));
+  feed(*r, "end\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  ASSERT_EQ(m.tuple.size(), 1u);
+  EXPECT_EQ(m.tuple[0].find("a")->asInt(), 1);
+}
+
+TEST(MultilangJsonTest, AnEarlyTakenDocumentMustStillBeFollowedByEnd) {
+  auto r = makeJsonSerializer()->newReader();
+  ShellMsg m;
+  feed(*r, "{\"command\":\"sync\"}\n");
+  ASSERT_TRUE(r->next(m));
+  feed(*r, "{\"command\":\"sync\"}\nend\n");
+  std::string e = errorOf(*r);
+  EXPECT_NE(e.find("not followed by a line 'end'"), std::string::npos) << e;
+  EXPECT_NE(e.find("{\"command\":\"sync\"}"), std::string::npos) << e;
 }
 
 TEST(MultilangJsonTest, AcceptsPrettyPrintedCrlfAndBlankLines) {

@@ -316,6 +316,7 @@ class JsonReader : public MessageReader {
   void commit(size_t n) override { size_ += n; }
 
   bool next(ShellMsg& out) override {
+    if (owesEnd_ && !takeOwedEnd()) return false;
     // Blank lines between messages are tolerated (pystorm does too).
     while (pos_ < size_ && isSpace(buf_[pos_])) ++pos_;
     if (scan_ < pos_) scan_ = pos_;
@@ -336,31 +337,18 @@ class JsonReader : public MessageReader {
       if (size_ - pos_ > max_) {
         throwTooLarge(size_ - pos_, true, max_, printable(currentLine(), 200));
       }
-      return false;
+      return takeEarly(out);
     }
     if (end - pos_ > max_) throwTooLarge(end - pos_, false, max_, printable(currentLine(), 200));
     // [pos_, end) is the document; end points at the '\n' before "end".
     size_t next = end + 4;  // past "\nend"
     if (buf_[next] == '\r') ++next;
     ++next;  // the final '\n'
-    last_.assign(buf_.data() + pos_, std::min<size_t>(end - pos_, kKeepText));
-    lastCut_ = end - pos_ > kKeepText;
-    buf_[end] = '\0';
     char* doc = buf_.data() + pos_;
+    size_t docSize = end - pos_;
     pos_ = next;
     scan_ = next;
-    size_t docSize = rewriteLoneHighSurrogates(doc, static_cast<size_t>(end - (doc - buf_.data())));
-    builder_.begin(out);
-    rapidjson::InsituStringStream in(doc);
-    MessageHandler handler(builder_, in, doc + docSize);
-    auto ok =
-        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
-    if (!ok) {
-      if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
-      throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",
-                                      rapidjson::GetParseError_En(ok.Code()), ok.Offset()),
-                          lastText());
-    }
+    parse(out, doc, docSize, true);
     return true;
   }
 
@@ -375,7 +363,73 @@ class JsonReader : public MessageReader {
   static constexpr size_t kKeepText = 512;
   const size_t max_;
 
+  // A document of one line is taken as soon as that line has ended, before its "end" line
+  // arrives: storm.py under PYTHONUNBUFFERED=1 writes a message in four write(2)s, and its
+  // next step after the last is to block on the reply to this one. Longer documents, and
+  // documents of several lines (pretty-printed), wait for their "end".
+  static constexpr size_t kEarlyMaxBytes = 64 * 1024;
+
   std::string lastText() const { return lastMessageText(300); }
+
+  // Parses the document [doc, doc + n) in place into `out`; throws on malformed JSON when
+  // `complete` (its "end" was seen), else returns false for the caller to wait for it.
+  bool parse(ShellMsg& out, char* doc, size_t n, bool complete) {
+    last_.assign(doc, std::min<size_t>(n, kKeepText));
+    lastCut_ = n > kKeepText;
+    doc[n] = '\0';
+    size_t docSize = rewriteLoneHighSurrogates(doc, n);
+    builder_.begin(out);
+    rapidjson::InsituStringStream in(doc);
+    MessageHandler handler(builder_, in, doc + docSize);
+    auto ok =
+        reader_.Parse<rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag>(in, handler);
+    if (ok) return true;
+    if (!complete) return false;
+    if (!builder_.error().empty()) throw ProtocolError(builder_.error(), lastText());
+    throw ProtocolError(fmt::format("malformed JSON from the child: {} (at offset {})",
+                                    rapidjson::GetParseError_En(ok.Code()), ok.Offset()),
+                        lastText());
+  }
+
+  // The early take (see kEarlyMaxBytes): the buffer holds exactly one line from pos_, ending
+  // in '}' (and an optional '\r') and '\n'. It is parsed from a copy, so that a document that
+  // is not complete after all stays as it came for the parse once its "end" arrives.
+  bool takeEarly(ShellMsg& out) {
+    size_t n = size_ - pos_;
+    if (n < 3 || n > kEarlyMaxBytes || buf_[size_ - 1] != '\n') return false;
+    size_t docEnd = size_ - 1;
+    if (buf_[docEnd - 1] == '\r') --docEnd;
+    if (buf_[docEnd - 1] != '}' || std::memchr(&buf_[pos_], '\n', docEnd - pos_)) return false;
+    early_.assign(buf_.data() + pos_, buf_.data() + docEnd);
+    early_.push_back('\0');
+    if (!parse(out, early_.data(), docEnd - pos_, false)) return false;
+    pos_ = size_;
+    scan_ = size_;
+    owesEnd_ = true;
+    return true;
+  }
+
+  // After an early take: consumes the "end" line (blank lines before it are tolerated, as
+  // between a document and its "end"); false while it has not fully arrived.
+  bool takeOwedEnd() {
+    size_t p = pos_;
+    while (p < size_ && isSpace(buf_[p])) ++p;
+    std::string_view rest(buf_.data() + p, size_ - p);
+    for (std::string_view line : {std::string_view("end\n"), std::string_view("end\r\n")}) {
+      if (rest.substr(0, line.size()) == line) {
+        pos_ = p + line.size();
+        scan_ = pos_;
+        owesEnd_ = false;
+        return true;
+      }
+    }
+    if (std::string_view("end\r\n").starts_with(rest) ||
+        std::string_view("end\n").starts_with(rest)) {
+      return false;  // the rest is on its way
+    }
+    throw ProtocolError("a message was not followed by a line 'end'",
+                        lastText() + " | then: " + printable(rest.substr(0, 200), 200));
+  }
 
   std::string_view currentLine() const {
     std::string_view rest(buf_.data() + pos_, size_ - pos_);
@@ -430,6 +484,8 @@ class JsonReader : public MessageReader {
   size_t scan_ = 0;
   std::string last_;
   bool lastCut_ = false;
+  bool owesEnd_ = false;     // a document was taken early; its "end" line comes next
+  std::vector<char> early_;  // the copy an early take parses
   MessageBuilder builder_;
   rapidjson::Reader reader_;
 };
