@@ -435,6 +435,7 @@ class ShellBoltCore {
                                 pending);
           }
           now = monotonicNs();
+          // The previous read brought an emit that was answered (lastReadNs_ is still its time).
           if (lastReplyNs_ >= lastReadNs_) replyPoll.observe(now - lastReplyNs_);
           acksRead_ = 0;
           {

@@ -28,10 +28,10 @@ Executor::Executor(TopologyRuntime& rt, ExecutorPlan plan, size_t index, size_t 
       // Spinning only pays when every executor has a core of its own; otherwise it takes
       // the core from the thread we are waiting for, so go straight to yielding.
       spinLimit_(executorCount <= std::thread::hardware_concurrency() ? 256 : 0),
-      // Oversubscribed, every yield is a system call that mostly hands the core to a thread
-      // that has nothing to do either (or to a multilang child that needs it): sleep sooner.
-      yieldLimit_(spinLimit_ ? 512 : 32),
-      yields_(yieldLimit_ - spinLimit_) {}
+      // At most this many yields after the spins. Oversubscribed, every yield is a system
+      // call that mostly hands the core to a thread that has nothing to do either (or to a
+      // multilang child that needs it): sleep sooner.
+      yields_(spinLimit_ ? 256 : 32) {}
 
 Executor::~Executor() {
   join();

@@ -217,7 +217,6 @@ class Executor {
   size_t publishAt_;        // batchSize_, or 1 while the user's calls are slow
   uint64_t epochSeen_ = 0;  // rt_.flush.ticks when last checked
   uint32_t spinLimit_;
-  uint32_t yieldLimit_;
   uint32_t idleCount_ = 0;  // idle() calls since the last work
   uint32_t sleeps_ = 0;     // of them, sleeps on the queue
   int64_t firstSleepNs_ = 0;
