@@ -23,26 +23,12 @@
 #include <thread>
 
 #include "cluster/leader_elector.h"
+#include "net/free_ports.h"
 
 namespace fs = std::filesystem;
 
 namespace squall::cluster {
 namespace {
-
-int freePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(fmt::format("no free port: {}", std::strerror(errno)));
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 bool accepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -99,10 +85,12 @@ DevNimbuses::~DevNimbuses() {
 }
 
 void DevNimbuses::start() {
+  // Picked together: a nimbus may not listen yet when the next one's port is picked.
+  std::vector<int> thriftPorts = net::freePorts("127.0.0.1", static_cast<size_t>(count_));
   for (int i = 0; i < count_; ++i) {
     fs::path local = fs::path(dir_) / fmt::format("nimbus-{}", i + 1);
     fs::create_directories(local);
-    int port = freePort();
+    int port = thriftPorts[static_cast<size_t>(i)];
     std::vector<std::string> args = {squall_,    "nimbus",
                                      "--config", daemonsYaml_,
                                      "-c",       fmt::format("nimbus.thrift.port={}", port),

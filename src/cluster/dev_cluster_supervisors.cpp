@@ -1,13 +1,10 @@
 #include "cluster/dev_cluster_supervisors.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +18,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "net/free_ports.h"
+
 namespace fs = std::filesystem;
 
 namespace squall::cluster {
@@ -29,31 +28,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// 0 asks for a free port; else whether `port` is free on 127.0.0.1 (then it is returned).
-int bindable(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  socklen_t len = sizeof a;
-  int got = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0) {
-    got = ntohs(a.sin_port);
-  }
-  ::close(fd);
-  return got;
-}
-
 std::vector<int> slotPorts(int index, std::set<int>& taken) {
   std::vector<int> ports;
   for (int i = 0; i < 4; ++i) {
-    int port = 6700 + 4 * index + i;
-    if (taken.count(port) || bindable(port) != port) port = 0;
-    while (port == 0 || taken.count(port)) port = bindable(0);
-    if (port < 0) throw std::runtime_error("no free port for a supervisor's slots");
+    int port = 6700 + 4 * index + i;  // Storm's slots when they are free, as a user expects
+    if (taken.count(port) || !net::portFree("127.0.0.1", port)) {
+      port = net::freePort("127.0.0.1", taken);
+    }
     taken.insert(port);
     ports.push_back(port);
   }

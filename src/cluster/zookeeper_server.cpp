@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "net/free_ports.h"
+
 namespace fs = std::filesystem;
 
 namespace squall::cluster {
@@ -40,23 +42,6 @@ std::string defaultClasspath() {
 std::string defaultJava() {
   if (const char* env = std::getenv("SQUALL_JAVA"); env && *env) return env;
   return "java";
-}
-
-int freeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw ZooKeeperServerError(fmt::format("socket(): {}", std::strerror(errno)));
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    int e = errno;
-    ::close(fd);
-    throw ZooKeeperServerError(fmt::format("no free loopback port: {}", std::strerror(e)));
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 }  // namespace
@@ -147,7 +132,13 @@ void ZooKeeperServer::start() {
   fs::create_directories(fs::path(opts_.dir) / "data");
   bool chosen = port_ == 0;
   for (int attempt = 0;; ++attempt) {
-    if (port_ == 0) port_ = freeLoopbackPort();
+    if (port_ == 0) {
+      try {
+        port_ = net::freePort("127.0.0.1");
+      } catch (const std::runtime_error& e) {
+        throw ZooKeeperServerError(e.what());
+      }
+    }
     launch();
     std::string why;
     if (waitServing(why)) return;

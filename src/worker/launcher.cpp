@@ -1,12 +1,9 @@
 #include "worker/launcher.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,8 +13,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <thread>
 
+#include "net/free_ports.h"
 #include "worker/assignment.h"
 #include "worker/handshake_auth.h"
 
@@ -27,22 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-int freePort(const std::string& host) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  a.sin_port = 0;
-  socklen_t len = sizeof a;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    if (fd >= 0) ::close(fd);
-    throw std::runtime_error(fmt::format("no free port on {}: {}", host, std::strerror(errno)));
-  }
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 struct Child {
   int index = 0;
   pid_t pid = -1;
@@ -51,21 +34,6 @@ struct Child {
   int backoffMs = 0;
   bool waiting = false;  // dead, to be restarted at restartAt
 };
-
-// True when a worker could listen on host:port (with SO_REUSEADDR, as it does).
-bool portFree(const std::string& host, int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return true;  // let the worker find out and say why
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  inet_pton(AF_INET, host.c_str(), &a.sin_addr);
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 pid_t spawn(const LaunchOptions& o, const std::string& assignmentPath, int index) {
   std::vector<std::string> args = {o.executable};
@@ -148,7 +116,9 @@ int launchWorkers(const internal::TopologyPlan& plan, const LaunchOptions& o,
   // Every worker is on this host: a unix socket between each pair (docs/PERFORMANCE.md: half
   // the median latency of TCP loopback, and a little more throughput).
   a.localSockets = plan.conf.getBool(Config::SQUALL_WORKER_LOCAL_SOCKETS);
-  for (int i = 0; i < o.workers; ++i) a.workers.push_back({o.host, freePort(o.host)});
+  for (int port : net::freePorts(o.host, static_cast<size_t>(o.workers))) {
+    a.workers.push_back({o.host, port});
+  }
   a.executorWorker = evenSchedule(plan, o.workers);
   std::string assignmentPath = dir + "/assignment";
   writeAssignment(assignmentPath, a);
@@ -179,8 +149,10 @@ int launchWorkers(const internal::TopologyPlan& plan, const LaunchOptions& o,
       if (c.waiting) {
         if (now >= c.restartAt && signals.load() == 0) {
           WorkerAddress& addr = a.workers[static_cast<size_t>(c.index)];
-          if (!portFree(addr.host, addr.port)) {
-            int port = freePort(addr.host);
+          if (!net::portFree(addr.host, addr.port)) {
+            std::set<int> promised;  // to the other workers, some of which may be restarting
+            for (const WorkerAddress& w : a.workers) promised.insert(w.port);
+            int port = net::freePort(addr.host, promised);
             spdlog::warn("worker {}: port {} is taken; moving it to {}", c.index, addr.port, port);
             addr.port = port;
             writeAssignment(assignmentPath, a);
