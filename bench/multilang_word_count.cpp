@@ -169,6 +169,7 @@ int main(int argc, char** argv) {
   int taskIdReplies = -1;
   int splitters = 1;
   std::string shape = "word-count";
+  std::vector<std::pair<std::string, std::string>> overrides;  // --conf KEY=VALUE (integers)
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--serializer") serializer = argv[i + 1];
@@ -182,6 +183,15 @@ int main(int argc, char** argv) {
     if (a == "--task-id-replies") taskIdReplies = std::atoi(argv[i + 1]);
     if (a == "--splitters") splitters = std::max(1, std::atoi(argv[i + 1]));
     if (a == "--shape") shape = argv[i + 1];
+    if (a == "--conf") {
+      std::string kv = argv[i + 1];
+      size_t eq = kv.find('=');
+      if (eq == std::string::npos) {
+        std::fprintf(stderr, "--conf takes KEY=VALUE, not '%s'\n", kv.c_str());
+        return 2;
+      }
+      overrides.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
   }
   if (shape != "word-count" && shape != "chain") {
     std::fprintf(stderr, "--shape is word-count or chain, not '%s'\n", shape.c_str());
@@ -231,6 +241,15 @@ int main(int argc, char** argv) {
   conf.setNumAckers(1);
   conf.setMaxSpoutPending(maxPending);
   conf.set(Config::TOPOLOGY_MULTILANG_SERIALIZER, serializer);
+  for (const auto& [key, value] : overrides) {
+    char* end = nullptr;
+    long long n = std::strtoll(value.c_str(), &end, 10);
+    if (end && *end == '\0' && !value.empty()) {
+      conf.set(key, Value(static_cast<int64_t>(n)));
+    } else {
+      conf.set(key, Value(value));
+    }
+  }
 
   LocalCluster cluster;
   // Reads of the children's output and the messages they brought (src/stats/child_processes.h).

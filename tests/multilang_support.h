@@ -94,9 +94,7 @@ class ReliableSpout : public BaseRichSpout {
  public:
   ReliableSpout(std::string label, int64_t count, std::vector<std::string> sentences = {})
       : label_(std::move(label)), count_(count), sentences_(std::move(sentences)) {}
-  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override {
-    collector_ = &c;
-  }
+  void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
   void nextTuple() override {
     int64_t id;
     if (!replay_.empty()) {
@@ -159,8 +157,8 @@ class SinkBolt : public BaseRichBolt {
     task_ = ctx.getThisTaskId();
   }
   void execute(const Tuple& t) override {
-    sinkSeen().add(label_, SinkSeen{t.getSourceStreamId(), t.getSourceComponent(), task_,
-                                    t.getValues()});
+    sinkSeen().add(label_,
+                   SinkSeen{t.getSourceStreamId(), t.getSourceComponent(), task_, t.getValues()});
     collector_->ack(t);
   }
   void declareOutputFields(OutputFieldsDeclarer&) override {}
@@ -205,6 +203,15 @@ inline bool processGone(int pid) {
   std::string s(buf, n);
   size_t paren = s.rfind(')');
   return paren != std::string::npos && paren + 2 < s.size() && s[paren + 2] == 'Z';
+}
+
+// A ReliableSpout "spout" that never runs out, shuffled into the ShellBolt `component`, which
+// runs the test child `script` with `env`; the caller adds what follows.
+inline void endlessInto(TopologyBuilder& b, const std::string& label, const std::string& component,
+                        const std::string& script, const std::map<std::string, std::string>& env) {
+  b.setSpout("spout", ReliableSpout(label, 1'000'000'000));
+  b.setBolt(component, ShellBolt({kPython, childScript(script)}, Fields{"x"}).setEnv(env))
+      .shuffleGrouping("spout");
 }
 
 inline Config baseConfig(const std::string& serializer = "json") {

@@ -49,6 +49,7 @@ struct ShellSetup {
   size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
   int64_t readCoalesceNs = 0;  // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
   int64_t replyPollNs = 0;     // squall.multilang.reply.poll.micros (a ShellBolt's reader)
+  bool readerFollowsChild = false;  // squall.multilang.reader.follows.child (the same)
 
   // "ShellBolt 'split' task 4"
   std::string label() const;

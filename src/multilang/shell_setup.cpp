@@ -26,6 +26,7 @@ ShellSetup makeShellSetup(const char* kind, const ShellCommand& spec, const Conf
       static_cast<size_t>(conf.getInt(Config::TOPOLOGY_MULTILANG_MAX_MESSAGE_BYTES));
   s.readCoalesceNs = conf.getInt(Config::SQUALL_MULTILANG_READ_COALESCE_MICROS) * 1000;
   s.replyPollNs = conf.getInt(Config::SQUALL_MULTILANG_REPLY_POLL_MICROS) * 1000;
+  s.readerFollowsChild = conf.getBool(Config::SQUALL_MULTILANG_READER_FOLLOWS_CHILD);
   s.conf = confMap(conf);
   s.context = contextMap(context);
   s.topologyContext = &context;

@@ -1,0 +1,59 @@
+#pragma once
+// Keeps a ShellBolt's reader thread on the CPU its child last ran on, while the child waits for
+// a task-id reply after each emit (storm.py; squall.multilang.reader.follows.child).
+//
+// Such a child and its reader hand each word back and forth: the emit, then the reply the child
+// blocks on. On two CPUs the scheduler often puts them on different ones, and each hand-off is
+// then a wake-up across CPUs; on a VM that halts an idle vCPU that is an interrupt to a halted
+// vCPU, 10-20 µs of every word. On one CPU the hand-off is a local switch: the child's write
+// wakes the reader, which answers before the child reads (docs/PERFORMANCE.md: storm.py
+// 30-35 k words/s -> 50-54 k). The follower looks up the child's CPU every few milliseconds and
+// moves only the reader (the child, user code that may start threads or processes, keeps its
+// own affinity); when the child stops asking for task ids the reader gets its old mask back.
+//
+// Owned and used by the reader thread only.
+
+#include <sched.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace squall::internal {
+
+// The CPU a process last ran on: field 39 of /proc/PID/stat, read through `statFd` (an open
+// descriptor of that file; pread from 0). nullopt when the text cannot be read or parsed.
+std::optional<int> lastCpuOf(int statFd);
+
+// Parses /proc/PID/stat text (exposed for tests): the command in parentheses may hold spaces
+// and parentheses, so fields are counted from the last ')'.
+std::optional<int> parseLastCpu(const char* text, size_t size);
+
+class ChildCpuFollower {
+ public:
+  explicit ChildCpuFollower(bool enabled) : enabled_(enabled) {}
+  ~ChildCpuFollower();
+  ChildCpuFollower(const ChildCpuFollower&) = delete;
+  ChildCpuFollower& operator=(const ChildCpuFollower&) = delete;
+
+  // The child `pid` waits for replies: keep the calling thread on its CPU (checked at most
+  // every kCheckNs).
+  void follow(int pid, int64_t nowNs);
+  // The child no longer waits for replies (or is gone): the thread's own mask again.
+  void release();
+
+  // The CPU the thread was moved to, or -1 (for tests and logs).
+  int followedCpu() const { return cpu_; }
+
+  static constexpr int64_t kCheckNs = 5'000'000;
+
+ private:
+  bool enabled_;
+  int pid_ = 0;
+  int statFd_ = -1;
+  int cpu_ = -1;
+  int64_t nextCheckNs_ = 0;
+  bool saved_ = false;
+  cpu_set_t original_{};
+};
+
+}  // namespace squall::internal

@@ -1,0 +1,205 @@
+// A ShellBolt's reader follows a child that answers in round trips onto its CPU
+// (squall.multilang.reader.follows.child, src/multilang/child_cpu_follower.h).
+
+#include "multilang/child_cpu_follower.h"
+
+#include <dirent.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "multilang_support.h"
+
+using squall::internal::ChildCpuFollower;
+using squall::internal::parseLastCpu;
+using namespace squall;
+using namespace squall::multilang_test;
+
+namespace {
+
+// The CPUs the calling thread may run on.
+std::vector<int> allowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) out.push_back(c);
+  }
+  return out;
+}
+
+// A process pinned to `cpu` that has run there since (it wrote to the pipe from it).
+class PinnedProcess {
+ public:
+  explicit PinnedProcess(int cpu) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(cpu, &one);
+      sched_setaffinity(0, sizeof one, &one);
+      char c = 'x';
+      (void)!write(fds[1], &c, 1);
+      pause();
+      _exit(0);
+    }
+    char c;
+    (void)!read(fds[0], &c, 1);
+    close(fds[0]);
+    close(fds[1]);
+  }
+  ~PinnedProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int pid() const { return pid_; }
+
+ private:
+  int pid_ = -1;
+};
+
+// The allowed CPUs of this process's thread whose name starts with `prefix`; empty if none.
+std::optional<std::string> threadCpuList(const std::string& prefix) {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return std::nullopt;
+  std::optional<std::string> out;
+  while (dirent* e = readdir(d)) {
+    std::string dir = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream comm(dir + "/comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
+    std::ifstream status(dir + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) {
+        std::istringstream s(line.substr(18));
+        std::string list;
+        s >> list;
+        out = list;
+      }
+    }
+  }
+  closedir(d);
+  return out;
+}
+
+}  // namespace
+
+TEST(ChildCpuFollower, ReadsTheCpuAfterACommandWithSpacesAndParentheses) {
+  std::string fields;
+  for (int f = 3; f <= 52; ++f) fields += (f == 3 ? "" : " ") + std::to_string(f == 39 ? 7 : f);
+  std::string text = "1234 (a b) (c)) " + fields + "\n";
+  EXPECT_EQ(parseLastCpu(text.data(), text.size()), 7);
+}
+
+TEST(ChildCpuFollower, MalformedStatTextIsNoCpu) {
+  for (const std::string& text : std::vector<std::string>{"", "1234 (x", "1234 (x) S 1 2 3",
+                                                          "1234 (x) " + std::string(300, ' ')}) {
+    EXPECT_EQ(parseLastCpu(text.data(), text.size()), std::nullopt) << text;
+  }
+  std::string fields;
+  for (int f = 3; f <= 39; ++f)
+    fields += (f == 3 ? "" : " ") + (f == 39 ? std::string("-1") : std::string("0"));
+  std::string text = "1 (x) " + fields;
+  EXPECT_EQ(parseLastCpu(text.data(), text.size()), std::nullopt);
+}
+
+TEST(ChildCpuFollower, TheThreadMovesToTheChildsCpuAndBackOnRelease) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  std::thread([&] {
+    std::vector<int> before = allowedCpus();
+    PinnedProcess child(cpus.back());
+    ASSERT_GT(child.pid(), 0);
+    ChildCpuFollower follower(true);
+    follower.follow(child.pid(), 1);
+    EXPECT_EQ(follower.followedCpu(), cpus.back());
+    EXPECT_EQ(allowedCpus(), std::vector<int>{cpus.back()});
+    // Checked again only after kCheckNs.
+    follower.follow(child.pid(), 2);
+    EXPECT_EQ(allowedCpus(), std::vector<int>{cpus.back()});
+    follower.release();
+    EXPECT_EQ(follower.followedCpu(), -1);
+    EXPECT_EQ(allowedCpus(), before);
+  }).join();
+}
+
+TEST(ChildCpuFollower, NeverLeavesTheMaskTheThreadWasGiven) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  std::thread([&] {
+    PinnedProcess child(cpus.back());
+    cpu_set_t narrow;
+    CPU_ZERO(&narrow);
+    CPU_SET(cpus.front(), &narrow);
+    ASSERT_EQ(sched_setaffinity(0, sizeof narrow, &narrow), 0);
+    ChildCpuFollower follower(true);
+    follower.follow(child.pid(), 1);
+    EXPECT_EQ(follower.followedCpu(), -1);
+    EXPECT_EQ(allowedCpus(), std::vector<int>{cpus.front()});
+  }).join();
+}
+
+TEST(ChildCpuFollower, OffOrAGoneChildChangesNothing) {
+  std::thread([&] {
+    std::vector<int> before = allowedCpus();
+    PinnedProcess child(allowedCpus().back());
+    ChildCpuFollower off(false);
+    off.follow(child.pid(), 1);
+    EXPECT_EQ(off.followedCpu(), -1);
+    ChildCpuFollower gone(true);
+    gone.follow(999'999'999, 1);
+    EXPECT_EQ(gone.followedCpu(), -1);
+    EXPECT_EQ(allowedCpus(), before);
+  }).join();
+}
+
+// End to end: a child pinned to the last CPU that waits for task ids after each emit; its
+// bolt's reader thread ("ml:<component>:<task>") ends up allowed on that CPU alone, and with
+// the key off keeps its whole mask.
+class ReaderFollowsChild : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ReaderFollowsChild, TheReaderRunsWhereTheRoundTripChildRuns) {
+  const bool follow = GetParam();
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  const std::string label = follow ? "follows" : "stays";
+  TempDir dir;
+  std::map<std::string, std::string> env = pythonEnv();
+  env["PIN_CPU"] = std::to_string(cpus.back());
+  env["PIN_CPU_FILE"] = dir.file("cpu");
+  TopologyBuilder b;
+  endlessInto(b, label, "pinned", "pinned_round_trip_bolt.py", env);
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("pinned");
+  Config conf = baseConfig();
+  conf.set(Config::SQUALL_MULTILANG_READER_FOLLOWS_CHILD, follow);
+  LocalCluster cluster;
+  cluster.submitTopology(label, conf, b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.file("cpu")); }));
+  ASSERT_TRUE(waitFor([&] { return sinkSeen().count(label) >= 1000; }));
+  const std::string only = std::to_string(cpus.back());
+  if (follow) {
+    EXPECT_TRUE(waitFor([&] { return threadCpuList("ml:pinned") == only; }))
+        << "the reader is allowed on " << threadCpuList("ml:pinned").value_or("(no thread)");
+  } else {
+    // Thousands of round trips later the reader still has its whole mask.
+    size_t seen = sinkSeen().count(label);
+    ASSERT_TRUE(waitFor([&] { return sinkSeen().count(label) >= seen + 5000; }));
+    auto list = threadCpuList("ml:pinned");
+    ASSERT_TRUE(list.has_value());
+    EXPECT_NE(*list, only);
+  }
+  cluster.killTopologyWithOpts(label, KillOptions{0});
+}
+
+INSTANTIATE_TEST_SUITE_P(OnAndOff, ReaderFollowsChild, ::testing::Bool());
