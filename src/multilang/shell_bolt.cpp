@@ -287,8 +287,9 @@ class ShellBoltCore {
   // tuple was acked the executor takes any free slot, and for the next kEagerNs the reader
   // wakes it per ack again (so such a child loses at most 2 % of its time to the wait). A
   // child that acks, only slowly (storm.py, a round trip per emit), still has a quarter of
-  // the window queued: it keeps the low-water wake, which on this VM's 2 vCPUs saved the
-  // reader a 15 us cross-core wake per ack, paid before the task-id reply the child waits for.
+  // the window queued: it keeps the low-water wake. A wake per ack is a futex wake across
+  // CPUs (15 us on a 2-vCPU VM), which the reader paid before the task-id reply such a child
+  // waits for.
   // Tuples in flight longer than topology.message.timeout.secs have timed out at their
   // spouts already; past that they leave the window (a late ack is ignored), so a child that
   // holds tuples (a batching bolt with a window too small) slows the topology, never stops it.
@@ -457,7 +458,7 @@ class ShellBoltCore {
           // or the rest of a message it writes in pieces) is polled for a while.
           if (now - lastReplyNs_ < kReplyQuietNs) {
             pollUntil = now + replyPoll.pollNs();
-            follower.follow(child.osPid(), now);
+            follower.follow(speakerPid(child), now);
           } else {
             follower.release();
           }
@@ -478,6 +479,13 @@ class ShellBoltCore {
         return;
       }
     }
+  }
+
+  // The process that speaks the protocol: the pid the child reported in the handshake (a
+  // wrapper such as `sh -c "python bolt.py"` waits elsewhere), else the one started.
+  static int speakerPid(const ShellChild& child) {
+    int64_t reported = child.reportedPid();
+    return reported > 0 && reported <= INT32_MAX ? static_cast<int>(reported) : child.osPid();
   }
 
   // See read_coalescing.h.
@@ -693,8 +701,8 @@ class ShellBoltCore {
   std::unordered_map<int64_t, Pending> pending_;
   size_t inFlight_ = 0;  // entries of pending_ that are not ticks
   int waiters_ = 0;
-  // Until then the executor is woken on every ack: the window did not drain to lowWater_
-  // within kRefillWaitMs (a child holding tuples, or a slow one).
+  // Until then the executor is woken on every ack: a full window saw no ack for
+  // kRefillWaitMs (a child holding tuples).
   int64_t eagerUntilNs_ = 0;
   uint64_t leftWindow_ = 0;  // tuples acked or failed by the child, ever
   std::deque<int64_t> tickIds_;
