@@ -10,7 +10,6 @@
 #include <squall/squall.h>
 
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -325,48 +324,6 @@ TEST(ShellBoltTest, ChildHoldingTuplesAboveTheLowWaterMarkKeepsGettingInput) {
 }
 
 // Topology definitions name shell components by class: Flux's wrappers and squall's own.
-bool underThreadSanitizer() {
-#if defined(__SANITIZE_THREAD__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
-
-// A child that acks every tuple, only slowly, still has a quarter of the window queued: the
-// executor refills the window from its low-water mark (100 in flight, refilled at 75), and is
-// not woken per ack as for a child that holds tuples (a cross-CPU wake per ack, which stood
-// before storm.py's task-id replies).
-TEST(ShellBoltTest, ASlowChildThatKeepsAckingIsRefilledFromTheLowWaterMark) {
-  if (underThreadSanitizer()) {
-    GTEST_SKIP() << "counts the engine's pace; TSan slows the engine more than the child";
-  }
-  const std::string label = "slow-steady";
-  TempDir dir;
-  std::map<std::string, std::string> env = pythonEnv();
-  env["STATS_FILE"] = dir.file("stats");
-  TopologyBuilder b;
-  endlessInto(b, label, "slow", "slow_steady_bolt.py", env);
-  Config conf = baseConfig();
-  conf.set(Config::TOPOLOGY_SHELLBOLT_MAX_PENDING, 100);
-  LocalCluster cluster;
-  cluster.submitTopology(label, conf, b.createTopology());
-  int64_t turns = 0, refills = 0;
-  ASSERT_TRUE(waitFor(
-      [&] {
-        std::ifstream in(dir.file("stats"));
-        return in >> turns >> refills && turns >= 1000;
-      },
-      std::chrono::seconds(60)));
-  // From the low-water mark about one turn in 25 finds new tuples; refilled per ack, nearly
-  // every one. Half leaves room for a stall of the child (100 ms of refills per ack).
-  EXPECT_LT(refills * 2, turns) << refills << " of " << turns << " turns found new tuples";
-  cluster.killTopologyWithOpts(label, KillOptions{0});
-}
-
 TEST(ShellBoltTest, RegisteredUnderFluxAndSquallClassNames) {
   registerMultilangComponents();
   const std::string label = "registry";

@@ -43,6 +43,7 @@
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
+#include "multilang/window_refill.h"
 #include "squall/detail/drain_end.h"
 #include "squall/detail/emit_batch_scope.h"
 #include "squall/topology_context.h"
@@ -58,10 +59,6 @@ constexpr int64_t kSecond = 1'000'000'000;
 constexpr size_t kMaxTicksInFlight = 1000;
 constexpr size_t kMaxExpiredIds = 100'000;
 constexpr int64_t kWindowWarnNs = 10 * kSecond;
-// How long a full window waits for its low-water mark before taking any free slot, and for
-// how long after that the executor takes slots one by one.
-constexpr int kRefillWaitMs = 2;
-constexpr int64_t kEagerNs = kSecond / 10;
 // Tuples for a busy child wait for the end of the executor's batch up to this many bytes.
 constexpr size_t kDeferBytes = 64 * 1024;
 
@@ -286,10 +283,7 @@ class ShellBoltCore {
   // two marks (a batching bolt) would never drain that far: after kRefillWaitMs in which no
   // tuple was acked the executor takes any free slot, and for the next kEagerNs the reader
   // wakes it per ack again (so such a child loses at most 2 % of its time to the wait). A
-  // child that acks, only slowly (storm.py, a round trip per emit), still has a quarter of
-  // the window queued: it keeps the low-water wake. A wake per ack is a futex wake across
-  // CPUs (15 us on a 2-vCPU VM), which the reader paid before the task-id reply such a child
-  // waits for.
+  // child that keeps acking, only slowly, keeps the low-water wake (window_refill.h).
   // Tuples in flight longer than topology.message.timeout.secs have timed out at their
   // spouts already; past that they leave the window (a late ack is ignored), so a child that
   // holds tuples (a batching bolt with a window too small) slows the topology, never stops it.
@@ -303,7 +297,7 @@ class ShellBoltCore {
       uint64_t leftBefore = leftWindow_;
       bool timedOut = windowCv_.wait_for(lock, waitMs) == std::cv_status::timeout;
       int64_t now = monotonicNs();
-      if (timedOut && !eager && leftWindow_ == leftBefore) {
+      if (startRefillingPerAck(timedOut, eager, leftBefore, leftWindow_)) {
         eagerUntilNs_ = now + kEagerNs;
         eager = true;
       }
