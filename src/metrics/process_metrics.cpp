@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <vector>
 
 namespace squall::metrics {
 
@@ -32,19 +32,26 @@ double bootTime() {
 
 }  // namespace
 
+std::optional<std::string_view> procStatField(std::string_view stat, int n) {
+  size_t close = stat.rfind(')');
+  if (close == std::string_view::npos || n < 3) return std::nullopt;
+  size_t at = close + 1;
+  for (int field = 3;; ++field) {
+    at = stat.find_first_not_of(" \n", at);
+    if (at == std::string_view::npos) return std::nullopt;
+    size_t end = std::min(stat.find_first_of(" \n", at), stat.size());
+    if (field == n) return stat.substr(at, end - at);
+    at = end;
+  }
+}
+
 std::optional<ProcessSample> parseProcStat(const std::string& stat, double bootTimeSeconds,
                                            long clockTicks, long pageBytes) {
-  // "PID (COMM) STATE PPID ...": COMM is whatever the program named itself, so the fields
-  // start after its last ')'.
-  size_t close = stat.rfind(')');
-  if (close == std::string::npos || clockTicks <= 0) return std::nullopt;
-  std::istringstream in(stat.substr(close + 1));
-  std::vector<std::string> fields;  // fields[0] is field 3 (state)
-  std::string f;
-  while (in >> f) fields.push_back(f);
-  // utime 14, stime 15, starttime 22, vsize 23, rss 24 (proc(5), counted from 1).
-  if (fields.size() < 22) return std::nullopt;
-  auto at = [&](int field) { return std::strtoull(fields[field - 3].c_str(), nullptr, 10); };
+  // utime 14, stime 15, starttime 22, vsize 23, rss 24.
+  if (clockTicks <= 0 || !procStatField(stat, 24)) return std::nullopt;
+  auto at = [&](int field) {
+    return std::strtoull(std::string(*procStatField(stat, field)).c_str(), nullptr, 10);
+  };
   ProcessSample s;
   s.cpuSeconds = static_cast<double>(at(14) + at(15)) / static_cast<double>(clockTicks);
   s.startTimeSeconds = bootTimeSeconds + static_cast<double>(at(22)) / clockTicks;

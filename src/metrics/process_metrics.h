@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "metrics/prometheus_text.h"
 
@@ -32,6 +33,11 @@ std::optional<ProcessSample> readProcessStat(pid_t pid);
 // `bootTimeSeconds` is /proc/stat's btime. Public for tests.
 std::optional<ProcessSample> parseProcStat(const std::string& stat, double bootTimeSeconds,
                                            long clockTicks, long pageBytes);
+
+// Field `n` (proc(5)'s numbering, from 1; n >= 3) of the text of /proc/PID/stat. The command
+// name (field 2) is whatever the program named itself, spaces and parentheses included, so
+// the fields are counted from its last ')'. nullopt when the text has fewer fields.
+std::optional<std::string_view> procStatField(std::string_view stat, int n);
 
 // This process's families, read now; nothing when /proc cannot be read.
 void addProcessFamilies(PrometheusText& out);

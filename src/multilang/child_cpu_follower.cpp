@@ -3,27 +3,21 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstring>
+#include <charconv>
 #include <string>
+
+#include "metrics/process_metrics.h"
 
 namespace squall::internal {
 
 std::optional<int> parseLastCpu(const char* text, size_t size) {
-  const char* end = text + size;
-  const char* p = end;
-  while (p > text && p[-1] != ')') --p;
-  if (p == text) return std::nullopt;
-  // After ')': field 3 (state) onwards, separated by single spaces; the CPU is field 39.
-  int field = 2;
-  while (p < end && field < 39) {
-    if (*p++ == ' ') ++field;
+  auto field = metrics::procStatField(std::string_view(text, size), 39);
+  int cpu = -1;
+  if (!field || std::from_chars(field->data(), field->data() + field->size(), cpu).ptr !=
+                    field->data() + field->size()) {
+    return std::nullopt;
   }
-  if (field != 39 || p >= end || *p < '0' || *p > '9') return std::nullopt;
-  int cpu = 0;
-  while (p < end && *p >= '0' && *p <= '9') {
-    cpu = cpu * 10 + (*p++ - '0');
-    if (cpu >= CPU_SETSIZE) return std::nullopt;
-  }
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return std::nullopt;
   return cpu;
 }
 

@@ -24,8 +24,7 @@ namespace squall::internal {
 // descriptor of that file; pread from 0). nullopt when the text cannot be read or parsed.
 std::optional<int> lastCpuOf(int statFd);
 
-// Parses /proc/PID/stat text (exposed for tests): the command in parentheses may hold spaces
-// and parentheses, so fields are counted from the last ')'.
+// Field 39 of /proc/PID/stat text (exposed for tests; metrics::procStatField reads it).
 std::optional<int> parseLastCpu(const char* text, size_t size);
 
 class ChildCpuFollower {

@@ -7,11 +7,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
+
+#include "metrics/process_metrics.h"
 
 namespace squall::supervisor {
 
@@ -75,19 +77,13 @@ std::optional<uint64_t> processStartTime(pid_t pid) {
   std::ifstream in(fmt::format("/proc/{}/stat", pid));
   std::string line;
   if (!std::getline(in, line)) return std::nullopt;
-  // The command name (field 2) is in parentheses and may hold spaces; fields follow the last ')'.
-  size_t close = line.rfind(')');
-  if (close == std::string::npos) return std::nullopt;
-  std::istringstream fields(line.substr(close + 2));
-  std::string field;
-  char state = '?';
-  fields >> state;
-  if (state == 'Z' || state == 'X') return std::nullopt;
-  // Fields 4..21 skipped, field 22 is starttime.
-  for (int i = 4; i <= 21; ++i) fields >> field;
-  uint64_t start = 0;
-  if (!(fields >> start)) return std::nullopt;
-  return start;
+  auto state = metrics::procStatField(line, 3);
+  auto start = metrics::procStatField(line, 22);
+  if (!state || !start || *state == "Z" || *state == "X") return std::nullopt;
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(start->data(), start->data() + start->size(), value);
+  if (ec != std::errc() || end != start->data() + start->size()) return std::nullopt;
+  return value;
 }
 
 bool processAlive(const ProcessId& p) {
