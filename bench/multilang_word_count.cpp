@@ -13,6 +13,8 @@
 //                              [--task-id-replies 0|1] [--seconds S] [--warmup S]
 //                              [--max-pending N] [--python PATH]
 //                              [--splitters N] [--shape word-count|chain]
+//                              [--spout-command 'any shell command']
+//                              [--spout-task-id-replies 0|1]
 //                              [--threads 1]  (CPU per engine thread)
 //
 // Splitters: squall = python/examples/split_sentence_bolt.py (squall.Bolt, one emit call per
@@ -28,6 +30,13 @@
 // per emit. In the chain, also the spout's next/emit/sync/ack per sentence and the counter's
 // tuple/emit/ack per word (sentences there are words / 6.4, the five sentences' mean length).
 // Heartbeats are a few a second and left out.
+//
+// --spout-command runs any spout client unchanged in place of the spout (the C++ one, or the
+// chain's Python one), the same way; it must emit sentences on field 0, reliably. Storm's
+// storm.py spout waits for the task ids after every emit: --spout-task-id-replies 1 counts
+// that reply. bench/multilang/storm_sentence_spout.py is such a spout, written against
+// storm.py's API. With a Python spout, sentences are counted as words / 6.4 and each costs the
+// spout's next, emit, sync and ack (and the reply, if counted), as in the chain.
 
 #include <dirent.h>
 #include <squall/squall.h>
@@ -165,11 +174,12 @@ int main(int argc, char** argv) {
   int seconds = 10, warmup = 3;
   int64_t maxPending = 2000;
   bool perThread = false;
-  std::string command;
+  std::string command, spoutCommand;
   int taskIdReplies = -1;
+  int spoutTaskIdReplies = 0;
   int splitters = 1;
   std::string shape = "word-count";
-  std::vector<std::pair<std::string, std::string>> overrides;  // --conf KEY=VALUE (integers)
+  std::vector<std::pair<std::string, std::string>> overrides;  // --conf KEY=VALUE
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--serializer") serializer = argv[i + 1];
@@ -181,6 +191,8 @@ int main(int argc, char** argv) {
     if (a == "--threads") perThread = std::atoi(argv[i + 1]) != 0;
     if (a == "--splitter-command") command = argv[i + 1];
     if (a == "--task-id-replies") taskIdReplies = std::atoi(argv[i + 1]);
+    if (a == "--spout-command") spoutCommand = argv[i + 1];
+    if (a == "--spout-task-id-replies") spoutTaskIdReplies = std::atoi(argv[i + 1]);
     if (a == "--splitters") splitters = std::max(1, std::atoi(argv[i + 1]));
     if (a == "--shape") shape = argv[i + 1];
     if (a == "--conf") {
@@ -212,13 +224,11 @@ int main(int argc, char** argv) {
 
   const std::map<std::string, std::string> env{{"PYTHONPATH", src + "/python"}};
   TopologyBuilder builder;
-  if (chain) {
-    builder.setSpout(
-        "spout",
-        ShellSpout({python, src + "/bench/multilang/endless_sentence_spout.py"}, Fields{"sentence"})
-            .setCwd(src)
-            .setEnv(env),
-        1);
+  const bool pythonSpout = chain || !spoutCommand.empty();
+  if (pythonSpout) {
+    std::vector<std::string> argvSpout{python, src + "/bench/multilang/endless_sentence_spout.py"};
+    if (!spoutCommand.empty()) argvSpout = {"/bin/sh", "-c", "exec " + spoutCommand};
+    builder.setSpout("spout", ShellSpout(argvSpout, Fields{"sentence"}).setCwd(src).setEnv(env), 1);
   } else {
     builder.setSpout("spout", SentenceSpout(), 1);
   }
@@ -244,7 +254,9 @@ int main(int argc, char** argv) {
   for (const auto& [key, value] : overrides) {
     char* end = nullptr;
     long long n = std::strtoll(value.c_str(), &end, 10);
-    if (end && *end == '\0' && !value.empty()) {
+    if (value == "true" || value == "false") {
+      conf.set(key, Value(value == "true"));
+    } else if (end && *end == '\0' && !value.empty()) {
       conf.set(key, Value(static_cast<int64_t>(n)));
     } else {
       conf.set(key, Value(value));
@@ -288,19 +300,21 @@ int main(int argc, char** argv) {
 
   double words = static_cast<double>(after - before);
   double rate = words / wall;
-  // The chain's spout is Python: its acks are not seen here, so sentences come from words.
-  double sentenceCount = chain ? words / 6.4 : static_cast<double>(sentences);
+  // A Python spout's acks are not seen here, so sentences come from words.
+  double sentenceCount = pythonSpout ? words / 6.4 : static_cast<double>(sentences);
   double messages = words * (1 + taskIdReplies) + 2 * sentenceCount;
-  if (chain) messages += 4 * sentenceCount + 3 * words;
+  if (pythonSpout) messages += (4 + spoutTaskIdReplies) * sentenceCount;
+  if (chain) messages += 3 * words;
   std::printf(
-      "multilang %s: splitter=%s x%d serializer=%s max_pending=%lld: %.1f k words/s; "
+      "multilang %s: %s%ssplitter=%s x%d serializer=%s max_pending=%lld: %.1f k words/s; "
       "CPU over %.1f s: engine %.0f%%, children %.0f%% (engine share %.0f%%); engine %.2f us per "
       "message (%.0f k messages/s), %.2f us per word%s\n",
-      shape.c_str(), splitter.c_str(), splitters, serializer.c_str(),
-      static_cast<long long>(maxPending), rate / 1e3, wall, 100 * engine / wall, 100 * child / wall,
-      100 * engine / (engine + child), messages > 0 ? 1e6 * engine / messages : 0.0,
-      messages / wall / 1e3, words > 0 ? 1e6 * engine / words : 0.0,
-      errors.empty() ? "" : " ERRORS REPORTED");
+      shape.c_str(), spoutCommand.empty() ? "" : "spout=",
+      spoutCommand.empty() ? "" : (spoutCommand + " ").c_str(), splitter.c_str(), splitters,
+      serializer.c_str(), static_cast<long long>(maxPending), rate / 1e3, wall, 100 * engine / wall,
+      100 * child / wall, 100 * engine / (engine + child),
+      messages > 0 ? 1e6 * engine / messages : 0.0, messages / wall / 1e3,
+      words > 0 ? 1e6 * engine / words : 0.0, errors.empty() ? "" : " ERRORS REPORTED");
   uint64_t reads = readsAfter.first - readsBefore.first;
   if (reads > 0) {
     std::printf(

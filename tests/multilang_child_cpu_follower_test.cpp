@@ -1,5 +1,5 @@
-// A ShellBolt's reader follows a child that answers in round trips onto its CPU
-// (squall.multilang.reader.follows.child, src/multilang/child_cpu_follower.h).
+// A ShellBolt's reader, and a ShellSpout's executor, follow a child that answers in round trips
+// onto its CPU (squall.multilang.reader.follows.child, src/multilang/child_cpu_follower.h).
 
 #include "multilang/child_cpu_follower.h"
 
@@ -164,42 +164,104 @@ TEST(ChildCpuFollower, OffOrAGoneChildChangesNothing) {
   }).join();
 }
 
-// End to end: a child pinned to the last CPU that waits for task ids after each emit; its
-// bolt's reader thread ("ml:<component>:<task>") ends up allowed on that CPU alone, and with
-// the key off keeps its whole mask.
-class ReaderFollowsChild : public ::testing::TestWithParam<bool> {};
+namespace {
 
-TEST_P(ReaderFollowsChild, TheReaderRunsWhereTheRoundTripChildRuns) {
-  const bool follow = GetParam();
-  std::vector<int> cpus = allowedCpus();
-  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
-  const std::string label = follow ? "follows" : "stays";
-  TempDir dir;
+// The environment of a child that pins itself to `cpu` and says so in dir/cpu
+// (pinned_handshake in tests/multilang_children/wire.py).
+std::map<std::string, std::string> pinnedEnv(const TempDir& dir, int cpu) {
   std::map<std::string, std::string> env = pythonEnv();
-  env["PIN_CPU"] = std::to_string(cpus.back());
+  env["PIN_CPU"] = std::to_string(cpu);
   env["PIN_CPU_FILE"] = dir.file("cpu");
-  TopologyBuilder b;
-  endlessInto(b, label, "pinned", "pinned_round_trip_bolt.py", env);
-  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("pinned");
-  Config conf = baseConfig();
+  return env;
+}
+
+// Runs `b`, whose pinned child feeds SinkBolt(label), and checks the thread named `thread`:
+// with the key on it ends up allowed on `cpu` alone; with it off it keeps its whole mask
+// thousands of round trips later.
+void expectFollowed(const TopologyBuilder& b, Config conf, const std::string& label,
+                    const std::string& thread, bool follow, int cpu, const TempDir& dir) {
   conf.set(Config::SQUALL_MULTILANG_READER_FOLLOWS_CHILD, follow);
   LocalCluster cluster;
   cluster.submitTopology(label, conf, b.createTopology());
   ASSERT_TRUE(waitFor([&] { return std::filesystem::exists(dir.file("cpu")); }));
   ASSERT_TRUE(waitFor([&] { return sinkSeen().count(label) >= 1000; }));
-  const std::string only = std::to_string(cpus.back());
+  const std::string only = std::to_string(cpu);
   if (follow) {
-    EXPECT_TRUE(waitFor([&] { return threadCpuList("ml:pinned") == only; }))
-        << "the reader is allowed on " << threadCpuList("ml:pinned").value_or("(no thread)");
+    EXPECT_TRUE(waitFor([&] { return threadCpuList(thread) == only; }))
+        << thread << " is allowed on " << threadCpuList(thread).value_or("(no thread)");
   } else {
-    // Thousands of round trips later the reader still has its whole mask.
     size_t seen = sinkSeen().count(label);
     ASSERT_TRUE(waitFor([&] { return sinkSeen().count(label) >= seen + 5000; }));
-    auto list = threadCpuList("ml:pinned");
+    auto list = threadCpuList(thread);
     ASSERT_TRUE(list.has_value());
     EXPECT_NE(*list, only);
   }
   cluster.killTopologyWithOpts(label, KillOptions{0});
 }
 
+}  // namespace
+
+// End to end: a child pinned to the last CPU that waits for task ids after each emit; its
+// bolt's reader thread ("ml:<component>:<task>") runs where it runs.
+class ReaderFollowsChild : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ReaderFollowsChild, TheReaderRunsWhereTheRoundTripChildRuns) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  const std::string label = GetParam() ? "follows" : "stays";
+  TempDir dir;
+  TopologyBuilder b;
+  endlessInto(b, label, "pinned", "pinned_round_trip_bolt.py", pinnedEnv(dir, cpus.back()));
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("pinned");
+  expectFollowed(b, baseConfig(), label, "ml:pinned", GetParam(), cpus.back(), dir);
+}
+
 INSTANTIATE_TEST_SUITE_P(OnAndOff, ReaderFollowsChild, ::testing::Bool());
+
+// A ShellSpout's executor follows its child the same way while its commands come back to back
+// (every one is a round trip): a busy spout's executor thread ("<component>:<task>").
+class SpoutExecutorFollowsChild : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SpoutExecutorFollowsChild, TheExecutorRunsWhereTheBusySpoutRuns) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  const std::string label = GetParam() ? "spout-follows" : "spout-stays";
+  TempDir dir;
+  TopologyBuilder b;
+  b.setSpout("pspout", ShellSpout({kPython, childScript("pinned_spout.py"), "busy"}, Fields{"x"})
+                           .setEnv(pinnedEnv(dir, cpus.back())));
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("pspout");
+  Config conf = baseConfig();
+  conf.setMaxSpoutPending(500);
+  expectFollowed(b, conf, label, "pspout:", GetParam(), cpus.back(), dir);
+}
+
+INSTANTIATE_TEST_SUITE_P(OnAndOff, SpoutExecutorFollowsChild, ::testing::Bool());
+
+// An idle spout, asked for a tuple every millisecond or more, is not followed: its executor
+// keeps its mask (and is not left pinned by the first calls, which come back to back).
+TEST(SpoutExecutorFollowsChild, AnIdleSpoutKeepsItsExecutorsMask) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  TempDir dir;
+  std::map<std::string, std::string> env = pinnedEnv(dir, cpus.back());
+  env["NEXT_COUNT_FILE"] = dir.file("nexts");
+  TopologyBuilder b;
+  b.setSpout(
+      "ispout",
+      ShellSpout({kPython, childScript("pinned_spout.py"), "idle"}, Fields{"x"}).setEnv(env));
+  b.setBolt("sink", SinkBolt("idle-spout")).shuffleGrouping("ispout");
+  LocalCluster cluster;
+  cluster.submitTopology("idle-spout", baseConfig(), b.createTopology());
+  auto nexts = [&] {
+    std::ifstream in(dir.file("nexts"));
+    int n = 0;
+    in >> n;
+    return n;
+  };
+  ASSERT_TRUE(waitFor([&] { return nexts() >= 60; }));
+  auto list = threadCpuList("ispout:");
+  ASSERT_TRUE(list.has_value());
+  EXPECT_NE(*list, std::to_string(cpus.back()));
+  cluster.killTopologyWithOpts("idle-spout", KillOptions{0});
+}

@@ -53,7 +53,10 @@ void ChildCpuFollower::follow(int pid, int64_t nowNs) {
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(*cpu, &one);
-  if (sched_setaffinity(0, sizeof one, &one) == 0) cpu_ = *cpu;
+  if (sched_setaffinity(0, sizeof one, &one) == 0) {
+    cpu_ = *cpu;
+    tid_ = static_cast<int>(::gettid());
+  }
 }
 
 void ChildCpuFollower::release() {
@@ -63,7 +66,7 @@ void ChildCpuFollower::release() {
   }
   pid_ = 0;
   nextCheckNs_ = 0;
-  if (cpu_ >= 0 && saved_) sched_setaffinity(0, sizeof original_, &original_);
+  if (cpu_ >= 0 && saved_) sched_setaffinity(tid_, sizeof original_, &original_);
   cpu_ = -1;
 }
 

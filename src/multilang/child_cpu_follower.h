@@ -11,7 +11,10 @@
 // moves only the reader (the child, user code that may start threads or processes, keeps its
 // own affinity); when the child stops asking for task ids the reader gets its old mask back.
 //
-// Owned and used by the reader thread only.
+// A ShellSpout's executor follows its child the same way: each of its calls is a round trip.
+//
+// Used by one thread, the one it moves; it may be destroyed on another (a spout closed by the
+// topology's kill), and then gives the thread it moved its mask back.
 
 #include <sched.h>
 
@@ -50,6 +53,7 @@ class ChildCpuFollower {
   int pid_ = 0;
   int statFd_ = -1;
   int cpu_ = -1;
+  int tid_ = 0;  // the thread moved
   int64_t nextCheckNs_ = 0;
   bool saved_ = false;
   cpu_set_t original_{};

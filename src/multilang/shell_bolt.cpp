@@ -452,7 +452,7 @@ class ShellBoltCore {
           // or the rest of a message it writes in pieces) is polled for a while.
           if (now - lastReplyNs_ < kReplyQuietNs) {
             pollUntil = now + replyPoll.pollNs();
-            follower.follow(speakerPid(child), now);
+            follower.follow(child.speakerPid(), now);
           } else {
             follower.release();
           }
@@ -473,13 +473,6 @@ class ShellBoltCore {
         return;
       }
     }
-  }
-
-  // The process that speaks the protocol: the pid the child reported in the handshake (a
-  // wrapper such as `sh -c "python bolt.py"` waits elsewhere), else the one started.
-  static int speakerPid(const ShellChild& child) {
-    int64_t reported = child.reportedPid();
-    return reported > 0 && reported <= INT32_MAX ? static_cast<int>(reported) : child.osPid();
   }
 
   // See read_coalescing.h.

@@ -1,6 +1,7 @@
 #include "multilang/shell_child.h"
 
 #include <poll.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -202,7 +203,7 @@ void ShellChild::writeAll(std::string_view data, int64_t deadlineNs, int interru
 }
 
 bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
-                             const SilenceHook* silence) {
+                             const SilenceHook* silence, int64_t pollUntilNs) {
   int64_t deadline = monotonicNs() + timeoutNs;
   int64_t hookAt = silence ? monotonicNs() + silence->firstAfterNs : INT64_MAX;
   while (true) {
@@ -215,6 +216,10 @@ bool ShellChild::readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
           pending.empty() ? "the child closed its stdout (it exited?)"
                           : "the child closed its stdout (it exited?) in the middle of a message",
           pending);
+    }
+    if (pollUntilNs && monotonicNs() < pollUntilNs) {
+      sched_yield();  // a child on this core runs; on another core this returns at once
+      continue;
     }
     pollfd fds[2] = {{stdoutFd(), POLLIN, 0}, {interruptFd, POLLIN, 0}};
     int64_t wakeAt = std::min(deadline, hookAt);

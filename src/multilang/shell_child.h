@@ -47,8 +47,8 @@ struct ShellSetup {
   // The task's context (valid for the task's life): where `metrics` commands are recorded.
   const TopologyContext* topologyContext = nullptr;
   size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
-  int64_t readCoalesceNs = 0;  // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
-  int64_t replyPollNs = 0;     // squall.multilang.reply.poll.micros (a ShellBolt's reader)
+  int64_t readCoalesceNs = 0;       // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
+  int64_t replyPollNs = 0;          // squall.multilang.reply.poll.micros (a ShellBolt's reader)
   bool readerFollowsChild = false;  // squall.multilang.reader.follows.child (the same)
 
   // "ShellBolt 'split' task 4"
@@ -81,6 +81,11 @@ class ShellChild {
   const ShellSetup& setup() const { return setup_; }
   int osPid() const { return process_->pid(); }
   int64_t reportedPid() const { return reportedPid_; }
+  // The process that speaks the protocol: the pid the child reported in the handshake (a
+  // wrapper such as `sh -c "python bolt.py"` waits elsewhere), else the one started.
+  int speakerPid() const {
+    return reportedPid_ > 0 && reportedPid_ <= INT32_MAX ? static_cast<int>(reportedPid_) : osPid();
+  }
   int stdinFd() const { return process_->stdinFd(); }
   int stdoutFd() const { return process_->stdoutFd(); }
   MessageReader& reader() { return *reader_; }
@@ -97,9 +102,10 @@ class ShellChild {
   // when the child stops reading or has gone.
   void writeAll(std::string_view data, int64_t deadlineNs, int interruptFd);
   // The next message, waiting at most `timeoutNs`; false when interrupted (by `interruptFd`
-  // or by `silence`). ProtocolError on malformed output, EOF or timeout.
+  // or by `silence`). ProtocolError on malformed output, EOF or timeout. Until `pollUntilNs`
+  // it polls the pipe, yielding the core each turn, instead of sleeping (reply_poll.h).
   bool readMessage(ShellMsg& out, int64_t timeoutNs, int interruptFd,
-                   const SilenceHook* silence = nullptr);
+                   const SilenceHook* silence = nullptr, int64_t pollUntilNs = 0);
 
   // Stops the child (idempotent) and returns the report for `problem`.
   std::string failureReport(const std::string& problem, const std::string& offending);

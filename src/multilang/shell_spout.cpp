@@ -12,6 +12,8 @@
 #include <atomic>
 #include <deque>
 
+#include "multilang/child_cpu_follower.h"
+#include "multilang/reply_poll.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
@@ -28,7 +30,9 @@ class ShellSpoutCore {
                  SpoutOutputCollector& collector)
       : setup_(makeShellSetup("ShellSpout", spec, conf, context)),
         topologyStopping_(&context.plan().stopping),
-        collector_(collector) {
+        collector_(collector),
+        follower_(setup_.readerFollowsChild),
+        replyPoll_(setup_.replyPollNs) {
     int64_t flushNs = conf.getInt(Config::TOPOLOGY_BATCH_FLUSH_INTERVAL_MILLIS) * 1'000'000;
     // While the child is silent: publish what it emitted so far once the flush interval has
     // passed (it may emit, then sleep or poll before it syncs), and give up the exchange when
@@ -74,18 +78,37 @@ class ShellSpoutCore {
     }
     inExchange_ = true;
     try {
+      // Every command is a round trip with the child, as a storm.py bolt's emits are. While
+      // they come back to back, the executor keeps to the child's CPU (child_cpu_follower.h)
+      // and polls for its answers (reply_poll.h). An idle spout, asked every millisecond or
+      // more, is neither followed nor polled: it costs a sleep and a wake-up per call.
+      int64_t start = monotonicNs();
+      busy_ = start - lastExchangeEndNs_ < kBusyGapNs;
+      if (busy_) {
+        follower_.follow(child_->speakerPid(), start);
+      } else {
+        follower_.release();
+      }
       out_.clear();
       setup_.serializer->writeCommand(out_, command, id);
       child_->writeAll(out_, monotonicNs() + setup_.timeoutNs, -1);
+      wrote();
       while (true) {
         // Any message proves the child alive; it has the full timeout to send the next one.
-        if (!child_->readMessage(msg_, setup_.timeoutNs, -1, &silence_)) {
+        int64_t poll = busy_ ? replyPoll_.pollNs() : 0;
+        if (!child_->readMessage(msg_, setup_.timeoutNs, -1, &silence_,
+                                 poll ? lastWriteNs_ + poll : 0)) {
           abandon(command);
           return;
+        }
+        if (awaitingAnswer_) {
+          awaitingAnswer_ = false;
+          replyPoll_.observe(monotonicNs() - lastWriteNs_);
         }
         if (msg_.kind == ShellCommandKind::Sync) break;
         dispatch();
       }
+      lastExchangeEndNs_ = monotonicNs();
     } catch (const ProtocolError& e) {
       inExchange_ = false;
       deferred_.clear();
@@ -169,10 +192,22 @@ class ShellSpoutCore {
       throw ProtocolError(fmt::format("the emit was refused: {}", e.what()), offending());
     }
     // Storm answers at once, before reading the next message.
-    if (reply) child_->writeAll(ids, monotonicNs() + setup_.timeoutNs, -1);
+    if (reply) {
+      child_->writeAll(ids, monotonicNs() + setup_.timeoutNs, -1);
+      wrote();
+    }
+  }
+
+  // The child has something to answer: its answer is polled for a while (reply_poll.h).
+  void wrote() {
+    lastWriteNs_ = monotonicNs();
+    awaitingAnswer_ = true;
   }
 
   static constexpr int64_t kStopCheckNs = 20'000'000;
+  // Commands closer than this are back to back: the spout executor's shortest idle sleep
+  // (topology.spout.wait.progressive.level3.sleep.millis) is a millisecond.
+  static constexpr int64_t kBusyGapNs = 500'000;
 
   // A value the engine cannot carry fails just this tuple: the child is sent `fail` for its
   // message id once the current exchange is over (as the acker would), and goes on.
@@ -199,6 +234,12 @@ class ShellSpoutCore {
   bool abandoned_ = false;
   const std::string defaultStream_ = kDefaultStream;
   std::unique_ptr<ShellChild> child_;
+  ChildCpuFollower follower_;
+  ReplyPoll replyPoll_;
+  int64_t lastWriteNs_ = 0;
+  int64_t lastExchangeEndNs_ = INT64_MIN / 2;
+  bool busy_ = false;
+  bool awaitingAnswer_ = false;
   bool inExchange_ = false;
   std::deque<std::pair<const char*, Value>> deferred_;
   std::string out_;

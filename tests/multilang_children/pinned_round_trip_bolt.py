@@ -3,16 +3,9 @@ each emit before going on. It first pins itself to the CPU named by PIN_CPU, so 
 where it runs, and writes that CPU to PIN_CPU_FILE once pinned. For each tuple [x] it emits
 [x] and acks. By hand-written protocol (JSON or msgpack)."""
 
-import os
+from wire import pinned_handshake, read, send
 
-from wire import handshake, read, send
-
-cpu = int(os.environ["PIN_CPU"])
-os.sched_setaffinity(0, {cpu})
-handshake()
-with open(os.environ["PIN_CPU_FILE"] + ".tmp", "w") as f:
-    f.write(str(cpu))
-os.rename(os.environ["PIN_CPU_FILE"] + ".tmp", os.environ["PIN_CPU_FILE"])
+pinned_handshake()
 
 pending = []
 while True:

@@ -71,3 +71,16 @@ def handshake():
     open(os.path.join(setup["pidDir"], str(pid)), "w").close()
     send({"pid": pid})
     return setup, pid
+
+
+def pinned_handshake():
+    """Pins this process to the CPU named by PIN_CPU (so a test knows where it runs), then
+    handshakes and writes that CPU to PIN_CPU_FILE, atomically; (setup, pid)."""
+    cpu = int(os.environ["PIN_CPU"])
+    os.sched_setaffinity(0, {cpu})
+    answer = handshake()
+    path = os.environ["PIN_CPU_FILE"]
+    with open(path + ".tmp", "w") as f:
+        f.write(str(cpu))
+    os.rename(path + ".tmp", path)
+    return answer
