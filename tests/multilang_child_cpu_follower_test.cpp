@@ -134,6 +134,27 @@ TEST(ChildCpuFollower, TheThreadMovesToTheChildsCpuAndBackOnRelease) {
   }).join();
 }
 
+// Two spout tasks in one executor: each follows its own child; the thread's own mask comes back
+// when the second lets go, not before, and not the first one's pin.
+TEST(ChildCpuFollower, TwoFollowersOnOneThreadGiveItsMaskBackWhenBothRelease) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";
+  std::thread([&] {
+    std::vector<int> before = allowedCpus();
+    PinnedProcess childA(cpus.back());
+    PinnedProcess childB(cpus.back());
+    ChildCpuFollower a(true);
+    ChildCpuFollower b(true);
+    a.follow(childA.pid(), 1);
+    b.follow(childB.pid(), 1);
+    EXPECT_EQ(b.followedCpu(), cpus.back());
+    a.release();
+    EXPECT_EQ(allowedCpus(), std::vector<int>{cpus.back()});  // b still follows
+    b.release();
+    EXPECT_EQ(allowedCpus(), before);
+  }).join();
+}
+
 TEST(ChildCpuFollower, NeverLeavesTheMaskTheThreadWasGiven) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nowhere to move";

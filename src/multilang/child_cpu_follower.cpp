@@ -28,6 +28,17 @@ std::optional<int> lastCpuOf(int statFd) {
   return parseLastCpu(buf, static_cast<size_t>(n));
 }
 
+namespace {
+
+// A thread's own mask while followers hold it on a child's CPU, and how many do.
+struct ThreadPin {
+  int holders = 0;
+  cpu_set_t original{};
+};
+thread_local ThreadPin threadPin;
+
+}  // namespace
+
 ChildCpuFollower::~ChildCpuFollower() {
   release();
 }
@@ -44,18 +55,18 @@ void ChildCpuFollower::follow(int pid, int64_t nowNs) {
   if (statFd_ < 0) return;
   std::optional<int> cpu = lastCpuOf(statFd_);
   if (!cpu || *cpu == cpu_) return;
-  if (!saved_) {
-    if (sched_getaffinity(0, sizeof original_, &original_) != 0) return;
-    saved_ = true;
-  }
+  ThreadPin& pin = threadPin;
+  if (pin.holders == 0 && sched_getaffinity(0, sizeof pin.original, &pin.original) != 0) return;
   // Only within the mask the thread was given (a cpuset, taskset): never widen it.
-  if (!CPU_ISSET(*cpu, &original_)) return;
+  if (!CPU_ISSET(*cpu, &pin.original)) return;
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(*cpu, &one);
-  if (sched_setaffinity(0, sizeof one, &one) == 0) {
-    cpu_ = *cpu;
+  if (sched_setaffinity(0, sizeof one, &one) != 0) return;
+  cpu_ = *cpu;
+  if (tid_ == 0) {
     tid_ = static_cast<int>(::gettid());
+    ++pin.holders;
   }
 }
 
@@ -66,8 +77,12 @@ void ChildCpuFollower::release() {
   }
   pid_ = 0;
   nextCheckNs_ = 0;
-  if (cpu_ >= 0 && saved_) sched_setaffinity(tid_, sizeof original_, &original_);
   cpu_ = -1;
+  if (tid_ != 0 && tid_ == static_cast<int>(::gettid())) {
+    ThreadPin& pin = threadPin;
+    if (--pin.holders == 0) sched_setaffinity(0, sizeof pin.original, &pin.original);
+  }
+  tid_ = 0;
 }
 
 }  // namespace squall::internal

@@ -12,9 +12,11 @@
 // own affinity); when the child stops asking for task ids the reader gets its old mask back.
 //
 // A ShellSpout's executor follows its child the same way: each of its calls is a round trip.
+// An executor may run several spout tasks, each with its own follower: the thread's own mask is
+// kept once per thread, and comes back when the last of them releases it.
 //
-// Used by one thread, the one it moves; it may be destroyed on another (a spout closed by the
-// topology's kill), and then gives the thread it moved its mask back.
+// Used by one thread, the one it moves. Released (or destroyed) on another, it leaves that
+// thread's mask alone: the thread has stopped using it.
 
 #include <sched.h>
 
@@ -53,10 +55,8 @@ class ChildCpuFollower {
   int pid_ = 0;
   int statFd_ = -1;
   int cpu_ = -1;
-  int tid_ = 0;  // the thread moved
+  int tid_ = 0;  // the thread this follower moved (it holds one of its pins), or 0
   int64_t nextCheckNs_ = 0;
-  bool saved_ = false;
-  cpu_set_t original_{};
 };
 
 }  // namespace squall::internal
