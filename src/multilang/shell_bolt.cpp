@@ -40,6 +40,7 @@
 #include "multilang/message_fields.h"
 #include "multilang/read_coalescing.h"
 #include "multilang/reply_poll.h"
+#include "multilang/round_trip_children.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
@@ -391,6 +392,7 @@ class ShellBoltCore {
     int64_t pollUntil = 0;  // the child's output is polled for until then (reply_poll.h)
     ReplyPoll replyPoll(setup_.replyPollNs);
     ChildCpuFollower follower(setup_.readerFollowsChild);
+    RoundTripSlot roundTrips;  // round_trip_children.h
     while (true) {
       bool wantOut;
       {
@@ -450,8 +452,10 @@ class ShellBoltCore {
           holdUntil = now + coalesceNs(now, n);
           // A child that waits for task ids (its next emit comes on the heels of the reply,
           // or the rest of a message it writes in pieces) is polled for a while.
-          if (now - lastReplyNs_ < kReplyQuietNs) {
-            pollUntil = now + replyPoll.pollNs();
+          bool asksTaskIds = now - lastReplyNs_ < kReplyQuietNs;
+          roundTrips.set(asksTaskIds);
+          if (asksTaskIds) {
+            if (roundTripPollPays()) pollUntil = now + replyPoll.pollNs();
             follower.follow(child.speakerPid(), now);
           } else {
             follower.release();

@@ -14,6 +14,7 @@
 
 #include "multilang/child_cpu_follower.h"
 #include "multilang/reply_poll.h"
+#include "multilang/round_trip_children.h"
 #include "multilang/shell_child.h"
 #include "multilang/shell_context.h"
 #include "multilang/shell_setup.h"
@@ -84,6 +85,7 @@ class ShellSpoutCore {
       // more, is neither followed nor polled: it costs a sleep and a wake-up per call.
       int64_t start = monotonicNs();
       busy_ = start - lastExchangeEndNs_ < kBusyGapNs;
+      roundTrips_.set(busy_);
       if (busy_) {
         follower_.follow(child_->speakerPid(), start);
       } else {
@@ -95,7 +97,7 @@ class ShellSpoutCore {
       wrote();
       while (true) {
         // Any message proves the child alive; it has the full timeout to send the next one.
-        int64_t poll = busy_ ? replyPoll_.pollNs() : 0;
+        int64_t poll = busy_ && roundTripPollPays() ? replyPoll_.pollNs() : 0;
         if (!child_->readMessage(msg_, setup_.timeoutNs, -1, &silence_,
                                  poll ? lastWriteNs_ + poll : 0)) {
           abandon(command);
@@ -235,6 +237,7 @@ class ShellSpoutCore {
   const std::string defaultStream_ = kDefaultStream;
   std::unique_ptr<ShellChild> child_;
   ChildCpuFollower follower_;
+  RoundTripSlot roundTrips_;  // round_trip_children.h
   ReplyPoll replyPoll_;
   int64_t lastWriteNs_ = 0;
   int64_t lastExchangeEndNs_ = INT64_MIN / 2;
