@@ -47,9 +47,12 @@ struct ShellSetup {
   // The task's context (valid for the task's life): where `metrics` commands are recorded.
   const TopologyContext* topologyContext = nullptr;
   size_t maxMessageBytes = kDefaultMaxMessageBytes;  // topology.multilang.max.message.bytes
-  int64_t readCoalesceNs = 0;       // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
-  int64_t replyPollNs = 0;          // squall.multilang.reply.poll.micros (a ShellBolt's reader)
-  bool readerFollowsChild = false;  // squall.multilang.reader.follows.child (the same)
+  // squall.multilang.read.coalesce.micros (a ShellBolt's reader)
+  int64_t readCoalesceNs = 0;
+  // squall.multilang.reply.poll.micros (a ShellBolt's reader, a busy ShellSpout's executor)
+  int64_t replyPollNs = 0;
+  // squall.multilang.reader.follows.child (the same two)
+  bool readerFollowsChild = false;
 
   // "ShellBolt 'split' task 4"
   std::string label() const;

@@ -226,6 +226,7 @@ class ShellSpoutCore {
       std::string ids;
       setup_.serializer->writeTaskIds(ids, TaskIds{});
       child_->writeAll(ids, monotonicNs() + setup_.timeoutNs, -1);
+      wrote();
     }
   }
 
