@@ -3,14 +3,12 @@
 
 #include "multilang/child_cpu_follower.h"
 
-#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "multilang_support.h"
@@ -21,18 +19,6 @@ using namespace squall;
 using namespace squall::multilang_test;
 
 namespace {
-
-// The CPUs the calling thread may run on.
-std::vector<int> allowedCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> out;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) out.push_back(c);
-  }
-  return out;
-}
 
 // A process pinned to `cpu` that has run there since (it wrote to the pipe from it).
 class PinnedProcess {
@@ -68,29 +54,9 @@ class PinnedProcess {
   int pid_ = -1;
 };
 
-// The allowed CPUs of this process's thread whose name starts with `prefix`; empty if none.
+// The allowed CPUs of this process's thread whose name starts with `prefix`.
 std::optional<std::string> threadCpuList(const std::string& prefix) {
-  DIR* d = opendir("/proc/self/task");
-  if (!d) return std::nullopt;
-  std::optional<std::string> out;
-  while (dirent* e = readdir(d)) {
-    std::string dir = std::string("/proc/self/task/") + e->d_name;
-    std::ifstream comm(dir + "/comm");
-    std::string name;
-    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
-    std::ifstream status(dir + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("Cpus_allowed_list:", 0) == 0) {
-        std::istringstream s(line.substr(18));
-        std::string list;
-        s >> list;
-        out = list;
-      }
-    }
-  }
-  closedir(d);
-  return out;
+  return threadStatus(prefix, "Cpus_allowed_list");
 }
 
 }  // namespace

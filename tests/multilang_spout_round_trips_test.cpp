@@ -4,11 +4,9 @@
 // CPU it blocks on few of its round trips, where it used to block on every one. (On
 // the child's own CPU, where the follower puts it, the child's wake-up preempts it instead.)
 
-#include <dirent.h>
 #include <sched.h>
 
 #include <algorithm>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,36 +18,12 @@ using namespace squall::multilang_test;
 
 namespace {
 
-// How many times this process's thread whose name starts with `prefix` has blocked
-// (voluntary_ctxt_switches: a sleep, not a yield or a preemption); nullopt if no such thread.
+// How many times this process's thread whose name starts with `prefix` has blocked (a sleep,
+// not a yield or a preemption); nullopt if no such thread.
 std::optional<long> timesBlocked(const std::string& prefix) {
-  DIR* d = opendir("/proc/self/task");
-  if (!d) return std::nullopt;
-  std::optional<long> out;
-  while (dirent* e = readdir(d)) {
-    std::string dir = std::string("/proc/self/task/") + e->d_name;
-    std::ifstream comm(dir + "/comm");
-    std::string name;
-    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
-    std::ifstream status(dir + "/status");
-    std::string line;
-    while (std::getline(status, line)) {
-      if (line.rfind("voluntary_ctxt_switches:", 0) == 0) out = std::stol(line.substr(24));
-    }
-  }
-  closedir(d);
-  return out;
-}
-
-std::vector<int> allowedCpus() {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  std::vector<int> out;
-  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
-  for (int c = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &set)) out.push_back(c);
-  }
-  return out;
+  std::optional<std::string> n = threadStatus(prefix, "voluntary_ctxt_switches");
+  if (!n) return std::nullopt;
+  return std::stol(*n);
 }
 
 // Confines the calling thread, and the threads it starts meanwhile (the topology's

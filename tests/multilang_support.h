@@ -3,15 +3,19 @@
 // replays failures, and a sink that records what reaches it. Components are copied per task;
 // what they observe goes to process-wide recorders keyed by a label the test chooses.
 
+#include <dirent.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <squall/squall.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -212,6 +216,44 @@ inline void endlessInto(TopologyBuilder& b, const std::string& label, const std:
   b.setSpout("spout", ReliableSpout(label, 1'000'000'000));
   b.setBolt(component, ShellBolt({kPython, childScript(script)}, Fields{"x"}).setEnv(env))
       .shuffleGrouping("spout");
+}
+
+// The CPUs the calling thread may run on.
+inline std::vector<int> allowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &set)) out.push_back(c);
+  }
+  return out;
+}
+
+// A field of /proc/self/task/TID/status ("Cpus_allowed_list", "voluntary_ctxt_switches") of
+// this process's thread whose name starts with `prefix` (executors are "<component>:<task>",
+// a shell bolt's reader "ml:<component>:<task>"); nullopt if there is none.
+inline std::optional<std::string> threadStatus(const std::string& prefix,
+                                               const std::string& field) {
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return std::nullopt;
+  std::optional<std::string> out;
+  const std::string key = field + ":";
+  while (dirent* e = readdir(d)) {
+    std::string dir = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream comm(dir + "/comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
+    std::ifstream status(dir + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+      if (line.rfind(key, 0) != 0) continue;
+      size_t start = line.find_first_not_of(" \t", key.size());
+      out = start == std::string::npos ? "" : line.substr(start);
+    }
+  }
+  closedir(d);
+  return out;
 }
 
 inline Config baseConfig(const std::string& serializer = "json") {
