@@ -84,9 +84,10 @@ class ShellSpoutCore {
       // and polls for its answers (reply_poll.h). An idle spout, asked every millisecond or
       // more, is neither followed nor polled: it costs a sleep and a wake-up per call.
       int64_t start = monotonicNs();
-      busy_ = start - lastExchangeEndNs_ < kBusyGapNs;
-      roundTrips_.set(busy_);
-      if (busy_) {
+      const bool busy = start - lastExchangeEndNs_ < kBusyGapNs;
+      roundTrips_.set(busy);
+      const bool polls = busy && roundTripPollPays();
+      if (busy) {
         follower_.follow(child_->speakerPid(), start);
       } else {
         follower_.release();
@@ -97,7 +98,7 @@ class ShellSpoutCore {
       wrote();
       while (true) {
         // Any message proves the child alive; it has the full timeout to send the next one.
-        int64_t poll = busy_ && roundTripPollPays() ? replyPoll_.pollNs() : 0;
+        int64_t poll = polls ? replyPoll_.pollNs() : 0;
         if (!child_->readMessage(msg_, setup_.timeoutNs, -1, &silence_,
                                  poll ? lastWriteNs_ + poll : 0)) {
           abandon(command);
@@ -242,7 +243,6 @@ class ShellSpoutCore {
   ReplyPoll replyPoll_;
   int64_t lastWriteNs_ = 0;
   int64_t lastExchangeEndNs_ = INT64_MIN / 2;
-  bool busy_ = false;
   bool awaitingAnswer_ = false;
   bool inExchange_ = false;
   std::deque<std::pair<const char*, Value>> deferred_;
