@@ -28,10 +28,7 @@ class PinnedProcess {
     if (pipe(fds) != 0) return;
     pid_ = fork();
     if (pid_ == 0) {
-      cpu_set_t one;
-      CPU_ZERO(&one);
-      CPU_SET(cpu, &one);
-      sched_setaffinity(0, sizeof one, &one);
+      confineTo(cpu);
       char c = 'x';
       (void)!write(fds[1], &c, 1);
       pause();

@@ -230,6 +230,14 @@ inline std::vector<int> allowedCpus() {
   return out;
 }
 
+// Confines the calling thread to `cpu` (a forked test process's first step).
+inline void confineTo(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  sched_setaffinity(0, sizeof one, &one);
+}
+
 // A field of /proc/self/task/TID/status ("Cpus_allowed_list", "voluntary_ctxt_switches") of
 // this process's thread whose name starts with `prefix` (executors are "<component>:<task>",
 // a shell bolt's reader "ml:<component>:<task>"); nullopt if there is none.

@@ -8,8 +8,8 @@
 // vCPU, 10-20 µs of every word. On one CPU the hand-off is a local switch: the child's write
 // wakes the reader, which answers before the child reads (docs/PERFORMANCE.md: storm.py
 // 30-35 k words/s -> 50-54 k). The follower looks up the child's CPU every few milliseconds and
-// moves only the reader (the child, user code that may start threads or processes, keeps its
-// own affinity); when the child stops asking for task ids the reader gets its old mask back.
+// moves the reader; when the child stops asking for task ids the reader gets its old mask back.
+// A bolt's child is also kept on that CPU while it asks (child_cpu_pin.h).
 //
 // A ShellSpout's executor follows its child the same way: each of its calls is a round trip.
 // An executor may run several spout tasks, each with its own follower: the thread's own mask is

@@ -30,6 +30,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +38,7 @@
 
 #include "logs/log_tag.h"
 #include "multilang/child_cpu_follower.h"
+#include "multilang/child_cpu_pin.h"
 #include "multilang/message_fields.h"
 #include "multilang/read_coalescing.h"
 #include "multilang/reply_poll.h"
@@ -393,6 +395,11 @@ class ShellBoltCore {
     ReplyPoll replyPoll(setup_.replyPollNs);
     ChildCpuFollower follower(setup_.readerFollowsChild);
     RoundTripSlot roundTrips;  // round_trip_children.h
+    ChildCpuPin childPin(setup_.readerFollowsChild);
+    // While the child is pinned (child_cpu_pin.h), what its reads bring is held for the
+    // executors up to kRoundTripHoldNs, so they sleep between hand-offs.
+    std::optional<detail::EmitBatchScope> roundTripBatch;
+    int64_t roundTripBatchSince = 0;
     while (true) {
       bool wantOut;
       {
@@ -411,6 +418,14 @@ class ShellBoltCore {
       if (holding) waitNs = std::min(waitNs, holdUntil - now);
       bool polling = !holding && now < pollUntil;
       if (polling) waitNs = 0;
+      if (roundTripBatch) {
+        int64_t heldFor = now - roundTripBatchSince;
+        if (heldFor >= kRoundTripHoldNs) {
+          roundTripBatch.reset();  // hands the held emits and acks over
+        } else {
+          waitNs = std::min(waitNs, kRoundTripHoldNs - heldFor);
+        }
+      }
       timespec timeout{static_cast<time_t>(waitNs / kSecond), static_cast<long>(waitNs % kSecond)};
       int r = ::ppoll(fds, 4, &timeout, nullptr);
       if (r < 0 && errno != EINTR) {
@@ -454,8 +469,18 @@ class ShellBoltCore {
           // or the rest of a message it writes in pieces) is polled for a while.
           bool asksTaskIds = now - lastReplyNs_ < kReplyQuietNs;
           roundTrips.set(asksTaskIds);
+          if (asksTaskIds && roundTripPollPays()) {
+            pollUntil = now + replyPoll.pollNs();
+            childPin.keep(child.speakerPid(), now);
+            if (childPin.pinnedCpu() >= 0 && !roundTripBatch) {
+              roundTripBatch.emplace();
+              roundTripBatchSince = now;
+            }
+          } else {
+            roundTripBatch.reset();
+            childPin.release();
+          }
           if (asksTaskIds) {
-            if (roundTripPollPays()) pollUntil = now + replyPoll.pollNs();
             follower.follow(child.speakerPid(), now);
           } else {
             follower.release();

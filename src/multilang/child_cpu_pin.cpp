@@ -1,0 +1,129 @@
+#include "multilang/child_cpu_pin.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "multilang/child_cpu_follower.h"
+
+namespace squall::internal {
+
+namespace {
+
+// The CPUs holding a pinned child of this process: two pinned children on one CPU would take
+// turns on it while another CPU idles.
+std::mutex claimedMu;
+cpu_set_t claimed{};
+
+bool claim(int cpu) {
+  std::lock_guard lock(claimedMu);
+  if (CPU_ISSET(cpu, &claimed)) return false;
+  CPU_SET(cpu, &claimed);
+  return true;
+}
+
+void unclaim(int cpu) {
+  std::lock_guard lock(claimedMu);
+  CPU_CLR(cpu, &claimed);
+}
+
+bool isOnly(const cpu_set_t& set, int cpu) {
+  return CPU_COUNT(&set) == 1 && CPU_ISSET(cpu, &set);
+}
+
+}  // namespace
+
+ChildCpuPin::~ChildCpuPin() {
+  release();
+}
+
+int64_t ChildCpuPin::waitedNs() const {
+  // "time on CPU, time waiting on a run queue, timeslices", in nanoseconds.
+  char buf[128];
+  ssize_t n = schedstatFd_ < 0 ? -1 : ::pread(schedstatFd_, buf, sizeof buf - 1, 0);
+  if (n <= 0) return -1;
+  const char* end = buf + n;
+  const char* p = std::find(static_cast<const char*>(buf), end, ' ');
+  int64_t waited = 0;
+  if (p == end || std::from_chars(p + 1, end, waited).ec != std::errc()) return -1;
+  return waited;
+}
+
+void ChildCpuPin::keep(int pid, int64_t nowNs) {
+  if (!enabled_ || pid <= 0 || nowNs < nextCheckNs_) return;
+  nextCheckNs_ = nowNs + kCheckNs;
+  if (pid != pid_) {
+    release();
+    std::string dir = "/proc/" + std::to_string(pid);
+    statFd_ = ::open((dir + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
+    schedstatFd_ = ::open((dir + "/schedstat").c_str(), O_RDONLY | O_CLOEXEC);
+    pid_ = pid;
+    nextCheckNs_ = nowNs + kCheckNs;
+  }
+  if (statFd_ < 0) return;
+  if (cpu_ >= 0) {
+    int64_t waited = waitedNs();
+    bool contended = waited >= 0 && (waited - lastWaitedNs_) * 4 > nowNs - lastCheckNs_;
+    lastWaitedNs_ = waited;
+    lastCheckNs_ = nowNs;
+    if (contended) {
+      unpin();
+      backOffUntilNs_ = nowNs + kBackOffNs;
+    }
+    return;
+  }
+  if (nowNs < backOffUntilNs_) return;
+  std::optional<int> cpu = lastCpuOf(statFd_);
+  if (!cpu || sched_getaffinity(pid_, sizeof childMask_, &childMask_) != 0) return;
+  if (!CPU_ISSET(*cpu, &childMask_) || CPU_COUNT(&childMask_) == 1) return;
+  if (!claim(*cpu)) return;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(*cpu, &one);
+  if (sched_setaffinity(pid_, sizeof one, &one) != 0) {
+    unclaim(*cpu);
+    return;
+  }
+  cpu_ = *cpu;
+  lastWaitedNs_ = waitedNs();
+  lastCheckNs_ = nowNs;
+}
+
+void ChildCpuPin::unpin() {
+  if (cpu_ < 0) return;
+  // Only while the open /proc entry still reads: once the child is reaped its pid may be
+  // another process's.
+  if (lastCpuOf(statFd_)) {
+    std::string dir = "/proc/" + std::to_string(pid_) + "/task";
+    if (DIR* tasks = ::opendir(dir.c_str())) {
+      while (dirent* e = ::readdir(tasks)) {
+        int tid = std::atoi(e->d_name);
+        cpu_set_t mask;
+        if (tid <= 0 || sched_getaffinity(tid, sizeof mask, &mask) != 0) continue;
+        if (isOnly(mask, cpu_)) sched_setaffinity(tid, sizeof childMask_, &childMask_);
+      }
+      ::closedir(tasks);
+    }
+  }
+  unclaim(cpu_);
+  cpu_ = -1;
+}
+
+void ChildCpuPin::release() {
+  unpin();
+  if (statFd_ >= 0) ::close(statFd_);
+  if (schedstatFd_ >= 0) ::close(schedstatFd_);
+  statFd_ = schedstatFd_ = -1;
+  pid_ = 0;
+  nextCheckNs_ = 0;
+  backOffUntilNs_ = 0;
+}
+
+}  // namespace squall::internal

@@ -1,0 +1,69 @@
+#pragma once
+// Keeps a child that answers in round trips (storm.py waiting for task ids after each emit) on
+// the CPU it runs on, so that its reader, which follows it there (child_cpu_follower.h), can
+// hold the emits it routes for a few hundred microseconds and let the executors downstream
+// sleep (squall.multilang.reader.follows.child; docs/PERFORMANCE.md).
+//
+// Why the child itself: a storm.py word is a hand-off between the child and its reader, best
+// made on one CPU. While the counter and the acker yield between words on the other CPU, that
+// CPU is busy and the scheduler leaves the pair alone, but the yields cost most of a core.
+// Once they sleep, the other CPU is idle, the scheduler pulls the child onto it, every word is
+// a wake-up across CPUs again and storm.py loses a third of its words. Pinned, the child stays.
+//
+// The pin is the child's main thread's affinity, set within the mask it already had, and only
+// on a CPU no other pinned child of this process holds. The child's mask comes back (on every
+// thread it started meanwhile, which inherited the pin) when the round trips stop, when the
+// child waits for a CPU more than a quarter of the time (someone else runs there: it is let go
+// for kBackOffNs and pinned again wherever the scheduler put it), or when the pin is released.
+// A child that was given one CPU already (taskset) is left alone.
+//
+// Used by the one thread that serves the child.
+
+#include <sched.h>
+
+#include <cstdint>
+
+namespace squall::internal {
+
+// How long a reader holds what a pinned child's reads bring before handing it to the
+// executors: long enough that they sleep between hand-offs instead of yielding (a storm.py word
+// is a round trip of 15-20 µs), short beside a tuple's way through the topology. Storm.py made
+// the same words/s holding 0.5 ms as without the hold, and fewer at 1 ms.
+inline constexpr int64_t kRoundTripHoldNs = 500'000;
+
+class ChildCpuPin {
+ public:
+  explicit ChildCpuPin(bool enabled) : enabled_(enabled) {}
+  ~ChildCpuPin();
+  ChildCpuPin(const ChildCpuPin&) = delete;
+  ChildCpuPin& operator=(const ChildCpuPin&) = delete;
+
+  // The child `pid` answers in round trips: pin it where it runs, or check that the pin still
+  // serves it (at most every kCheckNs).
+  void keep(int pid, int64_t nowNs);
+  // The round trips stopped, or the child is going: its own mask again.
+  void release();
+
+  // The CPU the child is pinned to, or -1.
+  int pinnedCpu() const { return cpu_; }
+
+  static constexpr int64_t kCheckNs = 5'000'000;
+  static constexpr int64_t kBackOffNs = 100'000'000;
+
+ private:
+  void unpin();
+  int64_t waitedNs() const;  // the child's time runnable but not running, so far
+
+  bool enabled_;
+  int pid_ = 0;
+  int statFd_ = -1;       // /proc/PID/stat: the CPU it last ran on, and whether it is still ours
+  int schedstatFd_ = -1;  // /proc/PID/schedstat: its time waiting for a CPU
+  int cpu_ = -1;
+  cpu_set_t childMask_{};
+  int64_t nextCheckNs_ = 0;
+  int64_t lastCheckNs_ = 0;
+  int64_t lastWaitedNs_ = 0;
+  int64_t backOffUntilNs_ = 0;
+};
+
+}  // namespace squall::internal
