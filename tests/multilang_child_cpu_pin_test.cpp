@@ -135,7 +135,7 @@ TEST(ChildCpuPin, PinsTheChildWhereItRanAndGivesItsMaskBack) {
   ASSERT_GE(ran, 0);
   ASSERT_NE(whole, std::to_string(ran));
   ChildCpuPin pin(true);
-  pin.keep(child.pid(), 1);
+  pin.keep(child.pid(), child.pid(), 1);
   EXPECT_EQ(pin.pinnedCpu(), ran);
   EXPECT_EQ(cpusOf(child.pid(), child.pid()), std::to_string(ran));
   pin.release();
@@ -150,7 +150,7 @@ TEST(ChildCpuPin, ThreadsTheChildStartedWhilePinnedGetItsMaskBackToo) {
   ASSERT_TRUE(child.ready());
   const std::string whole = cpusOf(child.pid(), child.pid());
   ChildCpuPin pin(true);
-  pin.keep(child.pid(), 1);
+  pin.keep(child.pid(), child.pid(), 1);
   ASSERT_GE(pin.pinnedCpu(), 0);
   int tid = child.startThread();
   ASSERT_GT(tid, 0);
@@ -172,23 +172,23 @@ TEST(ChildCpuPin, TwoChildrenAreNeverPinnedToOneCpu) {
   ASSERT_EQ(lastCpu(a.pid()), ran);
   ChildCpuPin pinA(true);
   ChildCpuPin pinB(true);
-  pinA.keep(a.pid(), 1);
+  pinA.keep(a.pid(), a.pid(), 1);
   ASSERT_EQ(pinA.pinnedCpu(), ran);
-  pinB.keep(b.pid(), 1);
+  pinB.keep(b.pid(), b.pid(), 1);
   EXPECT_EQ(pinB.pinnedCpu(), -1);
   EXPECT_EQ(cpusOf(b.pid(), b.pid()), whole);
   pinA.release();
-  pinB.keep(b.pid(), 1 + ChildCpuPin::kCheckNs);
+  pinB.keep(b.pid(), b.pid(), 1 + ChildCpuPin::kCheckNs);
   EXPECT_EQ(pinB.pinnedCpu(), ran);
 }
 
-TEST(ChildCpuPin, AChildGivenOneCpuOrTheKeyOffIsLeftAlone) {
+TEST(ChildCpuPin, AChildGivenOneCpuTheKeyOffOrAnotherProcessIsLeftAlone) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
   Probe given(cpus.back(), "stay");  // keeps the one CPU it set itself
   ASSERT_TRUE(given.ready());
   ChildCpuPin pin(true);
-  pin.keep(given.pid(), 1);
+  pin.keep(given.pid(), given.pid(), 1);
   EXPECT_EQ(pin.pinnedCpu(), -1);
   pin.release();
   EXPECT_EQ(cpusOf(given.pid(), given.pid()), std::to_string(cpus.back()));
@@ -197,8 +197,15 @@ TEST(ChildCpuPin, AChildGivenOneCpuOrTheKeyOffIsLeftAlone) {
   ASSERT_TRUE(free.ready());
   const std::string whole = cpusOf(free.pid(), free.pid());
   ChildCpuPin off(false);
-  off.keep(free.pid(), 1);
+  off.keep(free.pid(), free.pid(), 1);
   EXPECT_EQ(off.pinnedCpu(), -1);
+  EXPECT_EQ(cpusOf(free.pid(), free.pid()), whole);
+
+  // A child may report any pid: one that is not the launched process's, nor a descendant's,
+  // is left alone.
+  ChildCpuPin named(true);
+  named.keep(free.pid(), given.pid(), 1);
+  EXPECT_EQ(named.pinnedCpu(), -1);
   EXPECT_EQ(cpusOf(free.pid(), free.pid()), whole);
 }
 
@@ -212,12 +219,12 @@ TEST(ChildCpuPin, LetsGoOfAChildThatWaitsForItsCpu) {
   const std::string whole = cpusOf(child.pid(), child.pid());
   ChildCpuPin pin(true);
   ASSERT_TRUE(waitFor([&] {
-    pin.keep(child.pid(), nowNs());
+    pin.keep(child.pid(), child.pid(), nowNs());
     return pin.pinnedCpu() >= 0;
   }));
   Hog hog(pin.pinnedCpu());
   EXPECT_TRUE(waitFor([&] {
-    pin.keep(child.pid(), nowNs());
+    pin.keep(child.pid(), child.pid(), nowNs());
     return pin.pinnedCpu() == -1;
   })) << "still pinned beside a busy process";
   EXPECT_EQ(cpusOf(child.pid(), child.pid()), whole);

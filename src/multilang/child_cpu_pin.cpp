@@ -7,10 +7,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "metrics/process_metrics.h"
 #include "multilang/child_cpu_follower.h"
 
 namespace squall::internal {
@@ -38,6 +41,21 @@ bool isOnly(const cpu_set_t& set, int cpu) {
   return CPU_COUNT(&set) == 1 && CPU_ISSET(cpu, &set);
 }
 
+// Whether `pid` is `ancestor` or descends from it (parents read from /proc/PID/stat, field 4).
+bool descendsFrom(int pid, int ancestor) {
+  for (int depth = 0; depth < 16 && pid > 1; ++depth) {
+    if (pid == ancestor) return true;
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto parent = metrics::procStatField(text, 4);
+    if (!parent ||
+        std::from_chars(parent->data(), parent->data() + parent->size(), pid).ec != std::errc()) {
+      return false;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 ChildCpuPin::~ChildCpuPin() {
@@ -56,7 +74,7 @@ int64_t ChildCpuPin::waitedNs() const {
   return waited;
 }
 
-void ChildCpuPin::keep(int pid, int64_t nowNs) {
+void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   if (!enabled_ || pid <= 0 || nowNs < nextCheckNs_) return;
   nextCheckNs_ = nowNs + kCheckNs;
   if (pid != pid_) {
@@ -65,9 +83,11 @@ void ChildCpuPin::keep(int pid, int64_t nowNs) {
     statFd_ = ::open((dir + "/stat").c_str(), O_RDONLY | O_CLOEXEC);
     schedstatFd_ = ::open((dir + "/schedstat").c_str(), O_RDONLY | O_CLOEXEC);
     pid_ = pid;
+    // Checked once the entry is open: from then on it is this process's or reads nothing.
+    ours_ = descendsFrom(pid, launchedPid);
     nextCheckNs_ = nowNs + kCheckNs;
   }
-  if (statFd_ < 0) return;
+  if (statFd_ < 0 || !ours_) return;
   if (cpu_ >= 0) {
     int64_t waited = waitedNs();
     bool contended = waited >= 0 && (waited - lastWaitedNs_) * 4 > nowNs - lastCheckNs_;
@@ -122,6 +142,7 @@ void ChildCpuPin::release() {
   if (schedstatFd_ >= 0) ::close(schedstatFd_);
   statFd_ = schedstatFd_ = -1;
   pid_ = 0;
+  ours_ = false;
   nextCheckNs_ = 0;
   backOffUntilNs_ = 0;
 }

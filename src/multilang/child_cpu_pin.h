@@ -39,8 +39,9 @@ class ChildCpuPin {
   ChildCpuPin& operator=(const ChildCpuPin&) = delete;
 
   // The child `pid` answers in round trips: pin it where it runs, or check that the pin still
-  // serves it (at most every kCheckNs).
-  void keep(int pid, int64_t nowNs);
+  // serves it (at most every kCheckNs). `pid` is the one the child reported; it is pinned only
+  // if it is `launchedPid` or a descendant of it (a child may name any process).
+  void keep(int pid, int launchedPid, int64_t nowNs);
   // The round trips stopped, or the child is going: its own mask again.
   void release();
 
@@ -56,6 +57,7 @@ class ChildCpuPin {
 
   bool enabled_;
   int pid_ = 0;
+  bool ours_ = false;     // pid_ is the launched process or one of its descendants
   int statFd_ = -1;       // /proc/PID/stat: the CPU it last ran on, and whether it is still ours
   int schedstatFd_ = -1;  // /proc/PID/schedstat: its time waiting for a CPU
   int cpu_ = -1;

@@ -471,7 +471,7 @@ class ShellBoltCore {
           roundTrips.set(asksTaskIds);
           if (asksTaskIds && roundTripPollPays()) {
             pollUntil = now + replyPoll.pollNs();
-            childPin.keep(child.speakerPid(), now);
+            childPin.keep(child.speakerPid(), child.osPid(), now);
             if (childPin.pinnedCpu() >= 0 && !roundTripBatch) {
               roundTripBatch.emplace();
               roundTripBatchSince = now;
