@@ -453,6 +453,7 @@ class ShellBoltCore {
                                 pending);
           }
           now = monotonicNs();
+          int64_t sincePreviousRead = now - lastReadNs_;
           // The previous read brought an emit that was answered (lastReadNs_ is still its time).
           if (lastReplyNs_ >= lastReadNs_) replyPoll.observe(now - lastReplyNs_);
           acksRead_ = 0;
@@ -472,7 +473,9 @@ class ShellBoltCore {
           if (asksTaskIds && roundTripPollPays()) {
             pollUntil = now + replyPoll.pollNs();
             childPin.keep(child.speakerPid(), child.osPid(), now);
-            if (childPin.pinnedCpu() >= 0 && !roundTripBatch) {
+            // Only while words come back to back: a lone word leaves at once.
+            if (childPin.pinnedCpu() >= 0 && sincePreviousRead < kRoundTripHoldNs &&
+                !roundTripBatch) {
               roundTripBatch.emplace();
               roundTripBatchSince = now;
             }
