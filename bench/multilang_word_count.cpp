@@ -16,6 +16,7 @@
 //                              [--spout-command 'any shell command']
 //                              [--spout-task-id-replies 0|1]
 //                              [--threads 1]  (CPU per engine thread)
+//                              [--rate SENTENCES_PER_S]  (the C++ spout paced; latency printed)
 //
 // Splitters: squall = python/examples/split_sentence_bolt.py (squall.Bolt, one emit call per
 // word); batch = bench/multilang/split_batch.py (squall.Bolt, emit_many per sentence);
@@ -37,6 +38,10 @@
 // that reply. bench/multilang/storm_sentence_spout.py is such a spout, written against
 // storm.py's API. With a Python spout, sentences are counted as words / 6.4 and each costs the
 // spout's next, emit, sync and ack (and the reply, if counted), as in the chain.
+//
+// --rate paces the C++ spout at that many sentences a second and prints the complete latency
+// of the sentences acked during the measurement (emit to ack, at the spout): what holding or
+// batching anywhere on the way costs a topology that is not saturated.
 
 #include <dirent.h>
 #include <squall/squall.h>
@@ -50,6 +55,7 @@
 #include <cstring>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -64,24 +70,55 @@ namespace {
 
 std::atomic<uint64_t> counted{0};
 std::atomic<uint64_t> sentencesAcked{0};
+std::atomic<bool> measuring{false};
+std::mutex latencyMu;
+std::vector<int64_t> latenciesNs;  // complete latency of sentences acked while measuring (--rate)
+
+int64_t steadyNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 class SentenceSpout : public BaseRichSpout {
  public:
+  explicit SentenceSpout(double rate)
+      : intervalNs_(rate > 0 ? static_cast<int64_t>(1e9 / rate) : 0) {}
   void open(const Config&, TopologyContext&, SpoutOutputCollector& c) override { collector_ = &c; }
   void nextTuple() override {
     static const char* sentences[] = {"the cow jumped over the moon",
                                       "an apple a day keeps the doctor away",
                                       "four score and seven years ago",
                                       "snow white and the seven dwarfs", "i am at two with nature"};
+    if (intervalNs_ > 0) {
+      int64_t now = steadyNs();
+      if (nextDueNs_ == 0) nextDueNs_ = now;
+      if (now < nextDueNs_) return;
+      nextDueNs_ += intervalNs_;
+      emittedNs_[id_] = now;
+    }
     collector_->emit(Values{sentences[id_ % 5]}, Value(id_));
     ++id_;
   }
-  void ack(const Value&) override { sentencesAcked.fetch_add(1, std::memory_order_relaxed); }
+  void ack(const Value& id) override {
+    sentencesAcked.fetch_add(1, std::memory_order_relaxed);
+    auto it = emittedNs_.find(id.asInt());
+    if (it == emittedNs_.end()) return;
+    if (measuring.load(std::memory_order_relaxed)) {
+      std::lock_guard lock(latencyMu);
+      latenciesNs.push_back(steadyNs() - it->second);
+    }
+    emittedNs_.erase(it);
+  }
+  void fail(const Value& id) override { emittedNs_.erase(id.asInt()); }
   void declareOutputFields(OutputFieldsDeclarer& d) override { d.declare(Fields{"sentence"}); }
 
  private:
   SpoutOutputCollector* collector_ = nullptr;
   int64_t id_ = 0;
+  int64_t intervalNs_;
+  int64_t nextDueNs_ = 0;
+  std::unordered_map<int64_t, int64_t> emittedNs_;  // id -> emit time, while paced
 };
 
 class Counter : public BaseRichBolt {
@@ -178,6 +215,7 @@ int main(int argc, char** argv) {
   int taskIdReplies = -1;
   int spoutTaskIdReplies = 0;
   int splitters = 1;
+  double sentenceRate = 0;
   std::string shape = "word-count";
   std::vector<std::pair<std::string, std::string>> overrides;  // --conf KEY=VALUE
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -195,6 +233,7 @@ int main(int argc, char** argv) {
     if (a == "--spout-task-id-replies") spoutTaskIdReplies = std::atoi(argv[i + 1]);
     if (a == "--splitters") splitters = std::max(1, std::atoi(argv[i + 1]));
     if (a == "--shape") shape = argv[i + 1];
+    if (a == "--rate") sentenceRate = std::atof(argv[i + 1]);
     if (a == "--conf") {
       std::string kv = argv[i + 1];
       size_t eq = kv.find('=');
@@ -230,7 +269,7 @@ int main(int argc, char** argv) {
     if (!spoutCommand.empty()) argvSpout = {"/bin/sh", "-c", "exec " + spoutCommand};
     builder.setSpout("spout", ShellSpout(argvSpout, Fields{"sentence"}).setCwd(src).setEnv(env), 1);
   } else {
-    builder.setSpout("spout", SentenceSpout(), 1);
+    builder.setSpout("spout", SentenceSpout(sentenceRate), 1);
   }
   builder.setBolt("split", ShellBolt(argvChild, Fields{"word"}).setCwd(src).setEnv(env), splitters)
       .shuffleGrouping("spout");
@@ -286,7 +325,9 @@ int main(int argc, char** argv) {
   uint64_t before = counted.load();
   uint64_t sentencesBefore = sentencesAcked.load();
   auto t0 = std::chrono::steady_clock::now();
+  measuring = true;
   std::this_thread::sleep_for(std::chrono::seconds(seconds));
+  measuring = false;
   uint64_t after = counted.load();
   uint64_t sentences = sentencesAcked.load() - sentencesBefore;
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -321,6 +362,20 @@ int main(int argc, char** argv) {
         "  children's output: %.1f messages per read (%.0f k reads/s)\n",
         static_cast<double>(readsAfter.second - readsBefore.second) / static_cast<double>(reads),
         static_cast<double>(reads) / wall / 1e3);
+  }
+  if (sentenceRate > 0 && !pythonSpout) {
+    std::lock_guard lock(latencyMu);
+    std::sort(latenciesNs.begin(), latenciesNs.end());
+    auto at = [](double q) {
+      size_t i = std::min(latenciesNs.size() - 1, static_cast<size_t>(q * latenciesNs.size()));
+      return static_cast<double>(latenciesNs[i]) / 1e3;
+    };
+    if (!latenciesNs.empty()) {
+      std::printf(
+          "  complete latency at %.0f sentences/s: p50 %.0f us, p90 %.0f us, p99 %.0f us "
+          "(%zu sentences)\n",
+          sentenceRate, at(0.5), at(0.9), at(0.99), latenciesNs.size());
+    }
   }
   if (perThread) {
     for (const auto& [name, after] : threadsAfter) {

@@ -401,11 +401,12 @@ class ShellBoltCore {
     std::optional<detail::EmitBatchScope> roundTripBatch;
     int64_t roundTripBatchSince = 0;
     while (true) {
-      bool wantOut;
+      bool wantOut, childIdle;
       {
         std::lock_guard lock(mu_);
         if (stopping_) return;
         wantOut = outputPending();
+        childIdle = inFlight_ == 0;
       }
       int64_t now = monotonicNs();
       bool holding = now < holdUntil;
@@ -420,7 +421,8 @@ class ShellBoltCore {
       if (polling) waitNs = 0;
       if (roundTripBatch) {
         int64_t heldFor = now - roundTripBatchSince;
-        if (heldFor >= kRoundTripHoldNs) {
+        // A child with no tuple left has nothing more to add to the batch.
+        if (heldFor >= kRoundTripHoldNs || childIdle) {
           roundTripBatch.reset();  // hands the held emits and acks over
         } else {
           waitNs = std::min(waitNs, kRoundTripHoldNs - heldFor);
