@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,14 @@ std::string cpusOf(int pid, int tid) {
     }
   }
   return "";
+}
+
+// The pins' claims on CPUs are the machine's (abstract unix sockets, child_cpu_pin.cpp), and
+// ctest runs other tests beside this one that may pin children of their own: each test takes a
+// network namespace of its own (as root; otherwise it shares the machine's and may be skipped
+// by a claim it cannot take).
+void privateClaims() {
+  if (unshare(CLONE_NEWNET) != 0) std::fprintf(stderr, "no network namespace of our own\n");
 }
 
 // The CPU process `pid` last ran on, or -1.
@@ -129,6 +138,7 @@ class Hog {
 TEST(ChildCpuPin, PinsTheChildWhereItRanAndGivesItsMaskBack) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   Probe child(cpus.back(), "wait");
   ASSERT_TRUE(child.ready());
   const std::string whole = cpusOf(child.pid(), child.pid());
@@ -147,6 +157,7 @@ TEST(ChildCpuPin, PinsTheChildWhereItRanAndGivesItsMaskBack) {
 TEST(ChildCpuPin, ThreadsTheChildStartedWhilePinnedGetItsMaskBackToo) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   Probe child(cpus.front(), "wait");
   ASSERT_TRUE(child.ready());
   const std::string whole = cpusOf(child.pid(), child.pid());
@@ -164,6 +175,7 @@ TEST(ChildCpuPin, ThreadsTheChildStartedWhilePinnedGetItsMaskBackToo) {
 TEST(ChildCpuPin, TwoChildrenAreNeverPinnedToOneCpu) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   Probe a(cpus.back(), "wait");
   ASSERT_TRUE(a.ready());
   ChildCpuPin pinA(true);
@@ -188,9 +200,30 @@ TEST(ChildCpuPin, TwoChildrenAreNeverPinnedToOneCpu) {
   EXPECT_EQ(pinB.pinnedCpu(), taken);
 }
 
+// The claim on a CPU is the machine's, not the process's: a child is not pinned where another
+// process (another worker's reader) holds it, and is once that process is killed with -9.
+TEST(ChildCpuPin, ACpuClaimedByAnotherProcessIsFreedWhenItDies) {
+  std::vector<int> cpus = allowedCpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
+  Probe child(cpus.back(), "wait");
+  ASSERT_TRUE(child.ready());
+  const int ran = lastCpu(child.pid());
+  ASSERT_GE(ran, 0);
+  auto other = std::make_unique<Probe>(ran, "claim");
+  ASSERT_TRUE(other->ready());
+  ChildCpuPin pin(true);
+  pin.keep(child.pid(), child.pid(), 1);
+  EXPECT_EQ(pin.pinnedCpu(), -1);
+  other.reset();  // SIGKILL, reaped
+  pin.keep(child.pid(), child.pid(), 1 + ChildCpuPin::kCheckNs);
+  EXPECT_EQ(pin.pinnedCpu(), ran);
+}
+
 TEST(ChildCpuPin, AChildGivenOneCpuTheKeyOffOrAnotherProcessIsLeftAlone) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   Probe given(cpus.back(), "stay");  // keeps the one CPU it set itself
   ASSERT_TRUE(given.ready());
   ChildCpuPin pin(true);
@@ -220,6 +253,7 @@ TEST(ChildCpuPin, AChildGivenOneCpuTheKeyOffOrAnotherProcessIsLeftAlone) {
 TEST(ChildCpuPin, LetsGoOfAChildThatWaitsForItsCpu) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   Probe child(cpus.back(), "spin");
   ASSERT_TRUE(child.ready());
   const std::string whole = cpusOf(child.pid(), child.pid());
@@ -275,6 +309,7 @@ std::optional<int> pidIn(const std::string& file) {
 TEST(ChildCpuPin, TheReaderHoldsAPinnedChildsWordsAndLetsItGoWhenItStops) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
+  privateClaims();
   const std::string label = "held";
   const int64_t words = 20000;
   TempDir dir;

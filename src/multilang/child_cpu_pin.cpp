@@ -2,14 +2,17 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,21 +23,24 @@ namespace squall::internal {
 
 namespace {
 
-// The CPUs holding a pinned child of this process: two pinned children on one CPU would take
-// turns on it while another CPU idles.
-std::mutex claimedMu;
-cpu_set_t claimed{};
-
-bool claim(int cpu) {
-  std::lock_guard lock(claimedMu);
-  if (CPU_ISSET(cpu, &claimed)) return false;
-  CPU_SET(cpu, &claimed);
-  return true;
-}
-
-void unclaim(int cpu) {
-  std::lock_guard lock(claimedMu);
-  CPU_CLR(cpu, &claimed);
+// A claim on `cpu` for this machine: a unix socket bound to an abstract name of that CPU's.
+// The kernel gives a name to one socket at a time and frees it when the socket closes, also
+// when the process dies (kill -9 included). So the workers of one machine, each with its own
+// children, do not pin two of them to one CPU, where they would take turns while another CPU
+// idles. The fd of the claim, or -1 when another holds it.
+int claim(int cpu) {
+  int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::string name = "squall-child-cpu-" + std::to_string(cpu);
+  std::memcpy(addr.sun_path + 1, name.data(), name.size());  // sun_path[0] == 0: abstract
+  auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
 }
 
 bool isOnly(const cpu_set_t& set, int cpu) {
@@ -103,15 +109,17 @@ void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   std::optional<int> cpu = lastCpuOf(statFd_);
   if (!cpu || sched_getaffinity(pid_, sizeof childMask_, &childMask_) != 0) return;
   if (!CPU_ISSET(*cpu, &childMask_) || CPU_COUNT(&childMask_) == 1) return;
-  if (!claim(*cpu)) return;
+  int claimed = claim(*cpu);
+  if (claimed < 0) return;
   cpu_set_t one;
   CPU_ZERO(&one);
   CPU_SET(*cpu, &one);
   if (sched_setaffinity(pid_, sizeof one, &one) != 0) {
-    unclaim(*cpu);
+    ::close(claimed);
     return;
   }
   cpu_ = *cpu;
+  claimFd_ = claimed;
   lastWaitedNs_ = waitedNs();
   lastCheckNs_ = nowNs;
 }
@@ -132,7 +140,8 @@ void ChildCpuPin::unpin() {
       ::closedir(tasks);
     }
   }
-  unclaim(cpu_);
+  ::close(claimFd_);
+  claimFd_ = -1;
   cpu_ = -1;
 }
 

@@ -11,11 +11,11 @@
 // a wake-up across CPUs again and storm.py loses a third of its words. Pinned, the child stays.
 //
 // The pin is the child's main thread's affinity, set within the mask it already had, and only
-// on a CPU no other pinned child of this process holds. The child's mask comes back (on every
-// thread it started meanwhile, which inherited the pin) when the round trips stop, when the
-// child waits for a CPU more than a quarter of the time (someone else runs there: it is let go
-// for kBackOffNs and pinned again wherever the scheduler put it), or when the pin is released.
-// A child that was given one CPU already (taskset) is left alone.
+// on a CPU no other pinned child on this machine holds (any worker process's). The child's mask
+// comes back (on every thread it started meanwhile, which inherited the pin) when the round trips
+// stop, when the child waits for a CPU more than a quarter of the time (someone else runs there: it
+// is let go for kBackOffNs and pinned again wherever the scheduler put it), or when the pin is
+// released. A child that was given one CPU already (taskset) is left alone.
 //
 // Used by the one thread that serves the child.
 
@@ -62,6 +62,7 @@ class ChildCpuPin {
   int statFd_ = -1;       // /proc/PID/stat: the CPU it last ran on, and whether it is still ours
   int schedstatFd_ = -1;  // /proc/PID/schedstat: its time waiting for a CPU
   int cpu_ = -1;
+  int claimFd_ = -1;  // this machine's claim on cpu_ (see claim() in the .cpp)
   cpu_set_t childMask_{};
   int64_t nextCheckNs_ = 0;
   int64_t lastCheckNs_ = 0;
