@@ -1,7 +1,7 @@
 """A process for the tests of ChildCpuPin (src/multilang/child_cpu_pin.h): it runs once on the
 CPU named by argv[1], so that CPU is the one it last ran on, then (unless argv[2] is "stay")
 takes its whole mask back, says "ready" and waits. argv[2] "spin" spins instead of waiting;
-otherwise each line "thread" on stdin starts a thread that sleeps and prints its id.
+otherwise each line "thread" on stdin starts a thread that blocks for good and prints its id.
 argv[2] "claim" holds the machine-wide claim on that CPU instead, as another worker process
 pinning a child there would."""
 
@@ -9,7 +9,6 @@ import os
 import socket
 import sys
 import threading
-import time
 
 cpu = int(sys.argv[1])
 mode = sys.argv[2] if len(sys.argv) > 2 else "wait"
@@ -29,6 +28,6 @@ if mode == "spin":
         pass
 for line in sys.stdin:
     if line.strip() == "thread":
-        t = threading.Thread(target=time.sleep, args=(3600,), daemon=True)
+        t = threading.Thread(target=threading.Event().wait, daemon=True)
         t.start()
         print(t.native_id, flush=True)
