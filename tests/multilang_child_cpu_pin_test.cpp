@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "multilang/child_cpu_follower.h"
 #include "multilang_support.h"
@@ -220,7 +221,7 @@ TEST(ChildCpuPin, ACpuClaimedByAnotherProcessIsFreedWhenItDies) {
   EXPECT_EQ(pin.pinnedCpu(), ran);
 }
 
-TEST(ChildCpuPin, AChildGivenOneCpuTheKeyOffOrAnotherProcessIsLeftAlone) {
+TEST(ChildCpuPin, AChildGivenOneCpuOutOfReachTheKeyOffOrAnotherProcessIsLeftAlone) {
   std::vector<int> cpus = allowedCpus();
   if (cpus.size() < 2) GTEST_SKIP() << "one CPU: nothing to pin";
   privateClaims();
@@ -238,6 +239,17 @@ TEST(ChildCpuPin, AChildGivenOneCpuTheKeyOffOrAnotherProcessIsLeftAlone) {
   ChildCpuPin off(false);
   off.keep(free.pid(), free.pid(), 1);
   EXPECT_EQ(off.pinnedCpu(), -1);
+  EXPECT_EQ(cpusOf(free.pid(), free.pid()), whole);
+
+  // Nor is a child on a CPU the calling thread (its reader) may not run on.
+  const int ran = lastCpu(free.pid());
+  const int other = ran == cpus.front() ? cpus.back() : cpus.front();
+  std::thread([&] {
+    confineTo(other);
+    ChildCpuPin elsewhere(true);
+    elsewhere.keep(free.pid(), free.pid(), 1);
+    EXPECT_EQ(elsewhere.pinnedCpu(), -1);
+  }).join();
   EXPECT_EQ(cpusOf(free.pid(), free.pid()), whole);
 
   // A child may report any pid: one that is not the launched process's, nor a descendant's,

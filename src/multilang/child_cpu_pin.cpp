@@ -109,6 +109,10 @@ void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   std::optional<int> cpu = lastCpuOf(statFd_);
   if (!cpu || sched_getaffinity(pid_, sizeof childMask_, &childMask_) != 0) return;
   if (!CPU_ISSET(*cpu, &childMask_) || CPU_COUNT(&childMask_) == 1) return;
+  // The reader must be able to follow it there (its own mask: a cpuset, a taskset); a child
+  // pinned away from its reader would make every word a wake-up across CPUs.
+  cpu_set_t mine;
+  if (sched_getaffinity(0, sizeof mine, &mine) != 0 || !CPU_ISSET(*cpu, &mine)) return;
   int claimed = claim(*cpu);
   if (claimed < 0) return;
   cpu_set_t one;

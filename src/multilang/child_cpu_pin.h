@@ -15,7 +15,8 @@
 // comes back (on every thread it started meanwhile, which inherited the pin) when the round trips
 // stop, when the child waits for a CPU more than a quarter of the time (someone else runs there: it
 // is let go for kBackOffNs and pinned again wherever the scheduler put it), or when the pin is
-// released. A child that was given one CPU already (taskset) is left alone.
+// released. A child that was given one CPU already (taskset), or that runs on a CPU its reader
+// may not use, is left alone.
 //
 // Used by the one thread that serves the child.
 
@@ -40,8 +41,9 @@ class ChildCpuPin {
   ChildCpuPin& operator=(const ChildCpuPin&) = delete;
 
   // The child `pid` answers in round trips: pin it where it runs, or check that the pin still
-  // serves it (at most every kCheckNs). `pid` is the one the child reported; it is pinned only
-  // if it is `launchedPid` or a descendant of it (a child may name any process).
+  // serves it (at most every kCheckNs). Called on the reader's thread. `pid` is the one the child
+  // reported; it is pinned only if it is `launchedPid` or a descendant of it (a child may name any
+  // process).
   void keep(int pid, int launchedPid, int64_t nowNs);
   // The round trips stopped, or the child is going: its own mask again.
   void release();
