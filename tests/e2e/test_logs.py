@@ -167,9 +167,14 @@ def test_logs_follow_across_rotation(squall, multilang, started, tmp_path):
 
     # Wait until the file has rotated twice since the follower started, and the follower has
     # printed lines written after that.
+    def newest_in_file():
+        found = re.findall(r"info line (\d+)$", read(os.path.join(port_dir, "worker.log")), re.M)
+        return max(int(n) for n in found) if found else None
+
     wait_until(lambda: os.path.exists(os.path.join(port_dir, "worker.log.2")), "two rotations")
-    last = max(int(n) for n in re.findall(r"info line (\d+)$",
-                                          read(os.path.join(port_dir, "worker.log")), re.M))
+    # The file may have just rotated: wait for a line in the new one.
+    wait_until(lambda: newest_in_file() is not None, "a line in worker.log after the rotations")
+    last = newest_in_file()
     wait_until(lambda: followed_numbers() and max(followed_numbers()) >= last,
                "the follower to print lines after the rotations")
     seen = followed_numbers()
