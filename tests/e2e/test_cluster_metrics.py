@@ -124,7 +124,15 @@ def test_nimbus_supervisor_and_worker_serve_prometheus_metrics(squall, tmp_path)
                       stream="default") if w else 0
             return (w, n) if n > 0 else None
         w, first = wait_until(emitted, "the worker's /metrics to count emitted words", START_SECS)
-        wait_until(lambda: emitted()[1] > first, "the worker's emitted count to grow")
+
+        # A later scrape: the counts grow, and the bolt's executions show (each executor
+        # publishes its counts on its own, so the first scrape may have the spout's alone).
+        def grown():
+            got = emitted()
+            executed = total(got[0], "squall_executed_total", component="count",
+                             source_component="words") if got else 0
+            return got if got and got[1] > first and executed > 0 else None
+        w, _ = wait_until(grown, "the worker's emitted count to grow and count's executions")
         assert {l["task"] for l, _ in w["squall_emitted_total"]
                 if l["component"] == "words"} == {"5", "6"}  # __acker, count 2-3, log 4
         assert total(w, "squall_executed_total", component="count", source_component="words") > 0
