@@ -82,7 +82,6 @@ int64_t ChildCpuPin::waitedNs() const {
 
 void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   if (!enabled_ || pid <= 0 || nowNs < nextCheckNs_) return;
-  nextCheckNs_ = nowNs + kCheckNs;
   if (pid != pid_) {
     release();
     std::string dir = "/proc/" + std::to_string(pid);
@@ -91,8 +90,8 @@ void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
     pid_ = pid;
     // Checked once the entry is open: from then on it is this process's or reads nothing.
     ours_ = descendsFrom(pid, launchedPid);
-    nextCheckNs_ = nowNs + kCheckNs;
   }
+  nextCheckNs_ = nowNs + kCheckNs;
   if (statFd_ < 0 || !ours_) return;
   if (cpu_ >= 0) {
     int64_t waited = waitedNs();
@@ -150,6 +149,8 @@ void ChildCpuPin::unpin() {
 }
 
 void ChildCpuPin::release() {
+  // Called after every read of a child that does not round-trip: nothing held, nothing to do.
+  if (pid_ == 0) return;
   unpin();
   if (statFd_ >= 0) ::close(statFd_);
   if (schedstatFd_ >= 0) ::close(schedstatFd_);
