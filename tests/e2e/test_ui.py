@@ -290,7 +290,12 @@ def test_ui_port_zero_logs_the_port_it_chose(squall):
             assert proc.poll() is None, "squall exited"
         ui = Ui(proc, port)
         assert ui.get("/api/v1/topology/summary")["topologies"][0]["name"] == "test-words"
-        status, text = ui.request("/metrics")
+
+        # The first scrape can come before the spout's first counts are published.
+        def counted():
+            status, text = ui.request("/metrics")
+            return (status, text) if "squall_emitted_total{" in text else None
+        status, text = wait_until(counted, "the first emits in /metrics")
         assert status == 200 and "squall_emitted_total{" in text
     finally:
         proc.kill()
