@@ -323,6 +323,43 @@ TEST(ShellBoltTest, ChildHoldingTuplesAboveTheLowWaterMarkKeepsGettingInput) {
   cluster.killTopologyWithOpts(label, KillOptions{0});
 }
 
+class RoundTripTest : public ::testing::TestWithParam<std::string> {};
+
+// Task-id replies (written by the reader thread) and tuples (written by the executor thread)
+// share the child's stdin. Tuples of 150 KB each fill the pipe, so writes end part way and
+// continue later from either thread while the other adds to what waits: every tuple must
+// reach the child and come back whole, and every reply must arrive as a list of task ids.
+TEST_P(RoundTripTest, RepliesAndLargeTuplesShareTheChildsStdinIntact) {
+  const std::string serializer = GetParam();
+  if (serializer == "msgpack" && !pythonHasMsgpack()) GTEST_SKIP() << "no python3-msgpack";
+  const std::string label = "round-trip-large-" + serializer;
+  std::vector<std::string> payloads;
+  for (char c : std::string("abcde")) payloads.push_back(std::string(150'000, c) + "|" + c);
+  const int64_t n = 200;
+  TopologyBuilder b;
+  b.setSpout("spout", ReliableSpout(label, n, payloads));
+  b.setBolt("echo", ShellBolt({kPython, childScript("round_trip_echo_bolt.py")}, Fields{"x"}))
+      .shuffleGrouping("spout");
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("echo");
+  Config conf = baseConfig(serializer);
+  conf.set(Config::TOPOLOGY_SHELLBOLT_MAX_PENDING, 50);
+  LocalCluster cluster;
+  cluster.submitTopology(label, conf, b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return ackedCount(label) == static_cast<size_t>(n); },
+                      std::chrono::seconds(60)))
+      << ackedCount(label) << " of " << n << " acked; errors:\n"
+      << allErrors(cluster, label);
+  std::map<std::string, int64_t> seen;
+  for (const auto& s : sinkSeen().get(label)) seen[s.values.at(0).asString()]++;
+  std::map<std::string, int64_t> expected;
+  for (int64_t i = 0; i < n; ++i) expected[payloads[static_cast<size_t>(i) % payloads.size()]]++;
+  EXPECT_TRUE(seen == expected) << seen.size() << " distinct payloads came back";
+  EXPECT_TRUE(cluster.getErrors(label).empty()) << allErrors(cluster, label);
+  cluster.killTopologyWithOpts(label, KillOptions{0});
+}
+
+INSTANTIATE_TEST_SUITE_P(Serializers, RoundTripTest, ::testing::Values("json", "msgpack"));
+
 // Topology definitions name shell components by class: Flux's wrappers and squall's own.
 TEST(ShellBoltTest, RegisteredUnderFluxAndSquallClassNames) {
   registerMultilangComponents();

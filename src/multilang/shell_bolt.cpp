@@ -12,7 +12,8 @@
 // - the child's stderr thread (ShellProcess).
 // Writes are non-blocking and go through three buffers under `mu_`: the message being
 // written, urgent ones (task ids, heartbeats: they go first, as in Storm's writer) and
-// tuples. Tuples queued while another write is pending leave in one write(2).
+// tuples. Tuples queued while another write is pending leave in one write(2). The reader
+// thread lets `mu_` go during its own write(2)s (flushFromReader).
 
 #include "squall/shell_bolt.h"
 
@@ -229,32 +230,66 @@ class ShellBoltCore {
     if (!flushLocked()) signal(wakeFd_);
   }
 
-  // Writes buffered messages until done or the pipe is full. True when nothing is left.
+  // Writes buffered messages until done or the pipe is full. True when nothing is left, or
+  // when the reader thread is writing (it takes what was added before it lets go).
   bool flushLocked() {
-    if (!running_) return true;
-    while (true) {
-      if (currentOff_ == current_.size()) {
-        current_.clear();
-        currentOff_ = 0;
-        if (!urgent_.empty()) {
-          current_.swap(urgent_);
-        } else if (!normal_.empty()) {
-          current_.swap(normal_);
-        } else {
-          return true;
-        }
-      }
+    if (readerWriting_) return true;
+    while (running_ && nextToWrite()) {
       ssize_t n = ::write(stdinFd_, current_.data() + currentOff_, current_.size() - currentOff_);
-      if (n > 0) {
-        currentOff_ += static_cast<size_t>(n);
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) return false;
+      if (!wrote(n, errno)) return false;
+    }
+    return true;
+  }
+
+  // flushLocked() for the reader thread: the same writes, with mu_ let go during each. A write
+  // that wakes a child on the reader's CPU (child_cpu_pin.h) switches to the child before it
+  // returns, and the reader held mu_ all that time: the executor, taking mu_ for its next tuple,
+  // slept on it, and the reader's unlock then paid a futex wake-up of the other CPU (10 % of the
+  // reader's time with storm.py). Only the reader thread may write unlocked: it alone closes
+  // the child, so the descriptor stays valid while mu_ is let go.
+  bool flushFromReader(std::unique_lock<std::mutex>& lock) {
+    while (running_ && nextToWrite()) {
+      int fd = stdinFd_;
+      const char* data = current_.data() + currentOff_;
+      size_t size = current_.size() - currentOff_;
+      readerWriting_ = true;  // current_ is ours until set back
+      lock.unlock();
+      ssize_t n = ::write(fd, data, size);
+      int err = errno;
+      lock.lock();
+      readerWriting_ = false;
+      if (!wrote(n, err)) return false;
+    }
+    return true;
+  }
+
+  // Under mu_: false when nothing is left to write; else current_ holds what goes next
+  // (a message begun, then urgent ones, then tuples).
+  bool nextToWrite() {
+    if (currentOff_ < current_.size()) return true;
+    current_.clear();
+    currentOff_ = 0;
+    if (!urgent_.empty()) {
+      current_.swap(urgent_);
+    } else if (!normal_.empty()) {
+      current_.swap(normal_);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  // Under mu_, after write(2) returned `n` (errno `err`): false when the pipe is full.
+  bool wrote(ssize_t n, int err) {
+    if (n > 0) {
+      currentOff_ += static_cast<size_t>(n);
+    } else if (n < 0 && err == EAGAIN) {
+      return false;
+    } else if (!(n < 0 && err == EINTR)) {
       // The child closed its stdin (it is exiting): the reader reports it when stdout ends.
       running_ = false;
-      return true;
     }
+    return true;
   }
 
   bool outputPending() const {
@@ -441,8 +476,8 @@ class ShellBoltCore {
       if (fds[3].revents) return;
       if (fds[2].revents) drain(wakeFd_);
       if (fds[1].revents) {
-        std::lock_guard lock(mu_);
-        flushLocked();
+        std::unique_lock lock(mu_);
+        flushFromReader(lock);
       }
       try {
         if (fds[0].revents) {
@@ -527,9 +562,9 @@ class ShellBoltCore {
 
   void sendHeartbeat() {
     int64_t id = nextId();
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     setup_.serializer->writeTuple(urgent_, IdText(id), nullptr, "__heartbeat", -1, Values{});
-    flushLocked();
+    flushFromReader(lock);
   }
 
   // The child broke the protocol, exited or went silent: stop it, report why, fail what was
@@ -630,9 +665,9 @@ class ShellBoltCore {
       } else {
         const TaskIds& ids = collector_.emit(stream, anchors_, std::move(m.tuple));
         if (m.needTaskIds) {
-          std::lock_guard lock(mu_);
+          std::unique_lock lock(mu_);
           setup_.serializer->writeTaskIds(urgent_, ids);
-          flushLocked();
+          flushFromReader(lock);
           lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
         }
       }
@@ -655,9 +690,9 @@ class ShellBoltCore {
     for (const Tuple& t : anchors_) collector_.fail(t);
     anchors_.clear();
     if (!(m.task && *m.task != 0) && m.needTaskIds) {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       setup_.serializer->writeTaskIds(urgent_, TaskIds{});
-      flushLocked();
+      flushFromReader(lock);
       lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
     }
   }
@@ -734,6 +769,7 @@ class ShellBoltCore {
   std::string urgent_;            // task ids and heartbeats: before tuples
   std::string normal_;            // tuples
   bool flushAtDrainEnd_ = false;  // normal_ waits for the executor's drain to end
+  bool readerWriting_ = false;    // the reader writes current_ without mu_ (flushFromReader)
 
   uint64_t idBase_ = 0;
   std::atomic<uint64_t> seq_{0};
