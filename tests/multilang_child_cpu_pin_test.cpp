@@ -260,6 +260,23 @@ TEST(ChildCpuPin, AChildGivenOneCpuOutOfReachTheKeyOffOrAnotherProcessIsLeftAlon
   EXPECT_EQ(cpusOf(free.pid(), free.pid()), whole);
 }
 
+// A pinned child is let go only when it waits for its CPU at three checks in a row: one busy
+// check (the engine's own threads on that CPU for a few milliseconds) keeps the pin.
+TEST(CpuContention, LetsGoOnlyOfAChildThatWaitsAtThreeChecksInARow) {
+  using squall::internal::CpuContention;
+  constexpr int64_t kCheck = ChildCpuPin::kCheckNs;
+  CpuContention c;
+  EXPECT_FALSE(c.letGo(kCheck / 2, kCheck));  // a burst
+  EXPECT_FALSE(c.letGo(0, kCheck));
+  EXPECT_FALSE(c.letGo(kCheck / 2, kCheck));
+  EXPECT_FALSE(c.letGo(kCheck / 2, kCheck));
+  EXPECT_FALSE(c.letGo(kCheck / 4, kCheck));  // a quarter exactly is not more than a quarter
+  EXPECT_FALSE(c.letGo(kCheck / 3, kCheck));
+  EXPECT_FALSE(c.letGo(kCheck / 3, kCheck));
+  EXPECT_TRUE(c.letGo(kCheck / 3, kCheck));  // the third in a row
+  EXPECT_TRUE(c.letGo(kCheck, kCheck));
+}
+
 // Someone else spins on the pinned child's CPU: the child waits for it, so it is let go (its
 // whole mask again) rather than kept beside a busy neighbour while another CPU may be free.
 TEST(ChildCpuPin, LetsGoOfAChildThatWaitsForItsCpu) {

@@ -95,10 +95,10 @@ void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   if (statFd_ < 0 || !ours_) return;
   if (cpu_ >= 0) {
     int64_t waited = waitedNs();
-    bool contended = waited >= 0 && (waited - lastWaitedNs_) * 4 > nowNs - lastCheckNs_;
+    bool letGo = waited >= 0 && contention_.letGo(waited - lastWaitedNs_, nowNs - lastCheckNs_);
     lastWaitedNs_ = waited;
     lastCheckNs_ = nowNs;
-    if (contended) {
+    if (letGo) {
       unpin();
       backOffUntilNs_ = nowNs + kBackOffNs;
     }
@@ -123,6 +123,7 @@ void ChildCpuPin::keep(int pid, int launchedPid, int64_t nowNs) {
   }
   cpu_ = *cpu;
   claimFd_ = claimed;
+  contention_ = {};
   lastWaitedNs_ = waitedNs();
   lastCheckNs_ = nowNs;
 }
