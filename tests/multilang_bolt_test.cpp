@@ -246,6 +246,7 @@ INSTANTIATE_TEST_SUITE_P(
         FaultCase{"unknown_command", "json", {"unknown command 'explode'"}},
         FaultCase{"no_command", "json", {"without 'command'", "offending message"}},
         FaultCase{"unknown_ack", "json", {"ack of tuple id '12345'", "not in flight"}},
+        FaultCase{"anchor_after_ack", "json", {"anchored onto tuple id", "not in flight"}},
         FaultCase{"crash",
                   "json",
                   {"closed its stdout", "exited with status 3", "RuntimeError: crash on purpose"}},

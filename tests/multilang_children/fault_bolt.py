@@ -9,6 +9,7 @@ heartbeats with sync.  After N tuples (default 5) the first run of MODE does its
   malformed       writes a message that is not valid JSON (or msgpack)
   unknown_command sends {"command": "explode"}
   unknown_ack     acks a tuple id that was never delivered
+  anchor_after_ack  emits anchored to the tuple it has just acked (no longer in flight)
   no_command      sends a message without "command"
   crash           writes a traceback to stderr and exits with status 3
   silent          stops reading and writing (sleeps)
@@ -91,6 +92,11 @@ def main():
             continue
         if mode != "never_ack":
             send({"command": "ack", "id": tup["id"]})
+        if mode == "anchor_after_ack" and seen == n + 1:
+            # The tuple just acked is no longer in flight, though the emit before the ack was
+            # anchored to it: the engine must not take it from what it remembers of that emit.
+            send({"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0], pid],
+                  "need_task_ids": False})
 
 
 if __name__ == "__main__":
