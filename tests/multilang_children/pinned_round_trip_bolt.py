@@ -1,12 +1,12 @@
 """A bolt that answers in round trips, as Storm's storm.py does: it waits for the task ids of
 each emit before going on. With PIN_CPU set it first pins itself to that CPU, so a test knows
 where it runs, and writes that CPU to PIN_CPU_FILE once pinned; without it, it writes its pid
-to PID_FILE after the handshake. For each tuple [x] it emits [x] and acks. By hand-written
-protocol (JSON or msgpack)."""
+to PID_FILE after the handshake. For each tuple [x] it emits [x] and acks (serve_round_trips in
+wire.py). By hand-written protocol (JSON or msgpack)."""
 
 import os
 
-from wire import handshake, pinned_handshake, read, send
+from wire import handshake, pinned_handshake, serve_round_trips
 
 if "PIN_CPU" in os.environ:
     pinned_handshake()
@@ -16,16 +16,4 @@ else:
         f.write(str(pid))
     os.rename(os.environ["PID_FILE"] + ".tmp", os.environ["PID_FILE"])
 
-pending = []
-while True:
-    tup = pending.pop(0) if pending else read()
-    if tup.get("stream") == "__heartbeat":
-        send({"command": "sync"})
-        continue
-    send({"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0]]})
-    while True:  # the task ids; a tuple that comes first waits its turn
-        reply = read()
-        if isinstance(reply, list):
-            break
-        pending.append(reply)
-    send({"command": "ack", "id": tup["id"]})
+serve_round_trips()

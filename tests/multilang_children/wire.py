@@ -84,3 +84,27 @@ def pinned_handshake():
         f.write(str(cpu))
     os.rename(path + ".tmp", path)
     return answer
+
+
+def serve_round_trips():
+    """Answers in round trips, as Storm's storm.py does: for each tuple [x] emits [x], waits for
+    the task ids of that emit (tuples that come first wait their turn) and acks; heartbeats get
+    a sync. A reply that is not a list of integer task ids, or task ids that come when no emit
+    waits for them, end the child with an error."""
+    pending = []
+    while True:
+        tup = pending.pop(0) if pending else read()
+        if isinstance(tup, list):
+            sys.exit("task ids came when no emit waited for them: %r" % (tup[:10],))
+        if tup.get("stream") == "__heartbeat":
+            send({"command": "sync"})
+            continue
+        send({"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0]]})
+        while True:
+            reply = read()
+            if isinstance(reply, list):
+                if not all(isinstance(t, int) for t in reply):
+                    sys.exit("task ids that are not integers: %r" % (reply[:10],))
+                break
+            pending.append(reply)
+        send({"command": "ack", "id": tup["id"]})
