@@ -363,11 +363,13 @@ TEST(ChildCpuPin, TheReaderHoldsAPinnedChildsWordsAndLetsItGoWhenItStops) {
                       std::chrono::seconds(60)));
   EXPECT_EQ(arrivals().count(label), static_cast<size_t>(words));
   // Each word is a round trip of tens of microseconds; words handed over together arrive
-  // microseconds apart.
+  // microseconds apart. In 31 debug runs on a noisy 2-CPU VM, 6 700-14 300 of 20 000 words
+  // did with the key on (11 runs under half), and 2 300-3 600 in 7 runs with it off: a quarter
+  // tells the two apart.
   std::vector<int64_t> at = arrivals().get(label);
   size_t together = 0;
   for (size_t i = 1; i < at.size(); ++i) together += at[i] - at[i - 1] < 10'000;
-  EXPECT_GT(together, at.size() / 2)
+  EXPECT_GT(together, at.size() / 4)
       << together << " of " << at.size() << " words came within 10 us of the one before";
   // The reader hears the child again at the next heartbeat (1 s), with no task ids asked.
   EXPECT_TRUE(waitFor([&] { return cpusOf(pid, pid) == whole; }))
