@@ -60,7 +60,7 @@ void AckerExecutor::run() {
     if (n) {
       resetIdle();
     } else {
-      idle(idleSleepNs(sleepNs, kIdleMaxSleepNs));  // only a push gives it work
+      idle(kIdleMaxSleepNs);  // only a push gives it work
     }
   }
   flushOutputs();

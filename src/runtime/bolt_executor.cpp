@@ -301,7 +301,7 @@ void BoltExecutor::run() {
       resetIdle();
     } else {
       // Nothing but a push (input, a tick, a stop) gives an idle bolt work: sleep long.
-      idle(idleSleepNs(boltSleepNs, kIdleMaxSleepNs));
+      idle(kIdleMaxSleepNs);
     }
   }
   flushOutputs();

@@ -91,6 +91,7 @@ struct ForeignHeld {
   int depth = 0;
   Executor* source = nullptr;  // the executor whose collector the items came through
   size_t limit = 64;
+  size_t scopeLimit = 0;  // the outermost scope's maxHeld
   std::vector<std::pair<Executor*, detail::TupleData*>> tuples;
   std::vector<std::pair<Executor*, AckRecord>> acks;
 };
@@ -112,7 +113,7 @@ void Executor::holdForeign(std::vector<std::pair<Executor*, Item>>& held, Execut
   if (foreignHeld.source != this) {
     flushForeignHeld();
     foreignHeld.source = this;
-    foreignHeld.limit = batchSize_;
+    foreignHeld.limit = std::max(batchSize_, foreignHeld.scopeLimit);
   }
   held.emplace_back(dest, item);
   if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
@@ -313,8 +314,8 @@ void Executor::reportCrash(const std::string& component, int task, const char* w
 
 namespace squall::detail {
 
-EmitBatchScope::EmitBatchScope() {
-  ++internal::foreignHeld.depth;
+EmitBatchScope::EmitBatchScope(size_t maxHeld) {
+  if (internal::foreignHeld.depth++ == 0) internal::foreignHeld.scopeLimit = maxHeld;
 }
 
 EmitBatchScope::~EmitBatchScope() {

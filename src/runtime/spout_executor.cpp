@@ -260,6 +260,7 @@ void SpoutExecutor::run() {
                                  });
     if (hasOverflow()) drainOverflow();
     bool active = rt_.active.load(std::memory_order_relaxed);
+    bool atMaxPending = false;  // nextTuple was not called: only an ack or fail frees room
     uint64_t emitsBefore = emits_;
     if (active) {
       if (!wasActive_) {
@@ -270,6 +271,7 @@ void SpoutExecutor::run() {
         int64_t pending = 0;
         if (maxPending_) {
           for (auto& t : tasks_) pending += static_cast<int64_t>(t->pending.size());
+          atMaxPending = pending >= maxPending_;
         }
         // A burst of nextTuple rounds per loop, so outputs leave in batches; it ends early
         // when the spouts go quiet, hit max pending or meet backpressure, and once the flush
@@ -296,9 +298,11 @@ void SpoutExecutor::run() {
       resetIdle();
     } else {
       // Backpressured (an overflow to retry), keep the short sleep: a consumer that frees space
-      // does not wake us.
+      // does not wake us. At max pending, the ack or fail (or the timeout tick) that frees room
+      // is a push, which wakes us.
       idle(!active         ? 100'000'000
            : hasOverflow() ? spoutSleepNs
+           : atMaxPending  ? kIdleMaxSleepNs
                            : idleSleepNs(spoutSleepNs, spoutIdleCapNs));
     }
   }
