@@ -277,6 +277,22 @@ TEST(CpuContention, LetsGoOnlyOfAChildThatWaitsAtThreeChecksInARow) {
   EXPECT_TRUE(c.letGo(kCheck, kCheck));
 }
 
+// A reader holds a pinned child's words longer the more tuples wait for the child, from the
+// short hold of a child that keeps up to the cap of a saturated one.
+TEST(RoundTripHold, GrowsWithTheChildsBacklogUpToItsCap) {
+  using squall::internal::kBacklogHoldMaxNs;
+  using squall::internal::kRoundTripHoldNs;
+  using squall::internal::roundTripHoldNs;
+  EXPECT_EQ(roundTripHoldNs(0), kRoundTripHoldNs);
+  EXPECT_EQ(roundTripHoldNs(1), kRoundTripHoldNs);
+  EXPECT_EQ(roundTripHoldNs(2), kRoundTripHoldNs);
+  EXPECT_GT(roundTripHoldNs(4), roundTripHoldNs(2));
+  EXPECT_GT(roundTripHoldNs(6), roundTripHoldNs(4));
+  EXPECT_EQ(roundTripHoldNs(100), kBacklogHoldMaxNs);
+  EXPECT_EQ(roundTripHoldNs(size_t{1} << 40), kBacklogHoldMaxNs);
+  static_assert(kBacklogHoldMaxNs > kRoundTripHoldNs);
+}
+
 // Someone else spins on the pinned child's CPU: the child waits for it, so it is let go (its
 // whole mask again) rather than kept beside a busy neighbour while another CPU may be free.
 TEST(ChildCpuPin, LetsGoOfAChildThatWaitsForItsCpu) {

@@ -22,6 +22,8 @@
 
 #include <sched.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 
 namespace squall::internal {
@@ -30,8 +32,26 @@ namespace squall::internal {
 // executors (sooner if the child has no tuple left): long enough that they sleep between
 // hand-offs instead of yielding (a storm.py word is a round trip of 15-20 µs), short beside a
 // tuple's way through the topology. Storm.py made the same words/s holding 0.5 ms as without
-// the hold, and fewer at 1 ms.
+// the hold.
 inline constexpr int64_t kRoundTripHoldNs = 500'000;
+
+// The hold grows with the tuples queued for the child (`inFlight`, the one it works on
+// included): kBacklogHoldPerTupleNs each, up to kBacklogHoldMaxNs. Each hand-off wakes the
+// executors downstream on the other CPU, about 12 µs of each side's CPU on a VM
+// (bench_wake_cost), so a saturated child's words leave in fewer, larger batches. The last
+// tuple queued already waits 100-150 µs (a storm.py sentence) for each one before it, so the
+// hold costs it at most about twice that wait; a child that keeps up has no backlog and keeps
+// the short hold.
+inline constexpr int64_t kBacklogHoldPerTupleNs = 250'000;
+inline constexpr int64_t kBacklogHoldMaxNs = 2'000'000;
+// What such a hold may keep before it hands over early, above topology.producer.batch.size
+// (a storm.py child makes 100-150 emits and acks in 2 ms).
+inline constexpr size_t kRoundTripHoldMaxItems = 1024;
+constexpr int64_t roundTripHoldNs(size_t inFlight) {
+  int64_t byBacklog =
+      static_cast<int64_t>(std::min<size_t>(inFlight, 1000)) * kBacklogHoldPerTupleNs;
+  return std::clamp(byBacklog, kRoundTripHoldNs, kBacklogHoldMaxNs);
+}
 
 // Whether a pinned child waits for its CPU for good: more than a quarter of the time, at
 // kContendedChecks checks in a row. A burst of the engine's own threads on that CPU fills one

@@ -473,12 +473,13 @@ class ShellBoltCore {
     std::optional<detail::EmitBatchScope> roundTripBatch;
     int64_t roundTripBatchSince = 0;
     while (true) {
-      bool wantOut, childIdle;
+      bool wantOut;
+      size_t inFlight;
       {
         std::lock_guard lock(mu_);
         if (stopping_) return;
         wantOut = outputPending();
-        childIdle = inFlight_ == 0;
+        inFlight = inFlight_;
       }
       int64_t now = monotonicNs();
       bool holding = now < holdUntil;
@@ -493,11 +494,12 @@ class ShellBoltCore {
       if (polling) waitNs = 0;
       if (roundTripBatch) {
         int64_t heldFor = now - roundTripBatchSince;
+        int64_t holdNs = roundTripHoldNs(inFlight);
         // A child with no tuple left has nothing more to add to the batch.
-        if (heldFor >= kRoundTripHoldNs || childIdle) {
+        if (heldFor >= holdNs || inFlight == 0) {
           roundTripBatch.reset();  // hands the held emits and acks over
         } else {
-          waitNs = std::min(waitNs, kRoundTripHoldNs - heldFor);
+          waitNs = std::min(waitNs, holdNs - heldFor);
         }
       }
       timespec timeout{static_cast<time_t>(waitNs / kSecond), static_cast<long>(waitNs % kSecond)};
@@ -550,7 +552,7 @@ class ShellBoltCore {
             // Only while words come back to back: a lone word leaves at once.
             if (childPin.pinnedCpu() >= 0 && sincePreviousRead < kRoundTripHoldNs &&
                 !roundTripBatch) {
-              roundTripBatch.emplace();
+              roundTripBatch.emplace(kRoundTripHoldMaxItems);
               roundTripBatchSince = now;
             }
           } else {

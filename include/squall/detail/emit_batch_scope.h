@@ -7,11 +7,16 @@
 // wake-up each. Executor threads batch on their own; for them the scope does nothing.
 // Do not keep a scope open across a wait for input: what it holds waits with it.
 
+#include <cstddef>
+
 namespace squall::detail {
 
 class EmitBatchScope {
  public:
-  EmitBatchScope();
+  // `maxHeld`: what the scope may hold before it hands it over early, when that is more than
+  // `topology.producer.batch.size` (a reader that holds a round-trip child's words for a
+  // while). Nested scopes keep the outermost one's.
+  explicit EmitBatchScope(size_t maxHeld = 0);
   ~EmitBatchScope();
   EmitBatchScope(const EmitBatchScope&) = delete;
   EmitBatchScope& operator=(const EmitBatchScope&) = delete;
