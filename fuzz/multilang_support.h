@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "multilang/serializer.h"
@@ -79,6 +80,44 @@ inline int run(const internal::Serializer& s, bool json, const uint8_t* data, si
     (void)reader->lastMessageText(300);
   }
   return 0;
+}
+
+// Everything decoded from `data` (split as run() splits it), as text: each message's fields,
+// then the protocol error that ended it, if any. Two decoders that agree give the same text.
+inline std::string transcript(const internal::Serializer& s, const uint8_t* data, size_t size) {
+  std::string t;
+  if (size < 2) return t;
+  unsigned stride = data[0];
+  size_t max = data[1] < 128 ? 64 + size_t{data[1]} * 8 : internal::kDefaultMaxMessageBytes;
+  std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
+  auto reader = s.newReader(max);
+  internal::ShellMsg m;
+  std::string comp = "c";
+  try {
+    for (size_t i = 0; !rest.empty(); ++i) {
+      size_t n = std::min(rest.size(), size_t{(stride * (i + 1)) % 97 + 1});
+      auto room = reader->prepare(n);
+      std::memcpy(room.data(), rest.data(), n);
+      reader->commit(n);
+      rest.remove_prefix(n);
+      while (reader->next(m)) {
+        t += std::to_string(static_cast<int>(m.kind)) + '|' + m.command + '|' +
+             std::to_string(m.hasCommand) + '|' + std::to_string(m.hasTuple) + '|' + m.stream +
+             '|' + (m.task ? std::to_string(*m.task) : "-") + '|';
+        for (const std::string& a : m.anchors) t += a + ',';
+        t += '|' + std::to_string(m.hasId) + std::to_string(m.needTaskIds) + '|' + m.msg + '|' +
+             std::to_string(m.level) + '|' + m.name + '|' + (m.pid ? std::to_string(*m.pid) : "-") +
+             '|' + m.poison + '|';
+        s.writeTuple(t, "1", &comp, "default", 1, m.tuple);
+        s.writeMessage(t, m.id);
+        s.writeMessage(t, m.params);
+      }
+    }
+  } catch (const internal::ProtocolError& e) {
+    t += "error: ";
+    t += e.what();
+  }
+  return t;
 }
 
 }  // namespace squall::fuzz

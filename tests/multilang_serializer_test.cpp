@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "multilang/json_flat_message.h"
+#include "multilang/message_builder.h"
 #include "multilang/serializer.h"
 
 using namespace squall;
@@ -95,6 +97,100 @@ TEST(MultilangJsonTest, DecodesEmitSplitAcrossReads) {
   EXPECT_EQ(m.tuple[2], Value(2.5));
   EXPECT_TRUE(m.tuple[3].isNull());
   EXPECT_EQ(m.tuple[4].asList()[1].find("a")->asBool(), true);
+}
+
+// What a JSON reader makes of `bytes`: each message's fields, then the error, as text.
+std::string decodedText(std::string_view bytes) {
+  auto s = makeJsonSerializer();
+  auto r = s->newReader();
+  feed(*r, bytes);
+  std::string t;
+  std::string comp = "c";
+  ShellMsg m;
+  try {
+    while (r->next(m)) {
+      t += std::to_string(static_cast<int>(m.kind)) + m.command + "|" + m.stream + "|" +
+           (m.task ? std::to_string(*m.task) : "-") + "|" + std::to_string(m.needTaskIds) + m.msg +
+           "|" + std::to_string(m.level) + "|" + m.poison + "|";
+      for (const auto& a : m.anchors) t += a + ",";
+      s->writeTuple(t, "1", &comp, "default", 1, m.tuple);
+      s->writeMessage(t, m.id);
+    }
+  } catch (const ProtocolError& e) {
+    t += std::string("error: ") + e.what();
+  }
+  return t;
+}
+
+// storm.py's and pystorm's messages (and near misses of the flat shape) decode the same with
+// the fast path for flat messages as with RapidJSON alone.
+TEST(MultilangJsonTest, FlatMessagesDecodeTheSameWithAndWithoutTheFastPath) {
+  const std::vector<std::string> docs = {
+      R"({"command": "emit", "anchors": ["-4312553390224171711"], "tuple": ["word"]})",
+      R"({"command":"emit","tuple":["w",17,-3,true,false,null,[]],"stream":"s","task":4})",
+      R"({"command": "ack", "id": "8812"})",
+      R"({"command": "fail", "id": 8812})",
+      R"({"command": "sync"})",
+      R"( { "command" : "log" , "msg" : "café", "level" : 3 } )",
+      R"({"command": "emit", "tuple": [], "need_task_ids": false})",
+      R"({"pid": 4242})",
+      R"({})",
+      R"({"command": "emit", "tuple": [01]})",
+      R"({"command": "emit", "tuple": [-0]})",
+      R"({"command": "emit", "tuple": [123456789012345678, -123456789012345678]})",
+      R"({"command": "emit", "tuple": [1234567890123456789, 99999999999999999999]})",
+      R"({"command": "emit", "tuple": [1.5, 1e5, 2E-3]})",
+      R"({"command": "emit", "tuple": ["a\"b", "\u00e9"]})",
+      R"({"command": "emit", "tuple": [NaN, Infinity, -Infinity]})",
+      R"({"command": "emit", "tuple": [[1, 2], {"k": "v"}]})",
+      R"({"command": "emit", "tuple": ["x"], "command": "ack"})",
+      R"({"command": "emit", "tuple": "notalist"})",
+      R"({"command": "emit", "tuple": ["x",]})",
+      R"({"command": "emit", "tuple": ["x"]} {})",
+      R"({"command": "emit" "tuple": ["x"]})",
+      R"({"command": "emit", "task": "4"})",
+      R"({"command": tru})",
+      R"(["not", "an", "object"])",
+      "{\"command\": \"emit\", \"tuple\": [\"tab\there\"]}",
+      "{\"command\": \"emit\", \"tuple\": [\"\xff\xfe\"]}",
+      "{\"command\": \"emit\", \"tuple\": [\"\xed\xa0\x80\"]}",
+  };
+  for (const std::string& doc : docs) {
+    std::string framed = doc + "\nend\n";
+    setJsonFlatFastPath(false);
+    std::string slow = decodedText(framed);
+    setJsonFlatFastPath(true);
+    EXPECT_EQ(decodedText(framed), slow) << doc;
+  }
+}
+
+// The fast path takes the common messages whole and leaves anything else to RapidJSON.
+TEST(MultilangJsonTest, TheFastPathTakesFlatMessagesOnly) {
+  MessageBuilder b;
+  ShellMsg m;
+  auto flat = [&](std::string_view doc) {
+    return decodeFlatJsonMessage(b, m, doc.data(), doc.size());
+  };
+  EXPECT_TRUE(flat(R"({"command": "emit", "anchors": ["-43"], "tuple": ["word"]})"));
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  EXPECT_EQ(m.anchors, (std::vector<std::string>{"-43"}));
+  ASSERT_EQ(m.tuple.size(), 1u);
+  EXPECT_EQ(m.tuple[0], Value("word"));
+  EXPECT_TRUE(flat(R"({"command":"emit","tuple":[-7,true,null,"é"],"task":3})"));
+  ASSERT_EQ(m.tuple.size(), 4u);
+  EXPECT_EQ(m.tuple[0], Value(-7));
+  EXPECT_EQ(*m.task, 3);
+  EXPECT_TRUE(flat(R"({"command": "ack", "id": "8812"})"));
+  EXPECT_EQ(m.kind, ShellCommandKind::Ack);
+  for (std::string_view other :
+       {R"({"command": "emit", "tuple": ["a\"b"]})", R"({"command": "emit", "tuple": [1.5]})",
+        R"({"command": "emit", "tuple": [[1]]})", R"({"command": "emit", "tuple": [01]})",
+        R"({"command": "emit", "tuple": [-0]})", R"({"command": "emit", "tuple": [NaN]})",
+        R"({"command": "emit", "tuple": [1234567890123456789]})", R"({"a": 1} x)",
+        R"({"command": "emit", "tuple": "x"})", "{\"command\": \"a\x01\"}",
+        "{\"command\": \"\xff\"}", R"({"command": "emit")", R"([1])"}) {
+    EXPECT_FALSE(flat(other)) << other;
+  }
 }
 
 TEST(MultilangJsonTest, TakesAOneLineDocumentBeforeItsEndLineArrives) {

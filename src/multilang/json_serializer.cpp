@@ -7,11 +7,13 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <iterator>
 
+#include "multilang/json_flat_message.h"
 #include "multilang/message_builder.h"
 #include "multilang/message_fields.h"
 #include "multilang/serializer.h"
@@ -21,6 +23,7 @@ namespace squall::internal {
 namespace {
 
 constexpr std::string_view kTrailer = "\nend\n";
+std::atomic<bool> flatFastPath{true};  // setJsonFlatFastPath()
 
 void appendEscaped(std::string& out, std::string_view s) {
   static const char* hex = "0123456789abcdef";
@@ -376,6 +379,10 @@ class JsonReader : public MessageReader {
   bool parse(ShellMsg& out, char* doc, size_t n, bool complete) {
     last_.assign(doc, std::min<size_t>(n, kKeepText));
     lastCut_ = n > kKeepText;
+    if (flatFastPath.load(std::memory_order_relaxed) &&
+        decodeFlatJsonMessage(builder_, out, doc, n)) {
+      return true;
+    }
     doc[n] = '\0';
     size_t docSize = rewriteLoneHighSurrogates(doc, n);
     builder_.begin(out);
@@ -548,6 +555,10 @@ class JsonSerializer : public Serializer {
 };
 
 }  // namespace
+
+void setJsonFlatFastPath(bool on) {
+  flatFastPath.store(on, std::memory_order_relaxed);
+}
 
 std::unique_ptr<Serializer> makeJsonSerializer() {
   return std::make_unique<JsonSerializer>();

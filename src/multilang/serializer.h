@@ -113,6 +113,9 @@ class Serializer {
 // (case-insensitive). ConfigError naming the key for anything else.
 std::unique_ptr<Serializer> makeSerializer(const std::string& configured);
 std::unique_ptr<Serializer> makeJsonSerializer();
+// Whether JSON readers try their fast path for flat messages (json_flat_message.h) before
+// RapidJSON; on unless a test or the fuzzer compares the two ways. Process-wide.
+void setJsonFlatFastPath(bool on);
 std::unique_ptr<Serializer> makeMsgpackSerializer();
 
 // Shared by the readers: fills `out` from a message's top-level field `key`, checking types.
