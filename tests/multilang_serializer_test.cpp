@@ -154,6 +154,11 @@ TEST(MultilangJsonTest, FlatMessagesDecodeTheSameWithAndWithoutTheFastPath) {
       "{\"command\": \"emit\", \"tuple\": [\"tab\there\"]}",
       "{\"command\": \"emit\", \"tuple\": [\"\xff\xfe\"]}",
       "{\"command\": \"emit\", \"tuple\": [\"\xed\xa0\x80\"]}",
+      // Strings longer than the fast path's 16-byte steps, ending or breaking past the first.
+      R"({"command": "emit", "tuple": ["a plain string well over sixteen bytes long"]})",
+      R"({"command": "emit", "tuple": ["over sixteen bytes, then \"quoted\" text"]})",
+      "{\"command\": \"emit\", \"tuple\": [\"0123456789abcdefghij\x01 control\"]}",
+      "{\"command\": \"emit\", \"tuple\": [\"0123456789abcdef\"]}",
   };
   for (const std::string& doc : docs) {
     std::string framed = doc + "\nend\n";
@@ -182,13 +187,17 @@ TEST(MultilangJsonTest, TheFastPathTakesFlatMessagesOnly) {
   EXPECT_EQ(*m.task, 3);
   EXPECT_TRUE(flat(R"({"command": "ack", "id": "8812"})"));
   EXPECT_EQ(m.kind, ShellCommandKind::Ack);
+  EXPECT_TRUE(flat(R"({"command": "emit", "tuple": ["a plain string well over sixteen bytes"]})"));
+  EXPECT_EQ(m.tuple.at(0), Value("a plain string well over sixteen bytes"));
   for (std::string_view other :
        {R"({"command": "emit", "tuple": ["a\"b"]})", R"({"command": "emit", "tuple": [1.5]})",
         R"({"command": "emit", "tuple": [[1]]})", R"({"command": "emit", "tuple": [01]})",
         R"({"command": "emit", "tuple": [-0]})", R"({"command": "emit", "tuple": [NaN]})",
         R"({"command": "emit", "tuple": [1234567890123456789]})", R"({"a": 1} x)",
         R"({"command": "emit", "tuple": "x"})", "{\"command\": \"a\x01\"}",
-        "{\"command\": \"\xff\"}", R"({"command": "emit")", R"([1])"}) {
+        "{\"command\": \"\xff\"}", R"({"command": "emit")", R"([1])",
+        R"({"command": "emit", "tuple": ["over sixteen bytes, then \"quoted\""]})",
+        "{\"command\": \"0123456789abcdefghij\x1f\"}"}) {
     EXPECT_FALSE(flat(other)) << other;
   }
 }

@@ -1,11 +1,32 @@
 #include "multilang/json_flat_message.h"
 
+#include <emmintrin.h>
+
 #include <cstdint>
 #include <string_view>
 
 namespace squall::internal {
 
 namespace {
+
+// The first byte in [p, end) that ends a string's plain run: '"', '\\' or a control character
+// (or end). Sixteen bytes a step with SSE2, which every x86-64 has: a byte a step was a third
+// of the fast path's instructions.
+const char* stringStop(const char* p, const char* end) {
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i lastControl = _mm_set1_epi8(0x1f);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, lastControl), v);  // v <= 0x1f
+    __m128i hit =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), control);
+    if (int mask = _mm_movemask_epi8(hit)) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  return p;
+}
 
 // The JSON tokens of a flat message, read from [p, end); every reader returns false on
 // anything it does not take, leaving the decision to RapidJSON.
@@ -28,13 +49,8 @@ class FlatCursor {
   bool string(std::string_view& out) {
     if (!take('"')) return false;
     const char* start = p_;
-    while (true) {
-      if (p_ == end_) return false;
-      auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') break;
-      if (c == '\\' || c < 0x20) return false;
-      ++p_;
-    }
+    p_ = stringStop(p_, end_);
+    if (p_ == end_ || *p_ != '"') return false;
     out = std::string_view(start, static_cast<size_t>(p_ - start));
     ++p_;
     return isUtf8OrSurrogates(out);
