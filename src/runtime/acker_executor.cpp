@@ -60,7 +60,7 @@ void AckerExecutor::run() {
     if (n) {
       resetIdle();
     } else {
-      idle(kIdleMaxSleepNs);  // only a push gives it work
+      idle(pushWaitNs(sleepNs));  // only a push gives it work
     }
   }
   flushOutputs();

@@ -300,8 +300,8 @@ void BoltExecutor::run() {
     if (n) {
       resetIdle();
     } else {
-      // Nothing but a push (input, a tick, a stop) gives an idle bolt work: sleep long.
-      idle(kIdleMaxSleepNs);
+      // Nothing but a push (input, a tick, a stop) gives an idle bolt work: sleep until it comes.
+      idle(pushWaitNs(boltSleepNs));
     }
   }
   flushOutputs();

@@ -274,7 +274,9 @@ void Executor::idle(int64_t maxSleepNs) {
 
 void Executor::endIdleSpell() {
   if (sleeps_) {
-    yields_.wokeAfter(nowNs() - firstSleepNs_);
+    int64_t slept = nowNs() - firstSleepNs_;
+    yields_.wokeAfter(slept);
+    pushWait_.spellEnded(slept);
   } else if (idleCount_ > spinLimit_) {
     yields_.paid();
   }
@@ -287,6 +289,10 @@ int64_t Executor::idleSleepNs(int64_t baseNs, int64_t capNs) const {
   if (sleeps_ < kBaseSleeps || capNs <= baseNs) return baseNs;
   uint32_t doublings = std::min<uint32_t>(sleeps_ - kBaseSleeps + 1, 20);
   return std::min(capNs, std::max<int64_t>(baseNs, 1'000'000) << doublings);
+}
+
+int64_t Executor::pushWaitNs(int64_t baseNs) const {
+  return pushWait_.next(baseNs, kIdleMaxSleepNs, sleeps_ ? nowNs() - firstSleepNs_ : 0);
 }
 
 void Executor::reportError(const std::string& component, int task, const std::string& message) {

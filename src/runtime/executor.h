@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "runtime/fast_random.h"
+#include "runtime/push_wait_timeout.h"
 #include "runtime/receive_queue.h"
 #include "runtime/task_routing.h"
 #include "runtime/topology_runtime.h"
@@ -148,11 +149,11 @@ class Executor {
   // the executor at once; the cap only bounds how late it looks at anything else (a spout's
   // nextTuple, a backpressured output).
   int64_t idleSleepNs(int64_t baseNs, int64_t capNs) const;
-  // The sleep of an executor that only a push can give work (an idle bolt or acker, a spout
-  // at max pending): the push wakes it, so it sleeps this long from its first sleep. A shorter
-  // timeout woke it for nothing: a storm.py word count hands its words over every 1-2 ms, and
-  // the counter, the acker and the spout each slept out a 1 ms timeout between hand-offs, about
-  // 30 µs of CPU each time on a VM (bench_wake_cost).
+  // The sleep for the next idle() of an executor that only a push can give work (an idle bolt
+  // or acker, a spout at max pending): from `baseNs`, following its idle spells
+  // (push_wait_timeout.h), up to kIdleMaxSleepNs.
+  int64_t pushWaitNs(int64_t baseNs) const;
+  // Longest sleep of an executor that only a push can give work.
   static constexpr int64_t kIdleMaxSleepNs = 100'000'000;
   void resetIdle() {
     if (idleCount_) endIdleSpell();
@@ -225,6 +226,7 @@ class Executor {
   uint32_t sleeps_ = 0;     // of them, sleeps on the queue
   int64_t firstSleepNs_ = 0;
   YieldBudget yields_;
+  PushWaitTimeout pushWait_;
   int consecutiveCrashes_ = 0;
   int64_t lastCrashNs_ = 0;
 };

@@ -302,7 +302,7 @@ void SpoutExecutor::run() {
       // is a push, which wakes us.
       idle(!active         ? 100'000'000
            : hasOverflow() ? spoutSleepNs
-           : atMaxPending  ? kIdleMaxSleepNs
+           : atMaxPending  ? pushWaitNs(spoutSleepNs)
                            : idleSleepNs(spoutSleepNs, spoutIdleCapNs));
     }
   }
