@@ -53,9 +53,13 @@ inline void roundTrip(const internal::Serializer& s, const internal::ShellMsg& m
   }
 }
 
-inline int run(const internal::Serializer& s, bool json, const uint8_t* data, size_t size) {
-  if (size < 2) return 0;
-  // Byte 0 picks the split points; byte 1 a small maximum message size or the default.
+// Feeds `data` to a new reader as a child's writes and calls onMessage(reader, message) for
+// each message decoded; a ProtocolError ends it and is passed on. Byte 0 picks the split
+// points; byte 1 a small maximum message size or the default.
+template <class OnMessage>
+void decodeAll(const internal::Serializer& s, const uint8_t* data, size_t size,
+               OnMessage&& onMessage) {
+  if (size < 2) return;
   unsigned stride = data[0];
   size_t max = data[1] < 128 ? 64 + size_t{data[1]} * 8 : internal::kDefaultMaxMessageBytes;
   std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
@@ -68,16 +72,24 @@ inline int run(const internal::Serializer& s, bool json, const uint8_t* data, si
       std::memcpy(room.data(), rest.data(), n);
       reader->commit(n);
       rest.remove_prefix(n);
-      while (reader->next(m)) {
-        if (m.poison.empty()) roundTrip(s, m, json);
-        (void)reader->lastMessageText(300);
-      }
+      while (reader->next(m)) onMessage(*reader, m);
     }
     (void)reader->pendingText(200);
-  } catch (const internal::ProtocolError& e) {
+  } catch (const internal::ProtocolError&) {
     // The child broke the protocol: the engine stops it. The report must be printable.
-    (void)e.offending().size();
     (void)reader->lastMessageText(300);
+    throw;
+  }
+}
+
+inline int run(const internal::Serializer& s, bool json, const uint8_t* data, size_t size) {
+  try {
+    decodeAll(s, data, size, [&](internal::MessageReader& reader, const internal::ShellMsg& m) {
+      if (m.poison.empty()) roundTrip(s, m, json);
+      (void)reader.lastMessageText(300);
+    });
+  } catch (const internal::ProtocolError& e) {
+    (void)e.offending().size();
   }
   return 0;
 }
@@ -86,33 +98,20 @@ inline int run(const internal::Serializer& s, bool json, const uint8_t* data, si
 // then the protocol error that ended it, if any. Two decoders that agree give the same text.
 inline std::string transcript(const internal::Serializer& s, const uint8_t* data, size_t size) {
   std::string t;
-  if (size < 2) return t;
-  unsigned stride = data[0];
-  size_t max = data[1] < 128 ? 64 + size_t{data[1]} * 8 : internal::kDefaultMaxMessageBytes;
-  std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
-  auto reader = s.newReader(max);
-  internal::ShellMsg m;
   std::string comp = "c";
   try {
-    for (size_t i = 0; !rest.empty(); ++i) {
-      size_t n = std::min(rest.size(), size_t{(stride * (i + 1)) % 97 + 1});
-      auto room = reader->prepare(n);
-      std::memcpy(room.data(), rest.data(), n);
-      reader->commit(n);
-      rest.remove_prefix(n);
-      while (reader->next(m)) {
-        t += std::to_string(static_cast<int>(m.kind)) + '|' + m.command + '|' +
-             std::to_string(m.hasCommand) + '|' + std::to_string(m.hasTuple) + '|' + m.stream +
-             '|' + (m.task ? std::to_string(*m.task) : "-") + '|';
-        for (const std::string& a : m.anchors) t += a + ',';
-        t += '|' + std::to_string(m.hasId) + std::to_string(m.needTaskIds) + '|' + m.msg + '|' +
-             std::to_string(m.level) + '|' + m.name + '|' + (m.pid ? std::to_string(*m.pid) : "-") +
-             '|' + m.poison + '|';
-        s.writeTuple(t, "1", &comp, "default", 1, m.tuple);
-        s.writeMessage(t, m.id);
-        s.writeMessage(t, m.params);
-      }
-    }
+    decodeAll(s, data, size, [&](internal::MessageReader&, const internal::ShellMsg& m) {
+      t += std::to_string(static_cast<int>(m.kind)) + '|' + m.command + '|' +
+           std::to_string(m.hasCommand) + '|' + std::to_string(m.hasTuple) + '|' + m.stream + '|' +
+           (m.task ? std::to_string(*m.task) : "-") + '|';
+      for (const std::string& a : m.anchors) t += a + ',';
+      t += '|' + std::to_string(m.hasId) + std::to_string(m.needTaskIds) + '|' + m.msg + '|' +
+           std::to_string(m.level) + '|' + m.name + '|' + (m.pid ? std::to_string(*m.pid) : "-") +
+           '|' + m.poison + '|';
+      s.writeTuple(t, "1", &comp, "default", 1, m.tuple);
+      s.writeMessage(t, m.id);
+      s.writeMessage(t, m.params);
+    });
   } catch (const internal::ProtocolError& e) {
     t += "error: ";
     t += e.what();
