@@ -90,8 +90,7 @@ namespace {
 struct ForeignHeld {
   int depth = 0;
   Executor* source = nullptr;  // the executor whose collector the items came through
-  size_t limit = 64;
-  size_t scopeLimit = 0;  // the outermost scope's maxHeld
+  size_t scopeLimit = 0;       // the outermost scope's maxHeld
   std::vector<std::pair<Executor*, detail::TupleData*>> tuples;
   std::vector<std::pair<Executor*, AckRecord>> acks;
 };
@@ -113,10 +112,10 @@ void Executor::holdForeign(std::vector<std::pair<Executor*, Item>>& held, Execut
   if (foreignHeld.source != this) {
     flushForeignHeld();
     foreignHeld.source = this;
-    foreignHeld.limit = std::max(batchSize_, foreignHeld.scopeLimit);
   }
   held.emplace_back(dest, item);
-  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >= foreignHeld.limit) {
+  if (foreignHeld.tuples.size() + foreignHeld.acks.size() >=
+      std::max(batchSize_, foreignHeld.scopeLimit)) {
     flushForeignHeld();
   }
 }
