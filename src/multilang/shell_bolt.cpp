@@ -502,25 +502,37 @@ class ShellBoltCore {
           waitNs = std::min(waitNs, holdNs - heldFor);
         }
       }
-      timespec timeout{static_cast<time_t>(waitNs / kSecond), static_cast<long>(waitNs % kSecond)};
-      int r = ::ppoll(fds, 4, &timeout, nullptr);
-      if (r < 0 && errno != EINTR) {
-        fail(fmt::format("poll failed: {}", std::strerror(errno)), "");
-        return;
-      }
-      if (r == 0 && polling) {
-        sched_yield();  // a child on this core runs; on another core this returns at once
-        continue;
-      }
-      if (fds[3].revents) return;
-      if (fds[2].revents) drain(wakeFd_);
-      if (fds[1].revents) {
-        std::unique_lock lock(mu_);
-        flushFromReader(lock);
+      // While the reader polls for a child that waits for replies, it reads the pipe straight
+      // away: the child usually ran while the reply was written, so a ppoll would only report
+      // what the read finds, one system call more per word. Output waiting to be written, a
+      // stop (stopping_, checked above) and the wake eventfd go through ppoll as before.
+      bool readDirectly = polling && !wantOut;
+      if (!readDirectly) {
+        timespec timeout{static_cast<time_t>(waitNs / kSecond),
+                         static_cast<long>(waitNs % kSecond)};
+        int r = ::ppoll(fds, 4, &timeout, nullptr);
+        if (r < 0 && errno != EINTR) {
+          fail(fmt::format("poll failed: {}", std::strerror(errno)), "");
+          return;
+        }
+        if (r == 0 && polling) {
+          sched_yield();  // a child on this core runs; on another core this returns at once
+          continue;
+        }
+        if (fds[3].revents) return;
+        if (fds[2].revents) drain(wakeFd_);
+        if (fds[1].revents) {
+          std::unique_lock lock(mu_);
+          flushFromReader(lock);
+        }
       }
       try {
-        if (fds[0].revents) {
+        if (readDirectly || fds[0].revents) {
           long n = child.readSome();
+          if (n < 0) {  // nothing there yet (a direct read), or a spurious readiness
+            if (readDirectly) sched_yield();
+            continue;
+          }
           if (n == 0) {
             std::string pending = child.reader().pendingText(300);
             throw ProtocolError(pending.empty() ? "the child closed its stdout (it exited?)"
