@@ -84,10 +84,12 @@ void appendEscaped(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// std::to_chars, not fmt: a task-id reply is one of these per word for storm.py, and fmt's
+// format-string path cost about 200 instructions each.
 void appendInt(std::string& out, int64_t i) {
   char buf[24];
-  auto r = fmt::format_to_n(buf, sizeof buf, "{}", i);
-  out.append(buf, r.out);
+  auto r = std::to_chars(buf, buf + sizeof buf, i);
+  out.append(buf, r.ptr);
 }
 
 void appendDouble(std::string& out, double d) {
