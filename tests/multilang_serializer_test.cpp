@@ -11,6 +11,7 @@
 
 #include "multilang/json_flat_message.h"
 #include "multilang/message_builder.h"
+#include "multilang/msgpack_flat_message.h"
 #include "multilang/serializer.h"
 
 using namespace squall;
@@ -99,9 +100,9 @@ TEST(MultilangJsonTest, DecodesEmitSplitAcrossReads) {
   EXPECT_EQ(m.tuple[4].asList()[1].find("a")->asBool(), true);
 }
 
-// What a JSON reader makes of `bytes`: each message's fields, then the error, as text.
-std::string decodedText(std::string_view bytes) {
-  auto s = makeJsonSerializer();
+// What a reader makes of `bytes`: each message's fields, then the error, as text.
+std::string decodedText(std::string_view bytes,
+                        std::unique_ptr<Serializer> s = makeJsonSerializer()) {
   auto r = s->newReader();
   feed(*r, bytes);
   std::string t;
@@ -402,6 +403,131 @@ TEST(MultilangMsgpackTest, GarbageAndMalformedInput) {
   auto r3 = makeMsgpackSerializer()->newReader();
   feed(*r3, "\x92\x01\x02");  // [1, 2]
   EXPECT_NE(errorOf(*r3).find("expected an object (a map)"), std::string::npos);
+}
+
+// msgpack bytes, spelled out: a str of any size, and a header byte with its big-endian length.
+std::string mpStr(std::string_view s) {
+  std::string out;
+  if (s.size() < 32) {
+    out.push_back(static_cast<char>(0xa0 | s.size()));
+  } else if (s.size() < 256) {
+    out += "\xd9";
+    out.push_back(static_cast<char>(s.size()));
+  } else {
+    out += "\xda";
+    out.push_back(static_cast<char>(s.size() >> 8));
+    out.push_back(static_cast<char>(s.size() & 0xff));
+  }
+  return out.append(s);
+}
+std::string mpHeader(unsigned char type, uint64_t n, int bytes) {
+  std::string out(1, static_cast<char>(type));
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>(n >> (8 * i)));
+  return out;
+}
+
+// The squall package's and pystorm's messages, every scalar type and header size, and near
+// misses of the flat shape decode the same with the fast path for flat messages as with
+// msgpack-cxx alone.
+TEST(MultilangMsgpackTest, FlatMessagesDecodeTheSameWithAndWithoutTheFastPath) {
+  const std::string emit = mpStr("command") + mpStr("emit");
+  const std::string tuple = mpStr("tuple");
+  const std::vector<std::string> messages = {
+      // the squall package's emit, pystorm's emit, an ack, a sync
+      "\x84" + emit + tuple + "\x91" + mpStr("word") + mpStr("anchors") + "\x91" +
+          mpStr("-4312553390224171711") + mpStr("need_task_ids") + "\xc2",
+      "\x84" + emit + tuple + "\x91" + mpStr("w") + mpStr("anchors") + "\x91" + mpStr("77") +
+          mpStr("need_task_ids") + "\xc2",
+      "\x82" + mpStr("command") + mpStr("ack") + mpStr("id") + mpStr("8812"),
+      "\x82" + mpStr("command") + mpStr("fail") + mpStr("id") + mpHeader(0xcd, 8812, 2),
+      "\x81" + mpStr("command") + mpStr("sync"),
+      "\x80",
+      "\x83" + mpStr("command") + mpStr("log") + mpStr("msg") + mpStr("café") + mpStr("level") +
+          "\x03",
+      // every integer, float and literal, in a tuple and as a field
+      "\x83" + emit + mpStr("task") + mpHeader(0xd1, 0xfffc, 2) + tuple + mpHeader(0xdc, 14, 2) +
+          "\x7f\xe0\xc0\xc3" + mpHeader(0xcc, 200, 1) + mpHeader(0xcd, 60000, 2) +
+          mpHeader(0xce, 4000000000u, 4) + mpHeader(0xcf, 1ULL << 63, 8) + mpHeader(0xcf, 42, 8) +
+          mpHeader(0xd0, 0x80, 1) + mpHeader(0xd2, 0x80000000u, 4) + mpHeader(0xd3, 1ULL << 63, 8) +
+          mpHeader(0xca, 0x3fc00000, 4) + mpHeader(0xcb, 0x4009'21fb'5444'2d18ULL, 8),
+      // str 8 and str 16 values and keys, an empty str, a map 16
+      mpHeader(0xde, 2, 2) + emit + tuple + "\x93" + mpStr(std::string(40, 'x')) +
+          mpStr(std::string(300, 'y')) + mpStr(""),
+      "\x82" + emit + mpStr(std::string(33, 'k')) + "\x01",
+      // not flat, or not what the builder takes: left to msgpack-cxx either way
+      "\x82" + emit + tuple +
+          "\x91\xc4\x02"
+          "ab",                                                  // bin
+      "\x82" + emit + tuple + "\x91\xd4\x01\x07",                // fixext
+      "\x82" + emit + tuple + "\x91\x91\x01",                    // nested array
+      "\x82" + emit + tuple + "\x91\x81" + mpStr("k") + "\x01",  // nested map
+      "\x82" + emit + tuple + "\x91\xa2\xff\xfe",                // str not UTF-8
+      "\x82" + emit + tuple + "\x91\xa3\xed\xa0\x80",            // a surrogate
+      "\x82\x07\xa1x" + mpStr("command") + mpStr("sync"),        // integer key
+      "\x81\xa2\xff\xfe\x01",                                    // key not UTF-8
+      "\x82" + emit + tuple + mpStr("notalist"),
+      "\x82" + emit + mpStr("task") + mpStr("4"),
+      "\x82" + emit + mpStr("need_task_ids") + mpStr("yes"),
+      "\x83" + emit + tuple + "\x91\x01" + mpStr("command") + mpStr("ack"),
+      "\x92\x01\x02",
+      "\x82" + emit + tuple + "\x91\xc1",
+      "\xdf\x00\x00\x00\x01" + mpStr("command") + mpStr("sync"),  // map 32
+      "\x82" + emit + tuple + "\xdd\x00\x00\x00\x01\x01",         // array 32
+      // cut short: each waits for the rest
+      "\x82" + emit + tuple + "\x92\x01",
+      "\x82" + emit + tuple + "\x91\xcf\x00\x01",
+      "\x82" + emit + tuple + "\x91\xd9",
+      mpHeader(0xde, 3, 2) + emit,
+  };
+  auto decode = [](const std::string& bytes, bool fast) {
+    setMsgpackFlatFastPath(fast);
+    // Followed by a sync: the next message must start where the first ended.
+    std::string t =
+        decodedText(bytes + "\x81" + mpStr("command") + mpStr("sync"), makeMsgpackSerializer());
+    setMsgpackFlatFastPath(true);
+    return t;
+  };
+  for (const std::string& bytes : messages) {
+    std::string slow = decode(bytes, false);
+    EXPECT_EQ(decode(bytes, true), slow) << printable(bytes, 400);
+  }
+}
+
+// The fast path takes the common messages whole, and leaves anything else, and a message not
+// all here, to msgpack-cxx.
+TEST(MultilangMsgpackTest, TheFastPathTakesFlatMessagesOnly) {
+  MessageBuilder b;
+  ShellMsg m;
+  auto flat = [&](const std::string& bytes) {
+    return decodeFlatMsgpackMessage(b, m, bytes.data(), bytes.size());
+  };
+  const std::string emit = mpStr("command") + mpStr("emit");
+  std::string pkgEmit = "\x84" + emit + mpStr("tuple") + "\x91" + mpStr("word") + mpStr("anchors") +
+                        "\x91" + mpStr("-43") + mpStr("need_task_ids") + "\xc2";
+  EXPECT_EQ(flat(pkgEmit + "\x80"), pkgEmit.size());  // stops where the message ends
+  EXPECT_EQ(m.kind, ShellCommandKind::Emit);
+  EXPECT_EQ(m.anchors, (std::vector<std::string>{"-43"}));
+  EXPECT_EQ(m.tuple, (Values{"word"}));
+  EXPECT_FALSE(m.needTaskIds);
+  std::string ack = "\x82" + mpStr("command") + mpStr("ack") + mpStr("id") + mpStr("8812");
+  EXPECT_EQ(flat(ack), ack.size());
+  EXPECT_EQ(m.kind, ShellCommandKind::Ack);
+  EXPECT_EQ(m.id, Value("8812"));
+  std::string numbers = "\x82" + emit + mpStr("tuple") + "\x94\xe0" +
+                        mpHeader(0xcf, 1ULL << 63, 8) + mpHeader(0xca, 0x3fc00000, 4) + "\xc0";
+  EXPECT_EQ(flat(numbers), numbers.size());
+  EXPECT_EQ(m.tuple, (Values{-32, Value::integer("9223372036854775808"), 1.5, Value()}));
+  for (const std::string& other :
+       {"\x82" + emit + mpStr("tuple") +
+            "\x91\xc4\x02"
+            "ab",
+        "\x82" + emit + mpStr("tuple") + "\x91\x91\x01",
+        "\x82" + emit + mpStr("tuple") + "\x91\xa2\xff\xfe",
+        "\x82\x07\xa1x" + mpStr("command") + mpStr("sync"), std::string("\x92\x01\x02"),
+        "\x82" + emit + mpStr("task") + mpStr("4"), pkgEmit.substr(0, pkgEmit.size() - 1),
+        std::string()}) {
+    EXPECT_EQ(flat(other), 0u) << printable(other, 200);
+  }
 }
 
 // One reader and one ShellMsg for a stream of messages, as the shell components use them: the

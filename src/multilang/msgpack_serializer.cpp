@@ -7,12 +7,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <sstream>
 
 #include "multilang/message_builder.h"
 #include "multilang/message_fields.h"
 #include "multilang/msgpack.h"
+#include "multilang/msgpack_flat_message.h"
 #include "multilang/serializer.h"
 
 namespace squall::internal {
@@ -24,6 +26,8 @@ struct StringSink {
   void write(const char* p, size_t n) { out->append(p, n); }
 };
 using Packer = msgpack::packer<StringSink>;
+
+std::atomic<bool> msgpackFlatFastPath{true};  // setMsgpackFlatFastPath()
 
 // The ext type of an integer outside [-2^63, 2^64): its decimal text, as squall's Python
 // serializer packs and unpacks Python ints of that size.
@@ -363,41 +367,11 @@ class MsgpackReader : public MessageReader {
           "must be a msgpack map",
           printable(text.substr(0, text.find('\n')), 200));
     }
-    builder_.begin(out);
-    parser_.init();
-    size_t off = 0;
-    msgpack::parse_return r;
-    try {
-      r = parser_.execute(start, avail, off);
-      if (r == msgpack::PARSE_SUCCESS && off < avail) r = msgpack::PARSE_EXTRA_BYTES;
-    } catch (const std::exception& e) {
-      throw ProtocolError(fmt::format("malformed msgpack from the child: {}", e.what()),
-                          printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
-    }
-    switch (r) {
-      case msgpack::PARSE_CONTINUE: {
-        // Refuse at once a message whose headers already claim more than the maximum, rather
-        // than wait (until the heartbeat timeout) for bytes that would not fit anyway.
-        uint64_t least = std::max<uint64_t>(
-            avail, leastMessageSize(reinterpret_cast<const unsigned char*>(start), avail));
-        if (least > max_) {
-          throwTooLarge(static_cast<size_t>(least), true, max_,
-                        printable(std::string_view(start, std::min<size_t>(avail, 64)), 64));
-        }
-        return false;  // parsed again from the start once more bytes are in
-      }
-      case msgpack::PARSE_SUCCESS:
-      case msgpack::PARSE_EXTRA_BYTES:
-        break;
-      case msgpack::PARSE_STOP_VISITOR:
-        keepLast(start, std::min(avail, kKeepRaw));
-        throw ProtocolError(
-            builder_.error().empty() ? "a map key that is a list or a map" : builder_.error(),
-            lastMessageText(300));
-      default:
-        throw ProtocolError("malformed msgpack from the child",
-                            printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
-    }
+    size_t off = msgpackFlatFastPath.load(std::memory_order_relaxed)
+                     ? decodeFlatMsgpackMessage(builder_, out, start, avail)
+                     : 0;
+    if (off == 0) off = parseWithVisitor(out, start, avail);
+    if (off == 0) return false;  // parsed again from the start once more bytes are in
     if (off > max_) {
       throwTooLarge(off, false, max_,
                     printable(std::string_view(start, std::min<size_t>(off, 64)), 64));
@@ -436,6 +410,47 @@ class MsgpackReader : public MessageReader {
  private:
   static constexpr size_t kKeepRaw = 4096;
   const size_t max_;
+
+  // msgpack-cxx's parse of the message at `start` through the visitor: the bytes it took, or
+  // 0 when the message has not fully arrived; ProtocolError when it is malformed, too large
+  // already, or not a message the builder takes.
+  size_t parseWithVisitor(ShellMsg& out, const char* start, size_t avail) {
+    builder_.begin(out);
+    parser_.init();
+    size_t off = 0;
+    msgpack::parse_return r;
+    try {
+      r = parser_.execute(start, avail, off);
+      if (r == msgpack::PARSE_SUCCESS && off < avail) r = msgpack::PARSE_EXTRA_BYTES;
+    } catch (const std::exception& e) {
+      throw ProtocolError(fmt::format("malformed msgpack from the child: {}", e.what()),
+                          printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
+    }
+    switch (r) {
+      case msgpack::PARSE_CONTINUE: {
+        // Refuse at once a message whose headers already claim more than the maximum, rather
+        // than wait (until the heartbeat timeout) for bytes that would not fit anyway.
+        uint64_t least = std::max<uint64_t>(
+            avail, leastMessageSize(reinterpret_cast<const unsigned char*>(start), avail));
+        if (least > max_) {
+          throwTooLarge(static_cast<size_t>(least), true, max_,
+                        printable(std::string_view(start, std::min<size_t>(avail, 64)), 64));
+        }
+        return 0;
+      }
+      case msgpack::PARSE_SUCCESS:
+      case msgpack::PARSE_EXTRA_BYTES:
+        return off;
+      case msgpack::PARSE_STOP_VISITOR:
+        keepLast(start, std::min(avail, kKeepRaw));
+        throw ProtocolError(
+            builder_.error().empty() ? "a map key that is a list or a map" : builder_.error(),
+            lastMessageText(300));
+      default:
+        throw ProtocolError("malformed msgpack from the child",
+                            printable(std::string_view(start, std::min<size_t>(avail, 200)), 200));
+    }
+  }
 
   void keepLastCopy() {
     if (!lastInBuf_) return;
@@ -515,6 +530,10 @@ class MsgpackSerializer : public Serializer {
 };
 
 }  // namespace
+
+void setMsgpackFlatFastPath(bool on) {
+  msgpackFlatFastPath.store(on, std::memory_order_relaxed);
+}
 
 std::unique_ptr<Serializer> makeMsgpackSerializer() {
   return std::make_unique<MsgpackSerializer>();

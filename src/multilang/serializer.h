@@ -117,6 +117,8 @@ std::unique_ptr<Serializer> makeJsonSerializer();
 // RapidJSON; on unless a test or the fuzzer compares the two ways. Process-wide.
 void setJsonFlatFastPath(bool on);
 std::unique_ptr<Serializer> makeMsgpackSerializer();
+// The same for msgpack readers and their fast path (msgpack_flat_message.h).
+void setMsgpackFlatFastPath(bool on);
 
 // Shared by the readers: fills `out` from a message's top-level field `key`, checking types.
 // `truncatedText` produces the offending text lazily for errors.
