@@ -276,4 +276,21 @@ TEST(MultilangPayloadText, Utf8OrSurrogates) {
   EXPECT_FALSE(isUtf8OrSurrogates("\xed\xa0"));  // cut short
 }
 
+// The ASCII check reads short strings and the bytes past the last whole eight as overlapping
+// loads: a stray byte at any position of any length must still be seen.
+TEST(MultilangPayloadText, Utf8CheckSeesAByteAtEveryPositionOfEveryLength) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string text(n, 'a');
+    EXPECT_TRUE(isUtf8OrSurrogates(text)) << n;
+    for (size_t at = 0; at < n; ++at) {
+      std::string bad = text;
+      bad[at] = '\x80';  // a continuation byte with nothing before it
+      EXPECT_FALSE(isUtf8OrSurrogates(bad)) << "length " << n << ", at " << at;
+      std::string good = text;
+      good[at] = '\x7f';
+      EXPECT_TRUE(isUtf8OrSurrogates(good)) << "length " << n << ", at " << at;
+    }
+  }
+}
+
 }  // namespace

@@ -133,18 +133,30 @@ std::string printable(std::string_view data, size_t max);
 // (U+D800-U+DFFF), which is how a lone surrogate from a Python or Java string is held
 // (WTF-8 style; see docs/VALUES.md).
 // Inline for the all-ASCII case (keys, commands, ids, most words), which has no branch per
-// byte; the rest is checked out of line.
+// byte: eight bytes a step, and the bytes past the last whole eight (or a string shorter
+// than eight) read as overlapping loads rather than one at a time, since most of the strings
+// checked (keys, words) are short. The rest is checked out of line.
 bool isUtf8OrSurrogatesSlow(std::string_view s);
 inline bool isUtf8OrSurrogates(std::string_view s) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  const size_t n = s.size();
   uint64_t high = 0;
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
+  if (n >= 8) {
     uint64_t word;
-    std::memcpy(&word, p + i, 8);
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&word, p + i, 8);
+      high |= word;
+    }
+    std::memcpy(&word, p + n - 8, 8);
     high |= word;
+  } else if (n >= 4) {
+    uint32_t head, tail;
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    high = head | tail;
+  } else if (n > 0) {
+    high = p[0] | p[n / 2] | p[n - 1];
   }
-  for (; i < s.size(); ++i) high |= p[i];
   return (high & 0x8080808080808080ULL) == 0 || isUtf8OrSurrogatesSlow(s);
 }
 
