@@ -69,6 +69,10 @@ class MessageBuilder {
   // A string value that is valid UTF-8 (the readers check): a tuple id in "anchors" lands in
   // a recycled string, anything else becomes a Value.
   bool text(std::string_view s) {
+    if (used_ > 0 && stack_[used_ - 1].intoTuple) {
+      m_->tuple.emplace_back(std::string(s));  // built in place, not moved through value()
+      return true;
+    }
     if (used_ > 0 && stack_[used_ - 1].intoAnchors) {
       if (spare_.empty()) {
         m_->anchors.emplace_back(s);
