@@ -203,6 +203,35 @@ TEST(MultilangJsonTest, TheFastPathTakesFlatMessagesOnly) {
   }
 }
 
+// The text of the last message (for error reports) outlives the buffer it was decoded from:
+// the next read moves the bytes, and an early take's copy is replaced by the next one's.
+TEST(MultilangJsonTest, TheLastMessageTextSurvivesTheNextRead) {
+  auto r = makeJsonSerializer()->newReader();
+  ShellMsg m;
+  feed(*r, "{\"command\": \"ack\", \"id\": \"first\"}\nend\n{\"command\": \"sy");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_FALSE(r->next(m));
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "ack", "id": "first"})");
+  feed(*r, "nc\"}\nend\n" + std::string(70000, ' '));  // the buffer moves and grows
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "ack", "id": "first"})");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "sync"})");
+  // Early takes: one line each, parsed from a copy before its "end" line arrives.
+  feed(*r, "{\"command\": \"ack\", \"id\": \"early\"}\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "ack", "id": "early"})");
+  feed(*r, "end\n{\"command\": \"fail\", \"id\": \"later\"}\n");
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "ack", "id": "early"})");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.kind, ShellCommandKind::Fail);
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "fail", "id": "later"})");
+  // A document RapidJSON decodes (an escape) is kept as it came, before the in-place parse.
+  feed(*r, "end\n{\"command\": \"log\", \"msg\": \"a\\\"b\"}\nend\n");
+  ASSERT_TRUE(r->next(m));
+  EXPECT_EQ(m.msg, "a\"b");
+  EXPECT_EQ(r->lastMessageText(300), R"({"command": "log", "msg": "a\"b"})");
+}
+
 TEST(MultilangJsonTest, TakesAOneLineDocumentBeforeItsEndLineArrives) {
   // storm.py under PYTHONUNBUFFERED=1: the JSON, "\n", "end" and "\n" in four writes, and it
   // then waits for the task ids of this emit.

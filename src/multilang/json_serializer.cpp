@@ -309,6 +309,7 @@ class JsonReader : public MessageReader {
   explicit JsonReader(size_t maxBytes) : max_(maxBytes) {}
 
   std::span<char> prepare(size_t n) override {
+    keepLastCopy();
     if (pos_ > 0) {
       std::memmove(buf_.data(), buf_.data() + pos_, size_ - pos_);
       size_ -= pos_;
@@ -358,7 +359,9 @@ class JsonReader : public MessageReader {
   }
 
   std::string lastMessageText(size_t max) const override {
-    return printable(last_, max) + (lastCut_ && last_.size() <= max ? "..." : "");
+    std::string_view last =
+        lastDoc_ ? std::string_view(lastDoc_, std::min(lastDocSize_, kKeepText)) : last_;
+    return printable(last, max) + (lastCut_ && last.size() <= max ? "..." : "");
   }
   std::string pendingText(size_t max) const override {
     return printable(std::string_view(buf_.data() + pos_, size_ - pos_), max);
@@ -379,12 +382,18 @@ class JsonReader : public MessageReader {
   // Parses the document [doc, doc + n) in place into `out`; throws on malformed JSON when
   // `complete` (its "end" was seen), else returns false for the caller to wait for it.
   bool parse(ShellMsg& out, char* doc, size_t n, bool complete) {
-    last_.assign(doc, std::min<size_t>(n, kKeepText));
     lastCut_ = n > kKeepText;
     if (flatFastPath.load(std::memory_order_relaxed) &&
         decodeFlatJsonMessage(builder_, out, doc, n)) {
+      // The fast path leaves the document as it was: its text stays where it is until
+      // the buffer it is in changes (keepLastCopy), rather than a copy per message.
+      lastDoc_ = doc;
+      lastDocSize_ = n;
       return true;
     }
+    // RapidJSON parses in place and changes the document: its text is kept first.
+    lastDoc_ = nullptr;
+    last_.assign(doc, std::min<size_t>(n, kKeepText));
     doc[n] = '\0';
     size_t docSize = rewriteLoneHighSurrogates(doc, n);
     builder_.begin(out);
@@ -409,6 +418,7 @@ class JsonReader : public MessageReader {
     size_t docEnd = size_ - 1;
     if (buf_[docEnd - 1] == '\r') --docEnd;
     if (buf_[docEnd - 1] != '}' || std::memchr(&buf_[pos_], '\n', docEnd - pos_)) return false;
+    keepLastCopy();  // the last message may be the previous early take's
     early_.assign(buf_.data() + pos_, buf_.data() + docEnd);
     early_.push_back('\0');
     if (!parse(out, early_.data(), docEnd - pos_, false)) return false;
@@ -493,6 +503,15 @@ class JsonReader : public MessageReader {
   size_t scan_ = 0;
   std::string last_;
   bool lastCut_ = false;
+  // While set, the last message's text is here (in buf_ or early_), not yet copied to last_.
+  const char* lastDoc_ = nullptr;
+  size_t lastDocSize_ = 0;
+
+  void keepLastCopy() {
+    if (!lastDoc_) return;
+    last_.assign(lastDoc_, std::min(lastDocSize_, kKeepText));
+    lastDoc_ = nullptr;
+  }
   bool owesEnd_ = false;     // a document was taken early; its "end" line comes next
   std::vector<char> early_;  // the copy an early take parses
   MessageBuilder builder_;
