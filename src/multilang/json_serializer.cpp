@@ -379,6 +379,13 @@ class JsonReader : public MessageReader {
 
   std::string lastText() const { return lastMessageText(300); }
 
+  // Copies the last message's text out of the buffer it is in, before that buffer changes.
+  void keepLastCopy() {
+    if (!lastDoc_) return;
+    last_.assign(lastDoc_, std::min(lastDocSize_, kKeepText));
+    lastDoc_ = nullptr;
+  }
+
   // Parses the document [doc, doc + n) in place into `out`; throws on malformed JSON when
   // `complete` (its "end" was seen), else returns false for the caller to wait for it.
   bool parse(ShellMsg& out, char* doc, size_t n, bool complete) {
@@ -506,12 +513,6 @@ class JsonReader : public MessageReader {
   // While set, the last message's text is here (in buf_ or early_), not yet copied to last_.
   const char* lastDoc_ = nullptr;
   size_t lastDocSize_ = 0;
-
-  void keepLastCopy() {
-    if (!lastDoc_) return;
-    last_.assign(lastDoc_, std::min(lastDocSize_, kKeepText));
-    lastDoc_ = nullptr;
-  }
   bool owesEnd_ = false;     // a document was taken early; its "end" line comes next
   std::vector<char> early_;  // the copy an early take parses
   MessageBuilder builder_;
