@@ -23,8 +23,7 @@ class MsgpackBytes {
   // A big-endian unsigned integer of `n` bytes (1, 2, 4 or 8).
   bool bigEndian(int n, uint64_t& v) {
     if (end_ - p_ < n) return false;
-    v = 0;
-    for (int i = 0; i < n; ++i) v = (v << 8) | p_[i];
+    v = msgpackBigEndian(p_, n);
     p_ += n;
     return true;
   }

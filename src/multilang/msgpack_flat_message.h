@@ -14,10 +14,19 @@
 // multilang_msgpack fuzzer checks that both ways agree on every input.
 
 #include <cstddef>
+#include <cstdint>
 
 #include "multilang/message_builder.h"
 
 namespace squall::internal {
+
+// The unsigned integer msgpack stores big-endian in the `n` bytes at `p` (a length, a count,
+// a number's bits).
+inline uint64_t msgpackBigEndian(const unsigned char* p, int n) {
+  uint64_t v = 0;
+  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
+  return v;
+}
 
 // Decodes the message at the start of [data, data + avail) into `out` through `b` (which it
 // begins); returns the bytes it took, or 0 when the message is not of the flat shape above or

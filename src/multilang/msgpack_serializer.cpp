@@ -127,18 +127,12 @@ struct Header {
   uint64_t children = 0;
 };
 
-uint64_t bigEndian(const unsigned char* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
-
 Header headerAt(const unsigned char* p, size_t avail) {
   Header h;
   unsigned char c = p[0];
   auto sized = [&](int lenBytes, int extra, bool isContainer, uint64_t perItem) {
     if (avail < static_cast<size_t>(1 + lenBytes + extra)) return;
-    uint64_t n = bigEndian(p + 1, lenBytes);
+    uint64_t n = msgpackBigEndian(p + 1, lenBytes);
     h.headerSize = static_cast<size_t>(1 + lenBytes + extra);
     if (isContainer) {
       h.children = n * perItem;
