@@ -88,9 +88,7 @@ class MessageBuilder {
         return true;
       }
     } else if (depth_ == 1 && key_ == "command") {
-      m_->command.assign(s);
-      m_->hasCommand = true;
-      m_->kind = commandKind(m_->command);
+      setCommand(*m_, s);
       return true;
     }
     return value(Value(std::string(s)));

@@ -14,6 +14,9 @@ namespace squall::internal {
 // Unknown keys are ignored. "tuple" is normally decoded straight into m.tuple by the reader.
 void assignField(ShellMsg& m, std::string_view key, Value&& v);
 
+// Sets the message's "command" from its text: the text, hasCommand and the kind.
+void setCommand(ShellMsg& m, std::string_view command);
+
 // Appends one element of a message's "anchors" array to m.anchors (strings and integers;
 // ProtocolError for any other type).
 void appendAnchor(ShellMsg& m, Value&& v);

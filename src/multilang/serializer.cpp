@@ -309,14 +309,12 @@ void assignField(ShellMsg& m, std::string_view key, Value&& v) {
     case 7:
       if (key == "command") {
         if (v.isString()) {
-          m.command = v.asString();
+          setCommand(m, v.asString());
         } else if (v.isBytes()) {
-          m.command = v.asBytes().data;
+          setCommand(m, v.asBytes().data);
         } else {
           wrongType(key, "a string", v);
         }
-        m.hasCommand = true;
-        m.kind = commandKind(m.command);
         return;
       }
       if (key == "anchors") {
@@ -343,6 +341,12 @@ void assignField(ShellMsg& m, std::string_view key, Value&& v) {
       break;
   }
   // Unknown keys are ignored, as Storm does.
+}
+
+void setCommand(ShellMsg& m, std::string_view command) {
+  m.command.assign(command);
+  m.hasCommand = true;
+  m.kind = commandKind(m.command);
 }
 
 void appendAnchor(ShellMsg& m, Value&& v) {
