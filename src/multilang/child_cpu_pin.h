@@ -41,11 +41,14 @@ inline constexpr int64_t kRoundTripHoldNs = 500'000;
 // (bench_wake_cost), so a saturated child's words leave in fewer, larger batches. The last
 // tuple queued already waits 100-150 µs (a storm.py sentence) for each one before it, so the
 // hold costs it at most about twice that wait; a child that keeps up has no backlog and keeps
-// the short hold.
+// the short hold. The cap is 8 ms: at 2 ms a saturated storm.py still handed over 500 times a
+// second, waking the counter, the acker and then the spout each time, and cost 7 % more engine
+// CPU a message (docs/PERFORMANCE.md); its tuples already queue for far longer than that
+// behind topology.max.spout.pending.
 inline constexpr int64_t kBacklogHoldPerTupleNs = 250'000;
-inline constexpr int64_t kBacklogHoldMaxNs = 2'000'000;
+inline constexpr int64_t kBacklogHoldMaxNs = 8'000'000;
 // What such a hold may keep before it hands over early, above topology.producer.batch.size
-// (a storm.py child makes 100-150 emits and acks in 2 ms).
+// (a saturated storm.py child makes about 800 emits and acks in 8 ms).
 inline constexpr size_t kRoundTripHoldMaxItems = 1024;
 constexpr int64_t roundTripHoldNs(size_t inFlight) {
   int64_t byBacklog =
