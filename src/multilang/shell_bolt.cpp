@@ -40,6 +40,7 @@
 #include "logs/log_tag.h"
 #include "multilang/child_cpu_follower.h"
 #include "multilang/child_cpu_pin.h"
+#include "multilang/idle_child_grace.h"
 #include "multilang/message_fields.h"
 #include "multilang/read_coalescing.h"
 #include "multilang/reply_poll.h"
@@ -472,6 +473,7 @@ class ShellBoltCore {
     // executors up to kRoundTripHoldNs, so they sleep between hand-offs.
     std::optional<detail::EmitBatchScope> roundTripBatch;
     int64_t roundTripBatchSince = 0;
+    IdleChildGrace idleGrace;  // idle_child_grace.h
     while (true) {
       bool wantOut;
       size_t inFlight;
@@ -492,14 +494,16 @@ class ShellBoltCore {
       if (holding) waitNs = std::min(waitNs, holdUntil - now);
       bool polling = !holding && now < pollUntil;
       if (polling) waitNs = 0;
+      idleGrace.observe(inFlight, now);
       if (roundTripBatch) {
         int64_t heldFor = now - roundTripBatchSince;
-        int64_t holdNs = roundTripHoldNs(inFlight);
-        // A child with no tuple left has nothing more to add to the batch.
-        if (heldFor >= holdNs || inFlight == 0) {
+        int64_t holdLeft = roundTripHoldNs(inFlight) - heldFor;
+        // A child with no tuple left adds to the batch only if its next comes soon.
+        if (inFlight == 0) holdLeft = std::min(holdLeft, idleGrace.waitLeftNs(now));
+        if (holdLeft <= 0) {
           roundTripBatch.reset();  // hands the held emits and acks over
         } else {
-          waitNs = std::min(waitNs, holdNs - heldFor);
+          waitNs = std::min(waitNs, holdLeft);
         }
       }
       // While the reader polls for a child that waits for replies, it reads the pipe straight
