@@ -10,6 +10,7 @@
 #include <squall/squall.h>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -360,6 +361,58 @@ TEST_P(RoundTripTest, RepliesAndLargeTuplesShareTheChildsStdinIntact) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Serializers, RoundTripTest, ::testing::Values("json", "msgpack"));
+
+// write(2)s made so far by this process's thread whose name starts with `prefix` (its
+// /proc/self/task/TID/io), or -1 when there is no such thread.
+int64_t writesOfThread(const std::string& prefix) {
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(e.path() / "comm");
+    std::string name;
+    if (!std::getline(comm, name) || name.rfind(prefix, 0) != 0) continue;
+    std::ifstream io(e.path() / "io");
+    std::string key;
+    int64_t value = 0;
+    while (io >> key >> value) {
+      if (key == "syscw:") return value;
+    }
+  }
+  return -1;
+}
+
+class BurstRepliesTest : public ::testing::TestWithParam<std::string> {};
+
+// A child that emits without waiting for each reply (storm.js) sends many emits in one write.
+// Their task-id replies leave in one write per read of the child's output, not one per emit:
+// 40 emits a tuple, 20 tuples, and the reader thread makes far fewer writes than the 800
+// replies, each of which still arrives, in order, as a list of task ids.
+TEST_P(BurstRepliesTest, RepliesToOneReadLeaveInOneWrite) {
+  const std::string serializer = GetParam();
+  if (serializer == "msgpack" && !pythonHasMsgpack()) GTEST_SKIP() << "no python3-msgpack";
+  const std::string label = "burst-replies-" + serializer;
+  const int64_t n = 20;
+  const int64_t burst = 40;
+  TopologyBuilder b;
+  b.setSpout("spout", ReliableSpout(label, n, kSentences));
+  b.setBolt("burst", ShellBolt({kPython, childScript("burst_emit_bolt.py")}, Fields{"x"})
+                         .setEnv({{"BURST_EMITS", std::to_string(burst)}}))
+      .shuffleGrouping("spout");
+  b.setBolt("sink", SinkBolt(label)).shuffleGrouping("burst");
+  LocalCluster cluster;
+  cluster.submitTopology(label, baseConfig(serializer), b.createTopology());
+  ASSERT_TRUE(waitFor([&] { return ackedCount(label) == static_cast<size_t>(n); },
+                      std::chrono::seconds(30)))
+      << ackedCount(label) << " of " << n << " acked; errors:\n"
+      << allErrors(cluster, label);
+  EXPECT_EQ(sinkSeen().count(label), static_cast<size_t>(n * burst));
+  int64_t writes = writesOfThread("ml:burst");
+  ASSERT_GE(writes, 0) << "no reader thread named ml:burst";
+  // Per tuple: one write of the replies, perhaps the next tuple, perhaps a heartbeat.
+  EXPECT_LT(writes, 4 * n) << writes << " writes for " << n * burst << " replies";
+  EXPECT_TRUE(cluster.getErrors(label).empty()) << allErrors(cluster, label);
+  cluster.killTopologyWithOpts(label, KillOptions{0});
+}
+
+INSTANTIATE_TEST_SUITE_P(Serializers, BurstRepliesTest, ::testing::Values("json", "msgpack"));
 
 // Topology definitions name shell components by class: Flux's wrappers and squall's own.
 TEST(ShellBoltTest, RegisteredUnderFluxAndSquallClassNames) {

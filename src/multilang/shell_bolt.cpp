@@ -556,6 +556,14 @@ class ShellBoltCore {
               lastHeardNs_ = now;
               dispatch(child, msg_);
             }
+            // The task-id replies to what this read brought leave in one write, before the
+            // batch goes to the executors: a child that waits for them waits for one emit's
+            // (one emit a read), and one that does not (storm.js) was sent a write per emit.
+            if (repliesQueued_) {
+              repliesQueued_ = false;
+              std::unique_lock lock(mu_);
+              flushFromReader(lock);
+            }
           }
           holdUntil = now + coalesceNs(now, n);
           // A child that waits for task ids (its next emit comes on the heels of the reply,
@@ -633,6 +641,7 @@ class ShellBoltCore {
       current_.clear();
       currentOff_ = 0;
       urgent_.clear();
+      repliesQueued_ = false;
       normal_.clear();
       for (auto& [id, p] : pending_) {
         if (!p.tick) inFlight.push_back(std::move(p.tuple));
@@ -726,9 +735,9 @@ class ShellBoltCore {
       } else {
         const TaskIds& ids = collector_.emit(stream, anchors_, std::move(m.tuple));
         if (m.needTaskIds) {
-          std::unique_lock lock(mu_);
+          std::lock_guard lock(mu_);
           setup_.serializer->writeTaskIds(urgent_, ids);
-          flushFromReader(lock);
+          repliesQueued_ = true;
           lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
         }
       }
@@ -751,9 +760,9 @@ class ShellBoltCore {
     for (const Tuple& t : anchors_) collector_.fail(t);
     anchors_.clear();
     if (!(m.task && *m.task != 0) && m.needTaskIds) {
-      std::unique_lock lock(mu_);
+      std::lock_guard lock(mu_);
       setup_.serializer->writeTaskIds(urgent_, TaskIds{});
-      flushFromReader(lock);
+      repliesQueued_ = true;
       lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
     }
   }
@@ -831,6 +840,7 @@ class ShellBoltCore {
   std::string urgent_;            // task ids and heartbeats: before tuples
   std::string normal_;            // tuples
   bool flushAtDrainEnd_ = false;  // normal_ waits for the executor's drain to end
+  bool repliesQueued_ = false;    // task-id replies in urgent_ since the read began (reader)
   bool readerWriting_ = false;    // the reader writes current_ without mu_ (flushFromReader)
   // Entries of pending_ the executor thread removed (timeouts, old ticks), ever: a change tells
   // the reader its AnchorCache may hold a tuple no longer in flight.
