@@ -559,9 +559,14 @@ class ShellBoltCore {
             // The task-id replies to what this read brought leave in one write, before the
             // batch goes to the executors: a child that waits for them waits for one emit's
             // (one emit a read), and one that does not (storm.js) was sent a write per emit.
-            if (repliesQueued_) {
-              repliesQueued_ = false;
+            if (!replies_.empty()) {
               std::unique_lock lock(mu_);
+              if (urgent_.empty()) {
+                urgent_.swap(replies_);
+              } else {
+                urgent_ += replies_;
+              }
+              replies_.clear();
               flushFromReader(lock);
             }
           }
@@ -641,7 +646,7 @@ class ShellBoltCore {
       current_.clear();
       currentOff_ = 0;
       urgent_.clear();
-      repliesQueued_ = false;
+      replies_.clear();
       normal_.clear();
       for (auto& [id, p] : pending_) {
         if (!p.tick) inFlight.push_back(std::move(p.tuple));
@@ -735,9 +740,7 @@ class ShellBoltCore {
       } else {
         const TaskIds& ids = collector_.emit(stream, anchors_, std::move(m.tuple));
         if (m.needTaskIds) {
-          std::lock_guard lock(mu_);
-          setup_.serializer->writeTaskIds(urgent_, ids);
-          repliesQueued_ = true;
+          setup_.serializer->writeTaskIds(replies_, ids);
           lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
         }
       }
@@ -760,9 +763,7 @@ class ShellBoltCore {
     for (const Tuple& t : anchors_) collector_.fail(t);
     anchors_.clear();
     if (!(m.task && *m.task != 0) && m.needTaskIds) {
-      std::lock_guard lock(mu_);
-      setup_.serializer->writeTaskIds(urgent_, TaskIds{});
-      repliesQueued_ = true;
+      setup_.serializer->writeTaskIds(replies_, TaskIds{});
       lastReplyNs_ = lastHeardNs_.load(std::memory_order_relaxed);  // this read's time
     }
   }
@@ -840,7 +841,7 @@ class ShellBoltCore {
   std::string urgent_;            // task ids and heartbeats: before tuples
   std::string normal_;            // tuples
   bool flushAtDrainEnd_ = false;  // normal_ waits for the executor's drain to end
-  bool repliesQueued_ = false;    // task-id replies in urgent_ since the read began (reader)
+  std::string replies_;           // task-id replies to the read being dispatched (reader only)
   bool readerWriting_ = false;    // the reader writes current_ without mu_ (flushFromReader)
   // Entries of pending_ the executor thread removed (timeouts, old ticks), ever: a change tells
   // the reader its AnchorCache may hold a tuple no longer in flight.
