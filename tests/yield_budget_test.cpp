@@ -1,11 +1,13 @@
 // An idle executor's yields before it sleeps (src/runtime/yield_budget.h): they halve while
-// they run out without work coming, and come back once yielding pays.
+// they run out without work coming, and come back once yielding pays; and one spell's yields
+// last at most YieldSpell::kMaxSpellNs.
 
 #include "runtime/yield_budget.h"
 
 #include <gtest/gtest.h>
 
 using squall::internal::YieldBudget;
+using squall::internal::YieldSpell;
 
 TEST(YieldBudget, StartsAtItsLimit) {
   EXPECT_EQ(YieldBudget(32).yields(), 32u);
@@ -72,4 +74,24 @@ TEST(YieldBudget, WorkEveryFewMicrosecondsKeepsTheYields) {
     }
   }
   EXPECT_GE(b.yields(), 16u);
+}
+
+TEST(YieldSpell, YieldsGoOnUntilTheSpellHasLastedItsLimit) {
+  YieldSpell s;
+  const int64_t t0 = 5'000'000;
+  EXPECT_TRUE(s.goesOn(t0));
+  EXPECT_TRUE(s.goesOn(t0 + 1'000));
+  EXPECT_TRUE(s.goesOn(t0 + YieldSpell::kMaxSpellNs - 1));
+  EXPECT_FALSE(s.goesOn(t0 + YieldSpell::kMaxSpellNs));
+  EXPECT_FALSE(s.goesOn(t0 + 10 * YieldSpell::kMaxSpellNs));
+}
+
+TEST(YieldSpell, TheNextSpellHasItsOwnLimit) {
+  YieldSpell s;
+  EXPECT_TRUE(s.goesOn(0));
+  EXPECT_FALSE(s.goesOn(YieldSpell::kMaxSpellNs));
+  s.end();
+  const int64_t later = 3 * YieldSpell::kMaxSpellNs;
+  EXPECT_TRUE(s.goesOn(later));
+  EXPECT_TRUE(s.goesOn(later + YieldSpell::kMaxSpellNs / 2));
 }

@@ -259,7 +259,8 @@ void Executor::idle(int64_t maxSleepNs) {
   ++idleCount_;
   if (idleCount_ < spinLimit_) {
     __builtin_ia32_pause();
-  } else if (sleeps_ == 0 && idleCount_ < spinLimit_ + yields_.yields()) {
+  } else if (sleeps_ == 0 && idleCount_ < spinLimit_ + yields_.yields() &&
+             yieldSpell_.goesOn(nowNs())) {
     sched_yield();
   } else {
     if (sleeps_++ == 0) {
@@ -281,6 +282,7 @@ void Executor::endIdleSpell() {
   }
   idleCount_ = 0;
   sleeps_ = 0;
+  yieldSpell_.end();
 }
 
 int64_t Executor::idleSleepNs(int64_t baseNs, int64_t capNs) const {

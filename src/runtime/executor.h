@@ -226,6 +226,7 @@ class Executor {
   uint32_t sleeps_ = 0;     // of them, sleeps on the queue
   int64_t firstSleepNs_ = 0;
   YieldBudget yields_;
+  YieldSpell yieldSpell_;  // the current idle spell's yields, bounded in time
   PushWaitTimeout pushWait_;
   int consecutiveCrashes_ = 0;
   int64_t lastCrashNs_ = 0;

@@ -44,4 +44,33 @@ class YieldBudget {
   uint32_t budget_;
 };
 
+// How long one idle spell's yields may last, whatever the budget says. A yield returns at once
+// when no other thread wants the core, but where the engine's idle executors share one (the
+// counter, the acker and the spout beside a multilang reader) each yield switches to another
+// that yields straight back, about 1.5 µs a switch on a VM: a spell of 32 such yields lasted
+// 100 µs and still counted as paid whenever the reader's next hand-off came within it. Past
+// kMaxSpellNs a sleep is cheaper than the yields: the squall package's word count went from
+// 0.61 to 0.46 µs of engine CPU a message with this limit (share 44 -> 38 %), while the core
+// benchmark's latency at 100 k tuples/s, whose executors are fed every 10 µs, kept its p50
+// (docs/PERFORMANCE.md).
+class YieldSpell {
+ public:
+  static constexpr int64_t kMaxSpellNs = 50'000;
+
+  // Before each yield of a spell, at `nowNs`: false once the spell's yields have lasted
+  // kMaxSpellNs (the executor then sleeps, and the budget counts the yields as run out).
+  bool goesOn(int64_t nowNs) {
+    if (startNs_ < 0) {
+      startNs_ = nowNs;
+      return true;
+    }
+    return nowNs - startNs_ < kMaxSpellNs;
+  }
+  // The spell ended (work came, or the executor slept).
+  void end() { startNs_ = -1; }
+
+ private:
+  int64_t startNs_ = -1;
+};
+
 }  // namespace squall::internal
