@@ -557,8 +557,9 @@ class ShellBoltCore {
               dispatch(child, msg_);
             }
             // The task-id replies to what this read brought leave in one write, before the
-            // batch goes to the executors: a child that waits for them waits for one emit's
-            // (one emit a read), and one that does not (storm.js) was sent a write per emit.
+            // batch goes to the executors. A child that waits for each reply (storm.py) sent
+            // one emit, so its reply leaves as soon as before; one that does not (storm.js)
+            // sends many emits at once, which cost a write(2) each.
             if (!replies_.empty()) {
               std::unique_lock lock(mu_);
               if (urgent_.empty()) {
