@@ -24,14 +24,14 @@ std::map<std::pair<int, int64_t>, std::multiset<int>> receivers(const std::vecto
 }
 
 // Every emit of `spoutLabel` returned exactly the tasks that received the tuple.
-void expectEmitReturnedReceivers(const std::string& spoutLabel,
-                                 const std::vector<Seen>& received) {
+void expectEmitReturnedReceivers(const std::string& spoutLabel, const std::vector<Seen>& received) {
   auto got = receivers(received);
   auto emits = emitted().get(spoutLabel);
   ASSERT_FALSE(emits.empty());
   for (const auto& e : emits) {
     std::multiset<int> returned(e.tasks.begin(), e.tasks.end());
-    EXPECT_EQ(returned, (got[{e.sourceTask, e.n}])) << "emit " << e.n << " of task " << e.sourceTask;
+    EXPECT_EQ(returned, (got[{e.sourceTask, e.n}]))
+        << "emit " << e.n << " of task " << e.sourceTask;
   }
 }
 
@@ -48,8 +48,9 @@ TEST(Grouping, FieldsSendsEachKeyToOneTaskWhateverTheProducer) {
   b.setSpout("spout", SeqSpout("fields.spout", 200, 20), 2);
   b.setBolt("count", RecordingBolt("fields"), 4).fieldsGrouping("spout", Fields{"key"});
   LocalCluster cluster;
+  // Every task started, too: one that gets no key may prepare after the last tuple arrived.
   runUntil(cluster, "fields", testConfig(), b.createTopology(),
-           [] { return dataCount("fields") >= 400; });
+           [] { return dataCount("fields") >= 400 && tasksOf("fields").size() == 4; });
 
   auto s = dataSeen("fields");
   ASSERT_EQ(s.size(), 400u);
@@ -77,8 +78,10 @@ TEST(Grouping, GlobalSendsEverythingToTheLowestTask) {
   b.setSpout("spout", SeqSpout("global.spout", 60), 2);
   b.setBolt("g", RecordingBolt("global"), 3).setNumTasks(4).globalGrouping("spout");
   LocalCluster cluster;
+  // Every task started, too: only the lowest gets tuples, and the others may prepare after the
+  // last one arrived.
   runUntil(cluster, "global", testConfig(), b.createTopology(),
-           [] { return dataCount("global") >= 120; });
+           [] { return dataCount("global") >= 120 && tasksOf("global").size() == 4; });
 
   auto consumers = tasksOf("global");
   ASSERT_EQ(consumers.size(), 4u);
@@ -150,8 +153,7 @@ TEST(Grouping, LoadAwareShuffleIsBalancedWhenConsumersKeepUp) {
   b.setSpout("spout", SeqSpout("la.spout", 3000), 1);
   b.setBolt("work", RecordingBolt("la"), 3).shuffleGrouping("spout");
   LocalCluster cluster;
-  runUntil(cluster, "la", testConfig(), b.createTopology(),
-           [] { return dataCount("la") >= 3000; });
+  runUntil(cluster, "la", testConfig(), b.createTopology(), [] { return dataCount("la") >= 3000; });
 
   auto s = dataSeen("la");
   ASSERT_EQ(s.size(), 3000u);
@@ -202,8 +204,7 @@ TEST(Grouping, PartialKeySplitsAHotKeyEvenlyOverTwoTasks) {
   b.setSpout("spout", SeqSpout("pk.spout", 1000, /*keys=*/1), 1);
   b.setBolt("work", RecordingBolt("pk"), 4).partialKeyGrouping("spout", Fields{"key"});
   LocalCluster cluster;
-  runUntil(cluster, "pk", testConfig(), b.createTopology(),
-           [] { return dataCount("pk") >= 1000; });
+  runUntil(cluster, "pk", testConfig(), b.createTopology(), [] { return dataCount("pk") >= 1000; });
 
   auto s = dataSeen("pk");
   ASSERT_EQ(s.size(), 1000u);
@@ -299,9 +300,8 @@ TEST(Grouping, DirectDeliversOnlyToTheChosenTask) {
   b.setSpout("chosen-src", SeqSpout("direct.src", 30), 1);
   b.setBolt("sink", RecordingBolt("direct.sink"), 3).directGrouping("relay", "d");
   LocalCluster cluster;
-  runUntil(cluster, "direct", testConfig(1), b.createTopology(), [] {
-    return dataCount("direct.chosen") >= 30 && dataCount("direct.sink") >= 30;
-  });
+  runUntil(cluster, "direct", testConfig(1), b.createTopology(),
+           [] { return dataCount("direct.chosen") >= 30 && dataCount("direct.sink") >= 30; });
 
   for (const char* label : {"direct.chosen", "direct.sink"}) {
     auto s = dataSeen(label);
@@ -351,9 +351,15 @@ class BadEmitSpout : public BaseRichSpout {
  private:
   void badEmit() {
     switch (kind_) {
-      case BadEmit::ToNonSubscriber: collector_->emitDirect(self_, Values{self_, 0}); break;
-      case BadEmit::ToUnknownTask: collector_->emitDirect(100000, Values{100000, 0}); break;
-      case BadEmit::RegularOnDirect: collector_->emit(Values{0, 0}); break;
+      case BadEmit::ToNonSubscriber:
+        collector_->emitDirect(self_, Values{self_, 0});
+        break;
+      case BadEmit::ToUnknownTask:
+        collector_->emitDirect(100000, Values{100000, 0});
+        break;
+      case BadEmit::RegularOnDirect:
+        collector_->emit(Values{0, 0});
+        break;
       case BadEmit::DirectOnNonDirect:
         collector_->emitDirect(consumerTask_, Values{consumerTask_, 0});
         break;
@@ -480,7 +486,7 @@ TEST(Grouping, CustomGroupingIsPreparedWithSortedTargetsAndItsChoiceIsHonoured) 
       .customGrouping("spout", "numbers", "ModGrouping", Values{2});
   LocalCluster cluster;
   runUntil(cluster, "custom", testConfig(), b.createTopology(),
-           [] { return dataCount("custom") >= 160; });
+           [] { return dataCount("custom") >= 160 && tasksOf("custom").size() == 5; });
 
   auto consumers = tasksOf("custom");
   ASSERT_EQ(consumers.size(), 5u);
