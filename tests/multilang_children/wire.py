@@ -86,11 +86,13 @@ def pinned_handshake():
     return answer
 
 
-def serve_round_trips():
+def serve_round_trips(burst=1):
     """Answers in round trips, as Storm's storm.py does: for each tuple [x] emits [x], waits for
     the task ids of that emit (tuples that come first wait their turn) and acks; heartbeats get
-    a sync. A reply that is not a list of integer task ids, or task ids that come when no emit
-    waits for them, end the child with an error."""
+    a sync. With `burst` above 1 it writes that many emits of [x] in one write before it reads
+    their replies, as Storm's storm.js does, which does not wait for each. A reply that is not a
+    list of integer task ids, or task ids that come when no emit waits for them, end the child
+    with an error."""
     pending = []
     while True:
         tup = pending.pop(0) if pending else read()
@@ -99,12 +101,15 @@ def serve_round_trips():
         if tup.get("stream") == "__heartbeat":
             send({"command": "sync"})
             continue
-        send({"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0]]})
-        while True:
+        emit = {"command": "emit", "anchors": [tup["id"]], "tuple": [tup["tuple"][0]]}
+        send_raw(encode(emit) * burst)
+        replies = 0
+        while replies < burst:
             reply = read()
-            if isinstance(reply, list):
-                if not all(isinstance(t, int) for t in reply):
-                    sys.exit("task ids that are not integers: %r" % (reply[:10],))
-                break
-            pending.append(reply)
+            if not isinstance(reply, list):
+                pending.append(reply)
+                continue
+            if not all(isinstance(t, int) for t in reply):
+                sys.exit("task ids that are not integers: %r" % (reply[:10],))
+            replies += 1
         send({"command": "ack", "id": tup["id"]})
